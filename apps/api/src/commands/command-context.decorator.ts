@@ -1,0 +1,32 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { RequestWithPrincipal } from '../auth/principal';
+import { problems } from '../http/problem';
+import { uuidv7 } from '../infrastructure/uuidv7';
+import type { CommandContext } from './command-executor';
+
+const ETAG = /^(?:W\/)?"?(\d{1,15})"?$/;
+
+export function parseIfMatch(header: unknown): number | undefined {
+  if (header === undefined || header === '*') return undefined;
+  if (typeof header !== 'string') throw problems.badRequest('If-Match must be a single value');
+  const match = ETAG.exec(header.trim());
+  if (!match?.[1]) throw problems.badRequest(`If-Match must be a stream revision such as "3", got ${header}`);
+  return Number(match[1]);
+}
+
+const SAFE_ID = /^[\w.:@-]{1,128}$/;
+
+/** Principal, correlation id (X-Correlation-Id or a new one), causation id (this request) and If-Match. */
+export const Ctx = createParamDecorator((_: unknown, ctx: ExecutionContext): CommandContext => {
+  const request = ctx.switchToHttp().getRequest<RequestWithPrincipal & { headers: Record<string, unknown> }>();
+  if (!request.principal) throw problems.unauthorized('No principal');
+  const causationId = uuidv7();
+  const header = request.headers['x-correlation-id'];
+  const correlationId = typeof header === 'string' && SAFE_ID.test(header) ? header : causationId;
+  return {
+    principal: request.principal,
+    correlationId,
+    causationId,
+    expectedRevision: parseIfMatch(request.headers['if-match']),
+  };
+});

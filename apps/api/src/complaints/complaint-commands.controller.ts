@@ -1,0 +1,88 @@
+import { Body, Controller, HttpCode, Inject, Post, Put } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
+import { businessTime } from '../commands/business-time';
+import { Ctx } from '../commands/command-context.decorator';
+import type { CommandContext } from '../commands/command-executor';
+import { assertMayActFor } from '../commands/self-service';
+import { commandCreated, type CommandResponse } from '../http/command-response';
+import { IdParam } from '../http/id-param';
+import { CLOCK, type Clock } from '../infrastructure/clock';
+import { uuidv7 } from '../infrastructure/uuidv7';
+import {
+  ChangeComplaintOwnerDto, CloseComplaintDto, FileComplaintDto, ReopenComplaintDto, ResolveComplaintDto, RespondToComplaintDto,
+} from './complaint.dto';
+import { ExecuteComplaintCommand, type ComplaintCommandInput } from './complaint-command.handler';
+
+@ApiTags('complaints')
+@ApiBearerAuth()
+@Controller('complaints')
+@Roles('agent', 'admin')
+export class ComplaintCommandsController {
+  constructor(
+    private readonly bus: CommandBus,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  private async run(command: ComplaintCommandInput, ctx: CommandContext, occurredAt?: string): Promise<CommandResponse> {
+    const outcome = await this.bus.execute(new ExecuteComplaintCommand(command, ctx, occurredAt));
+    const id = command.data.complaintId;
+    return commandCreated(outcome, id, `/complaints/${id}`);
+  }
+
+  @Post()
+  @HttpCode(201)
+  @Roles('agent', 'admin', 'customer')
+  @ApiOperation({ summary: 'File a complaint; SLA deadlines are computed from the SLA policy in force' })
+  file(@Body() dto: FileComplaintDto, @Ctx() ctx: CommandContext, @CurrentPrincipal() who: Principal): Promise<CommandResponse> {
+    assertMayActFor(who, dto.customerId);
+    const now = this.clock.now();
+    const complaintId = dto.id ?? uuidv7(now.getTime());
+    const occurredAt = businessTime(dto.occurredAt, now);
+    const { id: _id, occurredAt: _at, resolvedAtFirstContact, ...rest } = dto;
+    return this.run(
+      { type: 'FileComplaint', data: { ...rest, complaintId, occurredAt, resolvedAtFirstContact: resolvedAtFirstContact ?? false } },
+      ctx, occurredAt,
+    );
+  }
+
+  @Post(':id/respond')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Respond to the customer (the first response stops the first-response SLA clock)' })
+  respond(@IdParam('id') id: string, @Body() dto: RespondToComplaintDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
+    const occurredAt = businessTime(dto.occurredAt, this.clock.now());
+    return this.run({ type: 'RespondToComplaint', data: { complaintId: id, message: dto.message, responderId: ctx.principal.id, occurredAt } }, ctx, occurredAt);
+  }
+
+  @Post(':id/resolve')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Resolve the complaint' })
+  resolve(@IdParam('id') id: string, @Body() dto: ResolveComplaintDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
+    const occurredAt = businessTime(dto.occurredAt, this.clock.now());
+    return this.run({ type: 'ResolveComplaint', data: { complaintId: id, resolution: dto.resolution, occurredAt } }, ctx, occurredAt);
+  }
+
+  @Post(':id/reopen')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Reopen a resolved complaint (a new resolution deadline starts)' })
+  reopen(@IdParam('id') id: string, @Body() dto: ReopenComplaintDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
+    const occurredAt = businessTime(dto.occurredAt, this.clock.now());
+    return this.run({ type: 'ReopenComplaint', data: { complaintId: id, reason: dto.reason, occurredAt } }, ctx, occurredAt);
+  }
+
+  @Post(':id/close')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Close a resolved complaint' })
+  close(@IdParam('id') id: string, @Body() dto: CloseComplaintDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
+    const occurredAt = businessTime(dto.occurredAt, this.clock.now());
+    return this.run({ type: 'CloseComplaint', data: { complaintId: id, occurredAt } }, ctx, occurredAt);
+  }
+
+  @Put(':id/owner')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Reassign the complaint to another owner, with a reason' })
+  changeOwner(@IdParam('id') id: string, @Body() dto: ChangeComplaintOwnerDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
+    return this.run({ type: 'ChangeComplaintOwner', data: { complaintId: id, ...dto } }, ctx);
+  }
+}

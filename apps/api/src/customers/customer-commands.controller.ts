@@ -1,0 +1,123 @@
+import { Body, Controller, HttpCode, Inject, Patch, Post, Put } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { CustomerCommand } from '@crm/domain';
+import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
+import { businessTime } from '../commands/business-time';
+import { Ctx } from '../commands/command-context.decorator';
+import type { CommandContext } from '../commands/command-executor';
+import { assertMayActFor } from '../commands/self-service';
+import { commandCreated, type CommandResponse } from '../http/command-response';
+import { CLOCK, type Clock } from '../infrastructure/clock';
+import { uuidv7 } from '../infrastructure/uuidv7';
+import { IdParam } from '../http/id-param';
+import {
+  AssignOwnerDto, CancelFollowUpDto, ChangeCustomerProfileDto, CompleteFollowUpDto, ContactPreferencesDto, LogContactDto,
+  RegisterCustomerDto, ScheduleFollowUpDto,
+} from './customer.dto';
+import { ExecuteCustomerCommand } from './customer-command.handler';
+
+@ApiTags('customers')
+@ApiBearerAuth()
+@Controller('customers')
+@Roles('agent', 'admin')
+export class CustomerCommandsController {
+  constructor(
+    private readonly bus: CommandBus,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  private async run(command: CustomerCommand, context: CommandContext, id: string, location: string, occurredAt?: string): Promise<CommandResponse> {
+    const outcome = await this.bus.execute(new ExecuteCustomerCommand(command, context, occurredAt));
+    return commandCreated(outcome, id, location);
+  }
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Register a prospect or customer' })
+  register(@Body() dto: RegisterCustomerDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
+    const customerId = dto.id ?? uuidv7(this.clock.now().getTime());
+    const { id: _id, ...rest } = dto;
+    return this.run({ type: 'RegisterCustomer', data: { ...rest, customerId } }, ctx, customerId, `/customers/${customerId}`);
+  }
+
+  @Patch(':id')
+  @HttpCode(201)
+  @Roles('agent', 'admin', 'customer')
+  @ApiOperation({ summary: 'Change name, e-mail or phone (null clears e-mail/phone)' })
+  changeProfile(
+    @IdParam('id') id: string, @Body() dto: ChangeCustomerProfileDto, @Ctx() ctx: CommandContext, @CurrentPrincipal() who: Principal,
+  ): Promise<CommandResponse> {
+    assertMayActFor(who, id);
+    return this.run({ type: 'ChangeCustomerProfile', data: { customerId: id, ...dto } }, ctx, id, `/customers/${id}`);
+  }
+
+  @Post(':id/convert')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Convert a prospect into a customer' })
+  convert(@IdParam('id') id: string, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
+    return this.run({ type: 'ConvertProspect', data: { customerId: id } }, ctx, id, `/customers/${id}`);
+  }
+
+  @Put(':id/owner')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Assign the one owner of this customer' })
+  assignOwner(@IdParam('id') id: string, @Body() dto: AssignOwnerDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
+    return this.run({ type: 'AssignCustomerOwner', data: { customerId: id, ...dto } }, ctx, id, `/customers/${id}`);
+  }
+
+  @Put(':id/contact-preferences')
+  @HttpCode(201)
+  @Roles('agent', 'admin', 'customer')
+  @ApiOperation({ summary: 'Set contact frequency cap, do-not-contact and accepted channels' })
+  setPreferences(
+    @IdParam('id') id: string, @Body() dto: ContactPreferencesDto, @Ctx() ctx: CommandContext, @CurrentPrincipal() who: Principal,
+  ): Promise<CommandResponse> {
+    assertMayActFor(who, id);
+    return this.run({ type: 'SetContactPreferences', data: { customerId: id, ...dto } }, ctx, id, `/customers/${id}`);
+  }
+
+  @Post(':id/contacts')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Log a contact (outbound contacts are subject to the contact policy)' })
+  logContact(@IdParam('id') id: string, @Body() dto: LogContactDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
+    const contactId = uuidv7(this.clock.now().getTime());
+    const occurredAt = businessTime(dto.occurredAt, this.clock.now());
+    return this.run(
+      { type: 'LogContact', data: { ...dto, customerId: id, contactId, occurredAt, agentId: ctx.principal.id } },
+      ctx, contactId, `/customers/${id}/contacts/${contactId}`, occurredAt,
+    );
+  }
+
+  @Post(':id/follow-ups')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Schedule a follow-up' })
+  scheduleFollowUp(@IdParam('id') id: string, @Body() dto: ScheduleFollowUpDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
+    const followUpId = uuidv7(this.clock.now().getTime());
+    const dueAt = new Date(dto.dueAt).toISOString();
+    return this.run(
+      { type: 'ScheduleFollowUp', data: { ...dto, dueAt, customerId: id, followUpId, actorId: ctx.principal.id } },
+      ctx, followUpId, `/customers/${id}/follow-ups/${followUpId}`,
+    );
+  }
+
+  @Post(':id/follow-ups/:followUpId/complete')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Complete a follow-up' })
+  completeFollowUp(
+    @IdParam('id') id: string, @IdParam('followUpId') followUpId: string, @Body() dto: CompleteFollowUpDto, @Ctx() ctx: CommandContext,
+  ): Promise<CommandResponse> {
+    return this.run({ type: 'CompleteFollowUp', data: { customerId: id, followUpId, ...dto } }, ctx, followUpId,
+      `/customers/${id}/follow-ups/${followUpId}`);
+  }
+
+  @Post(':id/follow-ups/:followUpId/cancel')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Cancel a follow-up' })
+  cancelFollowUp(
+    @IdParam('id') id: string, @IdParam('followUpId') followUpId: string, @Body() dto: CancelFollowUpDto, @Ctx() ctx: CommandContext,
+  ): Promise<CommandResponse> {
+    return this.run({ type: 'CancelFollowUp', data: { customerId: id, followUpId, ...dto } }, ctx, followUpId,
+      `/customers/${id}/follow-ups/${followUpId}`);
+  }
+}

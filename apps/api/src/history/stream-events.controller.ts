@@ -1,0 +1,59 @@
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { EVENT_STORE, type EventStore } from '@crm/event-store';
+import { Roles } from '../auth/principal';
+import { problems } from '../http/problem';
+
+const STREAM_ID = /^[A-Za-z][\w.:-]{0,160}$/;
+const MAX_LIMIT = 1000;
+
+function intQuery(value: string | undefined, name: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > max) {
+    throw problems.validation([{ field: name, messages: [`${name} must be an integer between 0 and ${max}`] }]);
+  }
+  return n;
+}
+
+/** The raw, unprojected history of one stream, with every event's metadata, in stream order. */
+@ApiTags('history')
+@ApiBearerAuth()
+@Controller('streams')
+@Roles('agent', 'auditor', 'admin')
+export class StreamEventsController {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  @Get(':streamId/events')
+  @ApiOperation({ summary: 'Events of a stream in order, with metadata (paged by revision)' })
+  @ApiQuery({ name: 'fromRevision', required: false })
+  @ApiQuery({ name: 'limit', required: false })
+  async events(
+    @Param('streamId') streamId: string,
+    @Query('fromRevision') fromRevision?: string,
+    @Query('limit') limit?: string,
+  ): Promise<unknown> {
+    if (!STREAM_ID.test(streamId)) {
+      throw problems.validation([{ field: 'streamId', messages: ['streamId must look like customer-<id>'] }]);
+    }
+    const from = intQuery(fromRevision, 'fromRevision', 0, Number.MAX_SAFE_INTEGER);
+    const max = intQuery(limit, 'limit', MAX_LIMIT, MAX_LIMIT);
+    const events = await this.store.readStream(streamId, { fromRevision: from, maxCount: max + 1 });
+    if (events.length === 0 && from === 0) throw problems.notFound('stream-not-found', `Stream ${streamId} has no events`);
+    const page = events.slice(0, max);
+    const last = page.at(-1);
+    return {
+      streamId,
+      events: page.map((e) => ({
+        eventId: e.eventId,
+        type: e.type,
+        revision: e.revision,
+        position: e.position,
+        recordedAt: e.recordedAt,
+        data: e.data,
+        metadata: e.metadata,
+      })),
+      nextFromRevision: events.length > max && last ? last.revision + 1 : null,
+    };
+  }
+}

@@ -1,0 +1,14 @@
+import { Param, PipeTransform } from '@nestjs/common';
+import { problems } from './problem';
+
+const ID = /^[A-Za-z0-9][\w.:-]{0,99}$/;
+
+/** Path ids are checked before any store access: a malformed id is a 400, never a lookup. */
+const validId: PipeTransform<string, string> = {
+  transform(value: string): string {
+    if (!ID.test(value)) throw problems.validation([{ field: 'id', messages: ['id must be 1-100 of [A-Za-z0-9_.:-]'] }]);
+    return value;
+  },
+};
+
+export const IdParam = (name: string): ParameterDecorator => Param(name, validId);

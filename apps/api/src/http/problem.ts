@@ -1,0 +1,76 @@
+/**
+ * RFC 9457 problem details. `type` is a stable, relative URI reference (e.g. `contact-cap-exceeded`) that clients
+ * switch on; `title` is the same for every occurrence of a type; `detail` explains this occurrence.
+ */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
+
+export interface FieldError {
+  field: string;
+  messages: string[];
+}
+
+/** Thrown by the edge (guards, pipes, controllers) for failures that are not domain decisions. */
+export class ApiProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    readonly title: string,
+    detail: string,
+    readonly extensions: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+  }
+
+  toBody(instance?: string): ProblemBody {
+    return { ...this.extensions, type: this.type, title: this.title, status: this.status, detail: this.message, instance };
+  }
+}
+
+export const problems = {
+  validation: (errors: FieldError[]) =>
+    new ApiProblem(400, 'validation-error', 'The request is not valid', `${errors.length} field(s) are not valid`, { errors }),
+  malformedJson: (detail: string) => new ApiProblem(400, 'malformed-json', 'The body is not valid JSON', detail),
+  badRequest: (detail: string) => new ApiProblem(400, 'bad-request', 'Bad request', detail),
+  unsupportedMediaType: (detail: string) =>
+    new ApiProblem(415, 'unsupported-media-type', 'Unsupported media type', detail),
+  payloadTooLarge: (limit: number) =>
+    new ApiProblem(413, 'payload-too-large', 'The body is too large', `The body exceeds the limit of ${limit} bytes`),
+  unauthorized: (detail: string) =>
+    new ApiProblem(401, 'unauthorized', 'Authentication required', detail, {}, { 'WWW-Authenticate': 'Bearer' }),
+  forbidden: (detail: string) => new ApiProblem(403, 'forbidden', 'Not allowed for this role', detail),
+  routeNotFound: (method: string, url: string) =>
+    new ApiProblem(404, 'route-not-found', 'No such route', `${method} ${url} is not a route of this API`),
+  notFound: (type: string, detail: string) => new ApiProblem(404, type, 'Not found', detail),
+  preconditionFailed: (detail: string, currentRevision: number) =>
+    new ApiProblem(412, 'precondition-failed', 'The resource has changed', detail, { currentRevision }),
+  concurrencyConflict: (detail: string) =>
+    new ApiProblem(409, 'concurrency-conflict', 'Concurrent change, try again', detail),
+  idempotencyKeyReused: () =>
+    new ApiProblem(
+      422,
+      'idempotency-key-reused',
+      'Idempotency key already used with another request',
+      'This Idempotency-Key was used before with a different method, path or body',
+    ),
+  idempotencyKeyInProgress: () =>
+    new ApiProblem(
+      409,
+      'idempotency-key-in-progress',
+      'A request with this Idempotency-Key is still being processed',
+      'Retry after the first request has finished',
+      {},
+      { 'Retry-After': '1' },
+    ),
+  storeUnavailable: (detail: string) =>
+    new ApiProblem(503, 'store-unavailable', 'A store is unavailable', detail, {}, { 'Retry-After': '5' }),
+  internal: () => new ApiProblem(500, 'internal-error', 'Internal error', 'The error was logged; nothing was appended'),
+};

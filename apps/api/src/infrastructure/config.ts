@@ -1,0 +1,48 @@
+import { resolve } from 'node:path';
+
+/** Everything the process reads from its environment, read once at start. */
+export interface AppConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  /** When set, the event log is EventStoreDB/KurrentDB instead of the embedded SQLite file. */
+  readonly eventStoreConnectionString?: string;
+  readonly authTokensFile?: string;
+  /** JSON array of token entries, for deployments that inject secrets as env vars. */
+  readonly authTokensJson?: string;
+  readonly bodyLimitBytes: number;
+  readonly slaPolicyFile?: string;
+  readonly contactPolicyFile?: string;
+  /** FULL fsyncs every group commit (default); NORMAL trades the last commits on power loss for speed. */
+  readonly sqliteSynchronous: 'FULL' | 'NORMAL';
+  readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'silent';
+}
+
+function intFrom(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const synchronous = (env.SQLITE_SYNCHRONOUS ?? 'FULL').toUpperCase();
+  if (synchronous !== 'FULL' && synchronous !== 'NORMAL') throw new Error('SQLITE_SYNCHRONOUS must be FULL or NORMAL');
+  const logLevel = env.LOG_LEVEL ?? 'log';
+  if (!['error', 'warn', 'log', 'debug', 'silent'].includes(logLevel)) throw new Error(`LOG_LEVEL ${logLevel} unknown`);
+  return {
+    port: intFrom(env.PORT, 3000, 'PORT'),
+    host: env.HOST ?? '0.0.0.0',
+    dataDir: resolve(env.DATA_DIR ?? './data'),
+    eventStoreConnectionString: env.EVENTSTORE_CONNECTION_STRING || undefined,
+    authTokensFile: env.AUTH_TOKENS_FILE || undefined,
+    authTokensJson: env.AUTH_TOKENS || undefined,
+    bodyLimitBytes: intFrom(env.BODY_LIMIT_BYTES, 1024 * 1024, 'BODY_LIMIT_BYTES'),
+    slaPolicyFile: env.SLA_POLICY_FILE || undefined,
+    contactPolicyFile: env.CONTACT_POLICY_FILE || undefined,
+    sqliteSynchronous: synchronous,
+    logLevel: logLevel as AppConfig['logLevel'],
+  };
+}
+
+export const APP_CONFIG = Symbol('AppConfig');

@@ -1,0 +1,43 @@
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { customerStream, DomainError, orderStream, type OrderCommand } from '@crm/domain';
+import { CommandExecutor, type CommandContext, type CommandOutcome } from '../commands/command-executor';
+import { CUSTOMER_DECIDER, ORDER_DECIDER, type CustomerDecider, type OrderDecider } from '../infrastructure/policies';
+
+export class ExecuteOrderCommand extends Command<CommandOutcome> {
+  constructor(
+    readonly command: OrderCommand,
+    readonly context: CommandContext,
+    readonly occurredAt?: string,
+  ) {
+    super();
+  }
+}
+
+/** Purchases belong to a registered customer (prospect or customer); returns to a recorded purchase. */
+@CommandHandler(ExecuteOrderCommand)
+export class OrderCommandHandler implements ICommandHandler<ExecuteOrderCommand, CommandOutcome> {
+  constructor(
+    private readonly executor: CommandExecutor,
+    @Inject(CUSTOMER_DECIDER) private readonly customers: CustomerDecider,
+    @Inject(ORDER_DECIDER) private readonly orders: OrderDecider,
+  ) {}
+
+  async execute({ command, context, occurredAt }: ExecuteOrderCommand): Promise<CommandOutcome> {
+    if (command.type === 'RecordPurchase') {
+      const { revision } = await this.executor.load(customerStream(command.data.customerId), this.customers);
+      if (revision < 0) {
+        throw new DomainError('customer-not-found', `Customer ${command.data.customerId} not found`, {
+          customerId: command.data.customerId,
+        });
+      }
+    }
+    return this.executor.execute({
+      streamId: orderStream(command.data.orderId),
+      decider: this.orders,
+      command,
+      context,
+      occurredAt,
+    });
+  }
+}

@@ -1,0 +1,26 @@
+/** Three projects so a developer can run one layer; `npm test` runs them all. */
+const moduleNameMapper = {
+  '^@crm/domain$': '<rootDir>/libs/domain/src',
+  '^@crm/domain/(.*)$': '<rootDir>/libs/domain/src/$1',
+  '^@crm/event-store$': '<rootDir>/libs/event-store/src',
+  '^@crm/event-store/(.*)$': '<rootDir>/libs/event-store/src/$1',
+  '^@crm/read-models$': '<rootDir>/libs/read-models/src',
+  '^@crm/read-models/(.*)$': '<rootDir>/libs/read-models/src/$1',
+};
+// content-disposition 3 (through @fastify/static, which serves the Swagger UI) is ESM-only; Node 20 can require
+// it, Jest's module runtime cannot, so Jest transpiles that one package.
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+  'node_modules/content-disposition/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true } }],
+};
+const transformIgnorePatterns = ['/node_modules/(?!content-disposition/)'];
+const base = {
+  rootDir: __dirname, moduleFileExtensions: ['ts', 'js', 'json'], testEnvironment: 'node', transform, transformIgnorePatterns, moduleNameMapper,
+};
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
+    { ...base, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.spec.ts'] },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'] },
+  ],
+};

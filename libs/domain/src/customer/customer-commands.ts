@@ -1,0 +1,96 @@
+import type { Channel, ContactPurpose, CustomerKind, Direction } from '../shared/types';
+
+/**
+ * What the application found in the complaint stream named by a command's `complaintId`.
+ * Absent means the complaint does not exist. `open` = filed and not closed.
+ */
+export type LinkedComplaint = { customerId: string; open: boolean };
+
+export type RegisterCustomer = {
+  type: 'RegisterCustomer';
+  data: {
+    customerId: string;
+    kind: CustomerKind;
+    name: string;
+    email?: string;
+    phone?: string;
+    ownerId?: string;
+    externalRef?: string;
+  };
+};
+
+/** Omitted fields are left alone; `null` clears email or phone. */
+export type ChangeCustomerProfile = {
+  type: 'ChangeCustomerProfile';
+  data: { customerId: string; name?: string; email?: string | null; phone?: string | null };
+};
+
+export type ConvertProspect = {
+  type: 'ConvertProspect';
+  data: { customerId: string };
+};
+
+export type AssignCustomerOwner = {
+  type: 'AssignCustomerOwner';
+  data: { customerId: string; ownerId: string; reason: string };
+};
+
+export type SetContactPreferences = {
+  type: 'SetContactPreferences';
+  data: { customerId: string; maxContactsPer7Days: number | null; doNotContact: boolean; channels: Channel[] };
+};
+
+export type LogContact = {
+  type: 'LogContact';
+  data: {
+    customerId: string;
+    contactId: string;
+    channel: Channel;
+    direction: Direction;
+    purpose: ContactPurpose;
+    summary: string;
+    outcome: string;
+    /** Business time; may be in the past (offline or imported contacts). The contact policy's window ends here. */
+    occurredAt: string;
+    complaintId?: string;
+    agentId: string;
+    linkedComplaint?: LinkedComplaint;
+  };
+};
+
+export type ScheduleFollowUp = {
+  type: 'ScheduleFollowUp';
+  data: {
+    customerId: string;
+    followUpId: string;
+    dueAt: string;
+    reason: string;
+    complaintId?: string;
+    linkedComplaint?: LinkedComplaint;
+    /** Owns the follow-up when the customer has no owner. */
+    actorId: string;
+  };
+};
+
+export type CompleteFollowUp = {
+  type: 'CompleteFollowUp';
+  data: { customerId: string; followUpId: string; note?: string };
+};
+
+export type CancelFollowUp = {
+  type: 'CancelFollowUp';
+  data: { customerId: string; followUpId: string; reason?: string };
+};
+
+export type CustomerCommand =
+  | RegisterCustomer
+  | ChangeCustomerProfile
+  | ConvertProspect
+  | AssignCustomerOwner
+  | SetContactPreferences
+  | LogContact
+  | ScheduleFollowUp
+  | CompleteFollowUp
+  | CancelFollowUp;
+
+export type CustomerCommandType = CustomerCommand['type'];

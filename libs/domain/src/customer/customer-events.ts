@@ -1,0 +1,93 @@
+import type { Channel, ContactPurpose, CustomerKind, Direction } from '../shared/types';
+
+/** Events of the `customer-<customerId>` stream, as in docs/event-catalogue.md. */
+
+export type CustomerRegistered = {
+  type: 'CustomerRegistered';
+  data: {
+    customerId: string;
+    kind: CustomerKind;
+    name: string;
+    email?: string;
+    phone?: string;
+    ownerId?: string;
+    externalRef?: string;
+  };
+};
+
+/** Only the fields that actually changed; `null` clears email or phone. */
+export type CustomerProfileChanged = {
+  type: 'CustomerProfileChanged';
+  data: { customerId: string; changes: { name?: string; email?: string | null; phone?: string | null } };
+};
+
+export type ProspectConverted = {
+  type: 'ProspectConverted';
+  data: { customerId: string };
+};
+
+export type CustomerOwnerAssigned = {
+  type: 'CustomerOwnerAssigned';
+  data: { customerId: string; ownerId: string; previousOwnerId: string | null; reason: string };
+};
+
+export type ContactPreferencesSet = {
+  type: 'ContactPreferencesSet';
+  data: { customerId: string; maxContactsPer7Days: number | null; doNotContact: boolean; channels: Channel[] };
+};
+
+export type ContactLogged = {
+  type: 'ContactLogged';
+  data: {
+    customerId: string;
+    contactId: string;
+    channel: Channel;
+    direction: Direction;
+    purpose: ContactPurpose;
+    summary: string;
+    outcome: string;
+    occurredAt: string;
+    complaintId?: string;
+    agentId: string;
+  };
+};
+
+export type FollowUpScheduled = {
+  type: 'FollowUpScheduled';
+  data: { customerId: string; followUpId: string; dueAt: string; reason: string; complaintId?: string; ownerId: string };
+};
+
+export type FollowUpCompleted = {
+  type: 'FollowUpCompleted';
+  data: { customerId: string; followUpId: string; completedAt: string; note?: string };
+};
+
+export type FollowUpCancelled = {
+  type: 'FollowUpCancelled';
+  data: { customerId: string; followUpId: string; cancelledAt: string; reason?: string };
+};
+
+export type CustomerEvent =
+  | CustomerRegistered
+  | CustomerProfileChanged
+  | ProspectConverted
+  | CustomerOwnerAssigned
+  | ContactPreferencesSet
+  | ContactLogged
+  | FollowUpScheduled
+  | FollowUpCompleted
+  | FollowUpCancelled;
+
+export type CustomerEventType = CustomerEvent['type'];
+
+export const CUSTOMER_EVENT_TYPES = [
+  'CustomerRegistered',
+  'CustomerProfileChanged',
+  'ProspectConverted',
+  'CustomerOwnerAssigned',
+  'ContactPreferencesSet',
+  'ContactLogged',
+  'FollowUpScheduled',
+  'FollowUpCompleted',
+  'FollowUpCancelled',
+] as const satisfies readonly CustomerEventType[];

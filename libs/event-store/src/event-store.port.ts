@@ -1,0 +1,81 @@
+/**
+ * The event store port. It knows streams, revisions and a global order; it knows nothing of the domain.
+ *
+ * Revisions are 0-based (the first event of a stream has revision 0), as in EventStoreDB.
+ * Positions are the global order of the log: strictly increasing, not necessarily contiguous
+ * (EventStoreDB commit positions have gaps). `fromPosition` is always exclusive: "events after this checkpoint".
+ */
+export type ExpectedRevision = 'any' | 'no-stream' | 'stream-exists' | number;
+
+export interface EventToAppend {
+  readonly eventId: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+export interface RecordedEvent {
+  readonly eventId: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly streamId: string;
+  readonly revision: number;
+  readonly position: number;
+  /** Store time (ISO-8601, UTC) at which the append was committed. */
+  readonly recordedAt: string;
+}
+
+export interface AppendResult {
+  /** Revision of the last event now in the stream. */
+  readonly nextExpectedRevision: number;
+  /** Global position of the last appended event. */
+  readonly position: number;
+}
+
+export interface ReadStreamOptions {
+  readonly direction?: 'forwards' | 'backwards';
+  /** Inclusive. Defaults to the start (forwards) or the end (backwards). */
+  readonly fromRevision?: number;
+  readonly maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  readonly direction?: 'forwards' | 'backwards';
+  /** Exclusive; forwards: events with position > fromPosition; backwards: position < fromPosition. */
+  readonly fromPosition?: number;
+  readonly maxCount?: number;
+  /** Only these event types (all when absent). */
+  readonly eventTypes?: readonly string[];
+}
+
+export interface SubscribeOptions {
+  /** Exclusive checkpoint: the subscription delivers events with position > fromPosition. Default: from the start. */
+  readonly fromPosition?: number;
+  readonly eventTypes?: readonly string[];
+}
+
+/**
+ * A catch-up subscription: first the stored events after the checkpoint, then live ones, in global order,
+ * never one twice. Iterate it with `for await`; `close()` ends the iteration.
+ */
+export interface Subscription extends AsyncIterable<RecordedEvent> {
+  close(): Promise<void>;
+}
+
+export interface EventStore {
+  appendToStream(
+    streamId: string,
+    events: readonly EventToAppend[],
+    options?: { readonly expectedRevision?: ExpectedRevision },
+  ): Promise<AppendResult>;
+  /** Empty array when the stream does not exist. */
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  subscribeToAll(options?: SubscribeOptions): Subscription;
+  /** Position of the last event in the log, or 0 when it is empty. */
+  headPosition(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export const EVENT_STORE = Symbol('EventStore');

@@ -1,0 +1,242 @@
+import Database from 'better-sqlite3';
+import { AppendNotifier, catchUpSubscription } from '../catch-up-subscription';
+import { checkExpectedRevision, DuplicateEventId, StoreUnavailable, StreamVersionConflict } from '../errors';
+import type {
+  AppendResult,
+  EventStore,
+  EventToAppend,
+  ExpectedRevision,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from '../event-store.port';
+
+export interface SqliteEventStoreOptions {
+  /** File path, or ':memory:'. */
+  readonly filename: string;
+  /**
+   * FULL fsyncs every commit; NORMAL (WAL) may lose the last commits on power loss, never corrupts.
+   * Group commit makes FULL affordable: appends that arrive in the same tick share one transaction and one fsync.
+   */
+  readonly synchronous?: 'FULL' | 'NORMAL';
+  readonly now?: () => Date;
+  /** How often subscribers look for appends made by other processes. */
+  readonly pollMs?: number;
+}
+
+interface Row {
+  position: number;
+  event_id: string;
+  stream_id: string;
+  revision: number;
+  type: string;
+  data: string;
+  metadata: string;
+  recorded_at: string;
+}
+
+interface PendingAppend {
+  streamId: string;
+  events: readonly EventToAppend[];
+  expected: ExpectedRevision;
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  position    INTEGER PRIMARY KEY,
+  event_id    TEXT    NOT NULL UNIQUE,
+  stream_id   TEXT    NOT NULL,
+  revision    INTEGER NOT NULL,
+  type        TEXT    NOT NULL,
+  data        TEXT    NOT NULL,
+  metadata    TEXT    NOT NULL,
+  recorded_at TEXT    NOT NULL,
+  UNIQUE (stream_id, revision)
+);
+CREATE INDEX IF NOT EXISTS events_type_position ON events (type, position);
+`;
+
+function toRecorded(row: Row): RecordedEvent {
+  return {
+    eventId: row.event_id,
+    type: row.type,
+    data: JSON.parse(row.data) as unknown,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    streamId: row.stream_id,
+    revision: row.revision,
+    position: row.position,
+    recordedAt: row.recorded_at,
+  };
+}
+
+/** The embedded default: the whole log in one SQLite file (WAL), one transaction per group of appends. */
+export class SqliteEventStore implements EventStore {
+  private readonly db: Database.Database;
+  private readonly now: () => Date;
+  private readonly notifier = new AppendNotifier();
+  private readonly pollMs: number;
+  private queue: PendingAppend[] = [];
+  private flushScheduled = false;
+  private closed = false;
+
+  private readonly stmt: {
+    streamRevision: Database.Statement<[string], { revision: number | null }>;
+    insert: Database.Statement<[string, string, number, string, string, string, string]>;
+    head: Database.Statement<[], { position: number | null }>;
+  };
+  private readonly commitBatch: (batch: PendingAppend[]) => Array<AppendResult | { error: unknown }>;
+
+  constructor(options: SqliteEventStoreOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.pollMs = options.pollMs ?? 100;
+    try {
+      this.db = new Database(options.filename);
+    } catch (cause) {
+      throw new StoreUnavailable(`cannot open event store ${options.filename}`, { cause });
+    }
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.stmt = {
+      streamRevision: this.db.prepare('SELECT max(revision) AS revision FROM events WHERE stream_id = ?'),
+      insert: this.db.prepare(
+        'INSERT INTO events (event_id, stream_id, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      head: this.db.prepare('SELECT max(position) AS position FROM events'),
+    };
+    const appendOne = this.db.transaction((p: PendingAppend, recordedAt: string): AppendResult => {
+      const current = this.stmt.streamRevision.get(p.streamId)?.revision ?? -1;
+      checkExpectedRevision(p.streamId, p.expected, current);
+      let revision = current;
+      let position = 0;
+      for (const e of p.events) {
+        revision += 1;
+        try {
+          const info = this.stmt.insert.run(
+            e.eventId, p.streamId, revision, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata), recordedAt,
+          );
+          position = Number(info.lastInsertRowid);
+        } catch (error) {
+          throw this.mapInsertError(error, p.streamId, p.expected, e.eventId);
+        }
+      }
+      if (p.events.length === 0) position = this.stmt.head.get()?.position ?? 0;
+      return { nextExpectedRevision: revision, position };
+    });
+    // Each append runs in its own savepoint (a nested better-sqlite3 transaction), so one refused append
+    // rolls back alone and the others in the group still commit.
+    this.commitBatch = this.db.transaction((batch: PendingAppend[]) => {
+      const recordedAt = this.now().toISOString();
+      return batch.map((p) => {
+        try {
+          return appendOne(p, recordedAt);
+        } catch (error) {
+          return { error };
+        }
+      });
+    });
+  }
+
+  appendToStream(
+    streamId: string,
+    events: readonly EventToAppend[],
+    options: { expectedRevision?: ExpectedRevision } = {},
+  ): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new StoreUnavailable('event store is closed'));
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ streamId, events, expected: options.expectedRevision ?? 'any', resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    let results: Array<AppendResult | { error: unknown }>;
+    try {
+      results = this.commitBatch(batch);
+    } catch (cause) {
+      const error = new StoreUnavailable('event store commit failed', { cause });
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    results.forEach((r, i) => {
+      const p = batch[i];
+      if (!p) return;
+      if ('error' in r) p.reject(r.error);
+      else p.resolve(r);
+    });
+    this.notifier.notify();
+  }
+
+  private mapInsertError(error: unknown, streamId: string, expected: ExpectedRevision, eventId: string): unknown {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message.includes('events.event_id')) return new DuplicateEventId(eventId);
+    if (message.includes('events.stream_id')) return new StreamVersionConflict(streamId, expected, undefined);
+    return error;
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const backwards = options.direction === 'backwards';
+    const from = options.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
+    const limit = options.maxCount ?? -1;
+    const sql = backwards
+      ? 'SELECT * FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?'
+      : 'SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?';
+    return this.query(sql, [streamId, from, limit]);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const backwards = options.direction === 'backwards';
+    const from = options.fromPosition ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
+    const limit = options.maxCount ?? -1;
+    const types = options.eventTypes;
+    const typeClause = types ? ` AND type IN (${types.map(() => '?').join(',')})` : '';
+    const sql = backwards
+      ? `SELECT * FROM events WHERE position < ?${typeClause} ORDER BY position DESC LIMIT ?`
+      : `SELECT * FROM events WHERE position > ?${typeClause} ORDER BY position ASC LIMIT ?`;
+    return this.query(sql, [from, ...(types ?? []), limit]);
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): Subscription {
+    return catchUpSubscription((o) => this.readAll(o), this.notifier, { ...options, pollMs: this.pollMs });
+  }
+
+  async headPosition(): Promise<number> {
+    return this.stmt.head.get()?.position ?? 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.flush();
+    this.notifier.notify();
+    this.db.close();
+  }
+
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private query(sql: string, params: unknown[]): RecordedEvent[] {
+    if (this.closed) throw new StoreUnavailable('event store is closed');
+    try {
+      let statement = this.statements.get(sql);
+      if (!statement) {
+        statement = this.db.prepare(sql);
+        this.statements.set(sql, statement);
+      }
+      return (statement.all(...params) as Row[]).map(toRecorded);
+    } catch (cause) {
+      throw new StoreUnavailable('event store read failed', { cause });
+    }
+  }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// `npm start`: build the app when the compiled output is missing or older than any source, then run it.
+// Keeps `npm start` a single command from a clean clone without paying for a build on every start.
+'use strict';
+const { spawnSync, spawn } = require('node:child_process');
+const { existsSync, statSync, readdirSync } = require('node:fs');
+const { join } = require('node:path');
+
+const root = join(__dirname, '..');
+const app = process.argv[2] || 'api';
+const entry = join(root, 'dist', 'apps', app, 'apps', app, 'src', 'main.js');
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entryName of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entryName.name);
+    if (entryName.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (entryName.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+const sources = Math.max(newestSource(join(root, 'apps')), newestSource(join(root, 'libs')));
+if (!existsSync(entry) || statSync(entry).mtimeMs < sources) {
+  process.stderr.write(`building ${app}...\n`);
+  const build = spawnSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build', app], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+const child = spawn(process.execPath, ['--enable-source-maps', entry], { stdio: 'inherit' });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,96 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createApp } from '../../apps/api/src/app.factory';
+import { ManualClock } from '../../apps/api/src/infrastructure/clock';
+import { loadConfig } from '../../apps/api/src/infrastructure/config';
+import { makeTempDir } from './temp-dir';
+
+export const TOKENS = {
+  agent: 'agent-token-0123456789',
+  agent2: 'agent2-token-0123456789',
+  admin: 'admin-token-0123456789',
+  auditor: 'auditor-token-0123456789',
+  analyst: 'analyst-token-0123456789',
+} as const;
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  baseUrl: string;
+  dataDir: string;
+  clock: ManualClock;
+  /** fetch with the agent's token and JSON by default. */
+  request: (method: string, path: string, options?: { body?: unknown; token?: string | null; headers?: Record<string, string>; rawBody?: string }) => Promise<TestResponse>;
+  restart: () => Promise<void>;
+  close: () => Promise<void>;
+  writeTokens: (entries: unknown[]) => void;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test responses are asserted field by field
+}
+
+/** The real Nest app on a random port, its own temp data dir, a manual clock and a tokens file. */
+export async function startTestApp(options: { now?: Date; env?: Record<string, string>; customerTokens?: Array<{ token: string; customerId: string }> } = {}): Promise<TestApp> {
+  const tmp = makeTempDir('crm-e2e-');
+  const clock = new ManualClock(options.now ?? new Date('2026-11-23T10:00:00Z'));
+  const tokensFile = join(tmp.dir, 'tokens.json');
+  const writeTokens = (extra: unknown[]): void =>
+    writeFileSync(
+      tokensFile,
+      JSON.stringify([
+        { token: TOKENS.agent, id: 'agent-ana', role: 'agent' },
+        { token: TOKENS.agent2, id: 'agent-bob', role: 'agent' },
+        { token: TOKENS.admin, id: 'admin-1', role: 'admin' },
+        { token: TOKENS.auditor, id: 'auditor-1', role: 'auditor' },
+        { token: TOKENS.analyst, id: 'analyst-1', role: 'analyst' },
+        ...(options.customerTokens ?? []).map((c) => ({ token: c.token, id: `portal-${c.customerId}`, role: 'customer', customerId: c.customerId })),
+        ...extra,
+      ]),
+    );
+  writeTokens([]);
+  const config = loadConfig({ DATA_DIR: join(tmp.dir, 'data'), AUTH_TOKENS_FILE: tokensFile, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL', ...options.env });
+  let app: NestFastifyApplication;
+  let baseUrl = '';
+  const boot = async (): Promise<void> => {
+    ({ app } = await createApp({ config, clock }));
+    await app.listen(0, '127.0.0.1');
+    const address = app.getHttpServer().address();
+    if (!address || typeof address === 'string') throw new Error('no port');
+    baseUrl = `http://127.0.0.1:${address.port}`;
+  };
+  await boot();
+  const result: TestApp = {
+    get app() { return app; },
+    get baseUrl() { return baseUrl; },
+    dataDir: config.dataDir,
+    clock,
+    writeTokens,
+    request: async (method, path, opts = {}) => {
+      const token = opts.token === undefined ? TOKENS.agent : opts.token;
+      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+      if (token !== null) headers['authorization'] = `Bearer ${token}`;
+      let body: string | undefined = opts.rawBody;
+      if (opts.body !== undefined) {
+        body = JSON.stringify(opts.body);
+      }
+      if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+      const res = await fetch(`${baseUrl}${path}`, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON: keep the text */ }
+      return { status: res.status, headers: res.headers, body: parsed };
+    },
+    restart: async () => {
+      await app.close();
+      await boot();
+    },
+    close: async () => {
+      await app.close();
+      tmp.remove();
+    },
+  };
+  return result;
+}
