@@ -59,8 +59,8 @@ class Log {
   readonly streams = new Map<string, StoredEvent[]>();
   private readonly positions = new Set<bigint>();
   private readonly listeners = new Set<(e: StoredEvent) => void>();
-  /** Writer checkpoint: where the next record starts. */
-  end = 0n;
+  /** Writer checkpoint: where the next record starts (after the epoch record a log begins with). */
+  end = 64n;
 
   revisionOf(streamId: string): number {
     return (this.streams.get(streamId)?.length ?? 0) - 1;
@@ -129,7 +129,11 @@ function expectationHolds(expected: Expected, current: number): boolean {
 }
 
 /** ESDB idempotency: the proposed ids are already the stream's events at the place this append targets. */
-function alreadyWritten(stream: readonly StoredEvent[], expected: Expected, proposed: readonly Proposed[]): StoredEvent | undefined {
+function alreadyWritten(
+  stream: readonly StoredEvent[],
+  expected: Expected,
+  proposed: readonly Proposed[],
+): StoredEvent | undefined {
   const firstId = proposed[0]?.getId()?.getString();
   if (firstId === undefined) return undefined;
   let start: number;
@@ -238,9 +242,8 @@ function select(log: Log, options: ReadReq.Options, subscription: boolean): Sele
     if (streamOptions.hasRevision()) {
       const revision = Number(streamOptions.getRevision());
       if (subscription) return { events: stream.filter((e) => e.revision > revision) };
-      return {
-        events: backwards ? stream.filter((e) => e.revision <= revision).reverse() : stream.filter((e) => e.revision >= revision),
-      };
+      if (backwards) return { events: stream.filter((e) => e.revision <= revision).reverse() };
+      return { events: stream.filter((e) => e.revision >= revision) };
     }
     if (backwards && streamOptions.hasStart()) return { events: stream.slice(0, 1) };
     return { events: backwards ? [...stream].reverse() : [...stream] };
@@ -347,8 +350,8 @@ export async function startEventStoreDbDouble(): Promise<EventStoreDbDouble> {
         else if (message) proposed.push(message);
       });
       call.on('end', () => {
-        if (!options) callback({ code: grpc.status.INVALID_ARGUMENT, details: 'the first message must be the options' });
-        else callback(null, append(log, options, proposed));
+        if (options) callback(null, append(log, options, proposed));
+        else callback({ code: grpc.status.INVALID_ARGUMENT, details: 'the first message must be the options' });
       });
     },
   });

@@ -3,3 +3,4 @@ export * from './errors';
 export * from './catch-up-subscription';
 export * from './in-memory/in-memory-event-store';
 export * from './sqlite/sqlite-event-store';
+export * from './eventstoredb/eventstoredb-event-store';

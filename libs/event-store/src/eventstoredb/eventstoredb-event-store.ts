@@ -1,0 +1,527 @@
+/**
+ * EventStoreDB adapter of the EventStore port, over `@eventstore/db-client` 6.x (gRPC). Needs a server that returns
+ * event positions on stream reads (22.6 or later) and, on a secure server, a user allowed to read $all (by default
+ * only $admins may).
+ *
+ * Mapping:
+ * - Events are JSON events: our `eventId` is the ESDB event id, `type` the event type, `data` the JSON body and our
+ *   `metadata` the ESDB custom metadata. `position` is the event's commit position (`Number(commit)`; for events
+ *   appended over gRPC commit == prepare, one per event), `recordedAt` the server's `created` time (ms precision).
+ * - Expected revisions go through `toEsdbExpectedRevision` only (the successor client calls this `streamState`).
+ * - `WrongExpectedVersionError` → `StreamVersionConflict` (actual revision, -1 for no stream); unreachable server,
+ *   deadlines, leader changes, access denied and unknown server errors → `StoreUnavailable`; a missing stream reads
+ *   as []. Other client errors (invalid argument, stream deleted, append too large) pass through unchanged.
+ * - `readAll`, `subscribeToAll` and `headPosition` hide system events (streams or types starting with `$`) and the
+ *   adapter's own event-id reservation streams (below). `fromPosition` is exclusive, as the port says.
+ *
+ * What differs from the port or from the SQLite adapter, and why:
+ * - Unique event ids. ESDB does not refuse an id that is already in the log: re-appending the same ids to the same
+ *   stream is acknowledged idempotently and the same id in another stream is simply written again. The adapter
+ *   therefore reserves every id before appending, by writing an `EventIdReserved` event to the stream
+ *   `eventid-<id>` with expected revision no-stream (all ids of a batch in parallel), and refuses with
+ *   `DuplicateEventId` when that stream is already taken. An append the server refuses (version conflict, invalid)
+ *   releases its reservations (`EventIdReleased`), so the ids can be used again. This costs one extra round trip per
+ *   append and one small stream per event, and it is not atomic with the append. An append that fails with
+ *   `StoreUnavailable` keeps its ids reserved, because it may have been written: retrying it with the same ids is
+ *   refused with `DuplicateEventId` even if it was not (read the stream to tell). The same happens when the process
+ *   dies, or a release fails, between a reservation and a refused append. Of two concurrent appends carrying the
+ *   same id, the loser is refused even if the winner's append then fails. Streams named `eventid-…` are the
+ *   adapter's: do not use that prefix for your own.
+ * - Positions that are not an event's position. ESDB can only read $all from a record boundary (otherwise it
+ *   answers "Trying to read from an invalid position"). A checkpoint taken from an event is read from directly; any
+ *   other `fromPosition` (e.g. `p - 1`, `head + 1`) costs a backward scan of $all from the end to the first event at
+ *   or before it, so it grows with its distance from the head.
+ * - Subscriptions are served by the server (catch-up, then live, in one call), filtered server-side by event type
+ *   or, without `eventTypes`, by stream name (system and reservation streams excluded). If the server drops the
+ *   subscription (e.g. it restarts), the iteration fails with `StoreUnavailable`; resubscribe from the last
+ *   position seen.
+ */
+import {
+  ANY,
+  BACKWARDS,
+  END,
+  ErrorType,
+  EventStoreDBClient,
+  FORWARDS,
+  NO_STREAM,
+  START,
+  STREAM_EXISTS,
+  StreamNotFoundError,
+  WrongExpectedVersionError,
+  eventTypeFilter,
+  isCommandError,
+  jsonEvent,
+  streamNameFilter,
+  type AllStreamResolvedEvent,
+  type AllStreamSubscription,
+  type AppendExpectedRevision,
+  type CurrentRevision,
+  type Direction,
+  type Filter,
+  type JSONType,
+  type Position,
+  type ReadPosition,
+  type ResolvedEvent,
+} from '@eventstore/db-client';
+import { DuplicateEventId, StoreUnavailable, StreamVersionConflict } from '../errors';
+import type {
+  AppendResult,
+  EventStore,
+  EventToAppend,
+  ExpectedRevision,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from '../event-store.port';
+
+/** Prefix of the streams in which the adapter reserves event ids. */
+export const EVENT_ID_RESERVATION_PREFIX = 'eventid-';
+const RESERVED = 'EventIdReserved';
+const RELEASED = 'EventIdReleased';
+const PAGE_SIZE = 500;
+/** A subscription stops reading from the server while this many events wait for the consumer. */
+const SUBSCRIPTION_HIGH_WATER = 1000;
+
+/** The one place where our expected revision becomes the client's (`streamState` in @kurrent/kurrentdb-client). */
+export function toEsdbExpectedRevision(expected: ExpectedRevision): AppendExpectedRevision {
+  switch (expected) {
+    case 'any':
+      return ANY;
+    case 'no-stream':
+      return NO_STREAM;
+    case 'stream-exists':
+      return STREAM_EXISTS;
+    default:
+      return BigInt(expected);
+  }
+}
+
+function toActualRevision(current: CurrentRevision): number | undefined {
+  if (typeof current === 'bigint') return Number(current);
+  return current === NO_STREAM ? -1 : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+/** Whether readAll/subscribeToAll/headPosition leave this event out. */
+function isHidden(streamId: string, type: string): boolean {
+  return streamId.startsWith('$') || type.startsWith('$') || streamId.startsWith(EVENT_ID_RESERVATION_PREFIX);
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function toJson(data: unknown): JSONType {
+  if (typeof data === 'string' || Array.isArray(data) || isRecord(data)) return data;
+  // Numbers, booleans and null are JSON too; the client JSON.stringifies `data` whatever its declared type.
+  return data as JSONType;
+}
+
+function toEventData(event: EventToAppend) {
+  return jsonEvent({ id: event.eventId, type: event.type, data: toJson(event.data), metadata: { ...event.metadata } });
+}
+
+/** The server could not be reached or could not serve us (as opposed to refusing the request itself). */
+function isConnectionFailure(error: unknown): boolean {
+  if (!(error instanceof Error) || !isCommandError(error)) return false;
+  switch (error.type) {
+    case ErrorType.UNAVAILABLE:
+    case ErrorType.DEADLINE_EXCEEDED:
+    case ErrorType.TIMEOUT:
+    case ErrorType.CANCELLED:
+    case ErrorType.NOT_LEADER:
+    case ErrorType.ACCESS_DENIED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Errors of the store rather than of the caller become StoreUnavailable; the rest pass through. */
+function mapError(error: unknown): unknown {
+  if ([StoreUnavailable, StreamVersionConflict, DuplicateEventId].some((ours) => error instanceof ours)) return error;
+  const refused = error instanceof Error && isCommandError(error) && error.type !== ErrorType.UNKNOWN;
+  // The request itself was refused (invalid argument, stream deleted, append too large, ...): pass it on.
+  if (refused && !isConnectionFailure(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new StoreUnavailable(`EventStoreDB: ${message}`, { cause: error });
+}
+
+/** The event's position as the client reports it ($all reads always carry one; stream reads from 22.6 on). */
+function positionOf(resolved: ResolvedEvent | AllStreamResolvedEvent): Position | undefined {
+  const position = resolved.event?.position;
+  if (position) return position;
+  const commit = resolved.commitPosition;
+  return commit === undefined ? undefined : { commit, prepare: commit };
+}
+
+function toRecorded(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | undefined {
+  const event = resolved.event;
+  if (!event) return undefined;
+  const position = positionOf(resolved);
+  if (!position) throw new StoreUnavailable('EventStoreDB sent an event without its position (server before 22.6?)');
+  return {
+    eventId: event.id,
+    type: event.type,
+    data: event.data,
+    metadata: isRecord(event.metadata) ? event.metadata : {},
+    streamId: event.streamId,
+    revision: Number(event.revision),
+    position: Number(position.commit),
+    recordedAt: event.created.toISOString(),
+  };
+}
+
+interface LogEntry {
+  /** The raw position, to continue reading from exactly here. */
+  readonly at: Position;
+  /** Undefined for events the adapter hides. */
+  readonly event: RecordedEvent | undefined;
+}
+
+interface Reservation {
+  readonly stream: string;
+  readonly revision: bigint;
+}
+
+export class EventStoreDbEventStore implements EventStore {
+  private readonly client: EventStoreDBClient;
+  private readonly ownsClient: boolean;
+  private readonly subscriptions = new Set<EsdbSubscription>();
+  private closed = false;
+
+  /** From a connection string (the store owns and closes the client) or an existing client (the caller closes it). */
+  constructor(connection: string | EventStoreDBClient) {
+    this.ownsClient = typeof connection === 'string';
+    this.client = typeof connection === 'string' ? EventStoreDBClient.connectionString(connection) : connection;
+  }
+
+  async appendToStream(
+    streamId: string,
+    events: readonly EventToAppend[],
+    options: { readonly expectedRevision?: ExpectedRevision } = {},
+  ): Promise<AppendResult> {
+    this.assertOpen();
+    const expected = options.expectedRevision ?? 'any';
+    const reservations = await this.reserveEventIds(streamId, events);
+    const result = await this.client
+      .appendToStream(streamId, events.map(toEventData), { expectedRevision: toEsdbExpectedRevision(expected) })
+      .catch(async (error: unknown) => {
+        const refusal =
+          error instanceof WrongExpectedVersionError
+            ? new StreamVersionConflict(streamId, expected, toActualRevision(error.actualVersion))
+            : mapError(error);
+        // After a failure of the store the append may still have been written: its ids stay reserved.
+        if (!(refusal instanceof StoreUnavailable)) await this.release(reservations);
+        throw refusal;
+      });
+    if (events.length === 0) {
+      // Nothing written: the server reports no position, and revision 0 for a missing stream.
+      const [last] = await this.readStream(streamId, { direction: 'backwards', maxCount: 1 });
+      return { nextExpectedRevision: last?.revision ?? -1, position: await this.headPosition() };
+    }
+    const position = result.position ? Number(result.position.commit) : await this.headPosition();
+    return { nextExpectedRevision: Number(result.nextExpectedRevision), position };
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const backwards = options.direction === 'backwards';
+    const maxCount = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    let from = options.fromRevision;
+    if (maxCount <= 0 || (backwards && from !== undefined && from < 0)) return [];
+    if (from !== undefined && from < 0) from = 0;
+    const events: RecordedEvent[] = [];
+    try {
+      const read = this.client.readStream(streamId, {
+        direction: backwards ? BACKWARDS : FORWARDS,
+        fromRevision: from === undefined ? (backwards ? END : START) : BigInt(from),
+        maxCount,
+      });
+      for await (const resolved of read) {
+        const event = toRecorded(resolved);
+        if (event) events.push(event);
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return [];
+      throw mapError(error);
+    }
+    return events;
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const backwards = options.direction === 'backwards';
+    const wanted = options.maxCount ?? Number.POSITIVE_INFINITY;
+    const types = options.eventTypes ? new Set(options.eventTypes) : undefined;
+    let bound = options.fromPosition;
+    if (wanted <= 0 || (backwards && bound !== undefined && bound <= 0)) return [];
+    let cursor: ReadPosition = backwards ? END : START;
+    // Positions up to 0 need no lookup (the log starts with a non-event record), anything else may.
+    if (bound !== undefined && bound > 0) {
+      const around = await this.locate(bound);
+      cursor = backwards ? around.ceil : around.floor;
+    }
+    const events: RecordedEvent[] = [];
+    for (;;) {
+      const page = await this.readLog(cursor, backwards ? BACKWARDS : FORWARDS, PAGE_SIZE);
+      for (const { at, event } of page) {
+        const position = Number(at.commit);
+        // `bound` is exclusive; it also skips the event a page starts on, which the previous page ended with.
+        const beyond = bound === undefined || (backwards ? position < bound : position > bound);
+        if (!beyond) continue;
+        bound = position;
+        if (!event || (types && !types.has(event.type))) continue;
+        events.push(event);
+        if (events.length >= wanted) return events;
+      }
+      const last = page[page.length - 1];
+      if (page.length < PAGE_SIZE || !last) return events;
+      cursor = last.at;
+    }
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): Subscription {
+    this.assertOpen();
+    const from = options.fromPosition;
+    const types = options.eventTypes;
+    const filter: Filter = types
+      ? eventTypeFilter({ regex: types.length ? `^(?:${types.map(escapeRegex).join('|')})$` : '(?!)' })
+      : streamNameFilter({ regex: `^(?!\\$|${escapeRegex(EVENT_ID_RESERVATION_PREFIX)})` });
+    const open = async (): Promise<AllStreamSubscription> => {
+      let fromPosition: ReadPosition = START;
+      if (from !== undefined && from > 0) {
+        const { floor } = await this.locate(from);
+        fromPosition = floor; // the server delivers events after this position
+      }
+      return this.client.subscribeToAll({ fromPosition, filter });
+    };
+    const subscription = new EsdbSubscription(open, from ?? -1, types ? new Set(types) : undefined, (s) =>
+      this.subscriptions.delete(s),
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async headPosition(): Promise<number> {
+    this.assertOpen();
+    let cursor: ReadPosition = END;
+    for (;;) {
+      const page = await this.readLog(cursor, BACKWARDS, 100);
+      const visible = page.find((entry) => entry.event);
+      if (visible?.event) return visible.event.position;
+      const last = page[page.length - 1];
+      if (page.length < 100 || !last) return 0;
+      cursor = last.at;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
+    if (this.ownsClient) await this.client.dispose();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreUnavailable('event store is closed');
+  }
+
+  /** One page of $all, hidden events included (so that paging and locating see every position). */
+  private async readLog(from: ReadPosition, direction: Direction, maxCount: number): Promise<LogEntry[]> {
+    try {
+      return await this.readLogUnmapped(from, direction, maxCount);
+    } catch (error) {
+      throw mapError(error);
+    }
+  }
+
+  private async readLogUnmapped(from: ReadPosition, direction: Direction, maxCount: number): Promise<LogEntry[]> {
+    const entries: LogEntry[] = [];
+    for await (const resolved of this.client.readAll({ fromPosition: from, direction, maxCount })) {
+      const at = positionOf(resolved);
+      const event = resolved.event;
+      if (!at || !event) continue;
+      entries.push({ at, event: isHidden(event.streamId, event.type) ? undefined : toRecorded(resolved) });
+    }
+    return entries;
+  }
+
+  /**
+   * Valid ESDB read positions around `position`: `floor`, the last event at or before it (reading forwards from it,
+   * inclusively, sees every event after `position`), and `ceil`, the first event at or after it (reading backwards
+   * from it, exclusively, sees every event before `position`).
+   */
+  private async locate(position: number): Promise<{ floor: ReadPosition; ceil: ReadPosition }> {
+    const exact: Position = { commit: BigInt(position), prepare: BigInt(position) };
+    try {
+      const [first] = await this.readLogUnmapped(exact, FORWARDS, 1);
+      if (first && first.at.commit === exact.commit) return { floor: first.at, ceil: first.at };
+    } catch (error) {
+      // A real failure surfaces now; "invalid position" (an INVALID_ARGUMENT the client reports as unknown)
+      // means `position` is not a record boundary, so find its neighbours from the end of the log instead.
+      if (isConnectionFailure(error)) throw mapError(error);
+    }
+    let ceil: ReadPosition = END;
+    let cursor: ReadPosition = END;
+    for (;;) {
+      const page = await this.readLog(cursor, BACKWARDS, PAGE_SIZE);
+      for (const { at } of page) {
+        if (at.commit === exact.commit) return { floor: at, ceil: at };
+        if (at.commit < exact.commit) return { floor: at, ceil };
+        ceil = at;
+      }
+      const last = page[page.length - 1];
+      if (page.length < PAGE_SIZE || !last) return { floor: START, ceil };
+      cursor = last.at;
+    }
+  }
+
+  private async reserveEventIds(streamId: string, events: readonly EventToAppend[]): Promise<Reservation[]> {
+    const outcomes = await Promise.allSettled(events.map((e) => this.reserve(e.eventId, streamId)));
+    const reserved = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (refused) {
+      await this.release(reserved);
+      throw refused.reason;
+    }
+    return reserved;
+  }
+
+  private async reserve(eventId: string, streamId: string): Promise<Reservation> {
+    const stream = `${EVENT_ID_RESERVATION_PREFIX}${eventId}`;
+    const reservation = jsonEvent({ type: RESERVED, data: { streamId } });
+    try {
+      const result = await this.client.appendToStream(stream, reservation, { expectedRevision: NO_STREAM });
+      return { stream, revision: result.nextExpectedRevision };
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersionError)) throw mapError(error);
+    }
+    // Reserved before: free again only if that reservation was released (its append was refused).
+    const [last] = await this.readStream(stream, { direction: 'backwards', maxCount: 1 });
+    if (last?.type !== RELEASED) throw new DuplicateEventId(eventId);
+    try {
+      const result = await this.client.appendToStream(stream, reservation, { expectedRevision: BigInt(last.revision) });
+      return { stream, revision: result.nextExpectedRevision };
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) throw new DuplicateEventId(eventId);
+      throw mapError(error);
+    }
+  }
+
+  /** Best effort: a reservation that cannot be released keeps its id unusable (see the header). */
+  private async release(reservations: readonly Reservation[]): Promise<void> {
+    await Promise.allSettled(
+      reservations.map((r) =>
+        this.client.appendToStream(r.stream, jsonEvent({ type: RELEASED, data: {} }), { expectedRevision: r.revision }),
+      ),
+    );
+  }
+}
+
+/** Bridges the client's subscription stream to our Subscription: filtered, exclusive of `after`, with back-pressure. */
+class EsdbSubscription implements Subscription {
+  private readonly buffer: RecordedEvent[] = [];
+  private source: AllStreamSubscription | undefined;
+  private wake: (() => void) | undefined;
+  private failure: unknown;
+  private ended = false;
+  private closed = false;
+
+  constructor(
+    open: () => Promise<AllStreamSubscription>,
+    /** Exclusive: only events after this position; moves with every delivery so nothing comes twice. */
+    private after: number,
+    private readonly types: ReadonlySet<string> | undefined,
+    private readonly onClose: (s: EsdbSubscription) => void,
+  ) {
+    open().then(
+      (source) => (this.closed ? void source.unsubscribe() : this.attach(source)),
+      (error: unknown) => this.fail(error),
+    );
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    return {
+      next: () => this.next(),
+      return: async () => {
+        await this.close();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.notify();
+    this.onClose(this);
+    await this.source?.unsubscribe();
+  }
+
+  private attach(source: AllStreamSubscription): void {
+    this.source = source;
+    source.on('data', (resolved: AllStreamResolvedEvent) => {
+      try {
+        this.accept(resolved);
+      } catch (error) {
+        this.fail(error);
+      }
+    });
+    source.on('error', (error: unknown) => this.fail(error));
+    source.on('end', () => {
+      this.ended = true;
+      this.notify();
+    });
+  }
+
+  private accept(resolved: AllStreamResolvedEvent): void {
+    const event = resolved.event;
+    if (!event || isHidden(event.streamId, event.type)) return;
+    if (this.types && !this.types.has(event.type)) return;
+    const recorded = toRecorded(resolved);
+    if (!recorded || recorded.position <= this.after) return;
+    this.after = recorded.position;
+    this.buffer.push(recorded);
+    if (this.buffer.length >= SUBSCRIPTION_HIGH_WATER) this.source?.pause();
+    this.notify();
+  }
+
+  private fail(error: unknown): void {
+    if (this.closed || this.failure !== undefined) return;
+    this.failure = mapError(error);
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private async next(): Promise<IteratorResult<RecordedEvent>> {
+    for (;;) {
+      if (this.closed) return { done: true, value: undefined };
+      const event = this.buffer.shift();
+      if (event) {
+        if (this.buffer.length < SUBSCRIPTION_HIGH_WATER / 2 && this.source?.isPaused()) this.source.resume();
+        return { done: false, value: event };
+      }
+      if (this.failure !== undefined) {
+        const failure = this.failure;
+        await this.close();
+        throw failure;
+      }
+      if (this.ended) {
+        await this.close();
+        throw new StoreUnavailable('EventStoreDB ended the subscription');
+      }
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+}

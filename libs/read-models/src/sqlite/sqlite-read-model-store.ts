@@ -1,0 +1,194 @@
+import Database from 'better-sqlite3';
+import type {
+  Checkpoint, Doc, DocumentWrite, FieldCondition, FindOptions, IndexSpec, Query, ReadModelStore, Scalar,
+} from '../store/read-model-store.port';
+
+const NAME = /^[a-z][a-z0-9_]{0,62}$/;
+const FIELD = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+function table(collection: string): string {
+  if (!NAME.test(collection)) throw new Error(`invalid collection name ${collection}`);
+  return `rm_${collection}`;
+}
+
+function path(field: string): string {
+  if (field === '_id') return 'id';
+  if (field === '_position') return 'position';
+  if (!FIELD.test(field)) throw new Error(`invalid field name ${field}`);
+  return `json_extract(doc, '$.${field}')`;
+}
+
+/** JSON booleans come back from json_extract as 1/0. */
+function bind(value: Scalar): string | number | null {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value;
+}
+
+function isOperatorObject(c: FieldCondition): c is Exclude<FieldCondition, Scalar> {
+  return typeof c === 'object' && c !== null;
+}
+
+function where(query: Query): { sql: string; params: Array<string | number | null> } {
+  const clauses: string[] = [];
+  const params: Array<string | number | null> = [];
+  for (const [field, condition] of Object.entries(query)) {
+    const p = path(field);
+    if (!isOperatorObject(condition)) {
+      if (condition === null) clauses.push(`${p} IS NULL`);
+      else {
+        clauses.push(`${p} = ?`);
+        params.push(bind(condition));
+      }
+      continue;
+    }
+    for (const [op, value] of Object.entries(condition)) {
+      switch (op) {
+        case '$eq':
+          if (value === null) clauses.push(`${p} IS NULL`);
+          else { clauses.push(`${p} = ?`); params.push(bind(value as Scalar)); }
+          break;
+        case '$ne':
+          if (value === null) clauses.push(`${p} IS NOT NULL`);
+          else { clauses.push(`(${p} IS NULL OR ${p} <> ?)`); params.push(bind(value as Scalar)); }
+          break;
+        case '$gt': clauses.push(`${p} > ?`); params.push(value as string | number); break;
+        case '$gte': clauses.push(`${p} >= ?`); params.push(value as string | number); break;
+        case '$lt': clauses.push(`${p} < ?`); params.push(value as string | number); break;
+        case '$lte': clauses.push(`${p} <= ?`); params.push(value as string | number); break;
+        case '$in': {
+          const values = value as readonly Scalar[];
+          if (values.length === 0) { clauses.push('0'); break; }
+          const nonNull = values.filter((v) => v !== null);
+          const parts = nonNull.length ? [`${p} IN (${nonNull.map(() => '?').join(',')})`] : [];
+          params.push(...nonNull.map(bind));
+          if (nonNull.length < values.length) parts.push(`${p} IS NULL`);
+          clauses.push(`(${parts.join(' OR ')})`);
+          break;
+        }
+        case '$exists':
+          clauses.push(field === '_id' || field === '_position' ? (value ? '1' : '0')
+            : `json_type(doc, '$.${field}') IS ${value ? 'NOT ' : ''}NULL`);
+          break;
+        default:
+          throw new Error(`unsupported operator ${op}`);
+      }
+    }
+  }
+  return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+interface Row {
+  id: string;
+  position: number;
+  doc: string;
+}
+
+const toDoc = (row: Row): Doc => ({ ...(JSON.parse(row.doc) as Record<string, unknown>), _id: row.id, _position: row.position });
+
+/** The embedded read-model store: one table per collection, JSON documents, expression indexes on queried fields. */
+export class SqliteReadModelStore implements ReadModelStore {
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(filename: string) {
+    this.db = new Database(filename);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS rm_checkpoints (
+      projection TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at TEXT NOT NULL)`);
+  }
+
+  private prepare(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  async ensureCollection(collection: string, indexes: readonly IndexSpec[]): Promise<void> {
+    const t = table(collection);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS ${t} (id TEXT PRIMARY KEY, position INTEGER NOT NULL, doc TEXT NOT NULL)`);
+    for (const index of indexes) {
+      const name = `${t}__${index.fields.map(([f, d]) => `${f.replace(/\./g, '_')}_${d === 1 ? 'a' : 'd'}`).join('__')}`;
+      const columns = index.fields.map(([f, d]) => `${path(f)} ${d === 1 ? 'ASC' : 'DESC'}`).join(', ');
+      this.db.exec(`CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${name} ON ${t} (${columns})`);
+    }
+  }
+
+  async dropCollection(collection: string): Promise<void> {
+    this.db.exec(`DROP TABLE IF EXISTS ${table(collection)}`);
+    this.statements.clear();
+  }
+
+  async get(collection: string, id: string): Promise<Doc | null> {
+    const row = this.prepare(`SELECT id, position, doc FROM ${table(collection)} WHERE id = ?`).get(id) as Row | undefined;
+    return row ? toDoc(row) : null;
+  }
+
+  async getMany(collection: string, ids: readonly string[]): Promise<Map<string, Doc>> {
+    const result = new Map<string, Doc>();
+    const t = table(collection);
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = this.db.prepare(`SELECT id, position, doc FROM ${t} WHERE id IN (${chunk.map(() => '?').join(',')})`).all(...chunk) as Row[];
+      for (const row of rows) result.set(row.id, toDoc(row));
+    }
+    return result;
+  }
+
+  async find(collection: string, query: Query, options: FindOptions = {}): Promise<Doc[]> {
+    const w = where(query);
+    const order = [...(options.sort ?? []).map(([f, d]) => `${path(f)} ${d === 1 ? 'ASC' : 'DESC'}`), 'id ASC'].join(', ');
+    const limit = options.limit ?? -1;
+    const offset = options.skip ?? 0;
+    const sql = `SELECT id, position, doc FROM ${table(collection)} ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`;
+    return (this.prepare(sql).all(...w.params, limit, offset) as Row[]).map(toDoc);
+  }
+
+  async count(collection: string, query: Query): Promise<number> {
+    const w = where(query);
+    const row = this.prepare(`SELECT count(*) AS n FROM ${table(collection)} ${w.sql}`).get(...w.params) as { n: number };
+    return row.n;
+  }
+
+  async applyBatch(writes: readonly DocumentWrite[], checkpoint: { projection: string; position: number }): Promise<void> {
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      for (const w of writes) {
+        const t = table(w.collection);
+        if (w.doc === null) {
+          this.prepare(`DELETE FROM ${t} WHERE id = ? AND position < ?`).run(w.id, w.position);
+        } else {
+          const { _id: _ignoredId, _position: _ignoredPosition, ...body } = w.doc;
+          this.prepare(
+            `INSERT INTO ${t} (id, position, doc) VALUES (?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET position = excluded.position, doc = excluded.doc WHERE ${t}.position < excluded.position`,
+          ).run(w.id, w.position, JSON.stringify(body));
+        }
+      }
+      this.prepare(
+        `INSERT INTO rm_checkpoints (projection, position, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (projection) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at
+         WHERE rm_checkpoints.position < excluded.position`,
+      ).run(checkpoint.projection, checkpoint.position, now);
+    })();
+  }
+
+  async getCheckpoint(projection: string): Promise<Checkpoint | null> {
+    const row = this.prepare('SELECT projection, position, updated_at FROM rm_checkpoints WHERE projection = ?').get(projection) as
+      | { projection: string; position: number; updated_at: string }
+      | undefined;
+    return row ? { projection: row.projection, position: row.position, updatedAt: row.updated_at } : null;
+  }
+
+  async deleteCheckpoint(projection: string): Promise<void> {
+    this.prepare('DELETE FROM rm_checkpoints WHERE projection = ?').run(projection);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The read-model store port: named collections of JSON documents, a small Mongo-like query language, and one
+ * atomic-enough write primitive for projections (`applyBatch`).
+ *
+ * Exactly-once application without transactions (DESIGN §6): every document carries `_position`, the global
+ * position of the last event applied to it. The runner skips an event for a document whose `_position` is already
+ * at or past the event, and `applyBatch` writes a document only if the stored `_position` is lower than the new one.
+ * A crash between document writes and the checkpoint therefore replays events that every document either already
+ * has (skipped) or has not (applied): never skipped, never applied twice.
+ */
+export type Scalar = string | number | boolean | null;
+
+export interface Doc {
+  readonly _id: string;
+  /** Position of the last event applied to this document. */
+  readonly _position: number;
+  readonly [field: string]: unknown;
+}
+
+/** Equality on a (dotted) field, or operators. All conditions are ANDed. */
+export type FieldCondition =
+  | Scalar
+  | {
+      $eq?: Scalar;
+      $ne?: Scalar;
+      $gt?: string | number;
+      $gte?: string | number;
+      $lt?: string | number;
+      $lte?: string | number;
+      $in?: readonly Scalar[];
+      $exists?: boolean;
+    };
+
+export type Query = Readonly<Record<string, FieldCondition>>;
+
+export interface FindOptions {
+  /** Fields in order of precedence, 1 ascending, -1 descending. `_id` is always the final tie-breaker. */
+  readonly sort?: ReadonlyArray<readonly [field: string, direction: 1 | -1]>;
+  readonly limit?: number;
+  readonly skip?: number;
+}
+
+export interface IndexSpec {
+  /** Fields of a compound index, in order. */
+  readonly fields: ReadonlyArray<readonly [field: string, direction: 1 | -1]>;
+  readonly unique?: boolean;
+}
+
+export interface DocumentWrite {
+  readonly collection: string;
+  readonly id: string;
+  /** The new document, or null to delete it. */
+  readonly doc: Doc | null;
+  /** Position of the last event that produced this write; guards against stale and replayed writes. */
+  readonly position: number;
+}
+
+export interface Checkpoint {
+  readonly projection: string;
+  /** Position of the last event the projection has fully applied (0: none). */
+  readonly position: number;
+  readonly updatedAt: string;
+}
+
+export interface ReadModelStore {
+  ensureCollection(collection: string, indexes: readonly IndexSpec[]): Promise<void>;
+  dropCollection(collection: string): Promise<void>;
+  get(collection: string, id: string): Promise<Doc | null>;
+  /** Several documents by id; missing ones are absent from the map. */
+  getMany(collection: string, ids: readonly string[]): Promise<Map<string, Doc>>;
+  find(collection: string, query: Query, options?: FindOptions): Promise<Doc[]>;
+  count(collection: string, query: Query): Promise<number>;
+  /**
+   * Writes documents (guarded by `_position`) and then the checkpoint. SQLite does both in one transaction; MongoDB
+   * writes documents first and the checkpoint last, which the position guard makes safe to replay.
+   */
+  applyBatch(writes: readonly DocumentWrite[], checkpoint: { projection: string; position: number }): Promise<void>;
+  getCheckpoint(projection: string): Promise<Checkpoint | null>;
+  /** Removes a projection's checkpoint (rebuild from scratch). */
+  deleteCheckpoint(projection: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const READ_MODEL_STORE = Symbol('ReadModelStore');

@@ -1,0 +1,32 @@
+import { EventStoreDbEventStore } from '@crm/event-store';
+import { type EventStoreDbDouble, startEventStoreDbDouble } from '../doubles/eventstoredb-grpc-double';
+import { describeEventStoreContract } from './event-store.contract';
+
+describe('EventStoreDB adapter against the in-process gRPC double', () => {
+  let double: EventStoreDbDouble;
+
+  beforeAll(async () => {
+    double = await startEventStoreDbDouble();
+  });
+  afterAll(async () => {
+    await double.stop();
+  });
+
+  // One double for the file (tests use random stream names); a fresh adapter and client per test.
+  describeEventStoreContract('eventstoredb (gRPC double)', async () => {
+    const store = new EventStoreDbEventStore(double.connectionString);
+    return { store, dispose: () => store.close() };
+  });
+});
+
+const realServer = process.env.EVENTSTORE_CONNECTION_STRING;
+if (realServer) {
+  describeEventStoreContract('eventstoredb (real server)', async () => {
+    const store = new EventStoreDbEventStore(realServer);
+    return { store, dispose: () => store.close() };
+  });
+} else {
+  describe.skip('EventStore contract: eventstoredb real server (set EVENTSTORE_CONNECTION_STRING)', () => {
+    it('runs the contract against the server in EVENTSTORE_CONNECTION_STRING', () => undefined);
+  });
+}

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import type { Doc, ReadModelStore } from '@crm/read-models';
+
+/**
+ * The one contract every ReadModelStore adapter passes unchanged (SQLite, MongoDB through the real driver against
+ * the wire-protocol double, a real MongoDB when MONGODB_URI is set). Each test uses its own collection names.
+ */
+export function describeReadModelStoreContract(
+  name: string,
+  makeStore: () => Promise<{ store: ReadModelStore; dispose: () => Promise<void> }>,
+): void {
+  describe(`ReadModelStore contract: ${name}`, () => {
+    let store: ReadModelStore;
+    let dispose: () => Promise<void>;
+    beforeEach(async () => {
+      ({ store, dispose } = await makeStore());
+    });
+    afterEach(async () => {
+      await dispose();
+    });
+
+    const coll = (): string => `c_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+    const checkpointName = (): string => `p-${randomUUID()}`;
+    const doc = (id: string, position: number, fields: Record<string, unknown>): Doc => ({ _id: id, _position: position, ...fields });
+
+    it('writes documents and the checkpoint, and reads them back by id', async () => {
+      const c = coll();
+      const p = checkpointName();
+      await store.ensureCollection(c, [{ fields: [['customerId', 1]] }]);
+      expect(await store.getCheckpoint(p)).toBeNull();
+      await store.applyBatch(
+        [
+          { collection: c, id: 'a', doc: doc('a', 3, { customerId: 'x', nested: { n: 1 }, tags: ['t'], flag: true, none: null }), position: 3 },
+          { collection: c, id: 'b', doc: doc('b', 4, { customerId: 'y' }), position: 4 },
+        ],
+        { projection: p, position: 4 },
+      );
+      expect(await store.get(c, 'a')).toEqual({ _id: 'a', _position: 3, customerId: 'x', nested: { n: 1 }, tags: ['t'], flag: true, none: null });
+      expect(await store.get(c, 'missing')).toBeNull();
+      expect((await store.getCheckpoint(p))?.position).toBe(4);
+      const many = await store.getMany(c, ['a', 'b', 'zz']);
+      expect([...many.keys()].sort()).toEqual(['a', 'b']);
+    });
+
+    it('ignores a write whose position is not newer than the stored document (replay after a crash)', async () => {
+      const c = coll();
+      const p = checkpointName();
+      await store.ensureCollection(c, []);
+      await store.applyBatch([{ collection: c, id: 'a', doc: doc('a', 10, { v: 'new' }), position: 10 }], { projection: p, position: 10 });
+      await store.applyBatch([{ collection: c, id: 'a', doc: doc('a', 7, { v: 'stale' }), position: 7 }], { projection: p, position: 7 });
+      await store.applyBatch([{ collection: c, id: 'a', doc: doc('a', 10, { v: 'replayed' }), position: 10 }], { projection: p, position: 10 });
+      expect(await store.get(c, 'a')).toEqual({ _id: 'a', _position: 10, v: 'new' });
+      expect((await store.getCheckpoint(p))?.position).toBe(10);
+      await store.applyBatch([{ collection: c, id: 'a', doc: doc('a', 11, { v: 'next' }), position: 11 }], { projection: p, position: 11 });
+      expect((await store.get(c, 'a'))?.v).toBe('next');
+    });
+
+    it('deletes a document only with a newer position', async () => {
+      const c = coll();
+      const p = checkpointName();
+      await store.ensureCollection(c, []);
+      await store.applyBatch([{ collection: c, id: 'a', doc: doc('a', 5, {}), position: 5 }], { projection: p, position: 5 });
+      await store.applyBatch([{ collection: c, id: 'a', doc: null, position: 5 }], { projection: p, position: 5 });
+      expect(await store.get(c, 'a')).not.toBeNull();
+      await store.applyBatch([{ collection: c, id: 'a', doc: null, position: 6 }], { projection: p, position: 6 });
+      expect(await store.get(c, 'a')).toBeNull();
+    });
+
+    it('finds with equality, operators, sort, skip and limit, and counts', async () => {
+      const c = coll();
+      await store.ensureCollection(c, [{ fields: [['owner', 1], ['due', 1]] }]);
+      const rows = [
+        doc('1', 1, { owner: 'ana', due: '2026-01-03', n: 5, open: true, tier: 'gold' }),
+        doc('2', 2, { owner: 'ana', due: '2026-01-01', n: 1, open: false, tier: null }),
+        doc('3', 3, { owner: 'bob', due: '2026-01-02', n: 3, open: true }),
+        doc('4', 4, { owner: 'ana', due: '2026-01-02', n: 3, open: true, tier: 'silver' }),
+      ];
+      await store.applyBatch(rows.map((d) => ({ collection: c, id: d._id, doc: d, position: d._position })), { projection: checkpointName(), position: 4 });
+      const ids = (ds: Doc[]): string[] => ds.map((d) => d._id);
+      expect(ids(await store.find(c, { owner: 'ana' }, { sort: [['due', 1]] }))).toEqual(['2', '4', '1']);
+      expect(ids(await store.find(c, { owner: 'ana' }, { sort: [['due', -1]], limit: 2 }))).toEqual(['1', '4']);
+      expect(ids(await store.find(c, {}, { sort: [['n', -1]], skip: 1, limit: 2 }))).toEqual(['3', '4']);
+      expect(ids(await store.find(c, { n: { $gte: 3, $lt: 5 } }, { sort: [['_id', 1]] }))).toEqual(['3', '4']);
+      expect(ids(await store.find(c, { due: { $lte: '2026-01-02' }, open: true }, { sort: [['_id', 1]] }))).toEqual(['3', '4']);
+      expect(ids(await store.find(c, { open: false }))).toEqual(['2']);
+      expect(ids(await store.find(c, { owner: { $in: ['bob', 'zed'] } }))).toEqual(['3']);
+      expect(ids(await store.find(c, { owner: { $ne: 'ana' } }))).toEqual(['3']);
+      expect(ids(await store.find(c, { tier: null }, { sort: [['_id', 1]] }))).toEqual(['2', '3']);
+      expect(ids(await store.find(c, { tier: { $ne: null } }, { sort: [['_id', 1]] }))).toEqual(['1', '4']);
+      expect(ids(await store.find(c, { tier: { $exists: true } }, { sort: [['_id', 1]] }))).toEqual(['1', '2', '4']);
+      expect(ids(await store.find(c, { n: 3 }, { sort: [['due', 1], ['_id', -1]] }))).toEqual(['4', '3']);
+      expect(await store.count(c, { owner: 'ana' })).toBe(3);
+      expect(await store.count(c, { n: { $gt: 100 } })).toBe(0);
+    });
+
+    it('drops a collection and deletes a checkpoint', async () => {
+      const c = coll();
+      const p = checkpointName();
+      await store.ensureCollection(c, []);
+      await store.applyBatch([{ collection: c, id: 'a', doc: doc('a', 1, {}), position: 1 }], { projection: p, position: 1 });
+      await store.dropCollection(c);
+      await store.ensureCollection(c, []);
+      expect(await store.count(c, {})).toBe(0);
+      await store.deleteCheckpoint(p);
+      expect(await store.getCheckpoint(p)).toBeNull();
+    });
+  });
+}
