@@ -13,18 +13,33 @@ describe('EventStoreDB adapter against the in-process gRPC double', () => {
   });
 
   // One double for the file (tests use random stream names); a fresh adapter and client per test.
-  describeEventStoreContract('eventstoredb (gRPC double)', async () => {
-    const store = new EventStoreDbEventStore(double.connectionString);
+  // As deployed: ESDB's own id semantics (same-stream re-append is idempotent, ids are not globally unique).
+  describeEventStoreContract(
+    'eventstoredb (gRPC double)',
+    async () => {
+      const store = new EventStoreDbEventStore(double.connectionString);
+      return { store, dispose: () => store.close() };
+    },
+    { uniqueEventIds: false },
+  );
+
+  // Opt-in: globally unique event ids through reservation streams (one extra round trip per append).
+  describeEventStoreContract('eventstoredb (gRPC double, reserveEventIds)', async () => {
+    const store = new EventStoreDbEventStore(double.connectionString, { reserveEventIds: true });
     return { store, dispose: () => store.close() };
   });
 });
 
 const realServer = process.env.EVENTSTORE_CONNECTION_STRING;
 if (realServer) {
-  describeEventStoreContract('eventstoredb (real server)', async () => {
-    const store = new EventStoreDbEventStore(realServer);
-    return { store, dispose: () => store.close() };
-  });
+  describeEventStoreContract(
+    'eventstoredb (real server)',
+    async () => {
+      const store = new EventStoreDbEventStore(realServer);
+      return { store, dispose: () => store.close() };
+    },
+    { uniqueEventIds: false },
+  );
 } else {
   describe.skip('EventStore contract: eventstoredb real server (set EVENTSTORE_CONNECTION_STRING)', () => {
     it('runs the contract against the server in EVENTSTORE_CONNECTION_STRING', () => undefined);

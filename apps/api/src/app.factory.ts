@@ -4,7 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SqliteEventStore, type EventStore } from '@crm/event-store';
+import { EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@crm/event-store';
 import { AppModule } from './app.module';
 import { setUpTokens, type TokenSetup } from './auth/token-registry';
 import { systemClock, type Clock } from './infrastructure/clock';
@@ -26,9 +26,7 @@ const LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
 };
 
 export function openEventStore(config: AppConfig, clock: Clock): EventStore {
-  if (config.eventStoreConnectionString) {
-    throw new Error('EVENTSTORE_CONNECTION_STRING is set but the EventStoreDB adapter is not wired in yet');
-  }
+  if (config.eventStoreConnectionString) return new EventStoreDbEventStore(config.eventStoreConnectionString);
   return new SqliteEventStore({
     filename: join(config.dataDir, 'events.db'),
     synchronous: config.sqliteSynchronous,

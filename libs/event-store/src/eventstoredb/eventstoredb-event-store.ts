@@ -16,8 +16,9 @@
  *
  * What differs from the port or from the SQLite adapter, and why:
  * - Unique event ids. ESDB does not refuse an id that is already in the log: re-appending the same ids to the same
- *   stream is acknowledged idempotently and the same id in another stream is simply written again. The adapter
- *   therefore reserves every id before appending, by writing an `EventIdReserved` event to the stream
+ *   stream is acknowledged idempotently and the same id in another stream is simply written again. Our ids are
+ *   UUIDv7 made per append, so by default the adapter relies on that (no cost). With `reserveEventIds: true` it
+ *   reserves every id before appending, by writing an `EventIdReserved` event to the stream
  *   `eventid-<id>` with expected revision no-stream (all ids of a batch in parallel), and refuses with
  *   `DuplicateEventId` when that stream is already taken. An append the server refuses (version conflict, invalid)
  *   releases its reservations (`EventIdReleased`), so the ids can be used again. This costs one extra round trip per
@@ -195,8 +196,11 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly subscriptions = new Set<EsdbSubscription>();
   private closed = false;
 
+  private readonly reserveIds: boolean;
+
   /** From a connection string (the store owns and closes the client) or an existing client (the caller closes it). */
-  constructor(connection: string | EventStoreDBClient) {
+  constructor(connection: string | EventStoreDBClient, options: { reserveEventIds?: boolean } = {}) {
+    this.reserveIds = options.reserveEventIds ?? false;
     this.ownsClient = typeof connection === 'string';
     this.client = typeof connection === 'string' ? EventStoreDBClient.connectionString(connection) : connection;
   }
@@ -208,7 +212,7 @@ export class EventStoreDbEventStore implements EventStore {
   ): Promise<AppendResult> {
     this.assertOpen();
     const expected = options.expectedRevision ?? 'any';
-    const reservations = await this.reserveEventIds(streamId, events);
+    const reservations = this.reserveIds ? await this.reserveEventIds(streamId, events) : [];
     const result = await this.client
       .appendToStream(streamId, events.map(toEventData), { expectedRevision: toEsdbExpectedRevision(expected) })
       .catch(async (error: unknown) => {

@@ -1,0 +1,39 @@
+import { startEventStoreDbDouble, type EventStoreDbDouble } from '../doubles/eventstoredb-grpc-double';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+/** The same app and code paths with the event log in EventStoreDB (the in-process gRPC double, real client). */
+describe('the API with EVENTSTORE_CONNECTION_STRING', () => {
+  let double: EventStoreDbDouble;
+  let t: TestApp;
+  beforeAll(async () => {
+    double = await startEventStoreDbDouble();
+    t = await startTestApp({ env: { EVENTSTORE_CONNECTION_STRING: double.connectionString } });
+  });
+  afterAll(async () => {
+    await t.close();
+    await double.stop();
+  });
+
+  it('registers, logs contacts with If-Match conflicts, records a purchase and reads the stream back', async () => {
+    const created = await t.request('POST', '/customers', { body: { name: 'Esdb', kind: 'customer', ownerId: 'agent-ana' } });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const contact = { channel: 'chat', direction: 'inbound', purpose: 'support', summary: 's', outcome: 'o' };
+    const [a, b] = await Promise.all([
+      t.request('POST', `/customers/${id}/contacts`, { body: contact, headers: { 'if-match': '"0"' } }),
+      t.request('POST', `/customers/${id}/contacts`, { body: contact, headers: { 'if-match': '"0"' } }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([201, 412]);
+    const purchase = await t.request('POST', '/purchases', {
+      body: { customerId: id, currency: 'EUR', lines: [{ sku: 'X', quantity: 2, unitPrice: '9.99' }] },
+    });
+    expect(purchase.status).toBe(201);
+    expect(purchase.body.position).toBeGreaterThan(created.body.position);
+    const events = await t.request('GET', `/streams/customer-${id}/events`);
+    expect(events.body.events.map((e: { type: string }) => e.type)).toEqual(['CustomerRegistered', 'ContactLogged']);
+    expect(events.body.events[1].metadata.actor).toEqual({ id: 'agent-ana', role: 'agent' });
+    const refused = await t.request('POST', `/purchases/${purchase.body.id}/returns`, { body: { lines: [{ sku: 'X', quantity: 3 }], reason: 'r' } });
+    expect(refused.status).toBe(422);
+    expect((await t.request('GET', '/health/ready', { token: null })).status).toBe(200);
+  });
+});
