@@ -9,9 +9,10 @@ describe('the API with EVENTSTORE_CONNECTION_STRING', () => {
     double = await startEventStoreDbDouble();
     t = await startTestApp({ env: { EVENTSTORE_CONNECTION_STRING: double.connectionString } });
   });
+  let stopped = false;
   afterAll(async () => {
     await t.close();
-    await double.stop();
+    if (!stopped) await double.stop();
   });
 
   it('registers, logs contacts with If-Match conflicts, records a purchase and reads the stream back', async () => {
@@ -35,5 +36,15 @@ describe('the API with EVENTSTORE_CONNECTION_STRING', () => {
     const refused = await t.request('POST', `/purchases/${purchase.body.id}/returns`, { body: { lines: [{ sku: 'X', quantity: 3 }], reason: 'r' } });
     expect(refused.status).toBe(422);
     expect((await t.request('GET', '/health/ready', { token: null })).status).toBe(200);
+  });
+
+  it('answers 503 store-unavailable with Retry-After when the event store is down, and the readiness probe fails', async () => {
+    await double.stop();
+    stopped = true;
+    const res = await t.request('POST', '/customers', { body: { name: 'Down', kind: 'customer' } });
+    expect(res.status).toBe(503);
+    expect(res.body.type).toBe('store-unavailable');
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect((await t.request('GET', '/health/ready', { token: null })).status).toBe(503);
   });
 });
