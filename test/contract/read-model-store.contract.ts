@@ -89,6 +89,9 @@ export function describeReadModelStoreContract(
       expect(ids(await store.find(c, { tier: { $ne: null } }, { sort: [['_id', 1]] }))).toEqual(['1', '4']);
       expect(ids(await store.find(c, { tier: { $exists: true } }, { sort: [['_id', 1]] }))).toEqual(['1', '2', '4']);
       expect(ids(await store.find(c, { n: 3 }, { sort: [['due', 1], ['_id', -1]] }))).toEqual(['4', '3']);
+      expect(ids(await store.find(c, { tier: { $contains: 'il' } }))).toEqual(['4']);
+      expect(ids(await store.find(c, { owner: { $contains: 'a.' } }))).toEqual([]);
+      expect(ids(await store.find(c, { due: { $contains: '-01-0' } }, { sort: [['_id', 1]] }))).toEqual(['1', '2', '3', '4']);
       expect(await store.count(c, { owner: 'ana' })).toBe(3);
       expect(await store.count(c, { n: { $gt: 100 } })).toBe(0);
     });

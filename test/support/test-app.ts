@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { ProjectorHost } from '@crm/projector';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp } from '../../apps/api/src/app.factory';
@@ -19,6 +20,8 @@ export interface TestApp {
   baseUrl: string;
   dataDir: string;
   clock: ManualClock;
+  /** The embedded projector (projections + SLA watcher); its watcher runs only when the test calls checkOnce(). */
+  projector: ProjectorHost | undefined;
   /** fetch with the agent's token and JSON by default. */
   request: (method: string, path: string, options?: { body?: unknown; token?: string | null; headers?: Record<string, string>; rawBody?: string }) => Promise<TestResponse>;
   restart: () => Promise<void>;
@@ -33,7 +36,7 @@ export interface TestResponse {
 }
 
 /** The real Nest app on a random port, its own temp data dir, a manual clock and a tokens file. */
-export async function startTestApp(options: { now?: Date; env?: Record<string, string>; customerTokens?: Array<{ token: string; customerId: string }> } = {}): Promise<TestApp> {
+export async function startTestApp(options: { now?: Date; env?: Record<string, string>; customerTokens?: Array<{ token: string; customerId: string }>; startSlaWatcher?: boolean } = {}): Promise<TestApp> {
   const tmp = makeTempDir('crm-e2e-');
   const clock = new ManualClock(options.now ?? new Date('2026-11-23T10:00:00Z'));
   const tokensFile = join(tmp.dir, 'tokens.json');
@@ -53,9 +56,10 @@ export async function startTestApp(options: { now?: Date; env?: Record<string, s
   writeTokens([]);
   const config = loadConfig({ DATA_DIR: join(tmp.dir, 'data'), AUTH_TOKENS_FILE: tokensFile, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL', ...options.env });
   let app: NestFastifyApplication;
+  let projector: ProjectorHost | undefined;
   let baseUrl = '';
   const boot = async (): Promise<void> => {
-    ({ app } = await createApp({ config, clock }));
+    ({ app, projector } = await createApp({ config, clock, startSlaWatcher: options.startSlaWatcher ?? false }));
     await app.listen(0, '127.0.0.1');
     const address = app.getHttpServer().address();
     if (!address || typeof address === 'string') throw new Error('no port');
@@ -65,6 +69,7 @@ export async function startTestApp(options: { now?: Date; env?: Record<string, s
   const result: TestApp = {
     get app() { return app; },
     get baseUrl() { return baseUrl; },
+    get projector() { return projector; },
     dataDir: config.dataDir,
     clock,
     writeTokens,

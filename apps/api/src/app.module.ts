@@ -2,8 +2,10 @@ import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown } from
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { join } from 'node:path';
-import { makeComplaintDecider, makeCustomerDecider, orderDecider } from '@crm/domain';
+import { DEFAULT_LOYALTY_POLICY, type makeCustomerDecider, orderDecider } from '@crm/domain';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
+import type { ProjectorHost } from '@crm/projector';
+import { READ_MODEL_STORE, type ReadModelStore } from '@crm/read-models';
 import { AuthGuard } from './auth/auth.guard';
 import { TokenRegistry } from './auth/token-registry';
 import { CommandExecutor } from './commands/command-executor';
@@ -19,9 +21,17 @@ import { IDEMPOTENCY_STORE, type IdempotencyStore, SqliteIdempotencyStore } from
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { CLOCK, type Clock } from './infrastructure/clock';
 import { APP_CONFIG, type AppConfig } from './infrastructure/config';
+import { Metrics } from './infrastructure/metrics';
 import {
-  COMPLAINT_DECIDER, CUSTOMER_DECIDER, loadContactPolicy, loadSlaPolicy, ORDER_DECIDER, SLA_POLICY,
+  COMPLAINT_DECIDER, CUSTOMER_DECIDER, LOYALTY_POLICY, ORDER_DECIDER, SLA_POLICY, type ComplaintDecider,
 } from './infrastructure/policies';
+import { CommandMetricsInterceptor } from './operations/command-metrics.interceptor';
+import { OperationsController } from './operations/operations.controller';
+import { ComplaintQueriesController } from './queries/complaint-queries.controller';
+import { CustomerQueriesController } from './queries/customer-queries.controller';
+import { LoyaltyController } from './queries/loyalty.controller';
+import { TimelineController } from './queries/timeline.controller';
+import { PROJECTION_RUNNER, ReadModelGate } from './read-side/read-model-gate';
 import { PurchaseCommandsController } from './purchases/purchase-commands.controller';
 import { OrderCommandHandler } from './purchases/order-command.handler';
 
@@ -29,19 +39,31 @@ export interface AppModuleOptions {
   readonly config: AppConfig;
   readonly clock: Clock;
   readonly eventStore: EventStore;
+  readonly readModelStore: ReadModelStore;
   readonly tokens: TokenRegistry;
+  readonly deciders: { customer: ReturnType<typeof makeCustomerDecider>; complaint: ComplaintDecider };
+  readonly slaPolicy: unknown;
+  readonly metrics: Metrics;
+  /** Present when this process also runs the projections (embedded mode). */
+  readonly projector?: ProjectorHost;
 }
 
-/** Closes the stores when Nest shuts down (SIGTERM with enableShutdownHooks, or app.close() in tests). */
+export const PROJECTOR_HOST = Symbol('ProjectorHost');
+
+/** Stops the projector, then closes the stores (SIGTERM with enableShutdownHooks, or app.close() in tests). */
 @Injectable()
 class StoreLifecycle implements OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(READ_MODEL_STORE) private readonly readModels: ReadModelStore,
     @Inject(IDEMPOTENCY_STORE) private readonly idempotency: IdempotencyStore,
+    @Inject(PROJECTOR_HOST) private readonly projector: ProjectorHost | null,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
+    await this.projector?.stop();
     this.idempotency.close();
+    await this.readModels.close();
     await this.store.close();
   }
 }
@@ -50,7 +72,6 @@ class StoreLifecycle implements OnApplicationShutdown {
 export class AppModule {
   static forRoot(options: AppModuleOptions): DynamicModule {
     const { config } = options;
-    const slaPolicy = loadSlaPolicy(config);
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot()],
@@ -60,16 +81,27 @@ export class AppModule {
         ComplaintCommandsController,
         PurchaseCommandsController,
         StreamEventsController,
+        CustomerQueriesController,
+        TimelineController,
+        LoyaltyController,
+        ComplaintQueriesController,
+        OperationsController,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: CLOCK, useValue: options.clock },
         { provide: EVENT_STORE, useValue: options.eventStore },
+        { provide: READ_MODEL_STORE, useValue: options.readModelStore },
+        { provide: PROJECTOR_HOST, useValue: options.projector ?? null },
+        ...(options.projector ? [{ provide: PROJECTION_RUNNER, useValue: options.projector.runner }] : []),
+        { provide: Metrics, useValue: options.metrics },
+        { provide: LOYALTY_POLICY, useValue: { ...DEFAULT_LOYALTY_POLICY, currency: config.loyaltyCurrency } },
+        ReadModelGate,
         { provide: TokenRegistry, useValue: options.tokens },
         { provide: IDEMPOTENCY_STORE, useFactory: () => new SqliteIdempotencyStore(join(config.dataDir, 'idempotency.db')) },
-        { provide: SLA_POLICY, useValue: slaPolicy },
-        { provide: CUSTOMER_DECIDER, useValue: makeCustomerDecider({ contactPolicy: loadContactPolicy(config) }) },
-        { provide: COMPLAINT_DECIDER, useValue: makeComplaintDecider({ slaPolicy }) },
+        { provide: SLA_POLICY, useValue: options.slaPolicy },
+        { provide: CUSTOMER_DECIDER, useValue: options.deciders.customer },
+        { provide: COMPLAINT_DECIDER, useValue: options.deciders.complaint },
         { provide: ORDER_DECIDER, useValue: orderDecider },
         CommandExecutor,
         CustomerCommandHandler,
@@ -79,6 +111,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: makeValidationPipe },
+        { provide: APP_INTERCEPTOR, useClass: CommandMetricsInterceptor },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],
     };

@@ -128,3 +128,6 @@ export { allocateReturn, evolveOrder, initialOrderState, returnableQuantity } fr
 export type { NoOrder, OrderLineState, OrderState, RecordedOrderState, ReturnPortion } from './order/order-state';
 export { orderDecider } from './order/order-decider';
 export type { OrderDecider } from './order/order-decider';
+
+export { DEFAULT_LOYALTY_POLICY, pointsFor, purchaseIntervals, quintileScore, tierFor } from './loyalty/loyalty-policy';
+export type { LoyaltyPolicy, PurchaseIntervals } from './loyalty/loyalty-policy';

@@ -45,14 +45,17 @@ export function complaintFiled(overrides: Partial<ComplaintFiled['data']> = {}):
   };
 }
 
-export const responded = (respondedAt: string, message = 'sorry, a replacement is on its way'): ComplaintEvent => ({
+/** The deadlines in force for the P2 complaint filed at FILED_AT (responses and resolutions restate them). */
+export const P2_SLA = { policyVersion: 'sla-2026-01', firstResponseDueAt: P2_FIRST_RESPONSE_DUE, resolutionDueAt: P2_RESOLUTION_DUE };
+
+export const responded = (respondedAt: string, message = 'sorry, a replacement is on its way', sla = P2_SLA): ComplaintEvent => ({
   type: 'ComplaintResponded',
-  data: { complaintId: COMPLAINT_ID, customerId: CUSTOMER_ID, respondedAt, message, responderId: 'agent-ana' },
+  data: { complaintId: COMPLAINT_ID, customerId: CUSTOMER_ID, respondedAt, message, responderId: 'agent-ana', sla },
 });
 
-export const resolved = (resolvedAt: string, atFirstContact = false): ComplaintEvent => ({
+export const resolved = (resolvedAt: string, atFirstContact = false, sla = P2_SLA): ComplaintEvent => ({
   type: 'ComplaintResolved',
-  data: { complaintId: COMPLAINT_ID, customerId: CUSTOMER_ID, resolvedAt, resolution: 'replacement delivered', atFirstContact },
+  data: { complaintId: COMPLAINT_ID, customerId: CUSTOMER_ID, resolvedAt, resolution: 'replacement delivered', atFirstContact, sla },
 });
 
 export const reopened = (reopenedAt: string, resolutionDueAt: string): ComplaintEvent => ({

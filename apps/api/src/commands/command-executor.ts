@@ -1,9 +1,12 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Decider } from '@crm/domain';
-import { EVENT_STORE, type EventStore, type EventToAppend, StreamVersionConflict } from '@crm/event-store';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  EVENT_STORE, ExpectedRevisionMismatch, handleCommand, loadAggregate, StreamVersionConflict,
+  type DeciderLike, type EventStore,
+} from '@crm/event-store';
 import type { Principal } from '../auth/principal';
 import { problems } from '../http/problem';
 import { CLOCK, type Clock } from '../infrastructure/clock';
+import { Metrics } from '../infrastructure/metrics';
 import { uuidv7 } from '../infrastructure/uuidv7';
 
 export interface CommandContext {
@@ -27,91 +30,55 @@ interface DomainEvent {
   readonly data: unknown;
 }
 
-export const SCHEMA_VERSION = 1;
-/** Conflicts without If-Match are retried: every decider is pure, so deciding again on fresh state is safe. */
-const MAX_ATTEMPTS = 4;
-
-/** load stream → fold → decide → append with the expected revision. The only write path of the API. */
+/** The API's write path: `handleCommand` with the request's principal and ids, and HTTP problems for conflicts. */
 @Injectable()
 export class CommandExecutor {
-  private readonly logger = new Logger('commands');
-
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly metrics: Metrics,
   ) {}
 
-  async load<S, E extends DomainEvent>(
+  load<S, E extends DomainEvent>(
     streamId: string,
-    decider: Decider<never, S, E>,
+    decider: Pick<DeciderLike<never, S, E>, 'evolve' | 'initialState'>,
   ): Promise<{ state: S; revision: number; position: number }> {
-    const events = await this.store.readStream(streamId);
-    let state = decider.initialState();
-    for (const e of events) state = decider.evolve(state, { type: e.type, data: e.data } as E);
-    const last = events.at(-1);
-    return { state, revision: last?.revision ?? -1, position: last?.position ?? 0 };
+    return loadAggregate(this.store, streamId, decider);
   }
 
   async execute<C, S, E extends DomainEvent>(args: {
     streamId: string;
-    decider: Decider<C, S, E>;
+    decider: DeciderLike<C, S, E>;
     command: C | ((state: S) => C);
     context: CommandContext;
     /** Business time of the events when it is not now (imported or offline-recorded facts). */
     occurredAt?: string;
   }): Promise<CommandOutcome> {
-    const { streamId, decider, context } = args;
-    for (let attempt = 1; ; attempt++) {
-      const { state, revision, position } = await this.load(streamId, decider as Decider<never, S, E>);
-      if (context.expectedRevision !== undefined && context.expectedRevision !== revision) {
-        throw problems.preconditionFailed(
-          `If-Match revision ${context.expectedRevision} is not the current revision ${revision} of ${streamId}`,
-          revision,
-        );
+    const { streamId, context } = args;
+    try {
+      const result = await handleCommand(this.store, args.decider, {
+        streamId,
+        command: args.command,
+        expectedRevision: context.expectedRevision,
+        now: () => this.clock.now(),
+        newEventId: (now) => uuidv7(now.getTime()),
+        metadata: {
+          correlationId: context.correlationId,
+          causationId: context.causationId,
+          actor: { id: context.principal.id, role: context.principal.role },
+          occurredAt: args.occurredAt,
+        },
+      });
+      this.metrics.eventsAppended.inc({}, result.appended);
+      return { streamId, streamRevision: result.streamRevision, position: result.position, appended: result.appended };
+    } catch (error) {
+      if (error instanceof ExpectedRevisionMismatch) {
+        throw problems.preconditionFailed(`If-Match revision ${error.expected} is not the current revision of ${streamId}`, error.actual);
       }
-      const now = this.clock.now();
-      const command = typeof args.command === 'function' ? (args.command as (s: S) => C)(state) : args.command;
-      const events = decider.decide(command, state, now);
-      if (events.length === 0) return { streamId, streamRevision: revision, position, appended: 0 };
-      const toAppend: EventToAppend[] = events.map((e) => this.envelope(e, context, now, args.occurredAt));
-      try {
-        const result = await this.store.appendToStream(streamId, toAppend, {
-          expectedRevision: revision === -1 ? 'no-stream' : revision,
-        });
-        return {
-          streamId,
-          streamRevision: result.nextExpectedRevision,
-          position: result.position,
-          appended: events.length,
-        };
-      } catch (error) {
-        if (!(error instanceof StreamVersionConflict)) throw error;
-        if (context.expectedRevision !== undefined) {
-          throw problems.preconditionFailed(`${streamId} changed after revision ${revision}`, revision + 1);
-        }
-        if (attempt >= MAX_ATTEMPTS) {
-          throw problems.concurrencyConflict(`${streamId} kept changing during ${attempt} attempts`);
-        }
-        this.logger.debug({ msg: 'retrying after concurrency conflict', streamId, attempt });
+      if (error instanceof StreamVersionConflict) {
+        throw problems.concurrencyConflict(`${streamId} kept changing; retry the command`);
       }
+      throw error;
     }
-  }
-
-  private envelope(event: DomainEvent, context: CommandContext, now: Date, occurredAt?: string): EventToAppend {
-    const eventId = uuidv7(now.getTime());
-    return {
-      eventId,
-      type: event.type,
-      data: event.data,
-      metadata: {
-        eventId,
-        correlationId: context.correlationId,
-        causationId: context.causationId,
-        actor: { id: context.principal.id, role: context.principal.role },
-        occurredAt: occurredAt ?? now.toISOString(),
-        recordedAt: now.toISOString(),
-        schemaVersion: SCHEMA_VERSION,
-      },
-    };
   }
 }

@@ -1,26 +1,51 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
+import { type ProjectionRunner, READ_MODEL_STORE, type ReadModelStore } from '@crm/read-models';
 import { Public } from '../auth/principal';
-import { problems } from '../http/problem';
+import { ApiProblem } from '../http/problem';
+import { PROJECTION_RUNNER } from '../read-side/read-model-gate';
 
 @ApiTags('operations')
 @Controller('health')
 @Public()
 export class HealthController {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(READ_MODEL_STORE) private readonly readModels: ReadModelStore,
+    @Optional() @Inject(PROJECTION_RUNNER) private readonly runner?: ProjectionRunner,
+  ) {}
 
   @Get('live')
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
+  /** Ready when both stores answer and no projection of this process has stopped on a failing event. */
   @Get('ready')
-  async ready(): Promise<{ status: 'ok'; eventStore: { headPosition: number } }> {
+  async ready(): Promise<unknown> {
+    const checks: Record<string, unknown> = {};
+    let ok = true;
     try {
-      return { status: 'ok', eventStore: { headPosition: await this.store.headPosition() } };
+      checks['eventStore'] = { headPosition: await this.store.headPosition() };
     } catch (error) {
-      throw problems.storeUnavailable(`event store: ${error instanceof Error ? error.message : String(error)}`);
+      ok = false;
+      checks['eventStore'] = { error: error instanceof Error ? error.message : String(error) };
     }
+    try {
+      await this.readModels.getCheckpoint('health-probe');
+      checks['readModelStore'] = { ok: true };
+    } catch (error) {
+      ok = false;
+      checks['readModelStore'] = { error: error instanceof Error ? error.message : String(error) };
+    }
+    const failed = (this.runner?.status() ?? []).filter((s) => s.status === 'failed').map((s) => s.name);
+    checks['projections'] = { failed };
+    if (failed.length) ok = false;
+    if (!ok) {
+      const eventStoreDown = typeof checks['eventStore'] === 'object' && checks['eventStore'] !== null && 'error' in checks['eventStore'];
+      throw new ApiProblem(503, eventStoreDown ? 'store-unavailable' : 'not-ready', 'Not ready', 'A store is unreachable or a projection has stopped', checks, { 'Retry-After': '5' });
+    }
+    return { status: 'ok', ...checks };
   }
 }

@@ -16,6 +16,14 @@ export interface AppConfig {
   /** FULL fsyncs every group commit (default); NORMAL trades the last commits on power loss for speed. */
   readonly sqliteSynchronous: 'FULL' | 'NORMAL';
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'silent';
+  /** When set, read models live in MongoDB instead of the embedded SQLite file. */
+  readonly mongodbUri?: string;
+  /** `embedded`: this process also runs the projections and the SLA watcher (npm start). `off`: a separate projector does. */
+  readonly projector: 'embedded' | 'off';
+  /** How long a query with `minPosition` waits for its read model before answering 503. */
+  readonly readWaitMs: number;
+  readonly slaIntervalMs: number;
+  readonly loyaltyCurrency: string;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -23,6 +31,12 @@ function intFrom(value: string | undefined, fallback: number, name: string): num
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
   return n;
+}
+
+function projectorMode(value: string | undefined): AppConfig['projector'] {
+  if (value === undefined || value === '' || value === 'embedded') return 'embedded';
+  if (value === 'off') return 'off';
+  throw new Error(`PROJECTOR must be embedded or off, got "${value}"`);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -42,6 +56,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     contactPolicyFile: env.CONTACT_POLICY_FILE || undefined,
     sqliteSynchronous: synchronous,
     logLevel: logLevel as AppConfig['logLevel'],
+    mongodbUri: env.MONGODB_URI || undefined,
+    projector: projectorMode(env.PROJECTOR),
+    readWaitMs: intFrom(env.READ_WAIT_MS, 2000, 'READ_WAIT_MS'),
+    slaIntervalMs: intFrom(env.SLA_INTERVAL_MS, 1000, 'SLA_INTERVAL_MS'),
+    loyaltyCurrency: (env.LOYALTY_CURRENCY ?? 'GBP').toUpperCase(),
   };
 }
 

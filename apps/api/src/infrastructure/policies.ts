@@ -41,3 +41,5 @@ export function loadContactPolicy(config: Pick<AppConfig, 'contactPolicyFile'>):
   }
   return parsed;
 }
+
+export const LOYALTY_POLICY = Symbol('LoyaltyPolicy');

@@ -11,6 +11,7 @@ import {
   reopened,
   responded,
   resolved,
+  P2_SLA,
 } from '../../test-support/complaint-fixtures';
 import type { Priority } from '../shared/types';
 import type { ComplaintCommand } from './complaint-commands';
@@ -93,7 +94,7 @@ describe('FileComplaint', () => {
         complaintFiled(),
         {
           type: 'ComplaintResolved',
-          data: { complaintId: COMPLAINT_ID, customerId: CUSTOMER_ID, resolvedAt: FILED_AT, resolution: 'Resolved at first contact', atFirstContact: true },
+          data: { complaintId: COMPLAINT_ID, customerId: CUSTOMER_ID, resolvedAt: FILED_AT, resolution: 'Resolved at first contact', atFirstContact: true, sla: P2_SLA },
         },
       ]);
   });
@@ -136,7 +137,7 @@ describe('RespondToComplaint', () => {
         expect(events).toEqual([
           {
             type: 'ComplaintResponded',
-            data: { complaintId: COMPLAINT_ID, customerId: CUSTOMER_ID, respondedAt: LATER, message: 'we are on it', responderId: 'agent-bob' },
+            data: { complaintId: COMPLAINT_ID, customerId: CUSTOMER_ID, respondedAt: LATER, message: 'we are on it', responderId: 'agent-bob', sla: P2_SLA },
           },
         ]);
         expect(state).toMatchObject({ status: 'responded', firstRespondedAt: LATER, responseCount: 1 });
@@ -170,7 +171,7 @@ describe('ResolveComplaint', () => {
       .then([
         {
           type: 'ComplaintResolved',
-          data: { complaintId: COMPLAINT_ID, customerId: CUSTOMER_ID, resolvedAt: EVEN_LATER, resolution: 'refund issued', atFirstContact: false },
+          data: { complaintId: COMPLAINT_ID, customerId: CUSTOMER_ID, resolvedAt: EVEN_LATER, resolution: 'refund issued', atFirstContact: false, sla: P2_SLA },
         },
       ]);
   });

@@ -75,6 +75,7 @@ export function makeComplaintDecider(options: { slaPolicy: SlaPolicy }): Complai
       });
     }
     const filedAt = parseInstant(data.occurredAt, 'occurredAt');
+    const sla = computeSlaDeadlines(slaPolicy, data.priority, filedAt);
     const events: ComplaintEvent[] = [
       {
         type: 'ComplaintFiled',
@@ -87,7 +88,7 @@ export function makeComplaintDecider(options: { slaPolicy: SlaPolicy }): Complai
           description: data.description,
           ownerId: data.ownerId,
           filedAt: filedAt.toISOString(),
-          sla: computeSlaDeadlines(slaPolicy, data.priority, filedAt),
+          sla,
         },
       },
     ];
@@ -100,6 +101,7 @@ export function makeComplaintDecider(options: { slaPolicy: SlaPolicy }): Complai
           resolvedAt: filedAt.toISOString(),
           resolution: data.resolution ?? RESOLVED_AT_FIRST_CONTACT,
           atFirstContact: true,
+          sla,
         },
       });
     }
@@ -144,6 +146,7 @@ function respond(command: RespondToComplaint, state: FiledComplaintState): Compl
         respondedAt: parseInstant(occurredAt, 'occurredAt').toISOString(),
         message,
         responderId,
+        sla: state.sla,
       },
     },
   ];
@@ -164,6 +167,7 @@ function resolve(command: ResolveComplaint, state: FiledComplaintState): Complai
         resolvedAt: parseInstant(command.data.occurredAt, 'occurredAt').toISOString(),
         resolution: command.data.resolution,
         atFirstContact: false,
+        sla: state.sla,
       },
     },
   ];

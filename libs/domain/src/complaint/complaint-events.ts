@@ -24,12 +24,13 @@ export type ComplaintFiled = {
 
 export type ComplaintResponded = {
   type: 'ComplaintResponded';
-  data: { complaintId: string; customerId: string; respondedAt: string; message: string; responderId: string };
+  /** `sla`: the deadlines in force when this happened, so read models can tell which breach it ends. */
+  data: { complaintId: string; customerId: string; respondedAt: string; message: string; responderId: string; sla: SlaDeadlines };
 };
 
 export type ComplaintResolved = {
   type: 'ComplaintResolved';
-  data: { complaintId: string; customerId: string; resolvedAt: string; resolution: string; atFirstContact: boolean };
+  data: { complaintId: string; customerId: string; resolvedAt: string; resolution: string; atFirstContact: boolean; sla: SlaDeadlines };
 };
 
 export type ComplaintReopened = {

@@ -65,6 +65,10 @@ function where(query: Query): { sql: string; params: Array<string | number | nul
           clauses.push(`(${parts.join(' OR ')})`);
           break;
         }
+        case '$contains':
+          clauses.push(`instr(${p}, ?) > 0`);
+          params.push(value as string);
+          break;
         case '$exists':
           clauses.push(field === '_id' || field === '_position' ? (value ? '1' : '0')
             : `json_type(doc, '$.${field}') IS ${value ? 'NOT ' : ''}NULL`);

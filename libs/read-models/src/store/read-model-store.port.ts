@@ -29,6 +29,8 @@ export type FieldCondition =
       $lte?: string | number;
       $in?: readonly Scalar[];
       $exists?: boolean;
+      /** Substring of a string field (case-sensitive: store a normalised copy of what you search). */
+      $contains?: string;
     };
 
 export type Query = Readonly<Record<string, FieldCondition>>;

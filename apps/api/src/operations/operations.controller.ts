@@ -1,0 +1,82 @@
+import { Controller, Get, Header, Inject, Optional } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { EVENT_STORE, type EventStore } from '@crm/event-store';
+import {
+  ALL_PROJECTIONS, checkpointName, COMPLAINTS, complaintsProjection, physicalCollection, type ProjectionRunner, READ_MODEL_STORE,
+  type ReadModelStore,
+} from '@crm/read-models';
+import { Public, Roles } from '../auth/principal';
+import { CLOCK, type Clock } from '../infrastructure/clock';
+import { Metrics } from '../infrastructure/metrics';
+import { PROJECTION_RUNNER } from '../read-side/read-model-gate';
+
+export interface ProjectionReport {
+  name: string;
+  version: number;
+  checkpoint: number;
+  lagEvents: number;
+  lagMs: number;
+  status: string;
+  lastError: unknown;
+  eventsApplied: number | null;
+}
+
+@ApiTags('operations')
+@Controller()
+export class OperationsController {
+  constructor(
+    @Inject(EVENT_STORE) private readonly events: EventStore,
+    @Inject(READ_MODEL_STORE) private readonly readModels: ReadModelStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly metrics: Metrics,
+    @Optional() @Inject(PROJECTION_RUNNER) private readonly runner?: ProjectionRunner,
+  ) {}
+
+  /** Checkpoints from the store (true in both deployments); status from the runner when it runs in this process. */
+  async projections(): Promise<ProjectionReport[]> {
+    const head = await this.events.headPosition();
+    const local = new Map((this.runner?.status() ?? []).map((s) => [s.name, s]));
+    const now = this.clock.now().getTime();
+    return Promise.all(
+      ALL_PROJECTIONS.map(async (p) => {
+        const status = local.get(p.name);
+        const checkpoint = status?.checkpoint ?? (await this.readModels.getCheckpoint(checkpointName(p)))?.position ?? 0;
+        const [next] = checkpoint < head ? await this.events.readAll({ fromPosition: checkpoint, maxCount: 1 }) : [];
+        return {
+          name: p.name,
+          version: p.version,
+          checkpoint,
+          // Positions of the embedded store are contiguous; EventStoreDB's are byte offsets (a distance, not a count).
+          lagEvents: Math.max(0, head - checkpoint),
+          lagMs: next ? Math.max(0, now - Date.parse(next.recordedAt)) : 0,
+          status: status?.status ?? (checkpoint >= head ? 'live' : 'catching-up (separate projector)'),
+          lastError: status?.lastError ?? null,
+          eventsApplied: status?.eventsApplied ?? null,
+        };
+      }),
+    );
+  }
+
+  @Get('projections')
+  @Roles('admin', 'agent', 'analyst', 'auditor')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Every projection: version, checkpoint, lag in events and ms, status, last error' })
+  async list(): Promise<{ headPosition: number; projections: ProjectionReport[] }> {
+    return { headPosition: await this.events.headPosition(), projections: await this.projections() };
+  }
+
+  @Get('metrics')
+  @Public()
+  @Header('content-type', 'text/plain; version=0.0.4')
+  @ApiOperation({ summary: 'Prometheus metrics: command latency, appends, projection lag, SLA breaches' })
+  async metricsText(): Promise<string> {
+    const reports = await this.projections();
+    const openBreaches = await this.readModels.count(physicalCollection(complaintsProjection, COMPLAINTS), { breached: true, open: true });
+    return this.metrics.render([
+      { name: 'crm_projection_lag_events', help: 'Log positions between the head and the projection checkpoint', values: reports.map((r) => ({ labels: { projection: r.name }, value: r.lagEvents })) },
+      { name: 'crm_projection_lag_seconds', help: 'Age of the oldest event a projection has not applied', values: reports.map((r) => ({ labels: { projection: r.name }, value: r.lagMs / 1000 })) },
+      { name: 'crm_projection_failed', help: '1 when a projection stopped on a failing event', values: reports.map((r) => ({ labels: { projection: r.name }, value: r.status === 'failed' ? 1 : 0 })) },
+      { name: 'crm_open_breached_complaints', help: 'Open complaints with at least one missed SLA deadline', values: [{ labels: {}, value: openBreaches }] },
+    ]);
+  }
+}

@@ -1,0 +1,103 @@
+import { Controller, Get, Inject, Query, UseInterceptors } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  CUSTOMER_PROFILES, customerProfilesProjection, digitsOnly, normalizeForSearch, physicalCollection, READ_MODEL_STORE,
+  type Doc, type ProfileDoc, type Query as DocQuery, type ReadModelStore,
+} from '@crm/read-models';
+import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
+import { assertMayActFor } from '../commands/self-service';
+import { IdParam } from '../http/id-param';
+import { problems } from '../http/problem';
+import { CLOCK, type Clock } from '../infrastructure/clock';
+import { ReadModelGate } from '../read-side/read-model-gate';
+import { intParam, MinPosition } from './query-params';
+import { ReadModelPositionInterceptor } from './read-model-response.interceptor';
+
+const DAY_MS = 86_400_000;
+const PROFILES = physicalCollection(customerProfilesProjection, CUSTOMER_PROFILES);
+
+/** The summary staff see when a customer calls: owner, status, open complaints, recent contacts, follow-ups due. */
+export function profileSummary(doc: ProfileDoc, now: Date): Record<string, unknown> {
+  const weekAgo = now.getTime() - 7 * DAY_MS;
+  const lastWeek = doc.recentContacts.filter((c) => Date.parse(c.occurredAt) > weekAgo && Date.parse(c.occurredAt) <= now.getTime());
+  return {
+    id: doc.customerId,
+    name: doc.name,
+    email: doc.email,
+    phone: doc.phone,
+    status: doc.kind,
+    ownerId: doc.ownerId,
+    externalRef: doc.externalRef,
+    registeredAt: doc.registeredAt,
+    streamRevision: doc['streamRevision'] ?? null,
+    contactPreferences: doc.preferences,
+    openComplaints: doc.complaints.filter((c) => c.status === 'filed' || c.status === 'responded'),
+    openComplaintCount: doc.openComplaintCount,
+    lastContact: doc.lastContact,
+    contactsLast7Days: lastWeek.length,
+    outboundContactsLast7Days: lastWeek.filter((c) => c.direction === 'outbound').length,
+    followUpsDue: doc.openFollowUps.filter((f) => Date.parse(f.dueAt) <= now.getTime()),
+    openFollowUps: doc.openFollowUps,
+  };
+}
+
+@ApiTags('customers')
+@ApiBearerAuth()
+@Controller('customers')
+@UseInterceptors(ReadModelPositionInterceptor)
+export class CustomerQueriesController {
+  constructor(
+    @Inject(READ_MODEL_STORE) private readonly store: ReadModelStore,
+    private readonly gate: ReadModelGate,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Get()
+  @Roles('agent', 'admin', 'auditor')
+  @ApiOperation({ summary: 'Find customers by name, e-mail or phone (case and diacritics ignored), source id or owner' })
+  @ApiQuery({ name: 'q', required: false }) @ApiQuery({ name: 'externalRef', required: false })
+  @ApiQuery({ name: 'ownerId', required: false }) @ApiQuery({ name: 'limit', required: false })
+  @ApiQuery({ name: 'minPosition', required: false })
+  async search(
+    @Query('q') q: string | undefined,
+    @Query('externalRef') externalRef: string | undefined,
+    @Query('ownerId') ownerId: string | undefined,
+    @Query('limit') limitParam: string | undefined,
+    @MinPosition() minPosition: number | undefined,
+  ): Promise<unknown> {
+    const limit = intParam(limitParam, 'limit', 20, 1, 200);
+    const asOfPosition = await this.gate.atLeast(customerProfilesProjection, minPosition);
+    const filter: Record<string, DocQuery[string]> = {};
+    if (q !== undefined && q.trim() !== '') {
+      const digits = digitsOnly(q);
+      // A query that is mostly digits is a phone number: match it in the digits-only copy.
+      filter['searchText'] = { $contains: digits.length >= 5 && digits.length >= q.replace(/\s/g, '').length - 2 ? digits : normalizeForSearch(q) };
+    }
+    if (externalRef) filter['externalRef'] = externalRef;
+    if (ownerId) filter['ownerId'] = ownerId;
+    if (Object.keys(filter).length === 0) {
+      throw problems.validation([{ field: 'q', messages: ['give q, externalRef or ownerId'] }]);
+    }
+    const docs = await this.store.find(PROFILES, filter, { sort: [['name', 1]], limit });
+    const now = this.clock.now();
+    return { items: docs.map((d) => profileSummary(d as ProfileDoc, now)), asOfPosition };
+  }
+
+  @Get(':id')
+  @Roles('agent', 'admin', 'auditor', 'customer')
+  @ApiOperation({ summary: 'Profile summary: owner, status, open complaints, last contact, contacts in 7 days, follow-ups due' })
+  @ApiQuery({ name: 'minPosition', required: false })
+  async profile(@IdParam('id') id: string, @MinPosition() minPosition: number | undefined, @CurrentPrincipal() who: Principal): Promise<unknown> {
+    assertMayActFor(who, id);
+    const asOfPosition = await this.gate.atLeast(customerProfilesProjection, minPosition);
+    const doc = await this.store.get(PROFILES, id);
+    if (!doc) throw problems.notFound('customer-not-found', `Customer ${id} not found`);
+    return { ...profileSummary(doc as ProfileDoc, this.clock.now()), asOfPosition };
+  }
+}
+
+export async function requireCustomer(store: ReadModelStore, id: string): Promise<Doc> {
+  const doc = await store.get(PROFILES, id);
+  if (!doc) throw problems.notFound('customer-not-found', `Customer ${id} not found`);
+  return doc;
+}

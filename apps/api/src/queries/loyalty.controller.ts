@@ -1,0 +1,139 @@
+import { Controller, Get, Inject, Query, UseInterceptors } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { formatMoney, pointsFor, purchaseIntervals, quintileScore, tierFor, type LoyaltyPolicy, type Money } from '@crm/domain';
+import {
+  CUSTOMER_PROFILES, customerProfilesProjection, LOYALTY, loyaltyProjection, physicalCollection, READ_MODEL_STORE,
+  type LoyaltyDoc, type ReadModelStore,
+} from '@crm/read-models';
+import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
+import { assertMayActFor } from '../commands/self-service';
+import { IdParam } from '../http/id-param';
+import { CLOCK, type Clock } from '../infrastructure/clock';
+import { LOYALTY_POLICY } from '../infrastructure/policies';
+import { ReadModelGate } from '../read-side/read-model-gate';
+import { requireCustomer } from './customer-queries.controller';
+import { enumParam, instantParam, intParam, MinPosition } from './query-params';
+import { ReadModelPositionInterceptor } from './read-model-response.interceptor';
+
+const DOCS = physicalCollection(loyaltyProjection, LOYALTY);
+const PROFILES = physicalCollection(customerProfilesProjection, CUSTOMER_PROFILES);
+const DAY_MS = 86_400_000;
+
+const money = (m: Money | undefined, currency: string): { amount: string; currency: string } => ({
+  amount: m ? formatMoney(m) : '0.00',
+  currency,
+});
+
+@ApiTags('loyalty')
+@ApiBearerAuth()
+@Controller()
+@UseInterceptors(ReadModelPositionInterceptor)
+export class LoyaltyController {
+  constructor(
+    @Inject(READ_MODEL_STORE) private readonly store: ReadModelStore,
+    private readonly gate: ReadModelGate,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOYALTY_POLICY) private readonly policy: LoyaltyPolicy,
+  ) {}
+
+  @Get('customers/:id/loyalty')
+  @Roles('agent', 'admin', 'analyst', 'auditor', 'customer')
+  @ApiOperation({ summary: 'Points, tier, RFM values and 1–5 scores, purchase intervals' })
+  @ApiQuery({ name: 'referenceDate', required: false, description: 'Recency is counted to this date (default now)' })
+  @ApiQuery({ name: 'minPosition', required: false })
+  async loyalty(
+    @IdParam('id') id: string,
+    @Query('referenceDate') referenceParam: string | undefined,
+    @MinPosition() minPosition: number | undefined,
+    @CurrentPrincipal() who: Principal,
+  ): Promise<unknown> {
+    assertMayActFor(who, id);
+    const reference = instantParam(referenceParam, 'referenceDate') ?? this.clock.now().toISOString();
+    const asOfPosition = await this.gate.atLeast(loyaltyProjection, minPosition);
+    const doc = (await this.store.get(DOCS, id)) as LoyaltyDoc | null;
+    if (!doc) await requireCustomer(this.store, id);
+    return { customerId: id, ...(await this.summarize(doc, reference)), asOfPosition };
+  }
+
+  @Get('loyalty/top')
+  @Roles('agent', 'admin', 'analyst', 'auditor')
+  @ApiOperation({ summary: 'Top customers by net spend (monetary) or points' })
+  @ApiQuery({ name: 'by', required: false, enum: ['monetary', 'points'] }) @ApiQuery({ name: 'limit', required: false })
+  @ApiQuery({ name: 'minPosition', required: false })
+  async top(
+    @Query('by') byParam: string | undefined,
+    @Query('limit') limitParam: string | undefined,
+    @MinPosition() minPosition: number | undefined,
+  ): Promise<unknown> {
+    const by = enumParam(byParam, 'by', ['monetary', 'points'] as const) ?? 'monetary';
+    const limit = intParam(limitParam, 'limit', 10, 1, 500);
+    const asOfPosition = await this.gate.atLeast(loyaltyProjection, minPosition);
+    const field = `netValue.${this.policy.currency}`;
+    // Points are a monotone function of net spend, so both orders are the same index walk.
+    const docs = (await this.store.find(DOCS, { [field]: { $gt: 0 } }, { sort: [[field, -1]], limit })) as LoyaltyDoc[];
+    const names = await this.store.getMany(PROFILES, docs.map((d) => d.customerId));
+    return {
+      by,
+      currency: this.policy.currency,
+      items: docs.map((d, i) => {
+        const net = d.spend[this.policy.currency]?.net;
+        const points = net ? pointsFor(this.policy, net) : 0;
+        return {
+          rank: i + 1,
+          customerId: d.customerId,
+          name: names.get(d.customerId)?.['name'] ?? null,
+          externalRef: names.get(d.customerId)?.['externalRef'] ?? null,
+          monetary: money(net, this.policy.currency),
+          points,
+          tier: tierFor(this.policy, points),
+          orders: d.orderCount,
+        };
+      }),
+      asOfPosition,
+    };
+  }
+
+  private async summarize(doc: LoyaltyDoc | null, reference: string): Promise<Record<string, unknown>> {
+    const currency = this.policy.currency;
+    const net = doc?.spend[currency]?.net;
+    const points = net ? pointsFor(this.policy, net) : 0;
+    const orders = doc?.orderCount ?? 0;
+    const base = {
+      policyVersion: this.policy.version,
+      points,
+      tier: tierFor(this.policy, points),
+      spend: Object.fromEntries(Object.entries(doc?.spend ?? {}).map(([c, s]) => [c, { gross: formatMoney(s.gross), returns: formatMoney(s.returns), net: formatMoney(s.net) }])),
+      orders,
+      returns: doc?.returnCount ?? 0,
+      referenceDate: reference,
+    };
+    if (!doc || orders === 0) {
+      return { ...base, rfm: null, purchaseIntervals: purchaseIntervals([]) };
+    }
+    const field = `netValue.${currency}`;
+    const buyers = { orderCount: { $gt: 0 } } as const;
+    const [total, olderPurchases, fewerOrders, lessSpend] = await Promise.all([
+      this.store.count(DOCS, buyers),
+      this.store.count(DOCS, { ...buyers, lastPurchaseAt: { $lt: doc.lastPurchaseAt } }),
+      this.store.count(DOCS, { orderCount: { $gt: 0, $lt: orders } }),
+      this.store.count(DOCS, { ...buyers, [field]: { $lt: doc.netValue[currency] ?? 0 } }),
+    ]);
+    const lessSpendCount = doc.netValue[currency] === undefined ? 0 : lessSpend;
+    const recencyDays = Math.max(0, Math.floor((Date.parse(reference) - Date.parse(doc.lastPurchaseAt)) / DAY_MS));
+    const scores = { recency: quintileScore(olderPurchases, total), frequency: quintileScore(fewerOrders, total), monetary: quintileScore(lessSpendCount, total) };
+    return {
+      ...base,
+      rfm: {
+        recencyDays,
+        frequency: orders,
+        monetary: money(net, currency),
+        scores,
+        segment: `${scores.recency}${scores.frequency}${scores.monetary}`,
+        customersScored: total,
+      },
+      firstPurchaseAt: doc.firstPurchaseAt,
+      lastPurchaseAt: doc.lastPurchaseAt,
+      purchaseIntervals: purchaseIntervals(doc.orders.map((o) => o.occurredAt)),
+    };
+  }
+}

@@ -1,0 +1,132 @@
+import { fork } from 'node:child_process';
+import { resolve } from 'node:path';
+import { trackChild } from './cleanup';
+
+/** Messages between the bench (parent) and a server child. */
+export type ToChild = { type: 'stats' } | { type: 'stop' } | { type: 'profile-start' } | { type: 'profile-stop'; file: string };
+export type FromChild =
+  | { type: 'ready'; port: number }
+  | { type: 'stats'; rssBytes: number; heapUsedBytes: number; cpuUserMicros: number; cpuSystemMicros: number }
+  | { type: 'profile-started' }
+  | { type: 'profile-saved'; file: string }
+  | { type: 'fatal'; message: string };
+
+export interface ServerStats {
+  rssBytes: number;
+  heapUsedBytes: number;
+  cpuUserMicros: number;
+  cpuSystemMicros: number;
+}
+
+export interface RunningServer {
+  readonly name: string;
+  readonly url: string;
+  readonly pid: number;
+  stats(): Promise<ServerStats>;
+  /** Starts the V8 sampling profiler inside the child (only the measured window is profiled, not boot). */
+  profileStart(): Promise<void>;
+  /** Stops it and writes a .cpuprofile (Chrome DevTools format) to `file`. */
+  profileStop(file: string): Promise<void>;
+  /** Asks the child to close gracefully, SIGKILL after a grace period. */
+  stop(): Promise<void>;
+}
+
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+
+/**
+ * Forks `script` (a .ts file under bench/servers) as its own process with ts-node and the @crm/* path aliases,
+ * waits for it to listen on 127.0.0.1 and report its port.
+ */
+export async function startServer(options: {
+  name: string;
+  script: string;
+  env: Record<string, string>;
+  readyTimeoutMs?: number;
+}): Promise<RunningServer> {
+  const execArgv = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'];
+  const child = fork(options.script, [], {
+    cwd: REPO_ROOT,
+    execArgv,
+    env: { ...process.env, TS_NODE_PROJECT: resolve(REPO_ROOT, 'tsconfig.json'), ...options.env },
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+  });
+  trackChild(child);
+  // Forward the child's stderr, and keep its tail for the error message if it dies before it is ready.
+  let stderrTail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    stderrTail = (stderrTail + text).slice(-4000);
+    process.stderr.write(text.replace(/^(?=.)/gm, `[${options.name}] `));
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${options.name}: fork failed`);
+
+  let exited = false;
+  const exitPromise = new Promise<void>((resolveExit) => child.once('exit', () => { exited = true; resolveExit(); }));
+
+  const port = await new Promise<number>((resolveReady, rejectReady) => {
+    const timer = setTimeout(() => rejectReady(new Error(`${options.name}: not ready after ${options.readyTimeoutMs ?? 60_000} ms`)), options.readyTimeoutMs ?? 60_000);
+    const onMessage = (message: FromChild): void => {
+      if (message.type === 'ready') {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolveReady(message.port);
+      } else if (message.type === 'fatal') {
+        clearTimeout(timer);
+        rejectReady(new Error(`${options.name}: ${message.message}`));
+      }
+    };
+    child.on('message', onMessage);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      rejectReady(new Error(`${options.name}: exited before ready (code ${code}, signal ${signal})${stderrTail ? `; stderr:\n${stderrTail}` : ''}`));
+    });
+  }).catch((error: unknown) => {
+    if (!exited) child.kill('SIGKILL');
+    throw error;
+  });
+
+  child.on('message', (message: FromChild) => {
+    if (message.type === 'fatal') process.stderr.write(`${options.name}: ${message.message}\n`);
+  });
+
+  const request = <T extends FromChild['type']>(message: ToChild, reply: T): Promise<Extract<FromChild, { type: T }>> =>
+    new Promise((resolveReply, rejectReply) => {
+      if (exited) return rejectReply(new Error(`${options.name} has exited`));
+      const timer = setTimeout(() => rejectReply(new Error(`${options.name}: no ${reply} reply`)), 30_000);
+      const onMessage = (m: FromChild): void => {
+        if (m.type !== reply) return;
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolveReply(m as Extract<FromChild, { type: T }>);
+      };
+      child.on('message', onMessage);
+      child.send(message);
+    });
+
+  return {
+    name: options.name,
+    url: `http://127.0.0.1:${port}`,
+    pid,
+    stats: async () => {
+      const { type: _type, ...stats } = await request({ type: 'stats' }, 'stats');
+      return stats;
+    },
+    profileStart: async () => {
+      await request({ type: 'profile-start' }, 'profile-started');
+    },
+    profileStop: async (file) => {
+      await request({ type: 'profile-stop', file }, 'profile-saved');
+    },
+    stop: async () => {
+      if (exited) return;
+      if (child.connected) child.send({ type: 'stop' } satisfies ToChild);
+      const grace = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000).unref());
+      if ((await Promise.race([exitPromise, grace])) === 'timeout') {
+        process.stderr.write(`${options.name}: did not stop in 15 s, SIGKILL\n`);
+        child.kill('SIGKILL');
+        await exitPromise;
+      }
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import type { FromChild, ToChild } from '../lib/child-server';
+
+/**
+ * The child side of bench/lib/child-server.ts: start the server, report the port, answer stats, close on 'stop'
+ * (exit 0), profile on request with the in-process inspector, and exit when the parent goes away.
+ */
+export function serveAsChild(start: () => Promise<{ port: number; close: () => Promise<void> }>): void {
+  const send = (message: FromChild): void => {
+    if (process.connected) process.send?.(message);
+  };
+  if (!process.send) {
+    process.stderr.write('this server is started by the bench (npm run bench), not directly\n');
+    process.exit(2);
+  }
+  // The parent died or dropped us: never linger.
+  process.on('disconnect', () => process.exit(1));
+  start()
+    .then(({ port, close }) => {
+      let session: Session | undefined;
+      const post = (method: string, params?: object): Promise<unknown> =>
+        new Promise((resolvePost, rejectPost) => {
+          if (!session) return rejectPost(new Error('no inspector session'));
+          session.post(method, params ?? {}, (error, result) => (error ? rejectPost(error) : resolvePost(result)));
+        });
+      const fail = (error: unknown): void =>
+        send({ type: 'fatal', message: error instanceof Error ? error.stack ?? error.message : String(error) });
+      process.on('message', (message: ToChild) => {
+        if (message.type === 'profile-start') {
+          session = new Session();
+          session.connect();
+          post('Profiler.enable')
+            .then(() => post('Profiler.setSamplingInterval', { interval: 500 }))
+            .then(() => post('Profiler.start'))
+            .then(() => send({ type: 'profile-started' }), fail);
+        } else if (message.type === 'profile-stop') {
+          post('Profiler.stop')
+            .then((result) => {
+              writeFileSync(message.file, JSON.stringify((result as { profile: unknown }).profile));
+              session?.disconnect();
+              session = undefined;
+              send({ type: 'profile-saved', file: message.file });
+            }, fail);
+        } else if (message.type === 'stats') {
+          const memory = process.memoryUsage();
+          const cpu = process.cpuUsage();
+          send({ type: 'stats', rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system });
+        } else if (message.type === 'stop') {
+          close()
+            .catch((error: unknown) => process.stderr.write(`close failed: ${String(error)}\n`))
+            .finally(() => process.exit(0));
+        }
+      });
+      send({ type: 'ready', port });
+    })
+    .catch((error: unknown) => {
+      const message = error instanceof Error ? error.stack ?? error.message : String(error);
+      process.stderr.write(`failed to start: ${message}\n`);
+      send({ type: 'fatal', message });
+      setTimeout(() => process.exit(1), 100);
+    });
+}

@@ -1,0 +1,27 @@
+/**
+ * The system under test of the command-path bench: the whole API app exactly as createApp builds it (auth guard,
+ * validation pipe, idempotency interceptor, CQRS bus, read stream → fold → decide → group-committed append).
+ * Env: BENCH_DATA_DIR, BENCH_SYNC (NORMAL|FULL), BENCH_TOKENS (JSON array of {token,id,role}).
+ */
+import 'reflect-metadata';
+import { createApp } from '../../apps/api/src/app.factory';
+import { loadConfig } from '../../apps/api/src/infrastructure/config';
+import { serveAsChild } from './child-protocol';
+
+serveAsChild(async () => {
+  const dataDir = process.env.BENCH_DATA_DIR;
+  const tokens = process.env.BENCH_TOKENS;
+  if (!dataDir || !tokens) throw new Error('BENCH_DATA_DIR and BENCH_TOKENS are required');
+  // Only what the bench means to set: nothing else from this shell's environment (PORT, EVENTSTORE_..., ...) leaks in.
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    AUTH_TOKENS: tokens,
+    LOG_LEVEL: 'silent',
+    SQLITE_SYNCHRONOUS: process.env.BENCH_SYNC ?? 'FULL',
+  });
+  const { app } = await createApp({ config });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return { port: address.port, close: () => app.close() };
+});

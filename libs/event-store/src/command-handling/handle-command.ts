@@ -1,0 +1,108 @@
+import { StreamVersionConflict } from '../errors';
+import type { EventStore, EventToAppend, ExpectedRevision } from '../event-store.port';
+
+/**
+ * Load → fold → decide → append with the expected revision: the one write path, shared by the HTTP API, the SLA
+ * watcher and the importer (Emmett's CommandHandler shape). It knows deciders only structurally, so this library
+ * still knows nothing of the domain.
+ */
+export interface DeciderLike<C, S, E extends { type: string; data: unknown }> {
+  decide(command: C, state: S, now: Date): E[];
+  evolve(state: S, event: E): S;
+  initialState(): S;
+}
+
+export interface EventMetadata {
+  readonly correlationId: string;
+  readonly causationId: string;
+  readonly actor: { readonly id: string; readonly role: string };
+  /** Business time; now when absent. */
+  readonly occurredAt?: string;
+}
+
+export interface HandleCommandOptions<C, S> {
+  readonly streamId: string;
+  readonly command: C | ((state: S) => C);
+  readonly metadata: EventMetadata;
+  readonly now: () => Date;
+  readonly newEventId: (now: Date) => string;
+  /** The revision the caller decided on (If-Match). A mismatch is refused, never retried. */
+  readonly expectedRevision?: number;
+  /** Attempts when the stream changed between read and append (re-deciding a pure decider is safe). */
+  readonly maxAttempts?: number;
+  readonly schemaVersion?: number;
+}
+
+export type HandleCommandResult =
+  | { readonly kind: 'appended'; readonly streamRevision: number; readonly position: number; readonly appended: number }
+  | { readonly kind: 'unchanged'; readonly streamRevision: number; readonly position: number; readonly appended: 0 };
+
+/** The stream is not at the revision the caller expected (If-Match). Nothing was appended. */
+export class ExpectedRevisionMismatch extends Error {
+  override readonly name = 'ExpectedRevisionMismatch';
+  constructor(
+    readonly streamId: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`${streamId}: expected revision ${expected}, current revision ${actual}`);
+  }
+}
+
+export async function loadAggregate<S, E extends { type: string; data: unknown }>(
+  store: EventStore,
+  streamId: string,
+  decider: Pick<DeciderLike<never, S, E>, 'evolve' | 'initialState'>,
+): Promise<{ state: S; revision: number; position: number }> {
+  const events = await store.readStream(streamId);
+  let state = decider.initialState();
+  for (const e of events) state = decider.evolve(state, { type: e.type, data: e.data } as E);
+  const last = events.at(-1);
+  return { state, revision: last?.revision ?? -1, position: last?.position ?? 0 };
+}
+
+export async function handleCommand<C, S, E extends { type: string; data: unknown }>(
+  store: EventStore,
+  decider: DeciderLike<C, S, E>,
+  options: HandleCommandOptions<C, S>,
+): Promise<HandleCommandResult> {
+  const maxAttempts = options.maxAttempts ?? 4;
+  for (let attempt = 1; ; attempt++) {
+    const { state, revision, position } = await loadAggregate(store, options.streamId, decider);
+    if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
+      throw new ExpectedRevisionMismatch(options.streamId, options.expectedRevision, revision);
+    }
+    const now = options.now();
+    const command = typeof options.command === 'function' ? (options.command as (s: S) => C)(state) : options.command;
+    const events = decider.decide(command, state, now);
+    if (events.length === 0) return { kind: 'unchanged', streamRevision: revision, position, appended: 0 };
+    const toAppend = events.map((e): EventToAppend => {
+      const eventId = options.newEventId(now);
+      return {
+        eventId,
+        type: e.type,
+        data: e.data,
+        metadata: {
+          eventId,
+          correlationId: options.metadata.correlationId,
+          causationId: options.metadata.causationId,
+          actor: options.metadata.actor,
+          occurredAt: options.metadata.occurredAt ?? now.toISOString(),
+          recordedAt: now.toISOString(),
+          schemaVersion: options.schemaVersion ?? 1,
+        },
+      };
+    });
+    const expected: ExpectedRevision = revision === -1 ? 'no-stream' : revision;
+    try {
+      const result = await store.appendToStream(options.streamId, toAppend, { expectedRevision: expected });
+      return { kind: 'appended', streamRevision: result.nextExpectedRevision, position: result.position, appended: events.length };
+    } catch (error) {
+      if (!(error instanceof StreamVersionConflict)) throw error;
+      if (options.expectedRevision !== undefined) {
+        throw new ExpectedRevisionMismatch(options.streamId, options.expectedRevision, error.actual ?? revision + 1);
+      }
+      if (attempt >= maxAttempts) throw error;
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export * from './projector-host';
+export * from './sla-watcher';

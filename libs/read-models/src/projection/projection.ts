@@ -1,0 +1,61 @@
+import type { Doc, IndexSpec } from '../store/read-model-store.port';
+
+/** An event as projections see it: what the log recorded, with the metadata projections may show. */
+export interface ProjectedEvent {
+  readonly eventId: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly streamId: string;
+  readonly revision: number;
+  readonly position: number;
+  readonly recordedAt: string;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/** A document's fields without the store's `_id`/`_position`, which the runner sets. */
+export type DocBody = Readonly<Record<string, unknown>>;
+
+/**
+ * What one event does to one document: a pure function of the current document (null when absent) to the next one
+ * (null deletes it). The runner loads the document, skips the change when the document already includes the event
+ * (`_position >= position`), and writes the result with the event's position.
+ */
+export interface DocumentChange {
+  readonly collection: string;
+  readonly id: string;
+  readonly evolve: (current: Doc | null) => DocBody | null;
+}
+
+export interface CollectionSpec {
+  readonly name: string;
+  readonly indexes: readonly IndexSpec[];
+}
+
+export interface Projection {
+  readonly name: string;
+  /** Bump when the documents' shape or meaning changes: the new version is built beside the old one. */
+  readonly version: number;
+  readonly eventTypes: readonly string[];
+  readonly collections: readonly CollectionSpec[];
+  changes(event: ProjectedEvent): DocumentChange[];
+}
+
+/** Physical names carry the version, so version N+1 can be built beside N (blue/green). */
+export function physicalCollection(projection: Pick<Projection, 'version'>, collection: string): string {
+  return `${collection}_v${projection.version}`;
+}
+
+export function checkpointName(projection: Pick<Projection, 'name' | 'version'>): string {
+  return `${projection.name}@v${projection.version}`;
+}
+
+/** Reads the fields a projection needs from an event's metadata, tolerating events written without them. */
+export function actorOf(event: ProjectedEvent): { id: string; role: string } | null {
+  const actor = event.metadata['actor'] as { id?: unknown; role?: unknown } | undefined;
+  return actor && typeof actor.id === 'string' && typeof actor.role === 'string' ? { id: actor.id, role: actor.role } : null;
+}
+
+export function occurredAtOf(event: ProjectedEvent): string {
+  const at = event.metadata['occurredAt'];
+  return typeof at === 'string' ? at : event.recordedAt;
+}

@@ -1,0 +1,68 @@
+import { COMPLAINT_EVENT_TYPES, CUSTOMER_EVENT_TYPES, formatMoney, ORDER_EVENT_TYPES } from '@crm/domain';
+import { actorOf, occurredAtOf, type DocumentChange, type ProjectedEvent, type Projection } from '../projection/projection';
+import { asCrmEvent, type CrmEvent } from './crm-event';
+
+export const TIMELINE_ENTRIES = 'timeline_entries';
+
+/** Newest first by business time, then by log position: one string, so a cursor is a single range bound. */
+export function timelineSortKey(occurredAt: string, position: number): string {
+  return `${occurredAt}|${String(position).padStart(16, '0')}`;
+}
+
+function summarize(e: CrmEvent): string {
+  switch (e.type) {
+    case 'CustomerRegistered': return `Registered as ${e.data.kind}`;
+    case 'CustomerProfileChanged': return `Profile changed: ${Object.keys(e.data.changes).join(', ')}`;
+    case 'ProspectConverted': return 'Converted from prospect to customer';
+    case 'CustomerOwnerAssigned': return `Owner ${e.data.previousOwnerId ?? 'none'} → ${e.data.ownerId}: ${e.data.reason}`;
+    case 'ContactPreferencesSet': return `Contact preferences set${e.data.doNotContact ? ' (do not contact)' : ''}`;
+    case 'ContactLogged': return `${e.data.direction} ${e.data.channel} contact (${e.data.purpose}): ${e.data.outcome}`;
+    case 'FollowUpScheduled': return `Follow-up due ${e.data.dueAt}: ${e.data.reason}`;
+    case 'FollowUpCompleted': return 'Follow-up completed';
+    case 'FollowUpCancelled': return 'Follow-up cancelled';
+    case 'ComplaintFiled': return `Complaint filed (${e.data.priority}, ${e.data.category})`;
+    case 'ComplaintResponded': return 'Complaint responded to';
+    case 'ComplaintResolved': return e.data.atFirstContact ? 'Complaint resolved at first contact' : 'Complaint resolved';
+    case 'ComplaintReopened': return `Complaint reopened: ${e.data.reason}`;
+    case 'ComplaintClosed': return 'Complaint closed';
+    case 'ComplaintOwnerChanged': return `Complaint owner ${e.data.previousOwnerId ?? 'none'} → ${e.data.ownerId}: ${e.data.reason}`;
+    case 'SlaBreached': return `SLA ${e.data.kind} deadline ${e.data.dueAt} missed`;
+    case 'PurchaseRecorded': return `Purchase ${e.data.orderId}: ${formatMoney(e.data.total)} ${e.data.total.currency}`;
+    case 'ReturnRecorded': return `Return on ${e.data.orderId}: ${formatMoney(e.data.total)} ${e.data.total.currency}`;
+    default: return 'Event';
+  }
+}
+
+/**
+ * One document per event of a customer, its complaints and its orders: every contact, complaint step, purchase,
+ * return, follow-up and owner change. Entries keep the event data, so nothing the log says is lost in the timeline.
+ */
+export const customerTimelineProjection: Projection = {
+  name: 'customer_timelines',
+  version: 1,
+  eventTypes: [...CUSTOMER_EVENT_TYPES, ...COMPLAINT_EVENT_TYPES, ...ORDER_EVENT_TYPES],
+  collections: [
+    { name: TIMELINE_ENTRIES, indexes: [{ fields: [['customerId', 1], ['sortKey', -1]] }, { fields: [['customerId', 1], ['type', 1], ['sortKey', -1]] }] },
+  ],
+  changes(event: ProjectedEvent): DocumentChange[] {
+    const e = asCrmEvent(event);
+    const occurredAt = occurredAtOf(event);
+    return [{
+      collection: TIMELINE_ENTRIES,
+      id: event.eventId,
+      evolve: () => ({
+        customerId: e.data.customerId,
+        type: e.type,
+        streamId: event.streamId,
+        revision: event.revision,
+        position: event.position,
+        occurredAt,
+        recordedAt: event.recordedAt,
+        actor: actorOf(event),
+        summary: summarize(e),
+        data: e.data,
+        sortKey: timelineSortKey(occurredAt, event.position),
+      }),
+    }];
+  },
+};

@@ -1,0 +1,40 @@
+import type { DocumentChange, ProjectedEvent, Projection } from '../projection/projection';
+import { asCrmEvent } from './crm-event';
+
+export const FOLLOW_UPS = 'follow_ups';
+
+/** Every follow-up with its status and owner: the work list behind `GET /follow-ups`. */
+export const followUpsProjection: Projection = {
+  name: 'follow_ups',
+  version: 1,
+  eventTypes: ['FollowUpScheduled', 'FollowUpCompleted', 'FollowUpCancelled'],
+  collections: [{ name: FOLLOW_UPS, indexes: [{ fields: [['status', 1], ['dueAt', 1]] }, { fields: [['ownerId', 1], ['status', 1], ['dueAt', 1]] }, { fields: [['customerId', 1]] }] }],
+  changes(event: ProjectedEvent): DocumentChange[] {
+    const e = asCrmEvent(event);
+    switch (e.type) {
+      case 'FollowUpScheduled':
+        return [{
+          collection: FOLLOW_UPS,
+          id: e.data.followUpId,
+          evolve: () => ({
+            followUpId: e.data.followUpId,
+            customerId: e.data.customerId,
+            ownerId: e.data.ownerId,
+            dueAt: e.data.dueAt,
+            reason: e.data.reason,
+            complaintId: e.data.complaintId ?? null,
+            status: 'open',
+            scheduledAt: event.recordedAt,
+            closedAt: null,
+            note: null,
+          }),
+        }];
+      case 'FollowUpCompleted':
+        return [{ collection: FOLLOW_UPS, id: e.data.followUpId, evolve: (d) => (d ? { ...d, status: 'completed', closedAt: e.data.completedAt, note: e.data.note ?? null } : null) }];
+      case 'FollowUpCancelled':
+        return [{ collection: FOLLOW_UPS, id: e.data.followUpId, evolve: (d) => (d ? { ...d, status: 'cancelled', closedAt: e.data.cancelledAt, note: e.data.reason ?? null } : null) }];
+      default:
+        return [];
+    }
+  },
+};

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import * as net from 'node:net';
+import { MongoClient } from 'mongodb';
+import { MongoReadModelStore, ReadModelStoreUnavailable } from '@crm/read-models';
+import { type MongoDoubleHandle, startMongoDouble } from '../doubles/mongo-wire-double';
+import { describeReadModelStoreContract } from './read-model-store.contract';
+
+const freshDbName = (): string => `rm_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+
+describe('MongoDB adapter against the in-process wire-protocol double', () => {
+  let double: MongoDoubleHandle;
+
+  beforeAll(async () => {
+    double = await startMongoDouble();
+  });
+  afterAll(async () => {
+    await double.stop();
+  });
+
+  // One double for the file; a fresh client and database per test.
+  describeReadModelStoreContract('mongodb (wire-protocol double)', async () => {
+    const store = await MongoReadModelStore.connect(double.uri, freshDbName());
+    return { store, dispose: () => store.close() };
+  });
+
+  describe('MongoDB adapter specifics', () => {
+    it('takes the database from the dbName parameter, else the URI path, else "crm"', async () => {
+      const fromPath = freshDbName();
+      const client = new MongoClient(double.uri);
+      const stores = [
+        await MongoReadModelStore.connect(double.uri.replace('/?', `/${fromPath}?`)),
+        await MongoReadModelStore.connect(double.uri),
+      ];
+      try {
+        for (const [i, store] of stores.entries()) {
+          await store.applyBatch([{ collection: 'where_am_i', id: `s${i}`, doc: { _id: `s${i}`, _position: 1 }, position: 1 }], { projection: 'p', position: 1 });
+        }
+        expect(await client.db(fromPath).collection<{ _id: string }>('where_am_i').countDocuments({ _id: 's0' })).toBe(1);
+        expect(await client.db('crm').collection<{ _id: string }>('where_am_i').countDocuments({ _id: 's1' })).toBe(1);
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+        await client.close();
+      }
+    });
+
+    it('fails a batch that violates a unique secondary index instead of taking it for a replay', async () => {
+      const store = await MongoReadModelStore.connect(double.uri, freshDbName());
+      try {
+        await store.ensureCollection('people', [{ fields: [['email', 1]], unique: true }]);
+        await store.applyBatch([{ collection: 'people', id: 'a', doc: { _id: 'a', _position: 1, email: 'x@y' }, position: 1 }], { projection: 'p', position: 1 });
+        await expect(
+          store.applyBatch([{ collection: 'people', id: 'b', doc: { _id: 'b', _position: 2, email: 'x@y' }, position: 2 }], { projection: 'p', position: 2 }),
+        ).rejects.toMatchObject({ code: 11000 });
+        expect((await store.getCheckpoint('p'))?.position).toBe(1);
+        expect(await store.get('people', 'b')).toBeNull();
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('reports an unreachable server as ReadModelStoreUnavailable', async () => {
+      const closed = net.createServer();
+      await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok));
+      const address = closed.address();
+      await new Promise<void>((ok) => closed.close(() => ok()));
+      if (address === null || typeof address === 'string') throw new Error('no port');
+      await expect(
+        MongoReadModelStore.connect(`mongodb://127.0.0.1:${address.port}/?directConnection=true&serverSelectionTimeoutMS=300`),
+      ).rejects.toBeInstanceOf(ReadModelStoreUnavailable);
+    });
+  });
+});
+
+const realServer = process.env.MONGODB_URI;
+if (realServer) {
+  // A fresh database per test, dropped afterwards.
+  describeReadModelStoreContract('mongodb (real server)', async () => {
+    const client = new MongoClient(realServer);
+    await client.connect();
+    const db = client.db(freshDbName());
+    const store = new MongoReadModelStore(client, db);
+    return {
+      store,
+      dispose: async () => {
+        await db.dropDatabase();
+        await store.close();
+      },
+    };
+  });
+} else {
+  describe.skip('ReadModelStore contract: mongodb real server (set MONGODB_URI)', () => {
+    it('runs the contract against the server in MONGODB_URI', () => undefined);
+  });
+}
