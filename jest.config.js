@@ -6,8 +6,8 @@ const moduleNameMapper = {
   '^@crm/event-store/(.*)$': '<rootDir>/libs/event-store/src/$1',
   '^@crm/read-models$': '<rootDir>/libs/read-models/src',
   '^@crm/read-models/(.*)$': '<rootDir>/libs/read-models/src/$1',
-  '^@crm/projector$': '<rootDir>/libs/projector/src',
-  '^@crm/projector/(.*)$': '<rootDir>/libs/projector/src/$1',
+  '^@crm/runtime$': '<rootDir>/libs/runtime/src',
+  '^@crm/runtime/(.*)$': '<rootDir>/libs/runtime/src/$1',
 };
 // content-disposition 3 (through @fastify/static, which serves the Swagger UI) is ESM-only; Node 20 can require
 // it, Jest's module runtime cannot, so Jest transpiles that one package.

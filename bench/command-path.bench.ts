@@ -6,7 +6,8 @@
  * Each server runs in its own child process; the load generator (autocannon) runs here. Per synchronous mode the
  * two servers are measured alternately, baseline then SUT, BENCH_ROUNDS times (ABAB), so drift on a noisy machine
  * hits both; every round starts both servers fresh on new temp dirs with the same N seeded streams. Env: BENCH_SYNC=NORMAL|FULL|both, BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_CONNECTIONS,
- * BENCH_CUSTOMERS, BENCH_ROUNDS, BENCH_CPU_PROF=sut|baseline|both.
+ * BENCH_CUSTOMERS, BENCH_ROUNDS, BENCH_CPU_PROF=sut|baseline|both, BENCH_PROJECTOR=off|embedded (default off: the
+ * command path alone, as with a separate projector process; embedded adds the projections to the SUT's event loop).
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -41,6 +42,7 @@ interface Settings {
   customers: number;
   rounds: number;
   profile: Role[];
+  projector: 'off' | 'embedded';
 }
 
 interface RoundResult {
@@ -89,6 +91,8 @@ function settings(): Settings {
   if (!['NORMAL', 'FULL', 'BOTH'].includes(sync)) throw new Error('BENCH_SYNC must be NORMAL, FULL or both');
   const prof = (process.env.BENCH_CPU_PROF ?? '').toLowerCase();
   if (!['', 'sut', 'baseline', 'both'].includes(prof)) throw new Error('BENCH_CPU_PROF must be sut, baseline or both');
+  const projector = (process.env.BENCH_PROJECTOR ?? 'off').toLowerCase();
+  if (projector !== 'off' && projector !== 'embedded') throw new Error('BENCH_PROJECTOR must be off or embedded');
   return {
     modes: sync === 'BOTH' ? ['NORMAL', 'FULL'] : [sync as Sync],
     seconds: envNumber('BENCH_SECONDS', 10, 1),
@@ -97,6 +101,7 @@ function settings(): Settings {
     customers: Math.round(envNumber('BENCH_CUSTOMERS', 1000, 1)),
     rounds: Math.round(envNumber('BENCH_ROUNDS', 2, 1)),
     profile: prof === '' ? [] : prof === 'both' ? ['baseline', 'sut'] : [prof as Role],
+    projector: projector as Settings['projector'],
   };
 }
 
@@ -268,7 +273,7 @@ async function runRound(mode: Sync, round: number, s: Settings, profileDir: stri
       startServer({
         name: `sut-${mode}`,
         script: join(__dirname, 'servers', 'sut-server.ts'),
-        env: { BENCH_DATA_DIR: sutDataDir, BENCH_SYNC: mode, BENCH_TOKENS: JSON.stringify(TOKENS) },
+        env: { BENCH_DATA_DIR: sutDataDir, BENCH_SYNC: mode, BENCH_TOKENS: JSON.stringify(TOKENS), BENCH_PROJECTOR: s.projector },
       }),
     ]);
     servers.push(baseline, sut);
@@ -336,7 +341,7 @@ export const commandPathBench: Bench = {
     const perRound = 2 * (s.warmupSeconds + s.seconds + 0.5) + 2 + s.customers / 500;
     log(
       `command-path: modes ${s.modes.join(', ')}; ${s.rounds} rounds ABAB of ${s.warmupSeconds} s warm-up + ${s.seconds} s; ` +
-        `${s.connections} connections; ${s.customers} customers; ≈ ${Math.round(s.modes.length * s.rounds * perRound)} s`,
+        `${s.connections} connections; ${s.customers} customers; SUT projector ${s.projector}; ≈ ${Math.round(s.modes.length * s.rounds * perRound)} s`,
     );
     let profileDir: string | undefined;
     if (s.profile.length > 0) {
@@ -428,6 +433,7 @@ export const commandPathBench: Bench = {
         profiled: s.profile.length > 0,
         seconds: s.seconds,
         connections: s.connections,
+        projector: s.projector,
         modes: Object.fromEntries(
           modes.map((m) => [m.mode, {
             baselineReqPerSec: m.baselineReqPerSec, sutReqPerSec: m.sutReqPerSec, ratio: m.ratio, meetsTarget: m.meetsTarget,

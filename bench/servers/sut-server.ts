@@ -1,11 +1,12 @@
 /**
  * The system under test of the command-path bench: the whole API app exactly as createApp builds it (auth guard,
  * validation pipe, idempotency interceptor, CQRS bus, read stream → fold → decide → group-committed append).
- * Env: BENCH_DATA_DIR, BENCH_SYNC (NORMAL|FULL), BENCH_TOKENS (JSON array of {token,id,role}).
+ * Env: BENCH_DATA_DIR, BENCH_SYNC (NORMAL|FULL), BENCH_TOKENS (JSON array of {token,id,role}),
+ * BENCH_PROJECTOR (off|embedded: whether this process also runs the projections, as `npm start` does).
  */
 import 'reflect-metadata';
 import { createApp } from '../../apps/api/src/app.factory';
-import { loadConfig } from '../../apps/api/src/infrastructure/config';
+import { loadConfig } from '@crm/runtime';
 import { serveAsChild } from './child-protocol';
 
 serveAsChild(async () => {
@@ -18,6 +19,7 @@ serveAsChild(async () => {
     AUTH_TOKENS: tokens,
     LOG_LEVEL: 'silent',
     SQLITE_SYNCHRONOUS: process.env.BENCH_SYNC ?? 'FULL',
+    PROJECTOR: process.env.BENCH_PROJECTOR ?? 'off',
   });
   const { app } = await createApp({ config });
   await app.listen(0, '127.0.0.1');

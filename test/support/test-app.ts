@@ -1,10 +1,10 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { ProjectorHost } from '@crm/projector';
+import type { ProjectorHost } from '@crm/runtime';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp } from '../../apps/api/src/app.factory';
-import { ManualClock } from '../../apps/api/src/infrastructure/clock';
-import { loadConfig } from '../../apps/api/src/infrastructure/config';
+import { ManualClock } from '@crm/runtime';
+import { loadConfig } from '@crm/runtime';
 import { makeTempDir } from './temp-dir';
 
 export const TOKENS = {

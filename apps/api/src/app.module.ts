@@ -4,7 +4,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { join } from 'node:path';
 import { DEFAULT_LOYALTY_POLICY, type makeCustomerDecider, orderDecider } from '@crm/domain';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
-import type { ProjectorHost } from '@crm/projector';
+import type { ProjectorHost } from '@crm/runtime';
 import { READ_MODEL_STORE, type ReadModelStore } from '@crm/read-models';
 import { AuthGuard } from './auth/auth.guard';
 import { TokenRegistry } from './auth/token-registry';
@@ -19,12 +19,12 @@ import { ProblemFilter } from './http/problem.filter';
 import { makeValidationPipe } from './http/validation';
 import { IDEMPOTENCY_STORE, type IdempotencyStore, SqliteIdempotencyStore } from './idempotency/idempotency-store';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
-import { CLOCK, type Clock } from './infrastructure/clock';
-import { APP_CONFIG, type AppConfig } from './infrastructure/config';
-import { Metrics } from './infrastructure/metrics';
+import { CLOCK, type Clock } from '@crm/runtime';
+import { APP_CONFIG, type AppConfig } from '@crm/runtime';
+import { Metrics } from '@crm/runtime';
 import {
   COMPLAINT_DECIDER, CUSTOMER_DECIDER, LOYALTY_POLICY, ORDER_DECIDER, SLA_POLICY, type ComplaintDecider,
-} from './infrastructure/policies';
+} from '@crm/runtime';
 import { CommandMetricsInterceptor } from './operations/command-metrics.interceptor';
 import { OperationsController } from './operations/operations.controller';
 import { ComplaintQueriesController } from './queries/complaint-queries.controller';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
-import { loadConfig } from './infrastructure/config';
+import { loadConfig } from '@crm/runtime';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -1,7 +1,7 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { RequestWithPrincipal } from '../auth/principal';
 import { problems } from '../http/problem';
-import { uuidv7 } from '../infrastructure/uuidv7';
+import { uuidv7 } from '@crm/runtime';
 import type { CommandContext } from './command-executor';
 
 const ETAG = /^(?:W\/)?"?(\d{1,15})"?$/;

@@ -5,9 +5,9 @@ import {
 } from '@crm/event-store';
 import type { Principal } from '../auth/principal';
 import { problems } from '../http/problem';
-import { CLOCK, type Clock } from '../infrastructure/clock';
-import { Metrics } from '../infrastructure/metrics';
-import { uuidv7 } from '../infrastructure/uuidv7';
+import { CLOCK, type Clock } from '@crm/runtime';
+import { Metrics } from '@crm/runtime';
+import { uuidv7 } from '@crm/runtime';
 
 export interface CommandContext {
   readonly principal: Principal;

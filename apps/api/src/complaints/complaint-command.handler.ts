@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { complaintStream, customerStream, DomainError, type ComplaintCommand } from '@crm/domain';
 import { CommandExecutor, type CommandContext, type CommandOutcome } from '../commands/command-executor';
-import { COMPLAINT_DECIDER, CUSTOMER_DECIDER, type ComplaintDecider, type CustomerDecider } from '../infrastructure/policies';
+import { COMPLAINT_DECIDER, CUSTOMER_DECIDER, type ComplaintDecider, type CustomerDecider } from '@crm/runtime';
 
 /** FileComplaint arrives without an owner: the single-owner rule gives it the customer's owner, read here. */
 export type ComplaintCommandInput =

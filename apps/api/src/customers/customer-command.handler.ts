@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { complaintStream, customerStream, type CustomerCommand } from '@crm/domain';
 import { CommandExecutor, type CommandContext, type CommandOutcome } from '../commands/command-executor';
-import { COMPLAINT_DECIDER, CUSTOMER_DECIDER, type ComplaintDecider, type CustomerDecider } from '../infrastructure/policies';
+import { COMPLAINT_DECIDER, CUSTOMER_DECIDER, type ComplaintDecider, type CustomerDecider } from '@crm/runtime';
 
 export class ExecuteCustomerCommand extends Command<CommandOutcome> {
   constructor(

@@ -8,8 +8,8 @@ import { Ctx } from '../commands/command-context.decorator';
 import type { CommandContext } from '../commands/command-executor';
 import { assertMayActFor } from '../commands/self-service';
 import { commandCreated, type CommandResponse } from '../http/command-response';
-import { CLOCK, type Clock } from '../infrastructure/clock';
-import { uuidv7 } from '../infrastructure/uuidv7';
+import { CLOCK, type Clock } from '@crm/runtime';
+import { uuidv7 } from '@crm/runtime';
 import { IdParam } from '../http/id-param';
 import {
   AssignOwnerDto, CancelFollowUpDto, ChangeCustomerProfileDto, CompleteFollowUpDto, ContactPreferencesDto, LogContactDto,

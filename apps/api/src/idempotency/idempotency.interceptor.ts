@@ -6,7 +6,7 @@ import type { RequestWithPrincipal } from '../auth/principal';
 import { CommandResponse } from '../http/command-response';
 import { problems } from '../http/problem';
 import { toProblem } from '../http/to-problem';
-import { CLOCK, type Clock } from '../infrastructure/clock';
+import { CLOCK, type Clock } from '@crm/runtime';
 import { IDEMPOTENCY_STORE, type IdempotencyStore, type StoredResponse } from './idempotency-store';
 
 /** Stable JSON: keys sorted, so `{a,b}` and `{b,a}` are the same request. */

@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { finalize, type Observable } from 'rxjs';
-import { Metrics } from '../infrastructure/metrics';
+import { Metrics } from '@crm/runtime';
 
 /** Times every command (POST/PUT/PATCH) by route pattern and final status. */
 @Injectable()

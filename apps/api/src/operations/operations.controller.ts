@@ -6,8 +6,8 @@ import {
   type ReadModelStore,
 } from '@crm/read-models';
 import { Public, Roles } from '../auth/principal';
-import { CLOCK, type Clock } from '../infrastructure/clock';
-import { Metrics } from '../infrastructure/metrics';
+import { CLOCK, type Clock } from '@crm/runtime';
+import { Metrics } from '@crm/runtime';
 import { PROJECTION_RUNNER } from '../read-side/read-model-gate';
 
 export interface ProjectionReport {

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { customerStream, DomainError, orderStream, type OrderCommand } from '@crm/domain';
 import { CommandExecutor, type CommandContext, type CommandOutcome } from '../commands/command-executor';
-import { CUSTOMER_DECIDER, ORDER_DECIDER, type CustomerDecider, type OrderDecider } from '../infrastructure/policies';
+import { CUSTOMER_DECIDER, ORDER_DECIDER, type CustomerDecider, type OrderDecider } from '@crm/runtime';
 
 export class ExecuteOrderCommand extends Command<CommandOutcome> {
   constructor(

@@ -8,7 +8,7 @@ import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
 import { assertMayActFor } from '../commands/self-service';
 import { IdParam } from '../http/id-param';
 import { problems } from '../http/problem';
-import { CLOCK, type Clock } from '../infrastructure/clock';
+import { CLOCK, type Clock } from '@crm/runtime';
 import { ReadModelGate } from '../read-side/read-model-gate';
 import { intParam, MinPosition } from './query-params';
 import { ReadModelPositionInterceptor } from './read-model-response.interceptor';

@@ -8,8 +8,8 @@ import {
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
 import { assertMayActFor } from '../commands/self-service';
 import { IdParam } from '../http/id-param';
-import { CLOCK, type Clock } from '../infrastructure/clock';
-import { LOYALTY_POLICY } from '../infrastructure/policies';
+import { CLOCK, type Clock } from '@crm/runtime';
+import { LOYALTY_POLICY } from '@crm/runtime';
 import { ReadModelGate } from '../read-side/read-model-gate';
 import { requireCustomer } from './customer-queries.controller';
 import { enumParam, instantParam, intParam, MinPosition } from './query-params';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { checkpointName, type Projection, type ProjectionRunner, READ_MODEL_STORE, type ReadModelStore } from '@crm/read-models';
 import { ApiProblem, problems } from '../http/problem';
-import { APP_CONFIG, type AppConfig } from '../infrastructure/config';
+import { APP_CONFIG, type AppConfig } from '@crm/runtime';
 
 export const PROJECTION_RUNNER = Symbol('ProjectionRunner');
 

@@ -24,6 +24,8 @@ export interface AppConfig {
   readonly readWaitMs: number;
   readonly slaIntervalMs: number;
   readonly loyaltyCurrency: string;
+  /** Events per projection batch (one read-model transaction each). */
+  readonly projectionBatchSize: number;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -61,6 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     readWaitMs: intFrom(env.READ_WAIT_MS, 2000, 'READ_WAIT_MS'),
     slaIntervalMs: intFrom(env.SLA_INTERVAL_MS, 1000, 'SLA_INTERVAL_MS'),
     loyaltyCurrency: (env.LOYALTY_CURRENCY ?? 'GBP').toUpperCase(),
+    projectionBatchSize: Math.max(1, intFrom(env.PROJECTION_BATCH_SIZE, 500, 'PROJECTION_BATCH_SIZE')),
   };
 }
 

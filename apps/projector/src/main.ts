@@ -1,0 +1,46 @@
+import { ConsoleLogger } from '@nestjs/common';
+import { mkdirSync } from 'node:fs';
+import {
+  LOG_LEVELS, loadConfig, makeDeciders, makeProjectorHost, Metrics, openEventStore, openReadModelStore, systemClock,
+} from '@crm/runtime';
+
+/**
+ * The projector as its own process (docker compose `projector` service; the API then runs with PROJECTOR=off):
+ * every projection from its checkpoint, then live, plus the SLA watcher. SIGTERM stops it between batches;
+ * SIGKILL at any moment is safe too (the per-document position guard makes the replay idempotent).
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = new ConsoleLogger('projector', { json: true, logLevels: LOG_LEVELS[config.logLevel] });
+  mkdirSync(config.dataDir, { recursive: true });
+  const eventStore = openEventStore(config, systemClock);
+  const readModelStore = await openReadModelStore(config);
+  const deciders = makeDeciders(config);
+  const host = makeProjectorHost({
+    config, clock: systemClock, eventStore, readModelStore, complaintDecider: deciders.complaint, metrics: new Metrics(),
+  });
+  await host.start();
+  logger.log({ msg: 'projector started', projections: host.runner.status().map((s) => `${s.name}@v${s.version}:${s.checkpoint}`) });
+  const report = setInterval(() => {
+    logger.log({ msg: 'projector status', projections: host.runner.status() });
+  }, 30_000);
+  report.unref();
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.log({ msg: 'stopping', signal });
+    clearInterval(report);
+    await host.stop();
+    await readModelStore.close();
+    await eventStore.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`projector failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,2 +1,0 @@
-export * from './projector-host';
-export * from './sla-watcher';
