@@ -1,0 +1,60 @@
+import { startTestApp, TOKENS, type TestApp } from '../support/test-app';
+
+describe('operations: projections, metrics, readiness, read-your-writes', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { READ_WAIT_MS: '150' } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('lists every projection with version, checkpoint, lag and status, caught up after a write', async () => {
+    const created = await t.request('POST', '/customers', { body: { name: 'Ops', kind: 'customer' } });
+    await t.request('GET', `/customers/${created.body.id}?minPosition=${created.body.position}`);
+    await t.request('GET', `/customers/${created.body.id}/timeline?minPosition=${created.body.position}`);
+    const res = await t.request('GET', '/projections', { token: TOKENS.admin });
+    expect(res.status).toBe(200);
+    expect(res.body.headPosition).toBe(created.body.position);
+    const names = res.body.projections.map((p: { name: string }) => p.name).sort();
+    expect(names).toEqual(['complaints', 'customer_profiles', 'customer_timelines', 'follow_ups', 'loyalty', 'sla_breaches']);
+    const profiles = res.body.projections.find((p: { name: string }) => p.name === 'customer_profiles');
+    expect(profiles).toMatchObject({ version: 1, checkpoint: created.body.position, lagEvents: 0, lagMs: 0, status: 'live', lastError: null });
+    expect(profiles.eventsApplied).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers 503 read-model-behind with Retry-After when minPosition is not reached in time', async () => {
+    const res = await t.request('GET', '/complaints?minPosition=999999');
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ type: 'read-model-behind', projection: 'complaints', minPosition: 999999 });
+    expect(res.headers.get('retry-after')).toBe('1');
+    const header = await t.request('GET', '/complaints', { headers: { 'x-min-position': '999999' } });
+    expect(header.status).toBe(503);
+    expect((await t.request('GET', '/complaints?minPosition=-1')).status).toBe(400);
+  });
+
+  it('exposes Prometheus metrics without a token: command latency, appends, projection lag, breaches', async () => {
+    await t.request('POST', '/customers', { body: { name: 'Metered', kind: 'customer' } });
+    const res = await t.request('GET', '/metrics', { token: null });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = String(res.body);
+    expect(text).toMatch(/crm_command_duration_seconds_count\{method="POST",route="\/customers",status="201"\} \d+/);
+    expect(text).toMatch(/crm_events_appended_total \d+/);
+    expect(text).toMatch(/crm_projection_lag_events\{projection="customer_profiles"\} \d+/);
+    expect(text).toContain('crm_sla_breaches_recorded_total');
+  });
+
+  it('is ready when both stores answer', async () => {
+    const res = await t.request('GET', '/health/ready', { token: null });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'ok', readModelStore: { ok: true }, projections: { failed: [] } });
+  });
+
+  it('keeps queries to the roles that may see them', async () => {
+    expect((await t.request('GET', '/follow-ups', { token: TOKENS.analyst })).status).toBe(403);
+    expect((await t.request('GET', '/sla/breaches', { token: TOKENS.analyst })).status).toBe(200);
+    expect((await t.request('GET', '/projections', { token: null })).status).toBe(401);
+    expect((await t.request('GET', '/customers')).status).toBe(400);
+  });
+});
