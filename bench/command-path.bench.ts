@@ -10,6 +10,7 @@
  * command path alone, as with a separate projector process; embedded adds the projections to the SUT's event loop).
  */
 import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { envNumber, machineInfo, RESULTS_DIR, sleep, timestamp, writeResultFile, type Bench, type BenchOutcome } from './lib/bench';
@@ -131,16 +132,23 @@ async function pool<T, R>(items: readonly T[], concurrency: number, task: (item:
   return results;
 }
 
-/** Registers the customers through the SUT's own HTTP API; returns their ids. */
-async function registerCustomers(sut: RunningServer, count: number): Promise<string[]> {
-  const indexes = Array.from({ length: count }, (_, i) => i);
-  return pool(indexes, 32, async (i) => {
-    const res = await postJson(`${sut.url}/customers`, JSON.stringify({ name: `Bench Customer ${i}`, kind: 'customer' }));
-    const id = (res.body as { id?: unknown }).id;
-    if (res.status !== 201 || typeof id !== 'string') {
+/** A UUIDv7 (time-ordered, like the ids the app generates itself), so both servers get the same stream ids. */
+function uuidv7(): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(Date.now(), 0, 6);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Registers the customers through the SUT's own HTTP API (client-supplied ids). */
+async function registerCustomers(sut: RunningServer, ids: readonly string[]): Promise<void> {
+  await pool(ids, 32, async (id) => {
+    const res = await postJson(`${sut.url}/customers`, JSON.stringify({ id, name: `Bench Customer ${id.slice(-6)}`, kind: 'customer' }));
+    if (res.status !== 201 || (res.body as { id?: unknown }).id !== id) {
       throw new Error(`POST /customers → ${res.status} ${JSON.stringify(res.body)}`);
     }
-    return id;
   });
 }
 
@@ -190,7 +198,7 @@ async function measureRound(args: {
 
   const rowsBefore = countRows(args.dbFile);
   const warm = s.warmupSeconds > 0 ? await load(s.warmupSeconds) : undefined;
-  await sleep(200);
+  await sleep(100);
   const before = await server.stats();
   if (args.profileFile) await server.profileStart();
   const started = process.hrtime.bigint();
@@ -200,7 +208,7 @@ async function measureRound(args: {
   const wallMicros = Number(process.hrtime.bigint() - started) / 1000;
   const after = await server.stats();
   if (args.profileFile) await server.profileStop(args.profileFile);
-  await sleep(200);
+  await sleep(100);
   const rowsAfter = countRows(args.dbFile);
   const cpu = cpuMicros(after) - cpuMicros(before);
   return {
@@ -280,9 +288,9 @@ async function runRound(mode: Sync, round: number, s: Settings, profileDir: stri
     const booted = Date.now() - bootStart;
 
     const seedStart = Date.now();
-    const customerIds = await registerCustomers(sut, s.customers);
+    const customerIds = Array.from({ length: s.customers }, uuidv7);
     // The baseline gets one row per stream too, so both stores start with the same number of streams and rows.
-    await pool(customerIds, 32, (id) => probe(baseline, id));
+    await Promise.all([registerCustomers(sut, customerIds), pool(customerIds, 16, (id) => probe(baseline, id))]);
     await probe(sut, customerIds[0]!);
     log(`[${mode}] round ${round}: servers up in ${booted} ms (baseline pid ${baseline.pid}, SUT pid ${sut.pid}); ${s.customers} customers registered (SUT) and seeded (baseline) in ${Date.now() - seedStart} ms`);
 

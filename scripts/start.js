@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: build the app when the compiled output is missing or older than any source, then run it.
+// `npm start` (and `npm run start:projector`, `npm run import`): build the app when the compiled output is missing or older than any source, then run it.
 // Keeps `npm start` a single command from a clean clone without paying for a build on every start.
 'use strict';
 const { spawnSync, spawn } = require('node:child_process');
@@ -30,6 +30,6 @@ if (!existsSync(entry) || statSync(entry).mtimeMs < sources) {
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
-const child = spawn(process.execPath, ['--enable-source-maps', entry], { stdio: 'inherit' });
+const child = spawn(process.execPath, ['--enable-source-maps', entry, ...process.argv.slice(3)], { stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

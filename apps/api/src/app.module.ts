@@ -4,7 +4,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { join } from 'node:path';
 import { DEFAULT_LOYALTY_POLICY, type makeCustomerDecider, orderDecider } from '@crm/domain';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
-import type { ProjectorHost } from '@crm/runtime';
+import { loadAuditSigner, type ProjectorHost } from '@crm/runtime';
 import { READ_MODEL_STORE, type ReadModelStore } from '@crm/read-models';
 import { AuthGuard } from './auth/auth.guard';
 import { TokenRegistry } from './auth/token-registry';
@@ -15,6 +15,8 @@ import { CustomerCommandHandler } from './customers/customer-command.handler';
 import { CustomerCommandsController } from './customers/customer-commands.controller';
 import { HealthController } from './health/health.controller';
 import { StreamEventsController } from './history/stream-events.controller';
+import { AUDIT_SIGNER, AuditExportController } from './history/audit-export.controller';
+import { AuditTrailController } from './history/audit-trail.controller';
 import { ProblemFilter } from './http/problem.filter';
 import { makeValidationPipe } from './http/validation';
 import { IDEMPOTENCY_STORE, type IdempotencyStore, SqliteIdempotencyStore } from './idempotency/idempotency-store';
@@ -81,6 +83,8 @@ export class AppModule {
         ComplaintCommandsController,
         PurchaseCommandsController,
         StreamEventsController,
+        AuditTrailController,
+        AuditExportController,
         CustomerQueriesController,
         TimelineController,
         LoyaltyController,
@@ -95,6 +99,7 @@ export class AppModule {
         { provide: PROJECTOR_HOST, useValue: options.projector ?? null },
         ...(options.projector ? [{ provide: PROJECTION_RUNNER, useValue: options.projector.runner }] : []),
         { provide: Metrics, useValue: options.metrics },
+        { provide: AUDIT_SIGNER, useFactory: () => loadAuditSigner(config) },
         { provide: LOYALTY_POLICY, useValue: { ...DEFAULT_LOYALTY_POLICY, currency: config.loyaltyCurrency } },
         ReadModelGate,
         { provide: TokenRegistry, useValue: options.tokens },

@@ -26,6 +26,8 @@ export interface AppConfig {
   readonly loyaltyCurrency: string;
   /** Events per projection batch (one read-model transaction each). */
   readonly projectionBatchSize: number;
+  /** Ed25519 private key (PKCS#8 PEM) that signs audit exports; created under DATA_DIR when absent. */
+  readonly auditSigningKeyFile?: string;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -63,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     readWaitMs: intFrom(env.READ_WAIT_MS, 2000, 'READ_WAIT_MS'),
     slaIntervalMs: intFrom(env.SLA_INTERVAL_MS, 1000, 'SLA_INTERVAL_MS'),
     loyaltyCurrency: (env.LOYALTY_CURRENCY ?? 'GBP').toUpperCase(),
+    auditSigningKeyFile: env.AUDIT_SIGNING_KEY_FILE || undefined,
     projectionBatchSize: Math.max(1, intFrom(env.PROJECTION_BATCH_SIZE, 500, 'PROJECTION_BATCH_SIZE')),
   };
 }

@@ -6,3 +6,4 @@ export * from './projector-host';
 export * from './sla-watcher';
 export * from './uuidv7';
 export * from './composition';
+export * from './audit-chain';

@@ -1,6 +1,7 @@
 import type { Projection } from '../projection/projection';
 import { complaintsProjection } from './complaints.projection';
 import { customerProfilesProjection } from './customer-profiles.projection';
+import { customerStreamsProjection } from './customer-streams.projection';
 import { customerTimelineProjection } from './customer-timeline.projection';
 import { followUpsProjection } from './follow-ups.projection';
 import { loyaltyProjection } from './loyalty.projection';
@@ -8,6 +9,7 @@ import { slaBreachesProjection } from './sla-breaches.projection';
 
 export * from './complaints.projection';
 export * from './customer-profiles.projection';
+export * from './customer-streams.projection';
 export * from './customer-timeline.projection';
 export * from './follow-ups.projection';
 export * from './loyalty.projection';
@@ -22,4 +24,5 @@ export const ALL_PROJECTIONS: readonly Projection[] = [
   complaintsProjection,
   slaBreachesProjection,
   followUpsProjection,
+  customerStreamsProjection,
 ];

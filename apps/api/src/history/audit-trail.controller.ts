@@ -1,0 +1,110 @@
+import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Readable } from 'node:stream';
+import { customerStream } from '@crm/domain';
+import { EVENT_STORE, type EventStore, type RecordedEvent } from '@crm/event-store';
+import {
+  CUSTOMER_STREAMS, customerStreamsProjection, physicalCollection, READ_MODEL_STORE, type ReadModelStore,
+} from '@crm/read-models';
+import { Roles } from '../auth/principal';
+import { IdParam } from '../http/id-param';
+import { problems } from '../http/problem';
+import { intParam, instantParam } from '../queries/query-params';
+import { ReadModelGate } from '../read-side/read-model-gate';
+
+const STREAMS = physicalCollection(customerStreamsProjection, CUSTOMER_STREAMS);
+
+export function auditView(e: RecordedEvent): Record<string, unknown> {
+  return {
+    position: e.position,
+    streamId: e.streamId,
+    revision: e.revision,
+    eventId: e.eventId,
+    type: e.type,
+    occurredAt: e.metadata['occurredAt'] ?? null,
+    recordedAt: e.recordedAt,
+    actor: e.metadata['actor'] ?? null,
+    correlationId: e.metadata['correlationId'] ?? null,
+    causationId: e.metadata['causationId'] ?? null,
+    schemaVersion: e.metadata['schemaVersion'] ?? null,
+    data: e.data,
+  };
+}
+
+/**
+ * The complete, unprojected history of a customer: its own stream and the streams of its complaints and orders,
+ * merged in log order. Which streams belong to the customer comes from the customer_streams index, which the trail
+ * first lets catch up with the head of the log, so no stream created before the request is missed.
+ */
+export async function customerTrail(
+  store: EventStore,
+  readModels: ReadModelStore,
+  gate: ReadModelGate,
+  customerId: string,
+): Promise<RecordedEvent[]> {
+  await gate.atLeast(customerStreamsProjection, await store.headPosition());
+  const doc = await readModels.get(STREAMS, customerId);
+  const streams = (doc?.['streams'] as string[] | undefined) ?? [];
+  if (!streams.includes(customerStream(customerId))) streams.unshift(customerStream(customerId));
+  const all = (await Promise.all(streams.map((s) => store.readStream(s)))).flat();
+  if (all.length === 0) throw problems.notFound('customer-not-found', `Customer ${customerId} not found`);
+  return all.sort((a, b) => a.position - b.position);
+}
+
+@ApiTags('history')
+@ApiBearerAuth()
+@Controller()
+export class AuditTrailController {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(READ_MODEL_STORE) private readonly readModels: ReadModelStore,
+    private readonly gate: ReadModelGate,
+  ) {}
+
+  @Get('customers/:id/trail')
+  @Roles('auditor', 'admin')
+  @ApiOperation({ summary: 'Every event of the customer, its complaints and orders, in log order, with full metadata' })
+  async trail(@IdParam('id') id: string): Promise<unknown> {
+    const events = await customerTrail(this.store, this.readModels, this.gate, id);
+    return { customerId: id, events: events.map(auditView) };
+  }
+
+  @Get('events')
+  @Roles('analyst', 'auditor', 'admin')
+  @ApiProduces('application/x-ndjson')
+  @ApiOperation({ summary: 'The global log as NDJSON, from a position (exclusive), optionally filtered; resumable' })
+  @ApiQuery({ name: 'fromPosition', required: false }) @ApiQuery({ name: 'types', required: false })
+  @ApiQuery({ name: 'until', required: false, description: 'A position (inclusive) or a recorded time (exclusive)' })
+  @ApiQuery({ name: 'limit', required: false })
+  async events(
+    @Query('fromPosition') fromParam: string | undefined,
+    @Query('types') typesParam: string | undefined,
+    @Query('until') untilParam: string | undefined,
+    @Query('limit') limitParam: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const from = intParam(fromParam, 'fromPosition', 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = intParam(limitParam, 'limit', Number.MAX_SAFE_INTEGER, 1, Number.MAX_SAFE_INTEGER);
+    const types = typesParam ? typesParam.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
+    const untilPosition = untilParam && /^\d+$/.test(untilParam) ? Number(untilParam) : undefined;
+    const untilTime = untilParam && untilPosition === undefined ? instantParam(untilParam, 'until') : undefined;
+    const store = this.store;
+    async function* lines(): AsyncGenerator<string> {
+      let checkpoint = from;
+      let sent = 0;
+      for (;;) {
+        const page = await store.readAll({ fromPosition: checkpoint, maxCount: 1000, eventTypes: types });
+        for (const e of page) {
+          if ((untilPosition !== undefined && e.position > untilPosition) || (untilTime !== undefined && e.recordedAt >= untilTime)) return;
+          yield `${JSON.stringify(auditView(e))}\n`;
+          checkpoint = e.position;
+          if (++sent >= limit) return;
+        }
+        if (page.length < 1000) return;
+      }
+    }
+    // Readable.from pulls the generator only as fast as the socket drains: constant memory for any log size.
+    void reply.type('application/x-ndjson').send(Readable.from(lines()));
+  }
+}
