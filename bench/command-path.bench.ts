@@ -276,12 +276,12 @@ async function runRound(mode: Sync, round: number, s: Settings, profileDir: stri
       startServer({
         name: `baseline-${mode}`,
         script: join(__dirname, 'servers', 'baseline-server.ts'),
-        env: { BENCH_DB_FILE: baselineDb, BENCH_SYNC: mode },
+        env: { BENCH_DB_FILE: baselineDb, BENCH_SYNC: mode, BENCH_OWNED_DIR: baselineTmp.dir },
       }),
       startServer({
         name: `sut-${mode}`,
         script: join(__dirname, 'servers', 'sut-server.ts'),
-        env: { BENCH_DATA_DIR: sutDataDir, BENCH_SYNC: mode, BENCH_TOKENS: JSON.stringify(TOKENS), BENCH_PROJECTOR: s.projector },
+        env: { BENCH_DATA_DIR: sutDataDir, BENCH_SYNC: mode, BENCH_TOKENS: JSON.stringify(TOKENS), BENCH_PROJECTOR: s.projector, BENCH_OWNED_DIR: sutTmp.dir },
       }),
     ]);
     servers.push(baseline, sut);

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import type { FromChild, ToChild } from '../lib/child-server';
 
@@ -14,8 +14,12 @@ export function serveAsChild(start: () => Promise<{ port: number; close: () => P
     process.stderr.write('this server is started by the bench (npm run bench), not directly\n');
     process.exit(2);
   }
-  // The parent died or dropped us: never linger.
-  process.on('disconnect', () => process.exit(1));
+  // The parent died or dropped us (even by SIGKILL): never linger, and remove the temp dir it can no longer remove.
+  process.on('disconnect', () => {
+    const owned = process.env.BENCH_OWNED_DIR;
+    if (owned) rmSync(owned, { recursive: true, force: true });
+    process.exit(1);
+  });
   start()
     .then(({ port, close }) => {
       let session: Session | undefined;

@@ -131,3 +131,5 @@ export type { OrderDecider } from './order/order-decider';
 
 export { DEFAULT_LOYALTY_POLICY, pointsFor, purchaseIntervals, quintileScore, tierFor } from './loyalty/loyalty-policy';
 export type { LoyaltyPolicy, PurchaseIntervals } from './loyalty/loyalty-policy';
+
+export { CURRENT_SCHEMA_VERSIONS, EVENT_UPCASTERS, schemaVersionOf } from './schema-versions';

@@ -5,3 +5,4 @@ export * from './in-memory/in-memory-event-store';
 export * from './sqlite/sqlite-event-store';
 export * from './eventstoredb/eventstoredb-event-store';
 export * from './command-handling/handle-command';
+export * from './upcasting/upcasting-event-store';

@@ -1,7 +1,9 @@
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { join } from 'node:path';
-import { makeComplaintDecider, makeCustomerDecider } from '@crm/domain';
-import { EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@crm/event-store';
+import { EVENT_UPCASTERS, makeComplaintDecider, makeCustomerDecider } from '@crm/domain';
+import {
+  EventStoreDbEventStore, SqliteEventStore, UpcasterRegistry, UpcastingEventStore, type EventStore,
+} from '@crm/event-store';
 import { MongoReadModelStore, SqliteReadModelStore, type ReadModelStore } from '@crm/read-models';
 import type { Clock } from './clock';
 import type { AppConfig } from './config';
@@ -20,13 +22,12 @@ export const LOG_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
   debug: ['fatal', 'error', 'warn', 'log', 'debug'],
 };
 
+/** The configured event store, read through the domain's upcasters (every read path sees current schemas). */
 export function openEventStore(config: AppConfig, clock: Clock): EventStore {
-  if (config.eventStoreConnectionString) return new EventStoreDbEventStore(config.eventStoreConnectionString);
-  return new SqliteEventStore({
-    filename: join(config.dataDir, 'events.db'),
-    synchronous: config.sqliteSynchronous,
-    now: () => clock.now(),
-  });
+  const raw = config.eventStoreConnectionString
+    ? new EventStoreDbEventStore(config.eventStoreConnectionString)
+    : new SqliteEventStore({ filename: join(config.dataDir, 'events.db'), synchronous: config.sqliteSynchronous, now: () => clock.now() });
+  return new UpcastingEventStore(raw, new UpcasterRegistry(EVENT_UPCASTERS));
 }
 
 export async function openReadModelStore(config: AppConfig): Promise<ReadModelStore> {

@@ -1,4 +1,4 @@
-import { complaintStream, type makeComplaintDecider } from '@crm/domain';
+import { complaintStream, schemaVersionOf, type makeComplaintDecider } from '@crm/domain';
 import { handleCommand, StreamVersionConflict, type EventStore } from '@crm/event-store';
 import { COMPLAINTS, complaintsProjection, physicalCollection, type ReadModelStore } from '@crm/read-models';
 
@@ -72,6 +72,7 @@ export class SlaWatcher {
           command: { type: 'RecordSlaBreach', data: { complaintId: doc._id, kind: deadline.kind } },
           now: () => now,
           newEventId: this.options.newEventId,
+          schemaVersionOf,
           metadata: {
             correlationId: `sla-${doc._id}`,
             causationId: `sla-watcher:${doc._id}:${deadline.kind}`,

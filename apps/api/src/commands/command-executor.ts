@@ -3,6 +3,7 @@ import {
   EVENT_STORE, ExpectedRevisionMismatch, handleCommand, loadAggregate, StreamVersionConflict,
   type DeciderLike, type EventStore,
 } from '@crm/event-store';
+import { schemaVersionOf } from '@crm/domain';
 import type { Principal } from '../auth/principal';
 import { problems } from '../http/problem';
 import { CLOCK, type Clock } from '@crm/runtime';
@@ -62,6 +63,7 @@ export class CommandExecutor {
         expectedRevision: context.expectedRevision,
         now: () => this.clock.now(),
         newEventId: (now) => uuidv7(now.getTime()),
+        schemaVersionOf,
         metadata: {
           correlationId: context.correlationId,
           causationId: context.causationId,

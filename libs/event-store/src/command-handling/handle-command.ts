@@ -30,7 +30,8 @@ export interface HandleCommandOptions<C, S> {
   readonly expectedRevision?: number;
   /** Attempts when the stream changed between read and append (re-deciding a pure decider is safe). */
   readonly maxAttempts?: number;
-  readonly schemaVersion?: number;
+  /** Schema version each event type is written with (default 1). */
+  readonly schemaVersionOf?: (type: string) => number;
 }
 
 export type HandleCommandResult =
@@ -89,7 +90,7 @@ export async function handleCommand<C, S, E extends { type: string; data: unknow
           actor: options.metadata.actor,
           occurredAt: options.metadata.occurredAt ?? now.toISOString(),
           recordedAt: now.toISOString(),
-          schemaVersion: options.schemaVersion ?? 1,
+          schemaVersion: options.schemaVersionOf?.(e.type) ?? 1,
         },
       };
     });
