@@ -20,6 +20,7 @@ function usage(): string {
     '',
     'env (command-path): BENCH_SYNC=NORMAL|FULL|both  BENCH_SECONDS=10  BENCH_WARMUP_SECONDS=2  BENCH_ROUNDS=2',
     '                    BENCH_CONNECTIONS=32  BENCH_CUSTOMERS=1000  BENCH_CPU_PROF=sut|baseline|both',
+    '                    BENCH_PROJECTOR=off|embedded',
   ].join('\n');
 }
 

@@ -6,3 +6,4 @@ export * from './projection/projection';
 export * from './runner/event-feed';
 export * from './runner/projection-runner';
 export * from './projections';
+export * from './projection/in-memory-projector';

@@ -1,8 +1,9 @@
 import { Controller, Get, Inject, Query, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import {
-  CUSTOMER_PROFILES, customerProfilesProjection, digitsOnly, normalizeForSearch, physicalCollection, READ_MODEL_STORE,
-  type Doc, type ProfileDoc, type Query as DocQuery, type ReadModelStore,
+  CUSTOMER_PROFILES, customerProfilesProjection, digitsOnly, normalizeForSearch, physicalCollection, projectInMemory,
+  READ_MODEL_STORE, type Doc, type ProfileDoc, type Query as DocQuery, type ReadModelStore,
 } from '@crm/read-models';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
 import { assertMayActFor } from '../commands/self-service';
@@ -11,6 +12,7 @@ import { problems } from '../http/problem';
 import { CLOCK, type Clock } from '@crm/runtime';
 import { ReadModelGate } from '../read-side/read-model-gate';
 import { intParam, MinPosition } from './query-params';
+import { customerEventsAsOf } from './time-travel';
 import { ReadModelPositionInterceptor } from './read-model-response.interceptor';
 
 const DAY_MS = 86_400_000;
@@ -50,6 +52,7 @@ export class CustomerQueriesController {
     @Inject(READ_MODEL_STORE) private readonly store: ReadModelStore,
     private readonly gate: ReadModelGate,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(EVENT_STORE) private readonly events: EventStore,
   ) {}
 
   @Get()
@@ -87,8 +90,20 @@ export class CustomerQueriesController {
   @Roles('agent', 'admin', 'auditor', 'customer')
   @ApiOperation({ summary: 'Profile summary: owner, status, open complaints, last contact, contacts in 7 days, follow-ups due' })
   @ApiQuery({ name: 'minPosition', required: false })
-  async profile(@IdParam('id') id: string, @MinPosition() minPosition: number | undefined, @CurrentPrincipal() who: Principal): Promise<unknown> {
+  @ApiQuery({ name: 'asOf', required: false, description: 'A log position or a time: the profile as it was then, from the log' })
+  async profile(
+    @IdParam('id') id: string,
+    @MinPosition() minPosition: number | undefined,
+    @CurrentPrincipal() who: Principal,
+    @Query('asOf') asOf: string | undefined,
+  ): Promise<unknown> {
     assertMayActFor(who, id);
+    if (asOf !== undefined) {
+      const past = await customerEventsAsOf(this.events, this.store, this.gate, id, asOf);
+      const doc = projectInMemory(customerProfilesProjection, past.events).get(CUSTOMER_PROFILES)?.get(id);
+      if (!doc) throw problems.notFound('customer-not-found', `Customer ${id} did not exist as of ${asOf}`);
+      return { ...profileSummary(doc as ProfileDoc, new Date(past.at)), asOf: past.at, asOfPosition: past.position };
+    }
     const asOfPosition = await this.gate.atLeast(customerProfilesProjection, minPosition);
     const doc = await this.store.get(PROFILES, id);
     if (!doc) throw problems.notFound('customer-not-found', `Customer ${id} not found`);

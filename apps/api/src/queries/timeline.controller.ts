@@ -1,7 +1,9 @@
 import { Controller, Get, Inject, Query, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import {
-  customerTimelineProjection, physicalCollection, READ_MODEL_STORE, TIMELINE_ENTRIES, type Query as DocQuery, type ReadModelStore,
+  customerTimelineProjection, physicalCollection, projectInMemory, READ_MODEL_STORE, TIMELINE_ENTRIES, type Doc,
+  type Query as DocQuery, type ReadModelStore,
 } from '@crm/read-models';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
 import { assertMayActFor } from '../commands/self-service';
@@ -9,6 +11,7 @@ import { IdParam } from '../http/id-param';
 import { problems } from '../http/problem';
 import { ReadModelGate } from '../read-side/read-model-gate';
 import { intParam, MinPosition } from './query-params';
+import { customerEventsAsOf } from './time-travel';
 import { ReadModelPositionInterceptor } from './read-model-response.interceptor';
 
 const ENTRIES = physicalCollection(customerTimelineProjection, TIMELINE_ENTRIES);
@@ -31,6 +34,7 @@ export class TimelineController {
   constructor(
     @Inject(READ_MODEL_STORE) private readonly store: ReadModelStore,
     private readonly gate: ReadModelGate,
+    @Inject(EVENT_STORE) private readonly events: EventStore,
   ) {}
 
   @Get(':id/timeline')
@@ -39,6 +43,7 @@ export class TimelineController {
   @ApiQuery({ name: 'cursor', required: false }) @ApiQuery({ name: 'limit', required: false })
   @ApiQuery({ name: 'types', required: false, description: 'Comma-separated event types, e.g. ContactLogged,PurchaseRecorded' })
   @ApiQuery({ name: 'minPosition', required: false })
+  @ApiQuery({ name: 'asOf', required: false, description: 'A log position or a time: the timeline as it was then, from the log' })
   async timeline(
     @IdParam('id') id: string,
     @Query('cursor') cursor: string | undefined,
@@ -46,6 +51,7 @@ export class TimelineController {
     @Query('types') typesParam: string | undefined,
     @MinPosition() minPosition: number | undefined,
     @CurrentPrincipal() who: Principal,
+    @Query('asOf') asOf?: string,
   ): Promise<unknown> {
     assertMayActFor(who, id);
     const limit = intParam(limitParam, 'limit', 50, 1, 500);
@@ -54,6 +60,7 @@ export class TimelineController {
     if (unknown.length) {
       throw problems.validation([{ field: 'types', messages: [`unknown types: ${unknown.join(', ')}; known: ${[...TYPES].join(', ')}`] }]);
     }
+    if (asOf !== undefined) return this.timelineAsOf(id, asOf, { limit, types, cursor });
     const asOfPosition = await this.gate.atLeast(customerTimelineProjection, minPosition);
     const filter: Record<string, DocQuery[string]> = { customerId: id };
     if (types) filter['type'] = { $in: types };
@@ -63,11 +70,27 @@ export class TimelineController {
       const any = await this.store.count(ENTRIES, { customerId: id });
       if (any === 0) throw problems.notFound('customer-not-found', `Customer ${id} has no timeline`);
     }
-    const page = docs.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      customerId: id,
-      items: page.map((d) => ({
+    return { customerId: id, ...page(docs, limit), asOfPosition };
+  }
+
+  /** The same entries, computed in memory from the customer's events recorded up to the point. */
+  private async timelineAsOf(id: string, asOf: string, q: { limit: number; types?: string[]; cursor?: string }): Promise<unknown> {
+    const past = await customerEventsAsOf(this.events, this.store, this.gate, id, asOf);
+    const entries = [...(projectInMemory(customerTimelineProjection, past.events).get(TIMELINE_ENTRIES)?.values() ?? [])];
+    const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+    const docs = entries
+      .filter((d) => (!q.types || q.types.includes(String(d['type']))) && (!after || String(d['sortKey']) < after))
+      .sort((a, b) => (String(a['sortKey']) < String(b['sortKey']) ? 1 : -1))
+      .slice(0, q.limit + 1);
+    return { customerId: id, ...page(docs, q.limit), asOf: past.at, asOfPosition: past.position };
+  }
+}
+
+function page(docs: readonly Doc[], limit: number): { items: unknown[]; nextCursor: string | null } {
+  const items = docs.slice(0, limit);
+  const last = items.at(-1);
+  return {
+      items: items.map((d) => ({
         eventId: d._id,
         type: d['type'],
         summary: d['summary'],
@@ -79,7 +102,5 @@ export class TimelineController {
         data: d['data'],
       })),
       nextCursor: docs.length > limit && last ? encodeCursor(String(last['sortKey'])) : null,
-      asOfPosition,
-    };
-  }
+  };
 }
