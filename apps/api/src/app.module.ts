@@ -33,6 +33,7 @@ import { ComplaintQueriesController } from './queries/complaint-queries.controll
 import { CustomerQueriesController } from './queries/customer-queries.controller';
 import { LoyaltyController } from './queries/loyalty.controller';
 import { TimelineController } from './queries/timeline.controller';
+import { SlaWhatIfController } from './queries/sla-whatif.controller';
 import { PROJECTION_RUNNER, ReadModelGate } from './read-side/read-model-gate';
 import { PurchaseCommandsController } from './purchases/purchase-commands.controller';
 import { OrderCommandHandler } from './purchases/order-command.handler';
@@ -90,6 +91,7 @@ export class AppModule {
         LoyaltyController,
         ComplaintQueriesController,
         OperationsController,
+        SlaWhatIfController,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
