@@ -7,3 +7,4 @@ export * from './sla-watcher';
 export * from './uuidv7';
 export * from './composition';
 export * from './audit-chain';
+export * from './replay';
