@@ -104,8 +104,12 @@ export function describeReadModelStoreContract(
       await store.dropCollection(c);
       await store.ensureCollection(c, []);
       expect(await store.count(c, {})).toBe(0);
+      await store.applyBatch([], { projection: `${p}#g1`, position: 3 });
+      await store.applyBatch([], { projection: `other-${p}`, position: 3 });
+      expect((await store.listCheckpoints(p)).map((c) => [c.projection, c.position])).toEqual([[p, 1], [`${p}#g1`, 3]]);
       await store.deleteCheckpoint(p);
       expect(await store.getCheckpoint(p)).toBeNull();
+      expect((await store.listCheckpoints(p)).map((c) => c.projection)).toEqual([`${p}#g1`]);
     });
   });
 }

@@ -52,7 +52,7 @@ async function dump(store: SqliteReadModelStore): Promise<Record<string, Doc[]>>
  * proves the read models equal a clean rebuild: nothing skipped, nothing applied twice.
  */
 describe('projector crash safety', () => {
-  jest.setTimeout(120_000);
+  jest.setTimeout(300_000);
 
   it('survives SIGKILL mid-catch-up and ends equal to a clean rebuild', async () => {
     const tmp = makeTempDir('crm-crash-');
@@ -74,8 +74,12 @@ describe('projector crash safety', () => {
         const before = Math.min(...(await checkpoints(readModels).catch(() => [0])));
         const child = startProjector(dataDir);
         children.push(child);
+        let stderr = '';
+        child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
         // Kill once this run has made progress, at a random moment shortly after.
-        await until(async () => Math.min(...(await checkpoints(readModels).catch(() => [0]))) > before || child.exitCode !== null, 60_000, 'progress');
+        await until(async () => Math.min(...(await checkpoints(readModels).catch(() => [0]))) > before || child.exitCode !== null, 150_000, 'progress')
+          .catch((error: unknown) => { throw new Error(`${String(error)}; projector stderr: ${stderr.slice(-2000)}`); });
+        if (child.exitCode !== null) throw new Error(`projector exited with ${child.exitCode}: ${stderr.slice(-2000)}`);
         await new Promise((r) => setTimeout(r, Math.floor(random() * 80)));
         child.kill('SIGKILL');
         await exited(child);
@@ -85,7 +89,7 @@ describe('projector crash safety', () => {
 
       const last = startProjector(dataDir);
       children.push(last);
-      await until(async () => (await checkpoints(readModels)).every((c) => c >= head), 60_000, 'catch-up after restarts');
+      await until(async () => (await checkpoints(readModels)).every((c) => c >= head), 150_000, 'catch-up after restarts');
       last.kill('SIGTERM');
       await exited(last);
 

@@ -7,3 +7,4 @@ export * from './runner/event-feed';
 export * from './runner/projection-runner';
 export * from './projections';
 export * from './projection/in-memory-projector';
+export * from './serving/serving-registry';

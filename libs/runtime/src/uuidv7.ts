@@ -1,7 +1,21 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 let lastMs = 0;
 let counter = 0;
+// Random bytes drawn in bulk: one syscall per 256 ids instead of one per id (it showed in the command profile).
+const POOL_IDS = 256;
+const pool = Buffer.alloc(16 * POOL_IDS);
+let poolOffset = pool.length;
+
+function random16(): Buffer {
+  if (poolOffset >= pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const bytes = Buffer.from(pool.subarray(poolOffset, poolOffset + 16));
+  poolOffset += 16;
+  return bytes;
+}
 
 /**
  * RFC 9562 UUIDv7: 48-bit Unix milliseconds, then random bits. Ids made in the same millisecond by this
@@ -18,7 +32,7 @@ export function uuidv7(nowMs: number = Date.now()): string {
     lastMs = nowMs;
     counter = 0;
   }
-  const bytes = randomBytes(16);
+  const bytes = random16();
   const ms = lastMs;
   bytes[0] = Math.floor(ms / 2 ** 40) & 0xff;
   bytes[1] = Math.floor(ms / 2 ** 32) & 0xff;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  EVENT_STORE, ExpectedRevisionMismatch, handleCommand, loadAggregate, StreamVersionConflict,
+  AggregateCache, EVENT_STORE, ExpectedRevisionMismatch, handleCommand, loadAggregate, StreamVersionConflict,
   type DeciderLike, type EventStore,
 } from '@crm/event-store';
 import { schemaVersionOf } from '@crm/domain';
@@ -34,6 +34,8 @@ interface DomainEvent {
 /** The API's write path: `handleCommand` with the request's principal and ids, and HTTP problems for conflicts. */
 @Injectable()
 export class CommandExecutor {
+  private readonly cache = new AggregateCache();
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -44,7 +46,7 @@ export class CommandExecutor {
     streamId: string,
     decider: Pick<DeciderLike<never, S, E>, 'evolve' | 'initialState'>,
   ): Promise<{ state: S; revision: number; position: number }> {
-    return loadAggregate(this.store, streamId, decider);
+    return loadAggregate(this.store, streamId, decider, this.cache);
   }
 
   async execute<C, S, E extends DomainEvent>(args: {
@@ -64,6 +66,7 @@ export class CommandExecutor {
         now: () => this.clock.now(),
         newEventId: (now) => uuidv7(now.getTime()),
         schemaVersionOf,
+        cache: this.cache,
         metadata: {
           correlationId: context.correlationId,
           causationId: context.causationId,

@@ -30,6 +30,8 @@ export interface HandleCommandOptions<C, S> {
   readonly expectedRevision?: number;
   /** Attempts when the stream changed between read and append (re-deciding a pure decider is safe). */
   readonly maxAttempts?: number;
+  /** Folded states to continue from (see AggregateCache). */
+  readonly cache?: AggregateCache;
   /** Schema version each event type is written with (default 1). */
   readonly schemaVersionOf?: (type: string) => number;
 }
@@ -50,16 +52,66 @@ export class ExpectedRevisionMismatch extends Error {
   }
 }
 
+interface CachedAggregate {
+  readonly decider: object;
+  readonly state: unknown;
+  readonly revision: number;
+  readonly position: number;
+}
+
+/**
+ * Folded states of recently used streams (LRU). A load still reads the stream, but only the events after the cached
+ * revision, so the cache is exact whoever else appends (other processes included); it only saves re-reading and
+ * re-folding the head of the stream. Deciders' states are immutable values, so sharing them is safe.
+ */
+export class AggregateCache {
+  private readonly entries = new Map<string, CachedAggregate>();
+  constructor(private readonly maxEntries = 20_000) {}
+
+  get(streamId: string, decider: object): CachedAggregate | undefined {
+    const entry = this.entries.get(streamId);
+    if (!entry || entry.decider !== decider) return undefined;
+    this.entries.delete(streamId);
+    this.entries.set(streamId, entry);
+    return entry;
+  }
+
+  set(streamId: string, entry: CachedAggregate): void {
+    this.entries.delete(streamId);
+    this.entries.set(streamId, entry);
+    if (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+
+  delete(streamId: string): void {
+    this.entries.delete(streamId);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
 export async function loadAggregate<S, E extends { type: string; data: unknown }>(
   store: EventStore,
   streamId: string,
   decider: Pick<DeciderLike<never, S, E>, 'evolve' | 'initialState'>,
+  cache?: AggregateCache,
 ): Promise<{ state: S; revision: number; position: number }> {
-  const events = await store.readStream(streamId);
-  let state = decider.initialState();
+  const cached = cache?.get(streamId, decider);
+  const events = await store.readStream(streamId, cached ? { fromRevision: cached.revision + 1 } : undefined);
+  let state = cached ? (cached.state as S) : decider.initialState();
   for (const e of events) state = decider.evolve(state, { type: e.type, data: e.data } as E);
   const last = events.at(-1);
-  return { state, revision: last?.revision ?? -1, position: last?.position ?? 0 };
+  const result = {
+    state,
+    revision: last?.revision ?? cached?.revision ?? -1,
+    position: last?.position ?? cached?.position ?? 0,
+  };
+  if (cache && result.revision >= 0) cache.set(streamId, { decider, ...result });
+  return result;
 }
 
 export async function handleCommand<C, S, E extends { type: string; data: unknown }>(
@@ -69,7 +121,7 @@ export async function handleCommand<C, S, E extends { type: string; data: unknow
 ): Promise<HandleCommandResult> {
   const maxAttempts = options.maxAttempts ?? 4;
   for (let attempt = 1; ; attempt++) {
-    const { state, revision, position } = await loadAggregate(store, options.streamId, decider);
+    const { state, revision, position } = await loadAggregate(store, options.streamId, decider, options.cache);
     if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
       throw new ExpectedRevisionMismatch(options.streamId, options.expectedRevision, revision);
     }
@@ -97,8 +149,14 @@ export async function handleCommand<C, S, E extends { type: string; data: unknow
     const expected: ExpectedRevision = revision === -1 ? 'no-stream' : revision;
     try {
       const result = await store.appendToStream(options.streamId, toAppend, { expectedRevision: expected });
+      if (options.cache) {
+        let next = state;
+        for (const e of events) next = decider.evolve(next, e);
+        options.cache.set(options.streamId, { decider, state: next, revision: result.nextExpectedRevision, position: result.position });
+      }
       return { kind: 'appended', streamRevision: result.nextExpectedRevision, position: result.position, appended: events.length };
     } catch (error) {
+      options.cache?.delete(options.streamId);
       if (!(error instanceof StreamVersionConflict)) throw error;
       if (options.expectedRevision !== undefined) {
         throw new ExpectedRevisionMismatch(options.streamId, options.expectedRevision, error.actual ?? revision + 1);

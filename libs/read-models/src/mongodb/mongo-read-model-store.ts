@@ -265,6 +265,11 @@ export class MongoReadModelStore implements ReadModelStore {
     return found ? { projection: found._id, position: found.position, updatedAt: found.updatedAt } : null;
   }
 
+  async listCheckpoints(prefix: string): Promise<Checkpoint[]> {
+    const found = await this.guard(() => this.checkpoints.find({ _id: { $regex: `^${escapeRegex(prefix)}` } }).sort({ _id: 1 }).toArray());
+    return found.map((c) => ({ projection: c._id, position: c.position, updatedAt: c.updatedAt }));
+  }
+
   async deleteCheckpoint(projection: string): Promise<void> {
     await this.guard(() => this.checkpoints.deleteOne({ _id: projection }));
   }

@@ -40,13 +40,34 @@ export interface Projection {
   changes(event: ProjectedEvent): DocumentChange[];
 }
 
-/** Physical names carry the version, so version N+1 can be built beside N (blue/green). */
-export function physicalCollection(projection: Pick<Projection, 'version'>, collection: string): string {
-  return `${collection}_v${projection.version}`;
+/**
+ * Physical names carry the code version and the build generation, so a new version or a rebuild (generation g+1) is
+ * built beside the one that serves (blue/green). Generation 0 keeps the plain `<collection>_v<version>` name, which is
+ * also the *logical* name queries use; the serving registry maps it to whatever generation serves.
+ */
+export function physicalCollection(
+  projection: Pick<Projection, 'version'>,
+  collection: string,
+  generation = 0,
+  version = projection.version,
+): string {
+  return `${collection}_v${version}${generation > 0 ? `_g${generation}` : ''}`;
 }
 
-export function checkpointName(projection: Pick<Projection, 'name' | 'version'>): string {
-  return `${projection.name}@v${projection.version}`;
+export function checkpointName(projection: Pick<Projection, 'name' | 'version'>, generation = 0, version = projection.version): string {
+  return `${projection.name}@v${version}${generation > 0 ? `#g${generation}` : ''}`;
+}
+
+/** Written once a generation has caught up with the log: from then on it may serve. */
+export function readyMarkerName(projection: Pick<Projection, 'name' | 'version'>, generation = 0, version = projection.version): string {
+  return `ready:${checkpointName(projection, generation, version)}`;
+}
+
+/** Parses `<name>@v<version>[#g<generation>]` (optionally `ready:`-prefixed) for the given projection name. */
+export function parseCheckpointName(name: string, checkpoint: string): { version: number; generation: number } | null {
+  const m = /^(?:ready:)?(.+)@v(\d+)(?:#g(\d+))?$/.exec(checkpoint);
+  if (!m || m[1] !== name) return null;
+  return { version: Number(m[2]), generation: Number(m[3] ?? 0) };
 }
 
 /** Reads the fields a projection needs from an event's metadata, tolerating events written without them. */

@@ -22,6 +22,7 @@ import {
   project,
   prospectConverted,
   slaBreached,
+  type Fact,
 } from '../../test-support/project';
 import { normalizeForSearch } from './crm-event';
 import { CUSTOMER_PROFILES, customerProfilesProjection, type ComplaintSummary } from './customer-profiles.projection';
@@ -50,7 +51,7 @@ const ADA = {
   openFollowUps: [],
 };
 
-const profileAfter = (...facts: Parameters<typeof history>) =>
+const profileAfter = (...facts: Fact[]) =>
   project(customerProfilesProjection, history(...facts)).get(CUSTOMER_PROFILES, CUSTOMER_ID);
 
 describe('customer profiles projection', () => {

@@ -188,6 +188,12 @@ export class SqliteReadModelStore implements ReadModelStore {
     return row ? { projection: row.projection, position: row.position, updatedAt: row.updated_at } : null;
   }
 
+  async listCheckpoints(prefix: string): Promise<Checkpoint[]> {
+    const rows = this.prepare("SELECT projection, position, updated_at FROM rm_checkpoints WHERE substr(projection, 1, ?) = ? ORDER BY projection")
+      .all(prefix.length, prefix) as Array<{ projection: string; position: number; updated_at: string }>;
+    return rows.map((r) => ({ projection: r.projection, position: r.position, updatedAt: r.updated_at }));
+  }
+
   async deleteCheckpoint(projection: string): Promise<void> {
     this.prepare('DELETE FROM rm_checkpoints WHERE projection = ?').run(projection);
   }

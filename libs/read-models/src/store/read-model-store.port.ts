@@ -78,6 +78,8 @@ export interface ReadModelStore {
    */
   applyBatch(writes: readonly DocumentWrite[], checkpoint: { projection: string; position: number }): Promise<void>;
   getCheckpoint(projection: string): Promise<Checkpoint | null>;
+  /** Checkpoints whose name starts with `prefix`, by name. */
+  listCheckpoints(prefix: string): Promise<Checkpoint[]>;
   /** Removes a projection's checkpoint (rebuild from scratch). */
   deleteCheckpoint(projection: string): Promise<void>;
   close(): Promise<void>;

@@ -1,0 +1,602 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InMemoryEventStore } from '@crm/event-store';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  complaintFiled,
+  complaintResolved,
+  complaintResponded,
+  contactLogged,
+  customerRegistered,
+  followUpCompleted,
+  followUpScheduled,
+  money,
+  ownerAssigned,
+  project,
+  purchaseRecorded,
+  returnRecorded,
+  slaBreached,
+  toAppend,
+  P2_SLA,
+  FILED_AT,
+  type Fact,
+} from '../../test-support/project';
+import { checkpointName, physicalCollection, type DocumentChange, type ProjectedEvent, type Projection } from '../projection/projection';
+import { ALL_PROJECTIONS, FOLLOW_UPS, followUpsProjection } from '../projections';
+import { SqliteReadModelStore } from '../sqlite/sqlite-read-model-store';
+import type { Doc } from '../store/read-model-store.port';
+import type { EventFeed } from './event-feed';
+import { ProjectionRunner, type RunnerOptions } from './projection-runner';
+
+/*
+ * The runner against the in-memory log and a SQLite read-model store in a temp dir of its own per test. Nothing sleeps:
+ * tests wait with runner.waitFor (bounded), and the races of the runner's wake-ups are forced with a hooked feed.
+ * Most runners poll every 20 ms as a fallback so that a missed append signal (see the it.failing tests) cannot make an
+ * unrelated test hang; the tests of the signal itself use a poll of a minute.
+ */
+
+const RECORDED_AT = '2026-03-01T00:00:00.000Z';
+const WAIT_MS = 5_000;
+const FAST_POLL: RunnerOptions = { idlePollMs: 20 };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Test projections
+// ---------------------------------------------------------------------------------------------------------------
+
+const ALL_TYPES = [...new Set(ALL_PROJECTIONS.flatMap((p) => p.eventTypes))];
+const COUNTERS = 'counters';
+const POISON_COUNTERS = 'poison_counters';
+const SEEN = 'seen';
+
+/** Counts every event into one document, and how often the runner asked it for changes (reads, not writes). */
+function countingProjection(name = 'counting'): { projection: Projection; changesCalls: () => number } {
+  let calls = 0;
+  const projection: Projection = {
+    name,
+    version: 1,
+    eventTypes: ALL_TYPES,
+    collections: [{ name: COUNTERS, indexes: [] }],
+    changes(event: ProjectedEvent): DocumentChange[] {
+      calls += 1;
+      return [{
+        collection: COUNTERS,
+        id: 'all',
+        evolve: (doc) => ({ count: Number(doc?.['count'] ?? 0) + 1, lastEventId: event.eventId }),
+      }];
+    },
+  };
+  return { projection, changesCalls: () => calls };
+}
+
+/**
+ * Writes one `seen` document per event and counts events in `counters/all`; throws on the event at `poisonAt`, either
+ * from `changes` or from the `evolve` of its second change (after the counter change of the same event was staged).
+ * Counts into its own collection: physical names are `<collection>_v<version>`, without the projection's name.
+ */
+function poisonedProjection(name: string, poisonAt: number, where: 'changes' | 'evolve'): Projection {
+  return {
+    name,
+    version: 1,
+    eventTypes: ALL_TYPES,
+    collections: [{ name: POISON_COUNTERS, indexes: [] }, { name: SEEN, indexes: [] }],
+    changes(event: ProjectedEvent): DocumentChange[] {
+      if (where === 'changes' && event.position === poisonAt) throw new Error(`cannot read event ${event.position}`);
+      return [
+        { collection: POISON_COUNTERS, id: 'all', evolve: (doc) => ({ count: Number(doc?.['count'] ?? 0) + 1 }) },
+        {
+          collection: SEEN,
+          id: event.eventId,
+          evolve: () => {
+            if (event.position === poisonAt) throw new Error(`cannot apply event ${event.position}`);
+            return { type: event.type };
+          },
+        },
+      ];
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fixture: log, store, runners; everything closed after each test
+// ---------------------------------------------------------------------------------------------------------------
+
+let dir: string;
+let log: InMemoryEventStore;
+let stores: SqliteReadModelStore[];
+let runners: ProjectionRunner[];
+let appended: number;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'crm-runner-'));
+  log = new InMemoryEventStore(() => new Date(RECORDED_AT));
+  stores = [];
+  runners = [];
+  appended = 0;
+});
+
+afterEach(async () => {
+  for (const runner of runners) await runner.stop();
+  for (const store of stores) await store.close();
+  await log.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function openStore(): SqliteReadModelStore {
+  const store = new SqliteReadModelStore(join(dir, 'read-models.db'));
+  stores.push(store);
+  return store;
+}
+
+/**
+ * SQLite store whose `applyBatch` fails once, on call `failOnCall`: before writing anything (the store is unreachable),
+ * or after writing the documents but not the checkpoint (as MongoDB can, which writes documents first).
+ */
+class FlakySqliteStore extends SqliteReadModelStore {
+  private calls = 0;
+
+  constructor(filename: string, private readonly failOnCall: number, private readonly mode: 'before-writing' | 'after-documents') {
+    super(filename);
+  }
+
+  override async applyBatch(...[writes, checkpoint]: Parameters<SqliteReadModelStore['applyBatch']>): Promise<void> {
+    this.calls += 1;
+    if (this.calls === this.failOnCall) {
+      // Position 0 never moves a checkpoint: the documents land, the checkpoint stays where it was.
+      if (this.mode === 'after-documents') await super.applyBatch(writes, { projection: checkpoint.projection, position: 0 });
+      throw new Error('read-model store unreachable');
+    }
+    await super.applyBatch(writes, checkpoint);
+  }
+}
+
+function openFlakyStore(failOnCall: number, mode: 'before-writing' | 'after-documents'): FlakySqliteStore {
+  const store = new FlakySqliteStore(join(dir, 'read-models.db'), failOnCall, mode);
+  stores.push(store);
+  return store;
+}
+
+async function allDocuments(store: SqliteReadModelStore, projections: readonly Projection[]): Promise<Record<string, Doc[]>> {
+  const result: Record<string, Doc[]> = {};
+  for (const p of projections) for (const c of p.collections) result[physicalCollection(p, c.name)] = await store.find(physicalCollection(p, c.name), {});
+  return result;
+}
+
+function runner(feed: EventFeed, store: SqliteReadModelStore, projections: readonly Projection[], options: RunnerOptions = FAST_POLL): ProjectionRunner {
+  const r = new ProjectionRunner(feed, store, projections, options);
+  runners.push(r);
+  return r;
+}
+
+/** Appends the facts, each in its own append (so its own position), and returns the last position. */
+async function append(...facts: Fact[]): Promise<number> {
+  let position = 0;
+  for (const fact of facts) {
+    appended += 1;
+    position = (await log.appendToStream(fact.streamId, [toAppend(fact, `e-${appended}`)])).position;
+  }
+  return position;
+}
+
+/** Appends the facts in one append: they become visible together. */
+async function appendTogether(streamId: string, facts: Fact[]): Promise<number> {
+  const events = facts.map((f) => {
+    appended += 1;
+    return toAppend(f, `e-${appended}`);
+  });
+  return (await log.appendToStream(streamId, events)).position;
+}
+
+/** `n` contacts of the default customer, a minute apart. */
+function contacts(n: number, from = 0): Fact[] {
+  return Array.from({ length: n }, (_, i) =>
+    contactLogged(new Date(Date.parse('2026-03-02T09:00:00.000Z') + (from + i) * 60_000).toISOString(), { contactId: `c-${from + i}` }));
+}
+
+async function counterDoc(store: SqliteReadModelStore, projection: Projection): Promise<Doc | null> {
+  return store.get(physicalCollection(projection, COUNTERS), 'all');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('ProjectionRunner', () => {
+  it('catches up from an empty checkpoint in batches, then applies live appends', async () => {
+    const { projection, changesCalls } = countingProjection();
+    const batches: number[] = [];
+    const store = openStore();
+    await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(9));
+    const r = runner(log, store, [projection], { ...FAST_POLL, batchSize: 3, onBatch: (_p, events) => batches.push(events) });
+
+    await r.start();
+    expect(await r.waitFor('counting', 10, WAIT_MS)).toBe(true);
+
+    expect(batches).toEqual([3, 3, 3, 1]);
+    expect(await counterDoc(store, projection)).toEqual({ _id: 'all', _position: 10, count: 10, lastEventId: 'e-10' });
+    expect(await store.getCheckpoint(checkpointName(projection))).toMatchObject({ projection: 'counting@v1', position: 10 });
+    expect(r.status()).toEqual([{ name: 'counting', version: 1, checkpoint: 10, status: 'live', lastError: null, eventsApplied: 10 }]);
+
+    const live = await appendTogether('customer-cust-1', contacts(2, 100));
+    expect(live).toBe(12);
+    expect(await r.waitFor('counting', 12, WAIT_MS)).toBe(true);
+    const next = await append(ownerAssigned('2026-03-03T09:00:00.000Z'));
+    expect(await r.waitFor('counting', next, WAIT_MS)).toBe(true);
+
+    expect(batches).toEqual([3, 3, 3, 1, 2, 1]);
+    expect(await counterDoc(store, projection)).toEqual({ _id: 'all', _position: 13, count: 13, lastEventId: 'e-13' });
+    expect(await store.getCheckpoint('counting@v1')).toMatchObject({ position: 13 });
+    expect(r.checkpointOf('counting')).toBe(13);
+    expect(changesCalls()).toBe(13);
+  });
+
+  it('writes exactly the documents the projections compute from the same events, across batch boundaries', async () => {
+    const store = openStore();
+    await append(
+      customerRegistered('2026-03-01T09:00:00.000Z', { name: 'Zoë Ångström', kind: 'prospect' }),
+      ...contacts(3),
+      followUpScheduled('2026-03-02T10:00:00.000Z'),
+      complaintFiled(FILED_AT),
+      slaBreached(P2_SLA.firstResponseDueAt, 'first-response', P2_SLA.firstResponseDueAt),
+      complaintResponded('2026-03-02T14:00:00.000Z'),
+      followUpCompleted('2026-03-02T15:00:00.000Z'),
+      complaintResolved('2026-03-02T16:00:00.000Z'),
+      purchaseRecorded('2026-03-03T10:00:00.000Z', money(1, 3)),
+      purchaseRecorded('2026-03-02T10:00:00.000Z', money(255, 2), { orderId: 'order-2' }),
+      returnRecorded('2026-03-04T10:00:00.000Z', money(1, 3)),
+    );
+    const head = await log.headPosition();
+    const r = runner(log, store, ALL_PROJECTIONS, { ...FAST_POLL, batchSize: 4 });
+
+    await r.start();
+    for (const p of ALL_PROJECTIONS) expect(await r.waitFor(p.name, head, WAIT_MS)).toBe(true);
+
+    const recorded = await log.readAll({});
+    for (const p of ALL_PROJECTIONS) {
+      const expected = project(p, recorded);
+      for (const c of p.collections) {
+        const stored = await store.find(physicalCollection(p, c.name), {});
+        expect({ collection: c.name, docs: stored }).toEqual({ collection: c.name, docs: expected.all(c.name) });
+        expect(stored.length).toBeGreaterThan(0);
+      }
+      expect(await store.getCheckpoint(checkpointName(p))).toMatchObject({ position: head });
+    }
+  });
+
+  it('continues from the stored checkpoint after a restart without applying any event twice', async () => {
+    const firstRun = countingProjection();
+    await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(9));
+    const before = runner(log, openStore(), [firstRun.projection], { ...FAST_POLL, batchSize: 3 });
+    await before.start();
+    expect(await before.waitFor('counting', 10, WAIT_MS)).toBe(true);
+    await before.stop();
+    await stores[0]?.close();
+
+    await append(...contacts(5, 100));
+    const secondRun = countingProjection();
+    const batches: number[] = [];
+    const store = openStore();
+    const after = runner(log, store, [secondRun.projection], { ...FAST_POLL, batchSize: 3, onBatch: (_p, n) => batches.push(n) });
+    await after.start();
+    expect(after.checkpointOf('counting')).toBe(10);
+    expect(await after.waitFor('counting', 15, WAIT_MS)).toBe(true);
+
+    expect(await counterDoc(store, secondRun.projection)).toEqual({ _id: 'all', _position: 15, count: 15, lastEventId: 'e-15' });
+    expect(firstRun.changesCalls()).toBe(10);
+    expect(secondRun.changesCalls()).toBe(5);
+    expect(batches).toEqual([3, 2]);
+    expect(after.status()[0]).toMatchObject({ checkpoint: 15, eventsApplied: 5, status: 'live' });
+  });
+
+  it('leaves documents and checkpoint consistent when stopped mid catch-up, and a restart finishes the job exactly', async () => {
+    const firstRun = countingProjection();
+    await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(29));
+    const store = openStore();
+    const before = runner(log, store, [firstRun.projection], { ...FAST_POLL, batchSize: 2 });
+    await before.start();
+    await before.stop();
+
+    const stoppedAt = (await store.getCheckpoint('counting@v1'))?.position ?? 0;
+    expect(before.checkpointOf('counting')).toBe(stoppedAt);
+    expect(before.status()[0]?.status).toBe('stopped');
+    expect(Number((await counterDoc(store, firstRun.projection))?.['count'] ?? 0)).toBe(stoppedAt);
+
+    const secondRun = countingProjection();
+    const after = runner(log, store, [secondRun.projection], { ...FAST_POLL, batchSize: 2 });
+    await after.start();
+    expect(await after.waitFor('counting', 30, WAIT_MS)).toBe(true);
+    expect(await counterDoc(store, secondRun.projection)).toEqual({ _id: 'all', _position: 30, count: 30, lastEventId: 'e-30' });
+    expect(secondRun.changesCalls()).toBe(30 - stoppedAt);
+  });
+
+  it('rebuilds over existing documents when the checkpoints are lost, leaving every document exactly as it was', async () => {
+    const store = openStore();
+    await append(
+      customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(2), followUpScheduled('2026-03-02T10:00:00.000Z'), complaintFiled(FILED_AT),
+      slaBreached(P2_SLA.firstResponseDueAt, 'first-response', P2_SLA.firstResponseDueAt), complaintResponded('2026-03-02T14:00:00.000Z'),
+      purchaseRecorded('2026-03-03T10:00:00.000Z', money(1, 3)), returnRecorded('2026-03-04T10:00:00.000Z', money(1, 3)),
+    );
+    const head = await log.headPosition();
+    const first = runner(log, store, ALL_PROJECTIONS, { ...FAST_POLL, batchSize: 4 });
+    await first.start();
+    for (const p of ALL_PROJECTIONS) expect(await first.waitFor(p.name, head, WAIT_MS)).toBe(true);
+    await first.stop();
+    const built = await allDocuments(store, ALL_PROJECTIONS);
+
+    for (const p of ALL_PROJECTIONS) await store.deleteCheckpoint(checkpointName(p));
+    const replay = runner(log, store, ALL_PROJECTIONS, { ...FAST_POLL, batchSize: 3 });
+    await replay.start();
+    expect(replay.status().map((s) => s.checkpoint)).toEqual(ALL_PROJECTIONS.map(() => 0));
+    for (const p of ALL_PROJECTIONS) expect(await replay.waitFor(p.name, head, WAIT_MS)).toBe(true);
+
+    expect(await allDocuments(store, ALL_PROJECTIONS)).toEqual(built);
+  });
+
+  describe('a read-model store that fails a batch', () => {
+    it('retries from the same checkpoint when nothing was written, and applies every event once', async () => {
+      const { projection, changesCalls } = countingProjection();
+      const store = openFlakyStore(2, 'before-writing');
+      await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(9));
+      const r = runner(log, store, [projection], { ...FAST_POLL, batchSize: 3 });
+
+      await r.start();
+      expect(await r.waitFor('counting', 10, WAIT_MS)).toBe(true);
+
+      expect(await counterDoc(store, projection)).toEqual({ _id: 'all', _position: 10, count: 10, lastEventId: 'e-10' });
+      expect(changesCalls()).toBe(13);
+      // Surprising (reported): the retried error stays in the status of a projection that has long recovered.
+      expect(r.status()).toEqual([{
+        name: 'counting', version: 1, checkpoint: 10, status: 'live', eventsApplied: 10,
+        lastError: { message: 'read-model store unreachable', position: 3, eventType: '' },
+      }]);
+    });
+
+    it('skips, per document, what a batch whose checkpoint was lost had already written', async () => {
+      const { projection, changesCalls } = countingProjection();
+      const store = openFlakyStore(2, 'after-documents');
+      await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(9));
+      const r = runner(log, store, [projection], { ...FAST_POLL, batchSize: 3 });
+
+      await r.start();
+      expect(await r.waitFor('counting', 10, WAIT_MS)).toBe(true);
+
+      expect(await counterDoc(store, projection)).toEqual({ _id: 'all', _position: 10, count: 10, lastEventId: 'e-10' });
+      expect(await store.getCheckpoint('counting@v1')).toMatchObject({ position: 10 });
+      // Events 4–6 were read twice; their second reading changed no document, and only the batch that committed counts.
+      expect(changesCalls()).toBe(13);
+      expect(r.status()[0]).toMatchObject({ checkpoint: 10, status: 'live', eventsApplied: 10 });
+    });
+  });
+
+  describe('a projection that throws on an event', () => {
+    it.each(['changes', 'evolve'] as const)('stops alone (thrown from %s), with everything before that event applied, while another goes on to the head', async (where) => {
+      const store = openStore();
+      await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(2), complaintFiled(FILED_AT), ...contacts(2, 10));
+      const poisoned = poisonedProjection('poisoned', 5, where);
+      const healthy = countingProjection('healthy');
+      const r = runner(log, store, [poisoned, healthy.projection], { ...FAST_POLL, batchSize: 3 });
+
+      await r.start();
+      // Asked before the failure happens, with a timeout far beyond the test's: it must return because of the failure.
+      const waitingForPoisoned = r.waitFor('poisoned', 6, 600_000);
+      expect(await r.waitFor('healthy', 6, WAIT_MS)).toBe(true);
+      expect(await waitingForPoisoned).toBe(false);
+
+      expect(r.status()[0]).toMatchObject({ name: 'poisoned', checkpoint: 4, status: 'failed', eventsApplied: 4 });
+      expect(await store.getCheckpoint('poisoned@v1')).toMatchObject({ position: 4 });
+      // Event 4 came in the same batch as the poisoned event 5 (batches 1–3, 4–6) and is applied; nothing of event 5 is.
+      expect(await store.find(physicalCollection(poisoned, SEEN), {})).toEqual([
+        { _id: 'e-1', _position: 1, type: 'CustomerRegistered' },
+        { _id: 'e-2', _position: 2, type: 'ContactLogged' },
+        { _id: 'e-3', _position: 3, type: 'ContactLogged' },
+        { _id: 'e-4', _position: 4, type: 'ComplaintFiled' },
+      ]);
+      expect(await store.get(physicalCollection(poisoned, POISON_COUNTERS), 'all')).toEqual({ _id: 'all', _position: 4, count: 4 });
+
+      const next = await append(ownerAssigned('2026-03-03T09:00:00.000Z'));
+      expect(await r.waitFor('healthy', next, WAIT_MS)).toBe(true);
+      expect(await r.waitFor('poisoned', 4, WAIT_MS)).toBe(true);
+      expect(await r.waitFor('poisoned', next, WAIT_MS)).toBe(false);
+      // Read after the healthy worker's own wake-up (the failed one notifies nobody any more), so `live` is settled.
+      expect(r.status()).toEqual([
+        {
+          name: 'poisoned', version: 1, checkpoint: 4, status: 'failed', eventsApplied: 4,
+          lastError: { message: `cannot ${where === 'changes' ? 'read' : 'apply'} event 5`, position: 5, eventType: 'ContactLogged' },
+        },
+        { name: 'healthy', version: 1, checkpoint: 7, status: 'live', lastError: null, eventsApplied: 7 },
+      ]);
+
+      await r.stop();
+      expect(r.status().map((s) => s.status)).toEqual(['failed', 'stopped']);
+    });
+  });
+
+  describe('waitFor', () => {
+    it('returns false when the position is not reached in time, and true at once for a position already applied', async () => {
+      const { projection } = countingProjection();
+      await append(customerRegistered('2026-03-01T09:00:00.000Z'));
+      const r = runner(log, openStore(), [projection]);
+      await r.start();
+      expect(await r.waitFor('counting', 1, WAIT_MS)).toBe(true);
+
+      expect(await r.waitFor('counting', 2, 30)).toBe(false);
+      expect(await r.waitFor('counting', 1, 0)).toBe(true);
+      expect(await r.waitFor('counting', 0, 0)).toBe(true);
+    });
+
+    it('refuses a projection it does not run', async () => {
+      const r = runner(log, openStore(), [countingProjection().projection]);
+      await expect(r.waitFor('no-such-projection', 1, 10)).rejects.toThrow('unknown projection no-such-projection');
+    });
+  });
+
+  it('moves the checkpoint past events of types the projection does not handle, so waits on unrelated writes return', async () => {
+    const store = openStore();
+    await append(
+      followUpScheduled('2026-03-02T09:00:00.000Z', { followUpId: 'fu-1' }),
+      followUpScheduled('2026-03-02T09:01:00.000Z', { followUpId: 'fu-2' }),
+      ...contacts(3),
+    );
+    const r = runner(log, store, [followUpsProjection], { ...FAST_POLL, batchSize: 2 });
+    await r.start();
+
+    expect(await r.waitFor('follow_ups', 5, WAIT_MS)).toBe(true);
+    expect(r.status()[0]).toMatchObject({ checkpoint: 5, eventsApplied: 2 });
+    expect(await store.getCheckpoint('follow_ups@v1')).toMatchObject({ position: 5 });
+
+    const unrelated = await append(customerRegistered('2026-03-03T09:00:00.000Z'), purchaseRecorded('2026-03-03T10:00:00.000Z', money(100, 2)));
+    expect(await r.waitFor('follow_ups', unrelated, WAIT_MS)).toBe(true);
+    expect(await store.getCheckpoint('follow_ups@v1')).toMatchObject({ position: 7 });
+    expect((await store.find(physicalCollection(followUpsProjection, FOLLOW_UPS), {})).map((d) => [d._id, d._position])).toEqual([['fu-1', 1], ['fu-2', 2]]);
+  });
+
+  it('stops cleanly: every worker and the subscription end, later appends are not applied and waits return false', async () => {
+    const { projection, changesCalls } = countingProjection();
+    const store = openStore();
+    await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(2));
+    const r = runner(log, store, [projection, followUpsProjection]);
+    await r.start();
+    expect(await r.waitFor('counting', 3, WAIT_MS)).toBe(true);
+    expect(await r.waitFor('follow_ups', 3, WAIT_MS)).toBe(true);
+
+    await r.stop();
+    await append(...contacts(1, 100));
+
+    expect(r.status().map((s) => [s.name, s.status, s.checkpoint])).toEqual([['counting', 'stopped', 3], ['follow_ups', 'stopped', 3]]);
+    expect(await r.waitFor('counting', 4, WAIT_MS)).toBe(false);
+    expect(changesCalls()).toBe(3);
+    expect(await store.getCheckpoint('counting@v1')).toMatchObject({ position: 3 });
+    await r.stop();
+  });
+
+  // -------------------------------------------------------------------------------------------------------------
+  // The append signal is edge-triggered: a wake that arrives while a worker is between reading a page and going idle
+  // is lost, and the worker waits for the fallback poll (RunnerOptions.idlePollMs, 1 s in production) instead.
+  // -------------------------------------------------------------------------------------------------------------
+
+  describe('wake-ups that arrive while a worker is busy', () => {
+    it.failing('BUG: applies an append signalled while the worker was reading, without waiting for the fallback poll', async () => {
+      const { projection } = countingProjection();
+      const feed = new HookedFeed(log);
+      await append(customerRegistered('2026-03-01T09:00:00.000Z'));
+      const r = runner(feed, openStore(), [projection], { idlePollMs: 60_000 });
+      await r.start();
+      expect(await r.waitFor('counting', 1, WAIT_MS)).toBe(true);
+
+      // The worker reads page [2]; before that read returns, event 3 is appended and its signal fully handled.
+      feed.afterNextRead = async () => {
+        const third = await append(...contacts(1, 200));
+        await feed.signalHandled(third);
+      };
+      await append(...contacts(1, 100));
+
+      expect(await r.waitFor('counting', 2, WAIT_MS)).toBe(true);
+      // Fails today: event 3 waits for the 60 s poll although its append was signalled.
+      expect(await r.waitFor('counting', 3, 1_000)).toBe(true);
+    });
+
+    it.failing('BUG: a waitFor pending when the runner stops returns false at once, not at its timeout', async () => {
+      const { projection } = countingProjection();
+      await append(customerRegistered('2026-03-01T09:00:00.000Z'));
+      const r = runner(log, openStore(), [projection]);
+      await r.start();
+      expect(await r.waitFor('counting', 1, WAIT_MS)).toBe(true);
+
+      const waiting = r.waitFor('counting', 2, 1_500);
+      await r.stop();
+
+      try {
+        // Fails today: stop() wakes the workers but not the position waiters, so this resolves at its 1.5 s timeout.
+        expect(await settlesWithin(waiting, 500)).toBe(true);
+      } finally {
+        expect(await waiting).toBe(false);
+      }
+    });
+
+    it.failing('BUG: stop() returns promptly when called while a worker is reading', async () => {
+      const { projection } = countingProjection();
+      const feed = new HookedFeed(log);
+      await append(customerRegistered('2026-03-01T09:00:00.000Z'));
+      const r = runner(feed, openStore(), [projection], { idlePollMs: 60_000 });
+      await r.start();
+      expect(await r.waitFor('counting', 1, WAIT_MS)).toBe(true);
+
+      let stopping: Promise<void> | undefined;
+      const read = new Promise<void>((resolve) => {
+        feed.afterNextRead = async () => {
+          stopping = r.stop();
+          resolve();
+        };
+      });
+      await append(...contacts(1, 100));
+      await read;
+
+      // Fails today: the worker goes idle for the 60 s poll after the read instead of seeing `stopped`.
+      expect(await settlesWithin(stopping, 1_000)).toBe(true);
+    });
+  });
+});
+
+/** True when `promise` settles within `ms`; clears its timer either way. */
+async function settlesWithin(promise: Promise<unknown> | undefined, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([Promise.resolve(promise).then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The in-memory log as the runner's feed, with two hooks to force a race deterministically: `afterNextRead` runs
+ * once after the next `readAll` has read its page and before the runner gets it, and `signalHandled(position)`
+ * resolves once the runner's subscription loop has handled the event at `position` (it asks for the next event).
+ */
+class HookedFeed implements EventFeed {
+  afterNextRead: (() => Promise<void>) | undefined;
+  private handled = 0;
+  private readonly handledWaiters = new Set<() => void>();
+
+  constructor(private readonly inner: InMemoryEventStore) {}
+
+  async readAll(options: { fromPosition?: number; maxCount?: number; eventTypes?: readonly string[] }): Promise<ProjectedEvent[]> {
+    const page = await this.inner.readAll(options);
+    const hook = this.afterNextRead;
+    this.afterNextRead = undefined;
+    if (hook) await hook();
+    return page;
+  }
+
+  headPosition(): Promise<number> {
+    return this.inner.headPosition();
+  }
+
+  subscribeToAll(options: { fromPosition?: number }): AsyncIterable<ProjectedEvent> & { close(): Promise<void> } {
+    const subscription = this.inner.subscribeToAll(options);
+    const iterator = subscription[Symbol.asyncIterator]();
+    let last = 0;
+    const next = async (): Promise<IteratorResult<ProjectedEvent>> => {
+      // Asking for the next event means the loop body for the previous one has run.
+      this.handled = last;
+      for (const wake of [...this.handledWaiters]) wake();
+      const result = await iterator.next();
+      if (!result.done) last = result.value.position;
+      return result;
+    };
+    return {
+      [Symbol.asyncIterator]: () => ({ next, return: async () => { await subscription.close(); return { done: true, value: undefined }; } }),
+      close: () => subscription.close(),
+    };
+  }
+
+  signalHandled(position: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (this.handled < position) return;
+        this.handledWaiters.delete(check);
+        resolve();
+      };
+      this.handledWaiters.add(check);
+      check();
+    });
+  }
+}
