@@ -49,6 +49,8 @@ export class ProjectionRunner {
   private readonly batchSize: number;
   private readonly idlePollMs: number;
   private stopped = false;
+  /** Counts append signals, so a signal that arrives while a worker is reading is not lost. */
+  private appendSeq = 0;
   private wakers = new Set<() => void>();
   private positionWaiters = new Set<() => void>();
   private subscription: (AsyncIterable<ProjectedEvent> & { close(): Promise<void> }) | undefined;
@@ -83,6 +85,7 @@ export class ProjectionRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     this.wakeAll();
+    this.notifyPositionWaiters();
     await this.subscription?.close();
     await Promise.allSettled([this.subscriptionDone, ...this.workers.map((w) => w.done)]);
     for (const w of this.workers) if (w.status !== 'failed') w.status = 'stopped';
@@ -136,6 +139,7 @@ export class ProjectionRunner {
   }
 
   private wakeAll(): void {
+    this.appendSeq += 1;
     const wakers = [...this.wakers];
     this.wakers.clear();
     for (const wake of wakers) wake();
@@ -163,6 +167,7 @@ export class ProjectionRunner {
   private async run(w: Worker): Promise<void> {
     w.status = 'catching-up';
     while (!this.stopped) {
+      const seenSeq = this.appendSeq;
       try {
         const head = await this.feed.headPosition();
         const page = await this.feed.readAll({ fromPosition: w.checkpoint, maxCount: this.batchSize, eventTypes: w.projection.eventTypes });
@@ -174,10 +179,12 @@ export class ProjectionRunner {
           await this.applyPage(w, page, reached);
           this.options.onBatch?.(w.projection.name, page.length, Date.now() - started);
         }
+        if (w.lastError && w.lastError.eventType === '') w.lastError = null; // a store error that has passed
         this.notifyPositionWaiters();
         if (complete) {
           w.status = 'live';
-          await this.idle();
+          // Only sleep when no append was signalled since this read began (else read again at once).
+          if (this.appendSeq === seenSeq && !this.stopped) await this.idle();
         }
       } catch (error) {
         if (error instanceof ProjectionFailure) {
