@@ -36,6 +36,17 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
     : undefined;
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false });
   // Commands without a body (convert, close) are validated as an empty object rather than refused as "no body".
+  // Command latency from Fastify hooks rather than a Nest interceptor: no rxjs pipeline on the hot path.
+  const started = new WeakMap<object, bigint>();
+  adapter.getInstance().addHook('onRequest', async (request) => {
+    if (request.method !== 'GET') started.set(request, process.hrtime.bigint());
+  });
+  adapter.getInstance().addHook('onResponse', async (request, reply) => {
+    const t0 = started.get(request);
+    if (t0 === undefined) return;
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.commandDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, Number(process.hrtime.bigint() - t0) / 1e9);
+  });
   adapter.getInstance().addHook('preValidation', async (request) => {
     if (request.body === undefined && ['POST', 'PUT', 'PATCH'].includes(request.method)) request.body = {};
   });

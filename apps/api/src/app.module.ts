@@ -27,10 +27,10 @@ import { Metrics } from '@crm/runtime';
 import {
   COMPLAINT_DECIDER, CUSTOMER_DECIDER, LOYALTY_POLICY, ORDER_DECIDER, SLA_POLICY, type ComplaintDecider,
 } from '@crm/runtime';
-import { CommandMetricsInterceptor } from './operations/command-metrics.interceptor';
 import { OperationsController } from './operations/operations.controller';
 import { ComplaintQueriesController } from './queries/complaint-queries.controller';
 import { CustomerQueriesController } from './queries/customer-queries.controller';
+import { AnalyticsController } from './queries/analytics.controller';
 import { LoyaltyController } from './queries/loyalty.controller';
 import { TimelineController } from './queries/timeline.controller';
 import { SlaWhatIfController } from './queries/sla-whatif.controller';
@@ -89,6 +89,7 @@ export class AppModule {
         CustomerQueriesController,
         TimelineController,
         LoyaltyController,
+        AnalyticsController,
         ComplaintQueriesController,
         OperationsController,
         SlaWhatIfController,
@@ -118,7 +119,6 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: makeValidationPipe },
-        { provide: APP_INTERCEPTOR, useClass: CommandMetricsInterceptor },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],
     };
