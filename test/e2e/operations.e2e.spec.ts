@@ -59,4 +59,26 @@ describe('operations: projections, metrics, readiness, read-your-writes', () => 
     expect((await t.request('GET', '/projections', { token: null })).status).toBe(401);
     expect((await t.request('GET', '/customers')).status).toBe(400);
   });
+
+  it('rebuilds a projection blue/green over HTTP: the old build serves until the new one has caught up', async () => {
+    const created = await t.request('POST', '/customers', { body: { name: 'Rebuilt', kind: 'customer', ownerId: 'agent-ana' } });
+    await t.request('GET', `/customers/${created.body.id}?minPosition=${created.body.position}`);
+    expect((await t.request('POST', '/projections/customer_profiles/rebuild')).status).toBe(403);
+    expect((await t.request('POST', '/projections/nope/rebuild', { token: TOKENS.admin })).status).toBe(404);
+    const res = await t.request('POST', '/projections/customer_profiles/rebuild', { token: TOKENS.admin });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ projection: 'customer_profiles', generation: 1 });
+    const deadline = Date.now() + 10_000;
+    let profiles: { serving: { generation: number }; rebuild: unknown } | undefined;
+    while (Date.now() < deadline) {
+      const list = await t.request('GET', '/projections', { token: TOKENS.admin });
+      profiles = list.body.projections.find((p: { name: string }) => p.name === 'customer_profiles');
+      if (profiles?.serving.generation === 1) break;
+      // The profile stays readable throughout the rebuild.
+      expect((await t.request('GET', `/customers/${created.body.id}`)).body.name).toBe('Rebuilt');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(profiles).toMatchObject({ serving: { version: 1, generation: 1 }, rebuild: null });
+    expect((await t.request('GET', `/customers/${created.body.id}`)).body).toMatchObject({ name: 'Rebuilt', ownerId: 'agent-ana' });
+  });
 });

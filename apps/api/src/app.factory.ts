@@ -4,6 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { mkdirSync } from 'node:fs';
 import type { EventStore } from '@crm/event-store';
+import { ALL_PROJECTIONS, ServingReadModelStore, ServingRegistry } from '@crm/read-models';
 import {
   LOG_LEVELS, makeDeciders, makeProjectorHost, Metrics, openEventStore, openReadModelStore, systemClock,
   type AppConfig, type Clock, type ProjectorHost,
@@ -34,8 +35,9 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   const projector = config.projector === 'embedded'
     ? makeProjectorHost({ config, clock, eventStore, readModelStore, complaintDecider: deciders.complaint, metrics, startSlaWatcher: options.startSlaWatcher })
     : undefined;
+  // Queries read through the serving registry: the runner's when embedded, else one refreshed from the store.
+  const servingStore = projector?.servingStore ?? new ServingReadModelStore(readModelStore, new ServingRegistry(readModelStore, ALL_PROJECTIONS));
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false });
-  // Commands without a body (convert, close) are validated as an empty object rather than refused as "no body".
   // Command latency from Fastify hooks rather than a Nest interceptor: no rxjs pipeline on the hot path.
   const started = new WeakMap<object, bigint>();
   adapter.getInstance().addHook('onRequest', async (request) => {
@@ -47,12 +49,13 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.commandDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, Number(process.hrtime.bigint() - t0) / 1e9);
   });
+  // Commands without a body (convert, close) are validated as an empty object rather than refused as "no body".
   adapter.getInstance().addHook('preValidation', async (request) => {
     if (request.body === undefined && ['POST', 'PUT', 'PATCH'].includes(request.method)) request.body = {};
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({
-      config, clock, eventStore, readModelStore, tokens: tokens.registry, metrics, projector,
+      config, clock, eventStore, readModelStore: servingStore, tokens: tokens.registry, metrics, projector,
       deciders: { customer: deciders.customer, complaint: deciders.complaint }, slaPolicy: deciders.slaPolicy,
     }),
     adapter,

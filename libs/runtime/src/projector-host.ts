@@ -1,6 +1,8 @@
 import type { makeComplaintDecider } from '@crm/domain';
 import type { EventStore } from '@crm/event-store';
-import { ALL_PROJECTIONS, ProjectionRunner, type Projection, type ReadModelStore, type RunnerOptions } from '@crm/read-models';
+import {
+  ALL_PROJECTIONS, ProjectionRunner, ServingReadModelStore, type Projection, type ReadModelStore, type RunnerOptions,
+} from '@crm/read-models';
 import { SlaWatcher } from './sla-watcher';
 
 export interface ProjectorHostOptions {
@@ -22,6 +24,8 @@ export interface ProjectorHostOptions {
 export class ProjectorHost {
   readonly runner: ProjectionRunner;
   readonly slaWatcher: SlaWatcher;
+  /** The read models as queries must see them: logical names resolved to the build that serves. */
+  readonly servingStore: ServingReadModelStore;
   private started = false;
 
   constructor(private readonly options: ProjectorHostOptions) {
@@ -29,7 +33,9 @@ export class ProjectorHost {
       logger: options.logger,
       ...options.runner,
     });
-    this.slaWatcher = new SlaWatcher(options.events, options.readModels, options.complaintDecider, {
+    // The watcher reads the complaints board through the serving registry, so a blue/green switch is followed.
+    this.servingStore = new ServingReadModelStore(options.readModels, this.runner.registry);
+    this.slaWatcher = new SlaWatcher(options.events, this.servingStore, options.complaintDecider, {
       now: options.now,
       newEventId: options.newEventId,
       intervalMs: options.slaIntervalMs,

@@ -1,14 +1,15 @@
-import { Controller, Get, Header, Inject, Optional } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Inject, Optional, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import {
-  ALL_PROJECTIONS, checkpointName, COMPLAINTS, complaintsProjection, physicalCollection, type ProjectionRunner, READ_MODEL_STORE,
+  ALL_PROJECTIONS, COMPLAINTS, complaintsProjection, physicalCollection, type ProjectionRunner, READ_MODEL_STORE,
   type ReadModelStore,
 } from '@crm/read-models';
 import { Public, Roles } from '../auth/principal';
 import { CLOCK, type Clock } from '@crm/runtime';
 import { Metrics } from '@crm/runtime';
-import { PROJECTION_RUNNER } from '../read-side/read-model-gate';
+import { ApiProblem, problems } from '../http/problem';
+import { PROJECTION_RUNNER, ReadModelGate } from '../read-side/read-model-gate';
 
 export interface ProjectionReport {
   name: string;
@@ -19,6 +20,8 @@ export interface ProjectionReport {
   status: string;
   lastError: unknown;
   eventsApplied: number | null;
+  serving: unknown;
+  rebuild: unknown;
 }
 
 @ApiTags('operations')
@@ -29,6 +32,7 @@ export class OperationsController {
     @Inject(READ_MODEL_STORE) private readonly readModels: ReadModelStore,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly metrics: Metrics,
+    private readonly gate: ReadModelGate,
     @Optional() @Inject(PROJECTION_RUNNER) private readonly runner?: ProjectionRunner,
   ) {}
 
@@ -40,7 +44,7 @@ export class OperationsController {
     return Promise.all(
       ALL_PROJECTIONS.map(async (p) => {
         const status = local.get(p.name);
-        const checkpoint = status?.checkpoint ?? (await this.readModels.getCheckpoint(checkpointName(p)))?.position ?? 0;
+        const checkpoint = status?.checkpoint ?? (await this.gate.position(p));
         const [next] = checkpoint < head ? await this.events.readAll({ fromPosition: checkpoint, maxCount: 1 }) : [];
         return {
           name: p.name,
@@ -52,6 +56,8 @@ export class OperationsController {
           status: status?.status ?? (checkpoint >= head ? 'live' : 'catching-up (separate projector)'),
           lastError: status?.lastError ?? null,
           eventsApplied: status?.eventsApplied ?? null,
+          serving: status?.serving ?? null,
+          rebuild: status?.rebuild ?? null,
         };
       }),
     );
@@ -63,6 +69,21 @@ export class OperationsController {
   @ApiOperation({ summary: 'Every projection: version, checkpoint, lag in events and ms, status, last error' })
   async list(): Promise<{ headPosition: number; projections: ProjectionReport[] }> {
     return { headPosition: await this.events.headPosition(), projections: await this.projections() };
+  }
+
+  @Post('projections/:name/rebuild')
+  @HttpCode(202)
+  @Roles('admin')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Blue/green rebuild: build generation N+1 beside N (which keeps serving), switch when caught up' })
+  async rebuild(@Param('name') name: string): Promise<unknown> {
+    if (!ALL_PROJECTIONS.some((p) => p.name === name)) throw problems.notFound('projection-not-found', `No projection named ${name}`);
+    if (!this.runner) {
+      throw new ApiProblem(409, 'projector-not-embedded', 'The projections run in another process',
+        'This API runs with PROJECTOR=off; restart the projector with the new build or run the rebuild where the projector runs');
+    }
+    const { generation, alreadyRunning } = await this.runner.rebuild(name);
+    return { projection: name, generation, alreadyRunning, status: `/projections` };
   }
 
   @Get('metrics')

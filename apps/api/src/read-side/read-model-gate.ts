@@ -1,5 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { checkpointName, type Projection, type ProjectionRunner, READ_MODEL_STORE, type ReadModelStore } from '@crm/read-models';
+import {
+  ALL_PROJECTIONS, checkpointName, type Projection, type ProjectionRunner, READ_MODEL_STORE, type ReadModelStore, ServingRegistry,
+} from '@crm/read-models';
 import { ApiProblem, problems } from '../http/problem';
 import { APP_CONFIG, type AppConfig } from '@crm/runtime';
 
@@ -14,16 +16,22 @@ const POLL_MS = 25;
  */
 @Injectable()
 export class ReadModelGate {
+  private readonly registry: ServingRegistry;
+
   constructor(
     @Inject(READ_MODEL_STORE) private readonly store: ReadModelStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() @Inject(PROJECTION_RUNNER) private readonly runner?: ProjectionRunner,
-  ) {}
+  ) {
+    this.registry = runner?.registry ?? new ServingRegistry(store, ALL_PROJECTIONS);
+  }
 
   async position(projection: Projection): Promise<number> {
     const local = this.runner?.checkpointOf(projection.name);
     if (local !== undefined) return local;
-    return (await this.store.getCheckpoint(checkpointName(projection)))?.position ?? 0;
+    await this.registry.refreshIfStale();
+    const serving = this.registry.servingOf(projection);
+    return (await this.store.getCheckpoint(checkpointName(projection, serving.generation, serving.version)))?.position ?? 0;
   }
 
   /** Resolves with the position the read model reflects, at least `minPosition`. */

@@ -1,4 +1,8 @@
-import { checkpointName, physicalCollection, type DocumentChange, type ProjectedEvent, type Projection } from '../projection/projection';
+import {
+  checkpointName, parseCheckpointName, physicalCollection, readyMarkerName, type DocumentChange, type ProjectedEvent,
+  type Projection,
+} from '../projection/projection';
+import { chooseServing, ServingRegistry, type Serving } from '../serving/serving-registry';
 import type { Doc, DocumentWrite, ReadModelStore } from '../store/read-model-store.port';
 import type { EventFeed } from './event-feed';
 
@@ -12,6 +16,10 @@ export interface ProjectionStatus {
   readonly status: ProjectionState;
   readonly lastError: { readonly message: string; readonly position: number; readonly eventType: string } | null;
   readonly eventsApplied: number;
+  /** The build that serves queries: code version and generation (a rebuild is generation + 1). */
+  readonly serving?: Serving;
+  /** A build running beside the serving one (rebuild, or a new code version catching up). */
+  readonly rebuild?: { readonly version: number; readonly generation: number; readonly checkpoint: number; readonly status: ProjectionState } | null;
 }
 
 export interface RunnerOptions {
@@ -21,6 +29,8 @@ export interface RunnerOptions {
   readonly logger?: { error(message: unknown, ...rest: unknown[]): void; log(message: unknown, ...rest: unknown[]): void };
   /** Called after each applied batch, for metrics. */
   readonly onBatch?: (projection: string, events: number, durationMs: number) => void;
+  /** How long a replaced build is kept after the switch, for queries still reading it (other processes refresh). */
+  readonly dropDelayMs?: number;
 }
 
 class ProjectionFailure extends Error {
@@ -31,6 +41,11 @@ class ProjectionFailure extends Error {
 
 interface Worker {
   readonly projection: Projection;
+  readonly generation: number;
+  /** Serving builds answer queries; a rebuilding one switches in once it has caught up (blue/green). */
+  role: 'serving' | 'rebuilding';
+  ready: boolean;
+  retired: boolean;
   checkpoint: number;
   status: ProjectionState;
   lastError: ProjectionStatus['lastError'];
@@ -45,7 +60,13 @@ interface Worker {
  * stops alone, with the error and position in its status; the others go on.
  */
 export class ProjectionRunner {
-  private readonly workers: Worker[];
+  private workers: Worker[] = [];
+  private readonly projections: readonly Projection[];
+  /** Which build serves each projection; shared with the API's serving store in the embedded process. */
+  readonly registry: ServingRegistry;
+  /** Checkpoints of older code versions that still serve until the current version is ready. */
+  private readonly frozen = new Map<string, number>();
+  private readonly dropTimers = new Set<NodeJS.Timeout>();
   private readonly batchSize: number;
   private readonly idlePollMs: number;
   private stopped = false;
@@ -64,26 +85,103 @@ export class ProjectionRunner {
   ) {
     this.batchSize = options.batchSize ?? 500;
     this.idlePollMs = options.idlePollMs ?? 1000;
-    this.workers = projections.map((projection) => ({
-      projection, checkpoint: 0, status: 'starting', lastError: null, eventsApplied: 0,
-    }));
+    this.projections = projections;
+    this.registry = new ServingRegistry(store, projections);
   }
 
+  /**
+   * For each projection: the newest ready build of the current code version serves (generation 0 on a first start);
+   * an unfinished newer build (a rebuild interrupted by a crash) resumes beside it; a new code version builds beside
+   * the older version's data, which keeps serving, frozen, until the new one is ready.
+   */
   async start(): Promise<void> {
-    for (const w of this.workers) {
-      for (const c of w.projection.collections) {
-        await this.store.ensureCollection(physicalCollection(w.projection, c.name), c.indexes);
+    for (const p of this.projections) {
+      const ready = (await this.store.listCheckpoints(`ready:${p.name}@v`)).map((c) => parseCheckpointName(p.name, c.projection)).filter((x): x is Serving => x !== null);
+      const builds = (await this.store.listCheckpoints(`${p.name}@v${p.version}`)).map((c) => parseCheckpointName(p.name, c.projection)).filter((x): x is Serving => x !== null && x.version === p.version);
+      const serving = chooseServing(p, ready);
+      this.registry.set(p.name, serving);
+      if (serving.version === p.version) {
+        await this.addWorker(p, serving.generation, 'serving', ready.some((r) => r.version === p.version && r.generation === serving.generation));
+        const unfinished = builds.filter((b) => b.generation > serving.generation).sort((a, b) => b.generation - a.generation)[0];
+        if (unfinished) await this.addWorker(p, unfinished.generation, 'rebuilding', false);
+      } else {
+        this.frozen.set(p.name, (await this.store.getCheckpoint(checkpointName(p, serving.generation, serving.version)))?.position ?? 0);
+        const resume = builds.sort((a, b) => b.generation - a.generation)[0]?.generation ?? 0;
+        await this.addWorker(p, resume, 'rebuilding', false);
       }
-      w.checkpoint = (await this.store.getCheckpoint(checkpointName(w.projection)))?.position ?? 0;
     }
     const head = await this.feed.headPosition();
     this.subscription = this.feed.subscribeToAll({ fromPosition: head });
     this.subscriptionDone = this.listen(this.subscription);
-    for (const w of this.workers) w.done = this.run(w);
+  }
+
+  /**
+   * Blue/green rebuild: builds generation N+1 beside the serving N, which keeps serving; switches when N+1 has caught
+   * up with the log, then drops N. A crash before the switch leaves N serving; the rebuild resumes at the next start.
+   */
+  async rebuild(name: string): Promise<{ generation: number; alreadyRunning: boolean }> {
+    const p = this.projections.find((x) => x.name === name);
+    if (!p) throw new Error(`unknown projection ${name}`);
+    const running = this.workers.find((w) => w.projection.name === name && w.role === 'rebuilding' && !w.retired);
+    if (running) return { generation: running.generation, alreadyRunning: true };
+    const known = (await this.store.listCheckpoints(`${p.name}@v${p.version}`)).map((c) => parseCheckpointName(p.name, c.projection)?.generation ?? 0);
+    const generation = Math.max(0, ...known, ...this.workers.filter((w) => w.projection.name === name).map((w) => w.generation)) + 1;
+    await this.addWorker(p, generation, 'rebuilding', false);
+    return { generation, alreadyRunning: false };
+  }
+
+  private async addWorker(p: Projection, generation: number, role: Worker['role'], ready: boolean): Promise<void> {
+    for (const c of p.collections) await this.store.ensureCollection(physicalCollection(p, c.name, generation), c.indexes);
+    const w: Worker = {
+      projection: p, generation, role, ready, retired: false,
+      checkpoint: (await this.store.getCheckpoint(checkpointName(p, generation)))?.position ?? 0,
+      status: 'starting', lastError: null, eventsApplied: 0,
+    };
+    this.workers.push(w);
+    w.done = this.run(w);
+  }
+
+  private servingWorker(name: string): Worker | undefined {
+    return this.workers.find((w) => w.projection.name === name && w.role === 'serving' && !w.retired);
+  }
+
+  /** First catch-up of a build: mark it ready; a rebuilding build then takes over from the serving one. */
+  private async onCaughtUp(w: Worker): Promise<void> {
+    if (w.ready) return;
+    const p = w.projection;
+    await this.store.applyBatch([], { projection: readyMarkerName(p, w.generation), position: Math.max(1, w.checkpoint) });
+    w.ready = true;
+    if (w.role !== 'rebuilding') return;
+    const previous = this.registry.servingOf(p);
+    const old = this.servingWorker(p.name);
+    w.role = 'serving';
+    this.registry.set(p.name, { version: p.version, generation: w.generation });
+    this.frozen.delete(p.name);
+    if (old) old.retired = true;
+    this.options.logger?.log({ msg: 'projection switched to new build', projection: p.name, version: p.version, generation: w.generation, from: previous });
+    this.notifyPositionWaiters();
+    this.wakeAll();
+    const timer = setTimeout(() => {
+      this.dropTimers.delete(timer);
+      // The replaced worker may be finishing a batch: drop its build only once it has stopped writing.
+      void Promise.resolve(old?.done).then(() => this.dropBuild(p, previous)).catch((error: unknown) => this.options.logger?.error({ msg: 'dropping the replaced build failed', projection: p.name, error: String(error) }));
+    }, this.options.dropDelayMs ?? 10_000);
+    timer.unref?.();
+    this.dropTimers.add(timer);
+  }
+
+  private async dropBuild(p: Projection, build: Serving): Promise<void> {
+    const serving = this.registry.servingOf(p);
+    if (serving.version === build.version && serving.generation === build.generation) return;
+    for (const c of p.collections) await this.store.dropCollection(physicalCollection(p, c.name, build.generation, build.version));
+    await this.store.deleteCheckpoint(checkpointName(p, build.generation, build.version));
+    await this.store.deleteCheckpoint(readyMarkerName(p, build.generation, build.version));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const t of this.dropTimers) clearTimeout(t);
+    this.dropTimers.clear();
     this.wakeAll();
     this.notifyPositionWaiters();
     await this.subscription?.close();
@@ -91,29 +189,40 @@ export class ProjectionRunner {
     for (const w of this.workers) if (w.status !== 'failed') w.status = 'stopped';
   }
 
+  /** One entry per projection: the serving build, and the build running beside it if any. */
   status(): ProjectionStatus[] {
-    return this.workers.map((w) => ({
-      name: w.projection.name,
-      version: w.projection.version,
-      checkpoint: w.checkpoint,
-      status: w.status,
-      lastError: w.lastError,
-      eventsApplied: w.eventsApplied,
-    }));
+    return this.projections.map((p) => {
+      const serving = this.servingWorker(p.name);
+      const beside = this.workers.find((w) => w.projection.name === p.name && w.role === 'rebuilding' && !w.retired);
+      const frozen = this.frozen.get(p.name);
+      return {
+        name: p.name,
+        version: p.version,
+        checkpoint: serving?.checkpoint ?? frozen ?? 0,
+        status: serving?.status ?? (frozen !== undefined ? 'catching-up' : 'starting'),
+        lastError: serving?.lastError ?? beside?.lastError ?? null,
+        eventsApplied: serving?.eventsApplied ?? 0,
+        serving: this.registry.servingOf(p),
+        rebuild: beside ? { version: p.version, generation: beside.generation, checkpoint: beside.checkpoint, status: beside.status } : null,
+      };
+    });
   }
 
+  /** The checkpoint of the build that serves queries (a frozen older version's while a new version catches up). */
   checkpointOf(name: string): number | undefined {
-    return this.workers.find((w) => w.projection.name === name)?.checkpoint;
+    const serving = this.servingWorker(name);
+    if (serving) return serving.checkpoint;
+    return this.frozen.get(name);
   }
 
   /** Resolves true once the projection has applied `position`, false after `timeoutMs` or when it failed. */
   async waitFor(name: string, position: number, timeoutMs: number): Promise<boolean> {
-    const worker = this.workers.find((w) => w.projection.name === name);
-    if (!worker) throw new Error(`unknown projection ${name}`);
+    if (!this.projections.some((p) => p.name === name)) throw new Error(`unknown projection ${name}`);
     const deadline = Date.now() + timeoutMs;
-    while (worker.checkpoint < position) {
+    while ((this.checkpointOf(name) ?? 0) < position) {
       const left = deadline - Date.now();
-      if (left <= 0 || worker.status === 'failed' || this.stopped) return false;
+      const worker = this.servingWorker(name);
+      if (left <= 0 || worker?.status === 'failed' || this.stopped) return false;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, left);
         function done(): void {
@@ -166,7 +275,7 @@ export class ProjectionRunner {
 
   private async run(w: Worker): Promise<void> {
     w.status = 'catching-up';
-    while (!this.stopped) {
+    while (!this.stopped && !w.retired) {
       const seenSeq = this.appendSeq;
       try {
         const head = await this.feed.headPosition();
@@ -183,6 +292,7 @@ export class ProjectionRunner {
         this.notifyPositionWaiters();
         if (complete) {
           w.status = 'live';
+          if (!w.ready) await this.onCaughtUp(w);
           // Only sleep when no append was signalled since this read began (else read again at once).
           if (this.appendSeq === seenSeq && !this.stopped) await this.idle();
         }
@@ -214,7 +324,7 @@ export class ProjectionRunner {
         break;
       }
     }
-    const cache = await this.prefetch(p, planned);
+    const cache = await this.prefetch(p, w.generation, planned);
     const dirty = new Map<string, DocumentWrite>();
     let lastApplied = w.checkpoint;
     let applied = 0;
@@ -222,7 +332,7 @@ export class ProjectionRunner {
       const staged = new Map<string, { write: DocumentWrite; doc: Doc | null }>();
       try {
         for (const change of changes) {
-          const collection = physicalCollection(p, change.collection);
+          const collection = physicalCollection(p, change.collection, w.generation);
           const key = `${collection}\u0000${change.id}`;
           const current = staged.has(key) ? staged.get(key)!.doc : (cache.get(key) ?? null);
           if (current && current._position >= event.position) continue;
@@ -244,7 +354,7 @@ export class ProjectionRunner {
     }
     const checkpoint = failure ? lastApplied : reached;
     if (checkpoint > w.checkpoint || dirty.size > 0) {
-      await this.store.applyBatch([...dirty.values()], { projection: checkpointName(p), position: checkpoint });
+      await this.store.applyBatch([...dirty.values()], { projection: checkpointName(p, w.generation), position: checkpoint });
       w.checkpoint = Math.max(w.checkpoint, checkpoint);
       w.eventsApplied += applied;
     }
@@ -253,12 +363,13 @@ export class ProjectionRunner {
 
   private async prefetch(
     p: Projection,
+    generation: number,
     planned: ReadonlyArray<{ changes: DocumentChange[] }>,
   ): Promise<Map<string, Doc | null>> {
     const idsByCollection = new Map<string, Set<string>>();
     for (const { changes } of planned) {
       for (const c of changes) {
-        const collection = physicalCollection(p, c.collection);
+        const collection = physicalCollection(p, c.collection, generation);
         let ids = idsByCollection.get(collection);
         if (!ids) idsByCollection.set(collection, (ids = new Set()));
         ids.add(c.id);
