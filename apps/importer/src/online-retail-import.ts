@@ -1,0 +1,428 @@
+import { statSync } from 'node:fs';
+import { orderStream, parseMoney, type OrderCommand } from '@crm/domain';
+import { readCsvRecords } from './csv';
+import { ImportInputError } from './import-errors';
+import { execute, inChunks, registerCustomer, skippingDecider, type ImportContext } from './import-context';
+import { ukLocalToUtc } from './source-times';
+
+/**
+ * UCI "Online Retail" (one row per invoice line) → the commands the API takes: RegisterCustomer per CustomerID,
+ * RecordPurchase per invoice, RecordReturn per cancellation invoice and bought order. docs/import.md has every
+ * decision; the reasons below are the only ways a row is skipped.
+ */
+export const RETAIL_COLUMNS = ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'] as const;
+type Column = (typeof RETAIL_COLUMNS)[number];
+
+export const RETAIL_SKIP_REASONS = [
+  /** Wrong number of columns, a quantity that is not an integer, an unreadable date or price. */
+  'malformed-row',
+  /** `A…` invoices ("Adjust bad debt"): accounting entries, not sales. */
+  'bad-debt-adjustment',
+  'negative-price',
+  /** Negative quantity on an invoice that is not a cancellation: stock write-offs ("damaged", "lost"…). */
+  'stock-adjustment',
+  'zero-quantity',
+  /** A `C…` invoice line with a positive quantity: a cancellation must take something back. */
+  'cancellation-with-positive-quantity',
+  'no-customer-id',
+  /** An invoice whose rows name two different customers: which one bought is unknowable. */
+  'invoice-customer-mismatch',
+  /** Cancellation line of a sku this customer had not bought (in this file) at or before the cancellation. */
+  'return-without-purchase',
+  /** Cancellation line for more units than this customer bought (in this file) and had not yet returned. */
+  'return-exceeds-purchase',
+] as const;
+export type RetailSkipReason = (typeof RETAIL_SKIP_REASONS)[number];
+
+export const CURRENCY = 'GBP';
+export const retailCustomerId = (sourceId: string): string => `or-${sourceId}`;
+export const retailOrderId = (invoiceNo: string): string => `or-${invoiceNo}`;
+export const retailReturnId = (cancellationNo: string, n: number): string => `or-${cancellationNo}-${n}`;
+
+export interface RetailLine {
+  readonly invoiceNo: string;
+  readonly sku: string;
+  readonly description: string;
+  readonly quantity: number;
+  /** UK local, as written: `YYYY-MM-DD HH:MM:SS`. */
+  readonly localAt: string;
+  readonly unitPrice: string;
+  readonly customerId: string;
+}
+
+const INTEGER = /^-?\d+$/;
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/** One source row → a line to import, or the reason it is skipped (the first rule that applies, in this order). */
+export function classifyRetailRow(fields: readonly string[], at: Readonly<Record<Column, number>>): RetailLine | { skip: RetailSkipReason } {
+  if (fields.length !== RETAIL_COLUMNS.length) return { skip: 'malformed-row' };
+  const get = (c: Column): string => fields[at[c]] ?? '';
+  const invoiceNo = get('InvoiceNo');
+  const quantityText = get('Quantity');
+  const unitPrice = get('UnitPrice');
+  const localAt = get('InvoiceDate');
+  if (invoiceNo === '' || !INTEGER.test(quantityText) || !DECIMAL.test(unitPrice) || ukLocalToUtc(localAt) === null) {
+    return { skip: 'malformed-row' };
+  }
+  const quantity = Number(quantityText);
+  const cancellation = invoiceNo.startsWith('C');
+  if (invoiceNo.startsWith('A')) return { skip: 'bad-debt-adjustment' };
+  if (unitPrice.startsWith('-')) return { skip: 'negative-price' };
+  if (!cancellation && quantity < 0) return { skip: 'stock-adjustment' };
+  if (quantity === 0) return { skip: 'zero-quantity' };
+  if (cancellation && quantity > 0) return { skip: 'cancellation-with-positive-quantity' };
+  const customerId = get('CustomerID');
+  if (customerId === '') return { skip: 'no-customer-id' };
+  return { invoiceNo, sku: get('StockCode'), description: get('Description'), quantity, localAt, unitPrice, customerId };
+}
+
+/**
+ * A kept row: only what the commands need, plus what it takes to write the row back out if it is rejected later
+ * (the invoice holds its number and customer). Repeated strings are interned: the full file keeps ~406k rows until
+ * the returns are matched, and this is what keeps that within a few hundred MB.
+ */
+interface SourceRow {
+  readonly row: number;
+  readonly sku: string;
+  readonly description: string;
+  readonly quantity: number;
+  readonly localAt: string;
+  readonly unitPrice: string;
+  readonly country: string;
+}
+
+/** The rows of one invoice, wherever they are in the file (they are not always adjacent). */
+interface Invoice {
+  readonly invoiceNo: string;
+  readonly customerId: string;
+  /** The earliest InvoiceDate of its rows (43 invoices of the full file span two minutes). */
+  localAt: string;
+  readonly rows: SourceRow[];
+}
+
+/**
+ * Purchases by customer and sku, for matching cancellation lines to the orders they take back. Compact on purpose
+ * (~380k entries for the full file): per customer a map from sku to a flat array of [order ordinal, units still
+ * returnable] pairs, with the orders' ids and times in shared tables.
+ */
+export class PurchaseIndex {
+  private readonly byCustomer = new Map<string, Map<string, number[]>>();
+  private readonly orderIds: string[] = [];
+  private readonly orderAtMs: number[] = [];
+  private readonly ordinals = new Map<string, number>();
+
+  add(customerId: string, sku: string, orderId: string, atMs: number, quantity: number): void {
+    let ordinal = this.ordinals.get(orderId);
+    if (ordinal === undefined) {
+      ordinal = this.orderIds.length;
+      this.ordinals.set(orderId, ordinal);
+      this.orderIds.push(orderId);
+      this.orderAtMs.push(atMs);
+    }
+    let skus = this.byCustomer.get(customerId);
+    if (!skus) this.byCustomer.set(customerId, (skus = new Map()));
+    const pairs = skus.get(sku);
+    if (!pairs) {
+      skus.set(sku, [ordinal, quantity]);
+      return;
+    }
+    for (let i = 0; i < pairs.length; i += 2) {
+      if (pairs[i] === ordinal) {
+        pairs[i + 1] = (pairs[i + 1] ?? 0) + quantity;
+        return;
+      }
+    }
+    pairs.push(ordinal, quantity);
+  }
+
+  /**
+   * Takes `quantity` units of `sku` back from the customer's orders at or before `atMs` (the cancellation time;
+   * timestamps have minute resolution, so "the same minute" counts as before): latest order first (then the higher
+   * invoice number), splitting across orders when one does not hold enough. All or nothing: a line that cannot be
+   * covered takes nothing.
+   */
+  allocate(customerId: string, sku: string, atMs: number, quantity: number): Array<{ orderId: string; quantity: number }> | RetailSkipReason {
+    const pairs = this.byCustomer.get(customerId)?.get(sku) ?? [];
+    const eligible: Array<{ at: number; slot: number }> = [];
+    let available = 0;
+    for (let i = 0; i < pairs.length; i += 2) {
+      const at = this.orderAtMs[pairs[i] ?? 0] ?? Number.POSITIVE_INFINITY;
+      if (at > atMs) continue;
+      eligible.push({ at, slot: i });
+      available += pairs[i + 1] ?? 0;
+    }
+    if (eligible.length === 0) return 'return-without-purchase';
+    if (available < quantity) return 'return-exceeds-purchase';
+    const idOf = (slot: number): string => this.orderIds[pairs[slot] ?? 0] ?? '';
+    eligible.sort((a, b) => b.at - a.at || (idOf(a.slot) < idOf(b.slot) ? 1 : idOf(a.slot) > idOf(b.slot) ? -1 : 0));
+    const taken: Array<{ orderId: string; quantity: number }> = [];
+    let left = quantity;
+    for (const { slot } of eligible) {
+      if (left === 0) break;
+      const take = Math.min(left, pairs[slot + 1] ?? 0);
+      if (take === 0) continue;
+      pairs[slot + 1] = (pairs[slot + 1] ?? 0) - take;
+      left -= take;
+      taken.push({ orderId: idOf(slot), quantity: take });
+    }
+    return taken;
+  }
+}
+
+export interface PlannedReturn {
+  readonly orderId: string;
+  readonly returnId: string;
+  readonly cancellationNo: string;
+  readonly occurredAt: string;
+  readonly lines: Array<{ sku: string; quantity: number }>;
+  /** Source rows this return takes back (a row split across orders is in each of them). */
+  readonly rows: SourceRow[];
+  readonly invoice: Pick<Invoice, 'invoiceNo' | 'customerId'>;
+}
+
+/**
+ * One cancellation invoice → one RecordReturn per order it takes back from (`or-<C…>-1`, `-2`… in the order the
+ * lines first reach each order), and the rows that cannot be matched.
+ */
+export function planCancellation(
+  invoice: Pick<Invoice, 'invoiceNo' | 'customerId' | 'localAt' | 'rows'>,
+  index: PurchaseIndex,
+): { returns: PlannedReturn[]; rejected: Array<{ row: SourceRow; reason: RetailSkipReason }> } {
+  const occurredAt = ukLocalToUtc(invoice.localAt) ?? '';
+  const atMs = Date.parse(occurredAt);
+  const byOrder = new Map<string, PlannedReturn>();
+  const rejected: Array<{ row: SourceRow; reason: RetailSkipReason }> = [];
+  for (const row of invoice.rows) {
+    const taken = index.allocate(invoice.customerId, row.sku, atMs, -row.quantity);
+    if (typeof taken === 'string') {
+      rejected.push({ row, reason: taken });
+      continue;
+    }
+    for (const { orderId, quantity } of taken) {
+      let planned = byOrder.get(orderId);
+      if (!planned) {
+        planned = {
+          orderId,
+          returnId: retailReturnId(invoice.invoiceNo, byOrder.size + 1),
+          cancellationNo: invoice.invoiceNo,
+          occurredAt,
+          lines: [],
+          rows: [],
+          invoice,
+        };
+        byOrder.set(orderId, planned);
+      }
+      planned.lines.push({ sku: row.sku, quantity });
+      if (!planned.rows.includes(row)) planned.rows.push(row);
+    }
+  }
+  return { returns: [...byOrder.values()], rejected };
+}
+
+const byTimeThenNumber = (a: Invoice, b: Invoice): number =>
+  a.localAt < b.localAt ? -1 : a.localAt > b.localAt ? 1 : a.invoiceNo < b.invoiceNo ? -1 : a.invoiceNo > b.invoiceNo ? 1 : 0;
+
+/**
+ * Reads the whole file first (grouping rows by invoice: a few hundred MB at most for the 541,909-line file, measured
+ * in docs/import.md), then appends in three phases, each as concurrent chunks of distinct streams:
+ * customers, purchases in time order, returns in time order (a return needs its purchase in the store).
+ */
+export async function importOnlineRetail(ctx: ImportContext, file: string): Promise<{ rows: number }> {
+  const purchases = new Map<string, Invoice>();
+  const cancellations = new Map<string, Invoice>();
+  let header: string[] | undefined;
+  let at: Record<Column, number> | undefined;
+  let rows = 0;
+  const skip = (row: number, fields: readonly string[], reason: string): void => {
+    ctx.skipped.add(reason);
+    ctx.rejects.add(row, reason, fields);
+  };
+
+  const kb = Math.ceil(statSync(file).size / 1024);
+  ctx.progress.phase('read', kb, 'kB');
+  let withoutCustomer = 0;
+  // The ~406k kept rows repeat a few thousand skus, descriptions and customers and ~23k dates and invoice numbers:
+  // one copy each. The copy is flat, so it does not keep alive the 64 kB chunk of text it was sliced from.
+  const interned = new Map<string, string>();
+  const intern = (value: string): string => {
+    const known = interned.get(value);
+    if (known !== undefined) return known;
+    const copy = Buffer.from(value, 'utf8').toString('utf8');
+    interned.set(copy, copy);
+    return copy;
+  };
+  for await (const batch of readCsvRecords(file, (bytes) => ctx.progress.update(Math.floor(bytes / 1024)))) {
+    for (const fields of batch) {
+      if (!header) {
+        header = fields;
+        at = columnIndexes(header);
+        ctx.rejects.setHeader(header);
+        continue;
+      }
+      rows += 1;
+      const line = classifyRetailRow(fields, at!);
+      if (fields.length === RETAIL_COLUMNS.length && fields[at!.CustomerID] === '') withoutCustomer += 1;
+      if ('skip' in line) {
+        skip(rows, fields, line.skip);
+        continue;
+      }
+      const groups = line.invoiceNo.startsWith('C') ? cancellations : purchases;
+      let invoice = groups.get(line.invoiceNo);
+      if (!invoice) {
+        invoice = { invoiceNo: intern(line.invoiceNo), customerId: intern(line.customerId), localAt: intern(line.localAt), rows: [] };
+        groups.set(invoice.invoiceNo, invoice);
+      }
+      if (invoice.customerId !== line.customerId) {
+        skip(rows, fields, 'invoice-customer-mismatch');
+        continue;
+      }
+      const localAt = intern(line.localAt);
+      if (localAt < invoice.localAt) invoice.localAt = localAt;
+      invoice.rows.push({
+        row: rows,
+        sku: intern(line.sku),
+        description: intern(line.description),
+        quantity: line.quantity,
+        localAt,
+        unitPrice: intern(line.unitPrice),
+        country: intern(fields[at!.Country] ?? ''),
+      });
+    }
+  }
+  if (!header) throw new ImportInputError(`${file} is empty`);
+  ctx.notes['rowsWithoutCustomerId'] = withoutCustomer;
+  ctx.notes['readPeakRssMb'] = Math.round(process.resourceUsage().maxRSS / 1024);
+  interned.clear();
+
+  // Customers: once each, at their first invoice (their first appearance in the history).
+  const firstSeen = new Map<string, Invoice>();
+  for (const invoice of [...purchases.values(), ...cancellations.values()].sort(byTimeThenNumber)) {
+    if (!firstSeen.has(invoice.customerId)) firstSeen.set(invoice.customerId, invoice);
+  }
+  const refusedCustomers = new Map<string, string>();
+  ctx.progress.phase('customers', firstSeen.size, 'customers');
+  await inChunks([...firstSeen.entries()], ctx.concurrency, async ([sourceId, invoice]) => {
+    const outcome = await registerCustomer(ctx, {
+      customerId: retailCustomerId(sourceId),
+      name: `Online retail customer ${sourceId}`,
+      externalRef: `online-retail:${sourceId}`,
+      occurredAt: ukLocalToUtc(invoice.localAt) ?? '',
+      causationId: `online-retail:customer:${sourceId}`,
+    });
+    if (outcome === 'registered') ctx.counts.add('customersRegistered');
+    else if (outcome === 'existing') ctx.counts.add('customersExisting');
+    else refusedCustomers.set(sourceId, `customer-${outcome.code}`);
+  }, (done) => ctx.progress.update(done));
+
+  const rejectInvoice = (invoice: Invoice, reason: string): void => {
+    for (const r of invoice.rows) skip(r.row, sourceFields(invoice, r, at!), reason);
+  };
+
+  // Purchases, in time order; the index of what each customer bought feeds the matching of cancellations.
+  const index = new PurchaseIndex();
+  const orderDecider = skippingDecider(ctx.deciders.order, (_c, state) => state.exists);
+  const ordered = [...purchases.values()].sort(byTimeThenNumber);
+  purchases.clear();
+  ctx.progress.phase('purchases', ordered.length, 'orders');
+  await inChunks(ordered, ctx.concurrency, async (invoice) => {
+    const refused = refusedCustomers.get(invoice.customerId);
+    if (refused) return rejectInvoice(invoice, refused);
+    const occurredAt = ukLocalToUtc(invoice.localAt) ?? '';
+    const orderId = retailOrderId(invoice.invoiceNo);
+    let command: OrderCommand;
+    try {
+      command = {
+        type: 'RecordPurchase',
+        data: {
+          orderId,
+          customerId: retailCustomerId(invoice.customerId),
+          occurredAt,
+          currency: CURRENCY,
+          lines: invoice.rows.map((line) => ({
+            sku: line.sku, description: line.description, quantity: line.quantity, unitPrice: parseMoney(line.unitPrice, CURRENCY),
+          })),
+        },
+      };
+    } catch {
+      return rejectInvoice(invoice, 'invalid-money');
+    }
+    const outcome = await execute(ctx, {
+      decider: orderDecider, streamId: orderStream(orderId), command, occurredAt, causationId: `online-retail:${invoice.invoiceNo}`,
+    });
+    if (outcome.kind === 'refused') return rejectInvoice(invoice, outcome.code);
+    ctx.counts.add(outcome.kind === 'appended' ? 'ordersRecorded' : 'ordersAlreadyImported');
+    ctx.counts.add('purchaseLines', invoice.rows.length);
+    const atMs = Date.parse(occurredAt);
+    for (const line of invoice.rows) index.add(invoice.customerId, line.sku, orderId, atMs, line.quantity);
+  }, (done) => ctx.progress.update(done));
+  ordered.length = 0;
+
+  // Returns, in time order. Returns on one order go one after another (the domain refunds each at the price of the
+  // units it takes, line by line, so their order matters); different orders go concurrently.
+  const planned: PlannedReturn[] = [];
+  for (const invoice of [...cancellations.values()].sort(byTimeThenNumber)) {
+    const refused = refusedCustomers.get(invoice.customerId);
+    if (refused) {
+      rejectInvoice(invoice, refused);
+      continue;
+    }
+    const plan = planCancellation(invoice, index);
+    for (const { row, reason } of plan.rejected) skip(row.row, sourceFields(invoice, row, at!), reason);
+    planned.push(...plan.returns);
+  }
+  const returnDecider = skippingDecider(ctx.deciders.order, (command, state) =>
+    command.type === 'RecordReturn' && state.exists && state.returnIds.includes(command.data.returnId));
+  ctx.progress.phase('returns', planned.length, 'returns');
+  let done = 0;
+  const returnedRows = new Set<number>();
+  let chunk: PlannedReturn[] = [];
+  const streams = new Set<string>();
+  const flush = async (): Promise<void> => {
+    await Promise.all(chunk.map(async (r) => {
+      const command: OrderCommand = {
+        type: 'RecordReturn',
+        data: { orderId: r.orderId, returnId: r.returnId, occurredAt: r.occurredAt, reason: `cancellation ${r.cancellationNo}`, lines: r.lines },
+      };
+      const outcome = await execute(ctx, {
+        decider: returnDecider, streamId: orderStream(r.orderId), command, occurredAt: r.occurredAt, causationId: `online-retail:${r.cancellationNo}`,
+      });
+      if (outcome.kind === 'refused') {
+        for (const row of r.rows) skip(row.row, sourceFields(r.invoice, row, at!), outcome.code);
+        return;
+      }
+      ctx.counts.add(outcome.kind === 'appended' ? 'returnsRecorded' : 'returnsAlreadyImported');
+      ctx.counts.add('returnLines', r.lines.length);
+      for (const row of r.rows) returnedRows.add(row.row);
+    }));
+    done += chunk.length;
+    ctx.progress.update(done);
+    chunk = [];
+    streams.clear();
+  };
+  for (const r of planned) {
+    if (streams.has(r.orderId) || chunk.length >= ctx.concurrency) await flush();
+    chunk.push(r);
+    streams.add(r.orderId);
+  }
+  await flush();
+  ctx.counts.add('cancellationRowsImported', returnedRows.size);
+  ctx.progress.finish();
+  return { rows };
+}
+
+/** A kept row written back in the source's column order, for the rejects file. */
+function sourceFields(invoice: Pick<Invoice, 'invoiceNo' | 'customerId'>, r: SourceRow, at: Readonly<Record<Column, number>>): string[] {
+  const fields: string[] = [];
+  const values: Record<Column, string> = {
+    InvoiceNo: invoice.invoiceNo, StockCode: r.sku, Description: r.description, Quantity: String(r.quantity),
+    InvoiceDate: r.localAt, UnitPrice: r.unitPrice, CustomerID: invoice.customerId, Country: r.country,
+  };
+  for (const c of RETAIL_COLUMNS) fields[at[c]] = values[c];
+  return fields;
+}
+
+function columnIndexes(header: readonly string[]): Record<Column, number> {
+  const missing = RETAIL_COLUMNS.filter((c) => !header.includes(c));
+  if (missing.length > 0) throw new ImportInputError(`not an online-retail file: missing column(s) ${missing.join(', ')}`);
+  return Object.fromEntries(RETAIL_COLUMNS.map((c) => [c, header.indexOf(c)])) as Record<Column, number>;
+}

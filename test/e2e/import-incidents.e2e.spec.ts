@@ -1,0 +1,179 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runImport } from '../../apps/importer/src/run-import';
+import type { ImportSummary } from '../../apps/importer/src/summary';
+import { readCsvObjects } from '../support/plain-csv';
+import { makeTempDir } from '../support/temp-dir';
+import { startTestApp, TOKENS, type TestApp } from '../support/test-app';
+
+/**
+ * The ServiceNow sample (2,000 whole incidents, 11,550 events) imported as complaints and read back over HTTP.
+ * Expected values come from the CSV through a plain script; one incident's breaches are worked out by hand.
+ */
+const SAMPLE = join(__dirname, '..', '..', '..', 'shared', 'data', 'servicenow-incidents', 'incident_event_log-sample.csv');
+const present = existsSync(SAMPLE);
+if (!present) console.warn(`import-incidents e2e skipped: ${SAMPLE} is missing`);
+
+const MINUTE_MS = 60_000;
+/** sla-2026-01 (docs/event-catalogue.md): first response / resolution targets in minutes. */
+const TARGETS: Record<string, [number, number]> = { P1: [60, 240], P2: [240, 1440], P3: [480, 4320], P4: [1440, 10080] };
+const LATER_THAN_NEW = new Set(['Active', 'Awaiting User Info', 'Awaiting Problem', 'Awaiting Vendor', 'Awaiting Evidence', 'Resolved', 'Closed']);
+
+function dayFirst(text: string): number | null {
+  const m = /^(\d+)\/(\d+)\/(\d{4}) (\d+):(\d+)$/.exec(text);
+  return m ? Date.UTC(Number(m[3]), Number(m[2]) - 1, Number(m[1]), Number(m[4]), Number(m[5])) : null;
+}
+
+interface PerPriority {
+  complaints: number;
+  resolved: number;
+  breached: number;
+  hoursToResolve: number[];
+}
+
+/**
+ * Per incident (rows grouped by `number`, callers `?` left out): priority of its first row; resolved when
+ * `resolved_at` is set; breached when the first response (first row later than New) or the resolution came at or
+ * after its deadline, or, never resolved, when its last update was at or after the resolution deadline.
+ */
+function computeExpected(fromMs = -Infinity, toMs = Infinity): { incidents: number; perPriority: Map<string, PerPriority> } {
+  const { rows } = readCsvObjects(SAMPLE);
+  const incidents = new Map<string, Array<Record<string, string>>>();
+  for (const r of rows) incidents.set(r['number'] ?? '', [...(incidents.get(r['number'] ?? '') ?? []), r]);
+  const perPriority = new Map<string, PerPriority>();
+  let count = 0;
+  for (const events of incidents.values()) {
+    const first = events[0]!;
+    if (first['caller_id'] === '?') continue;
+    const opened = dayFirst(first['opened_at'] ?? '')!;
+    if (opened < fromMs || opened >= toMs) continue;
+    count += 1;
+    const priority = `P${(first['priority'] ?? '')[0]}`;
+    const [firstResponseMinutes, resolutionMinutes] = TARGETS[priority]!;
+    const responseRow = events.find((e) => LATER_THAN_NEW.has(e['incident_state'] ?? ''));
+    const responded = responseRow ? dayFirst(responseRow['sys_updated_at'] ?? '') : null;
+    const resolved = dayFirst(first['resolved_at'] ?? '');
+    const lastUpdate = Math.max(...events.map((e) => dayFirst(e['sys_updated_at'] ?? '') ?? 0));
+    const stoppedAt = responded ?? resolved ?? lastUpdate;
+    const firstResponseBreached = stoppedAt >= opened + firstResponseMinutes * MINUTE_MS;
+    const resolutionBreached = (resolved ?? lastUpdate) >= opened + resolutionMinutes * MINUTE_MS;
+    const p = perPriority.get(priority) ?? { complaints: 0, resolved: 0, breached: 0, hoursToResolve: [] };
+    p.complaints += 1;
+    if (firstResponseBreached || resolutionBreached) p.breached += 1;
+    if (resolved !== null) {
+      p.resolved += 1;
+      p.hoursToResolve.push((resolved - opened) / 3_600_000);
+    }
+    perPriority.set(priority, p);
+  }
+  return { incidents: count, perPriority };
+}
+
+function medianOf(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+(present ? describe : describe.skip)('importing the ServiceNow incident sample', () => {
+  let dataDir: { dir: string; remove: () => void };
+  let first: ImportSummary;
+  let t: TestApp;
+  let head = 0;
+  const read = async (path: string): Promise<any> => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const res = await t.request('GET', `${path}${path.includes('?') ? '&' : '?'}minPosition=${head}`, { token: TOKENS.analyst });
+    expect(res.status).toBe(200);
+    return res.body;
+  };
+
+  beforeAll(async () => {
+    dataDir = makeTempDir('crm-import-incidents-');
+    first = await runImport({ kind: 'incidents', file: SAMPLE, dataDir: dataDir.dir, env: { SQLITE_SYNCHRONOUS: 'NORMAL' } });
+    head = first.eventsAppended;
+    t = await startTestApp({ now: new Date('2017-03-01T00:00:00Z'), env: { DATA_DIR: dataDir.dir } });
+  }, 60_000);
+
+  afterAll(async () => {
+    await t?.close();
+    dataDir?.remove();
+  });
+
+  it('files one complaint per incident and resolves those ServiceNow resolved', () => {
+    const { incidents, perPriority } = computeExpected();
+    const resolved = [...perPriority.values()].reduce((s, p) => s + p.resolved, 0);
+    expect(first.counts).toMatchObject({ complaintsFiled: incidents, resolutions: resolved, closes: resolved });
+    // ServiceNow closed the others without a resolution; the domain refuses to close an unresolved complaint.
+    expect(first.skipped).toEqual({ 'close-refused:complaint-not-resolved': incidents - resolved });
+  });
+
+  it('answers SLA performance per priority as computed from the log: counts, breaches, median hours to resolve', async () => {
+    const { perPriority } = computeExpected();
+    const body = await read('/analytics/sla');
+    for (const item of body.items as Array<{ priority: string; complaints: number; breached: number; resolved: number; breachRatio: number | null; medianHoursToResolve: number | null }>) {
+      const want = perPriority.get(item.priority) ?? { complaints: 0, resolved: 0, breached: 0, hoursToResolve: [] };
+      const median = medianOf(want.hoursToResolve);
+      expect(item).toMatchObject({
+        complaints: want.complaints,
+        resolved: want.resolved,
+        breached: want.breached,
+        breachRatio: want.complaints ? Math.round((want.breached / want.complaints) * 10_000) / 10_000 : null,
+        medianHoursToResolve: median === null ? null : Math.round(median * 100) / 100,
+      });
+    }
+    expect(body.items.map((i: { priority: string }) => i.priority)).toEqual(['P1', 'P2', 'P3', 'P4']);
+    expect(body.total.complaints).toBe(computeExpected().incidents);
+  });
+
+  it('filters by filing time, [from, to)', async () => {
+    const from = Date.parse('2016-03-01T00:00:00Z');
+    const to = Date.parse('2016-04-01T00:00:00Z');
+    const { incidents, perPriority } = computeExpected(from, to);
+    const body = await read('/analytics/sla?from=2016-03-01&to=2016-04-01');
+    expect(body.total.complaints).toBe(incidents);
+    expect(body.total.breached).toBe([...perPriority.values()].reduce((s, p) => s + p.breached, 0));
+  });
+
+  it('breaches INC0000473 on its own timeline (worked by hand)', async () => {
+    // P3 (3 - Moderate), opened 1/3/2016 01:49 → first response due 09:49 (8 h), resolution due 4/3/2016 01:49 (72 h).
+    // Assigned to Resolver 74 from the first row; first Active row 15/3/2016 12:44: both deadlines have passed then,
+    // so both breaches are decided then, before that response, and dated at their deadlines as the watcher dates
+    // them. Resolved 22/3 15:14, closed 27/3 15:59.
+    const body = await read('/complaints/sn-INC0000473');
+    expect(body).toMatchObject({
+      customerId: 'sn-caller-3136',
+      ownerId: 'sn-resolver-74',
+      priority: 'P3',
+      channel: 'phone',
+      status: 'closed',
+      filedAt: '2016-03-01T01:49:00.000Z',
+      firstResponseDueAt: '2016-03-01T09:49:00.000Z',
+      resolutionDueAt: '2016-03-04T01:49:00.000Z',
+      firstRespondedAt: '2016-03-15T12:44:00.000Z',
+      resolvedAt: '2016-03-22T15:14:00.000Z',
+      closedAt: '2016-03-27T15:59:00.000Z',
+      breached: true,
+      breaches: [
+        { kind: 'first-response', dueAt: '2016-03-01T09:49:00.000Z' },
+        { kind: 'resolution', dueAt: '2016-03-04T01:49:00.000Z' },
+      ],
+    });
+    const events = await t.request('GET', '/streams/complaint-sn-INC0000473/events', { token: TOKENS.auditor });
+    expect(events.body.events.map((e: { type: string; metadata: { occurredAt: string } }) => [e.type, e.metadata.occurredAt])).toEqual([
+      ['ComplaintFiled', '2016-03-01T01:49:00.000Z'],
+      ['ComplaintOwnerChanged', '2016-03-01T01:49:00.000Z'],
+      ['SlaBreached', '2016-03-01T09:49:00.000Z'],
+      ['SlaBreached', '2016-03-04T01:49:00.000Z'],
+      ['ComplaintResponded', '2016-03-15T12:44:00.000Z'],
+      ['ComplaintResolved', '2016-03-22T15:14:00.000Z'],
+      ['ComplaintClosed', '2016-03-27T15:59:00.000Z'],
+    ]);
+  });
+
+  it('appends nothing when the same file is imported again', async () => {
+    const second = await runImport({ kind: 'incidents', file: SAMPLE, dataDir: dataDir.dir, env: { SQLITE_SYNCHRONOUS: 'NORMAL' } });
+    expect(second.eventsAppended).toBe(0);
+    expect(second.counts['complaintsAlreadyImported']).toBe(first.counts['complaintsFiled']);
+    expect(second.notes['madeSlaAgreement']).toEqual(first.notes['madeSlaAgreement']);
+  }, 30_000);
+});
