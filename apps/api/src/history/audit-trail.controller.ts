@@ -2,12 +2,12 @@ import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
-import { customerStream } from '@crm/domain';
+import { customerStream, redactPersonalData } from '@crm/domain';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@crm/event-store';
 import {
   CUSTOMER_STREAMS, customerStreamsProjection, physicalCollection, READ_MODEL_STORE, type ReadModelStore,
 } from '@crm/read-models';
-import { Roles } from '../auth/principal';
+import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
 import { IdParam } from '../http/id-param';
 import { problems } from '../http/problem';
 import { intParam, instantParam } from '../queries/query-params';
@@ -15,7 +15,7 @@ import { ReadModelGate } from '../read-side/read-model-gate';
 
 const STREAMS = physicalCollection(customerStreamsProjection, CUSTOMER_STREAMS);
 
-export function auditView(e: RecordedEvent): Record<string, unknown> {
+export function auditView(e: RecordedEvent, redact = false): Record<string, unknown> {
   return {
     position: e.position,
     streamId: e.streamId,
@@ -28,7 +28,7 @@ export function auditView(e: RecordedEvent): Record<string, unknown> {
     correlationId: e.metadata['correlationId'] ?? null,
     causationId: e.metadata['causationId'] ?? null,
     schemaVersion: e.metadata['schemaVersion'] ?? null,
-    data: e.data,
+    data: redact ? redactPersonalData(e.type, e.data) : e.data,
   };
 }
 
@@ -67,7 +67,7 @@ export class AuditTrailController {
   @ApiOperation({ summary: 'Every event of the customer, its complaints and orders, in log order, with full metadata' })
   async trail(@IdParam('id') id: string): Promise<unknown> {
     const events = await customerTrail(this.store, this.readModels, this.gate, id);
-    return { customerId: id, events: events.map(auditView) };
+    return { customerId: id, events: events.map((e) => auditView(e)) };
   }
 
   @Get('events')
@@ -82,8 +82,11 @@ export class AuditTrailController {
     @Query('types') typesParam: string | undefined,
     @Query('until') untilParam: string | undefined,
     @Query('limit') limitParam: string | undefined,
+    @CurrentPrincipal() who: Principal,
     @Res() reply: FastifyReply,
   ): Promise<void> {
+    // Analysts replay history without personal data (names, contact details, free text): it is redacted for them.
+    const redact = who.role === 'analyst';
     const from = intParam(fromParam, 'fromPosition', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intParam(limitParam, 'limit', Number.MAX_SAFE_INTEGER, 1, Number.MAX_SAFE_INTEGER);
     const types = typesParam ? typesParam.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
@@ -97,7 +100,7 @@ export class AuditTrailController {
         const page = await store.readAll({ fromPosition: checkpoint, maxCount: 1000, eventTypes: types });
         for (const e of page) {
           if ((untilPosition !== undefined && e.position > untilPosition) || (untilTime !== undefined && e.recordedAt >= untilTime)) return;
-          yield `${JSON.stringify(auditView(e))}\n`;
+          yield `${JSON.stringify(auditView(e, redact))}\n`;
           checkpoint = e.position;
           if (++sent >= limit) return;
         }

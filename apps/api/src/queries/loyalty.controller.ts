@@ -64,7 +64,9 @@ export class LoyaltyController {
     @Query('by') byParam: string | undefined,
     @Query('limit') limitParam: string | undefined,
     @MinPosition() minPosition: number | undefined,
+    @CurrentPrincipal() who: Principal,
   ): Promise<unknown> {
+    const showNames = who.role !== 'analyst'; // analysts get no personal data
     const by = enumParam(byParam, 'by', ['monetary', 'points'] as const) ?? 'monetary';
     const limit = intParam(limitParam, 'limit', 10, 1, 500);
     const asOfPosition = await this.gate.atLeast(loyaltyProjection, minPosition);
@@ -81,7 +83,7 @@ export class LoyaltyController {
         return {
           rank: i + 1,
           customerId: d.customerId,
-          name: names.get(d.customerId)?.['name'] ?? null,
+          ...(showNames ? { name: names.get(d.customerId)?.['name'] ?? null } : {}),
           externalRef: names.get(d.customerId)?.['externalRef'] ?? null,
           monetary: money(net, this.policy.currency),
           points,

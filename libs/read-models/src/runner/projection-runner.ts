@@ -5,6 +5,7 @@ import {
 import { chooseServing, ServingRegistry, type Serving } from '../serving/serving-registry';
 import type { Doc, DocumentWrite, ReadModelStore } from '../store/read-model-store.port';
 import type { EventFeed } from './event-feed';
+import { SharedLogReader } from './shared-log-reader';
 
 export type ProjectionState = 'starting' | 'catching-up' | 'live' | 'failed' | 'stopped';
 
@@ -42,6 +43,7 @@ class ProjectionFailure extends Error {
 interface Worker {
   readonly projection: Projection;
   readonly generation: number;
+  readonly types: ReadonlySet<string>;
   /** Serving builds answer queries; a rebuilding one switches in once it has caught up (blue/green). */
   role: 'serving' | 'rebuilding';
   ready: boolean;
@@ -67,6 +69,7 @@ export class ProjectionRunner {
   /** Checkpoints of older code versions that still serve until the current version is ready. */
   private readonly frozen = new Map<string, number>();
   private readonly dropTimers = new Set<NodeJS.Timeout>();
+  private readonly reader: SharedLogReader;
   private readonly batchSize: number;
   private readonly idlePollMs: number;
   private stopped = false;
@@ -87,6 +90,7 @@ export class ProjectionRunner {
     this.idlePollMs = options.idlePollMs ?? 1000;
     this.projections = projections;
     this.registry = new ServingRegistry(store, projections);
+    this.reader = new SharedLogReader(feed, Math.max(this.batchSize, 2000), Math.max(20_000, this.batchSize * 4));
   }
 
   /**
@@ -133,7 +137,7 @@ export class ProjectionRunner {
   private async addWorker(p: Projection, generation: number, role: Worker['role'], ready: boolean): Promise<void> {
     for (const c of p.collections) await this.store.ensureCollection(physicalCollection(p, c.name, generation), c.indexes);
     const w: Worker = {
-      projection: p, generation, role, ready, retired: false,
+      projection: p, generation, role, ready, retired: false, types: new Set(p.eventTypes),
       checkpoint: (await this.store.getCheckpoint(checkpointName(p, generation)))?.position ?? 0,
       status: 'starting', lastError: null, eventsApplied: 0,
     };
@@ -279,10 +283,10 @@ export class ProjectionRunner {
       const seenSeq = this.appendSeq;
       try {
         const head = await this.feed.headPosition();
-        const page = await this.feed.readAll({ fromPosition: w.checkpoint, maxCount: this.batchSize, eventTypes: w.projection.eventTypes });
-        const complete = page.length < this.batchSize;
-        // A short page read after `head` means every event up to `head` was scanned, interesting or not.
-        const reached = Math.max(page.at(-1)?.position ?? w.checkpoint, complete ? head : 0);
+        const { events: page, scannedTo } = await this.reader.read(w.checkpoint, this.batchSize, w.types, head);
+        // Every event up to `scannedTo` was looked at, interesting or not: the checkpoint may move there.
+        const complete = scannedTo >= head;
+        const reached = Math.max(page.at(-1)?.position ?? w.checkpoint, scannedTo);
         if (reached > w.checkpoint) {
           const started = Date.now();
           await this.applyPage(w, page, reached);

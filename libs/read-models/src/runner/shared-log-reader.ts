@@ -1,0 +1,80 @@
+import type { ProjectedEvent } from '../projection/projection';
+import type { EventFeed } from './event-feed';
+
+export interface LogSlice {
+  /** Events after the requested position that the caller's types select, in log order. */
+  readonly events: ProjectedEvent[];
+  /** Every event up to this position has been looked at (selected or not): the caller may checkpoint here. */
+  readonly scannedTo: number;
+}
+
+/**
+ * One unfiltered window of the log shared by all projections of a runner, so that catching up N projections reads and
+ * parses each event once instead of N times. A projection behind the window (e.g. a rebuild from 0 while the others
+ * are live) reads the log directly with its own type filter. Memory is bounded by `maxEvents`.
+ */
+export class SharedLogReader {
+  private window: ProjectedEvent[] = [];
+  /** The window holds every event with from < position <= to. */
+  private from = 0;
+  private to = 0;
+  private extending: Promise<void> | undefined;
+
+  constructor(
+    private readonly feed: EventFeed,
+    private readonly chunk = 2000,
+    private readonly maxEvents = 20_000,
+  ) {}
+
+  async read(after: number, maxCount: number, types: ReadonlySet<string> | undefined, head: number): Promise<LogSlice> {
+    if (after < this.from || (this.window.length === 0 && after !== this.to)) {
+      if (this.window.length === 0 && after > this.to) this.reset(after);
+      else return this.direct(after, maxCount, types, head);
+    }
+    if (after >= this.to && this.to < head) await this.extend();
+    const events: ProjectedEvent[] = [];
+    let scannedTo = Math.max(after, this.to);
+    for (const e of this.window) {
+      if (e.position <= after) continue;
+      if (types && !types.has(e.type)) continue;
+      events.push(e);
+      if (events.length >= maxCount) {
+        scannedTo = e.position;
+        break;
+      }
+    }
+    return { events, scannedTo };
+  }
+
+  private reset(at: number): void {
+    this.window = [];
+    this.from = at;
+    this.to = at;
+  }
+
+  private async direct(after: number, maxCount: number, types: ReadonlySet<string> | undefined, head: number): Promise<LogSlice> {
+    const events = await this.feed.readAll({ fromPosition: after, maxCount, eventTypes: types ? [...types] : undefined });
+    const full = events.length >= maxCount;
+    return { events, scannedTo: full ? (events.at(-1)?.position ?? after) : Math.max(head, events.at(-1)?.position ?? after) };
+  }
+
+  /** Reads the next chunk after the window; concurrent callers share one read. */
+  private extend(): Promise<void> {
+    this.extending ??= (async () => {
+      try {
+        const head = await this.feed.headPosition();
+        const page = await this.feed.readAll({ fromPosition: this.to, maxCount: this.chunk });
+        this.window.push(...page);
+        this.to = page.length < this.chunk ? Math.max(head, page.at(-1)?.position ?? this.to) : (page.at(-1)?.position ?? this.to);
+        if (this.window.length > this.maxEvents) {
+          const drop = this.window.length - this.maxEvents;
+          this.from = this.window[drop - 1]?.position ?? this.from;
+          this.window = this.window.slice(drop);
+        }
+      } finally {
+        this.extending = undefined;
+      }
+    })();
+    return this.extending;
+  }
+}
