@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import type { EventStore } from '@crm/event-store';
 import { ALL_PROJECTIONS, ServingReadModelStore, ServingRegistry } from '@crm/read-models';
 import {
-  LOG_LEVELS, makeDeciders, makeProjectorHost, Metrics, openEventStore, openReadModelStore, systemClock,
+  LOG_LEVELS, makeDeciders, makeProjectorHost, Metrics, openEventStore, openKeyStore, openReadModelStore, systemClock,
   type AppConfig, type Clock, type ProjectorHost,
 } from '@crm/runtime';
 import { AppModule } from './app.module';
@@ -28,7 +28,8 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   const clock = options.clock ?? systemClock;
   mkdirSync(config.dataDir, { recursive: true });
   const tokens = setUpTokens(config);
-  const eventStore = options.eventStore ?? openEventStore(config, clock);
+  const keyStore = openKeyStore(config);
+  const eventStore = options.eventStore ?? openEventStore(config, clock, keyStore);
   const readModelStore = await openReadModelStore(config);
   const deciders = makeDeciders(config);
   const metrics = new Metrics();
@@ -55,7 +56,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({
-      config, clock, eventStore, readModelStore: servingStore, tokens: tokens.registry, metrics, projector,
+      config, clock, eventStore, readModelStore: servingStore, keyStore, tokens: tokens.registry, metrics, projector,
       deciders: { customer: deciders.customer, complaint: deciders.complaint }, slaPolicy: deciders.slaPolicy,
     }),
     adapter,

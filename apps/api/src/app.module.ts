@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { join } from 'node:path';
 import { DEFAULT_LOYALTY_POLICY, type makeCustomerDecider, orderDecider } from '@crm/domain';
-import { EVENT_STORE, type EventStore } from '@crm/event-store';
+import { EVENT_STORE, type EventStore, type KeyStore } from '@crm/event-store';
 import { loadAuditSigner, type ProjectorHost } from '@crm/runtime';
 import { READ_MODEL_STORE, type ReadModelStore } from '@crm/read-models';
 import { AuthGuard } from './auth/auth.guard';
@@ -34,6 +34,7 @@ import { AnalyticsController } from './queries/analytics.controller';
 import { LoyaltyController } from './queries/loyalty.controller';
 import { TimelineController } from './queries/timeline.controller';
 import { SlaWhatIfController } from './queries/sla-whatif.controller';
+import { KEY_STORE, PrivacyController } from './privacy/privacy.controller';
 import { PROJECTION_RUNNER, ReadModelGate } from './read-side/read-model-gate';
 import { PurchaseCommandsController } from './purchases/purchase-commands.controller';
 import { OrderCommandHandler } from './purchases/order-command.handler';
@@ -43,6 +44,7 @@ export interface AppModuleOptions {
   readonly clock: Clock;
   readonly eventStore: EventStore;
   readonly readModelStore: ReadModelStore;
+  readonly keyStore: KeyStore;
   readonly tokens: TokenRegistry;
   readonly deciders: { customer: ReturnType<typeof makeCustomerDecider>; complaint: ComplaintDecider };
   readonly slaPolicy: unknown;
@@ -61,6 +63,7 @@ class StoreLifecycle implements OnApplicationShutdown {
     @Inject(READ_MODEL_STORE) private readonly readModels: ReadModelStore,
     @Inject(IDEMPOTENCY_STORE) private readonly idempotency: IdempotencyStore,
     @Inject(PROJECTOR_HOST) private readonly projector: ProjectorHost | null,
+    @Inject(KEY_STORE) private readonly keys: KeyStore,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
@@ -68,6 +71,7 @@ class StoreLifecycle implements OnApplicationShutdown {
     this.idempotency.close();
     await this.readModels.close();
     await this.store.close();
+    this.keys.close();
   }
 }
 
@@ -93,12 +97,14 @@ export class AppModule {
         ComplaintQueriesController,
         OperationsController,
         SlaWhatIfController,
+        PrivacyController,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: CLOCK, useValue: options.clock },
         { provide: EVENT_STORE, useValue: options.eventStore },
         { provide: READ_MODEL_STORE, useValue: options.readModelStore },
+        { provide: KEY_STORE, useValue: options.keyStore },
         { provide: PROJECTOR_HOST, useValue: options.projector ?? null },
         ...(options.projector ? [{ provide: PROJECTION_RUNNER, useValue: options.projector.runner }] : []),
         { provide: Metrics, useValue: options.metrics },

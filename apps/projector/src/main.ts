@@ -1,7 +1,7 @@
 import { ConsoleLogger } from '@nestjs/common';
 import { mkdirSync } from 'node:fs';
 import {
-  LOG_LEVELS, loadConfig, makeDeciders, makeProjectorHost, Metrics, openEventStore, openReadModelStore, systemClock,
+  LOG_LEVELS, loadConfig, makeDeciders, makeProjectorHost, Metrics, openEventStore, openKeyStore, openReadModelStore, systemClock,
 } from '@crm/runtime';
 
 /**
@@ -13,7 +13,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = new ConsoleLogger('projector', { json: true, logLevels: LOG_LEVELS[config.logLevel] });
   mkdirSync(config.dataDir, { recursive: true });
-  const eventStore = openEventStore(config, systemClock);
+  const keys = openKeyStore(config);
+  const eventStore = openEventStore(config, systemClock, keys);
   const readModelStore = await openReadModelStore(config);
   const deciders = makeDeciders(config);
   const host = makeProjectorHost({
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
     await host.stop();
     await readModelStore.close();
     await eventStore.close();
+    keys.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -17,9 +17,11 @@ export const PERSONAL_FIELDS: Readonly<Record<string, readonly string[]>> = {
 };
 
 export const REDACTED = '[redacted]';
+/** What an erased customer's personal fields read as, in the log (key destroyed) and in every read model. */
+export const ERASED = '[erased]';
 
 /** A copy of `data` with every personal field that is present replaced (null and absent fields stay as they are). */
-export function redactPersonalData(type: string, data: unknown): unknown {
+export function redactPersonalData(type: string, data: unknown, replacement: string = REDACTED): unknown {
   const fields = PERSONAL_FIELDS[type];
   if (!fields || typeof data !== 'object' || data === null) return data;
   const copy = structuredClone(data) as Record<string, unknown>;
@@ -31,7 +33,7 @@ export function redactPersonalData(type: string, data: unknown): unknown {
       target = typeof next === 'object' && next !== null ? (next as Record<string, unknown>) : undefined;
     }
     const last = keys[keys.length - 1] ?? '';
-    if (target && last in target && target[last] !== null && target[last] !== undefined) target[last] = REDACTED;
+    if (target && last in target && target[last] !== null && target[last] !== undefined) target[last] = replacement;
   }
   return copy;
 }

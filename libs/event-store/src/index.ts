@@ -6,3 +6,5 @@ export * from './sqlite/sqlite-event-store';
 export * from './eventstoredb/eventstoredb-event-store';
 export * from './command-handling/handle-command';
 export * from './upcasting/upcasting-event-store';
+export * from './crypto/key-store';
+export * from './crypto/encrypting-event-store';

@@ -20,7 +20,7 @@ import type {
   SlaBreached,
   SlaDeadlines,
 } from '@crm/domain';
-import type { ProjectedEvent, Projection } from '../src/projection/projection';
+import { isDocumentsChange, type DocumentChange, type ProjectedEvent, type Projection } from '../src/projection/projection';
 import type { CrmEvent } from '../src/projections/crm-event';
 import type { Doc } from '../src/store/read-model-store.port';
 
@@ -71,7 +71,14 @@ export class ProjectedDocuments {
         const fromEvent = staged.get(key);
         return fromEvent ? fromEvent.doc : (next.get(collection)?.get(id) ?? null);
       };
-      for (const change of this.projection.changes(deepFreeze(event))) {
+      const expanded: DocumentChange[] = this.projection.changes(deepFreeze(event)).flatMap((c): DocumentChange[] => {
+        if (!isDocumentsChange(c)) return [c];
+        // Equality queries only (what projections use): every matching document, as the runner does.
+        const matching = [...(next.get(c.collection)?.values() ?? [])].filter((d) =>
+          Object.entries(c.where).every(([field, value]) => d[field] === value));
+        return matching.map((d) => ({ collection: c.collection, id: d._id, evolve: (cur: Doc | null) => (cur ? c.evolve(cur) : null) }));
+      });
+      for (const change of expanded) {
         const doc = current(change.collection, change.id);
         if (doc && doc._position >= event.position) continue;
         const body = change.evolve(doc);

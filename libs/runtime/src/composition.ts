@@ -1,8 +1,9 @@
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { join } from 'node:path';
-import { EVENT_UPCASTERS, makeComplaintDecider, makeCustomerDecider } from '@crm/domain';
+import { EVENT_UPCASTERS, makeComplaintDecider, makeCustomerDecider, PERSONAL_FIELDS } from '@crm/domain';
 import {
-  EventStoreDbEventStore, SqliteEventStore, UpcasterRegistry, UpcastingEventStore, type EventStore,
+  EncryptingEventStore, EventStoreDbEventStore, SqliteEventStore, SqliteKeyStore, UpcasterRegistry, UpcastingEventStore,
+  type EventStore, type KeyStore,
 } from '@crm/event-store';
 import { MongoReadModelStore, SqliteReadModelStore, type ReadModelStore } from '@crm/read-models';
 import type { Clock } from './clock';
@@ -22,12 +23,27 @@ export const LOG_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
   debug: ['fatal', 'error', 'warn', 'log', 'debug'],
 };
 
-/** The configured event store, read through the domain's upcasters (every read path sees current schemas). */
-export function openEventStore(config: AppConfig, clock: Clock): EventStore {
+/** Per-customer data keys (crypto-shredding), in DATA_DIR/keys.db. */
+export function openKeyStore(config: AppConfig): KeyStore {
+  return new SqliteKeyStore(join(config.dataDir, 'keys.db'));
+}
+
+/**
+ * The configured event store: personal fields encrypted per customer on the way in and decrypted on the way out,
+ * then read through the domain's upcasters (every read path sees current schemas).
+ */
+export function openEventStore(config: AppConfig, clock: Clock, keys: KeyStore = openKeyStore(config)): EventStore {
   const raw = config.eventStoreConnectionString
     ? new EventStoreDbEventStore(config.eventStoreConnectionString)
     : new SqliteEventStore({ filename: join(config.dataDir, 'events.db'), synchronous: config.sqliteSynchronous, now: () => clock.now() });
-  return new UpcastingEventStore(raw, new UpcasterRegistry(EVENT_UPCASTERS));
+  const encrypted = new EncryptingEventStore(raw, keys, {
+    fieldsOf: (type) => PERSONAL_FIELDS[type] ?? [],
+    subjectOf: (_type, data) => {
+      const id = (data as { customerId?: unknown } | null)?.customerId;
+      return typeof id === 'string' ? id : undefined;
+    },
+  });
+  return new UpcastingEventStore(encrypted, new UpcasterRegistry(EVENT_UPCASTERS));
 }
 
 export async function openReadModelStore(config: AppConfig): Promise<ReadModelStore> {

@@ -44,6 +44,7 @@ export class ComplaintCommandHandler implements ICommandHandler<ExecuteComplaint
   private async ownerOf(customerId: string): Promise<string | null> {
     const { state } = await this.executor.load(customerStream(customerId), this.customers);
     if (!state.exists) throw new DomainError('customer-not-found', `Customer ${customerId} not found`, { customerId });
+    if (state.erasedAt !== undefined) throw new DomainError('customer-erased', `Customer ${customerId} was erased`, { customerId });
     return state.ownerId;
   }
 }

@@ -10,6 +10,7 @@ export const DOMAIN_ERROR_HTTP: Record<DomainErrorCode, { status: number; title:
   'order-not-found': { status: 404, title: 'Order not found' },
   'follow-up-not-found': { status: 404, title: 'Follow-up not found' },
   'customer-already-exists': { status: 409, title: 'Customer already exists' },
+  'customer-erased': { status: 410, title: 'Customer was erased' },
   'complaint-already-exists': { status: 409, title: 'Complaint already exists' },
   'order-already-exists': { status: 409, title: 'Order already exists' },
   'already-a-customer': { status: 422, title: 'Already a customer' },

@@ -25,11 +25,14 @@ export class OrderCommandHandler implements ICommandHandler<ExecuteOrderCommand,
 
   async execute({ command, context, occurredAt }: ExecuteOrderCommand): Promise<CommandOutcome> {
     if (command.type === 'RecordPurchase') {
-      const { revision } = await this.executor.load(customerStream(command.data.customerId), this.customers);
-      if (revision < 0) {
+      const { state } = await this.executor.load(customerStream(command.data.customerId), this.customers);
+      if (!state.exists) {
         throw new DomainError('customer-not-found', `Customer ${command.data.customerId} not found`, {
           customerId: command.data.customerId,
         });
+      }
+      if (state.erasedAt !== undefined) {
+        throw new DomainError('customer-erased', `Customer ${command.data.customerId} was erased`, { customerId: command.data.customerId });
       }
     }
     return this.executor.execute({

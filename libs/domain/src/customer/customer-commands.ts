@@ -82,7 +82,13 @@ export type CancelFollowUp = {
   data: { customerId: string; followUpId: string; reason?: string };
 };
 
+export type EraseCustomer = {
+  type: 'EraseCustomer';
+  data: { customerId: string; reason: string; fields: Record<string, string[]> };
+};
+
 export type CustomerCommand =
+  | EraseCustomer
   | RegisterCustomer
   | ChangeCustomerProfile
   | ConvertProspect

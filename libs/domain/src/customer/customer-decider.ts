@@ -39,7 +39,17 @@ export function makeCustomerDecider(options: { contactPolicy: ContactCapPolicy }
         customerId: command.data.customerId,
       });
     }
+    if (state.erasedAt !== undefined) {
+      throw new DomainError('customer-erased', `customer ${state.customerId} was erased on ${state.erasedAt}`, {
+        customerId: state.customerId,
+      });
+    }
     switch (command.type) {
+      case 'EraseCustomer':
+        return [{
+          type: 'CustomerErased',
+          data: { customerId: state.customerId, erasedAt: now.toISOString(), reason: command.data.reason, fields: command.data.fields },
+        }];
       case 'ChangeCustomerProfile':
         return changeProfile(command, state);
       case 'ConvertProspect':

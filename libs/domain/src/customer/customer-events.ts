@@ -67,7 +67,17 @@ export type FollowUpCancelled = {
   data: { customerId: string; followUpId: string; cancelledAt: string; reason?: string };
 };
 
+/**
+ * GDPR erasure: the customer's data key was destroyed, so every personal field of its events reads as erased from
+ * now on. The history itself (types, times, amounts, outcomes) stays. `fields`: what was erased, per event type.
+ */
+export type CustomerErased = {
+  type: 'CustomerErased';
+  data: { customerId: string; erasedAt: string; reason: string; fields: Record<string, string[]> };
+};
+
 export type CustomerEvent =
+  | CustomerErased
   | CustomerRegistered
   | CustomerProfileChanged
   | ProspectConverted
@@ -90,4 +100,5 @@ export const CUSTOMER_EVENT_TYPES = [
   'FollowUpScheduled',
   'FollowUpCompleted',
   'FollowUpCancelled',
+  'CustomerErased',
 ] as const satisfies readonly CustomerEventType[];

@@ -45,6 +45,8 @@ export type RegisteredCustomer = {
   preferences: ContactPreferences;
   outboundContacts: readonly OutboundContact[];
   followUps: Readonly<Record<string, FollowUp>>;
+  /** Set by CustomerErased: no command may add to this customer's history any more. */
+  erasedAt?: string;
 };
 
 export type CustomerState = UnregisteredCustomer | RegisteredCustomer;
@@ -74,6 +76,8 @@ export function evolveCustomer(state: CustomerState, event: CustomerEvent): Cust
   if (!state.exists) return state;
 
   switch (event.type) {
+    case 'CustomerErased':
+      return { ...state, name: '', email: null, phone: null, erasedAt: event.data.erasedAt };
     case 'CustomerProfileChanged': {
       const { changes } = event.data;
       return {

@@ -9,6 +9,7 @@ export const DOMAIN_ERROR_CODES = [
   'order-not-found',
   'follow-up-not-found',
   'customer-already-exists',
+  'customer-erased',
   'order-already-exists',
   'complaint-already-exists',
   'already-a-customer',

@@ -274,6 +274,11 @@ export class MongoReadModelStore implements ReadModelStore {
     await this.guard(() => this.checkpoints.deleteOne({ _id: projection }));
   }
 
+  /** MongoDB keeps no WAL we could truncate from here; journal and oplog retention are the server's (docs/privacy.md). */
+  async compact(): Promise<void> {
+    return undefined;
+  }
+
   async close(): Promise<void> {
     await this.client.close();
   }

@@ -1,4 +1,4 @@
-import type { Doc, IndexSpec } from '../store/read-model-store.port';
+import type { Doc, IndexSpec, Query } from '../store/read-model-store.port';
 
 /** An event as projections see it: what the log recorded, with the metadata projections may show. */
 export interface ProjectedEvent {
@@ -26,6 +26,20 @@ export interface DocumentChange {
   readonly evolve: (current: Doc | null) => DocBody | null;
 }
 
+/**
+ * What one event does to every document matching a query (e.g. erasure masks all timeline entries of a customer).
+ * Rare by design: the runner commits the batch so far, then reads the matching documents from the store.
+ */
+export interface DocumentsChange {
+  readonly collection: string;
+  readonly where: Query;
+  readonly evolve: (current: Doc) => DocBody | null;
+}
+
+export type Change = DocumentChange | DocumentsChange;
+
+export const isDocumentsChange = (c: Change): c is DocumentsChange => 'where' in c;
+
 export interface CollectionSpec {
   readonly name: string;
   readonly indexes: readonly IndexSpec[];
@@ -37,7 +51,7 @@ export interface Projection {
   readonly version: number;
   readonly eventTypes: readonly string[];
   readonly collections: readonly CollectionSpec[];
-  changes(event: ProjectedEvent): DocumentChange[];
+  changes(event: ProjectedEvent): Change[];
 }
 
 /**

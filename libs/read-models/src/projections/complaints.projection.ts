@@ -1,5 +1,5 @@
-import { COMPLAINT_EVENT_TYPES } from '@crm/domain';
-import type { DocBody, DocumentChange, ProjectedEvent, Projection } from '../projection/projection';
+import { COMPLAINT_EVENT_TYPES, ERASED } from '@crm/domain';
+import type { Change, DocBody, DocumentChange, ProjectedEvent, Projection } from '../projection/projection';
 import type { Doc } from '../store/read-model-store.port';
 import { asCrmEvent } from './crm-event';
 
@@ -59,7 +59,7 @@ function withNextDeadline(doc: ComplaintCore): DocBody {
 export const complaintsProjection: Projection = {
   name: 'complaints',
   version: 1,
-  eventTypes: COMPLAINT_EVENT_TYPES,
+  eventTypes: [...COMPLAINT_EVENT_TYPES, 'CustomerErased'],
   collections: [
     {
       name: COMPLAINTS,
@@ -71,13 +71,15 @@ export const complaintsProjection: Projection = {
       ],
     },
   ],
-  changes(event: ProjectedEvent): DocumentChange[] {
+  changes(event: ProjectedEvent): Change[] {
     const e = asCrmEvent(event);
     const complaintId = (e.data as { complaintId?: string }).complaintId ?? '';
     const update = (fn: (doc: ComplaintDoc) => ComplaintCore): DocumentChange[] => [
       { collection: COMPLAINTS, id: complaintId, evolve: (doc) => (doc ? withNextDeadline(fn(doc as ComplaintDoc)) : null) },
     ];
     switch (e.type) {
+      case 'CustomerErased':
+        return [{ collection: COMPLAINTS, where: { customerId: e.data.customerId }, evolve: (d: Doc) => ({ ...d, description: ERASED }) }];
       case 'ComplaintFiled':
         return [{
           collection: COMPLAINTS,

@@ -1,4 +1,4 @@
-import { COMPLAINT_EVENT_TYPES, CUSTOMER_EVENT_TYPES, type Priority } from '@crm/domain';
+import { COMPLAINT_EVENT_TYPES, CUSTOMER_EVENT_TYPES, ERASED, type Priority } from '@crm/domain';
 import { occurredAtOf, type DocBody, type DocumentChange, type ProjectedEvent, type Projection } from '../projection/projection';
 import type { Doc } from '../store/read-model-store.port';
 import { asCrmEvent, digitsOnly, normalizeForSearch } from './crm-event';
@@ -107,6 +107,11 @@ function profileChanges(event: ProjectedEvent): DocumentChange[] {
           const phone = c.phone === undefined ? doc.phone : c.phone;
           return { ...doc, name, email, phone, searchText: searchText(name, email, phone) };
         });
+      case 'CustomerErased':
+        return change((doc) => ({
+          ...doc, name: ERASED, email: null, phone: null, searchText: '', erasedAt: e.data.erasedAt,
+          openFollowUps: doc.openFollowUps.map((f) => ({ ...f, reason: ERASED })),
+        }));
       case 'ProspectConverted':
         return change((doc) => ({ ...doc, kind: 'customer' }));
       case 'CustomerOwnerAssigned':

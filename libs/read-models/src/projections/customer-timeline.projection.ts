@@ -1,5 +1,6 @@
-import { COMPLAINT_EVENT_TYPES, CUSTOMER_EVENT_TYPES, formatMoney, ORDER_EVENT_TYPES } from '@crm/domain';
-import { actorOf, occurredAtOf, type DocumentChange, type ProjectedEvent, type Projection } from '../projection/projection';
+import { COMPLAINT_EVENT_TYPES, CUSTOMER_EVENT_TYPES, ERASED, formatMoney, ORDER_EVENT_TYPES, redactPersonalData } from '@crm/domain';
+import type { Doc } from '../store/read-model-store.port';
+import { actorOf, occurredAtOf, type Change, type ProjectedEvent, type Projection } from '../projection/projection';
 import { asCrmEvent, type CrmEvent } from './crm-event';
 
 export const TIMELINE_ENTRIES = 'timeline_entries';
@@ -20,6 +21,7 @@ function summarize(e: CrmEvent): string {
     case 'FollowUpScheduled': return `Follow-up due ${e.data.dueAt}: ${e.data.reason}`;
     case 'FollowUpCompleted': return 'Follow-up completed';
     case 'FollowUpCancelled': return 'Follow-up cancelled';
+    case 'CustomerErased': return `Personal data erased: ${e.data.reason}`;
     case 'ComplaintFiled': return `Complaint filed (${e.data.priority}, ${e.data.category})`;
     case 'ComplaintResponded': return 'Complaint responded to';
     case 'ComplaintResolved': return e.data.atFirstContact ? 'Complaint resolved at first contact' : 'Complaint resolved';
@@ -44,10 +46,21 @@ export const customerTimelineProjection: Projection = {
   collections: [
     { name: TIMELINE_ENTRIES, indexes: [{ fields: [['customerId', 1], ['sortKey', -1]] }, { fields: [['customerId', 1], ['type', 1], ['sortKey', -1]] }] },
   ],
-  changes(event: ProjectedEvent): DocumentChange[] {
+  changes(event: ProjectedEvent): Change[] {
     const e = asCrmEvent(event);
     const occurredAt = occurredAtOf(event);
-    return [{
+    // Erasure masks the personal fields of every earlier entry of the customer, and the summaries made from them.
+    const erasure: Change[] = e.type === 'CustomerErased'
+      ? [{
+          collection: TIMELINE_ENTRIES,
+          where: { customerId: e.data.customerId },
+          evolve: (doc: Doc) => {
+            const data = redactPersonalData(String(doc['type']), doc['data'], ERASED);
+            return { ...doc, data, summary: summarize({ type: doc['type'], data } as CrmEvent) };
+          },
+        }]
+      : [];
+    return [...erasure, {
       collection: TIMELINE_ENTRIES,
       id: event.eventId,
       evolve: () => ({

@@ -1,4 +1,6 @@
-import type { DocumentChange, ProjectedEvent, Projection } from '../projection/projection';
+import { ERASED } from '@crm/domain';
+import type { Doc } from '../store/read-model-store.port';
+import type { Change, ProjectedEvent, Projection } from '../projection/projection';
 import { asCrmEvent } from './crm-event';
 
 export const FOLLOW_UPS = 'follow_ups';
@@ -7,11 +9,13 @@ export const FOLLOW_UPS = 'follow_ups';
 export const followUpsProjection: Projection = {
   name: 'follow_ups',
   version: 1,
-  eventTypes: ['FollowUpScheduled', 'FollowUpCompleted', 'FollowUpCancelled'],
+  eventTypes: ['FollowUpScheduled', 'FollowUpCompleted', 'FollowUpCancelled', 'CustomerErased'],
   collections: [{ name: FOLLOW_UPS, indexes: [{ fields: [['status', 1], ['dueAt', 1]] }, { fields: [['ownerId', 1], ['status', 1], ['dueAt', 1]] }, { fields: [['customerId', 1]] }] }],
-  changes(event: ProjectedEvent): DocumentChange[] {
+  changes(event: ProjectedEvent): Change[] {
     const e = asCrmEvent(event);
     switch (e.type) {
+      case 'CustomerErased':
+        return [{ collection: FOLLOW_UPS, where: { customerId: e.data.customerId }, evolve: (d: Doc) => ({ ...d, reason: ERASED, note: d['note'] === null ? null : ERASED }) }];
       case 'FollowUpScheduled':
         return [{
           collection: FOLLOW_UPS,
@@ -30,9 +34,9 @@ export const followUpsProjection: Projection = {
           }),
         }];
       case 'FollowUpCompleted':
-        return [{ collection: FOLLOW_UPS, id: e.data.followUpId, evolve: (d) => (d ? { ...d, status: 'completed', closedAt: e.data.completedAt, note: e.data.note ?? null } : null) }];
+        return [{ collection: FOLLOW_UPS, id: e.data.followUpId, evolve: (d: Doc | null) => (d ? { ...d, status: 'completed', closedAt: e.data.completedAt, note: e.data.note ?? null } : null) }];
       case 'FollowUpCancelled':
-        return [{ collection: FOLLOW_UPS, id: e.data.followUpId, evolve: (d) => (d ? { ...d, status: 'cancelled', closedAt: e.data.cancelledAt, note: e.data.reason ?? null } : null) }];
+        return [{ collection: FOLLOW_UPS, id: e.data.followUpId, evolve: (d: Doc | null) => (d ? { ...d, status: 'cancelled', closedAt: e.data.cancelledAt, note: e.data.reason ?? null } : null) }];
       default:
         return [];
     }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { InMemoryEventStore, type EventStore } from '@crm/event-store';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { checkpointName, physicalCollection, readyMarkerName, type Projection } from '../projection/projection';
+import type { Doc } from '../store/read-model-store.port';
 import { ServingReadModelStore } from '../serving/serving-registry';
 import { SqliteReadModelStore } from '../sqlite/sqlite-read-model-store';
 import type { EventFeed } from './event-feed';
@@ -16,7 +17,7 @@ function counting(version: number, label: string): Projection {
     version,
     eventTypes: ['Tick'],
     collections: [{ name: 'counters', indexes: [] }],
-    changes: () => [{ collection: 'counters', id: 'all', evolve: (doc) => ({ count: ((doc?.['count'] as number | undefined) ?? 0) + 1, label }) }],
+    changes: () => [{ collection: 'counters', id: 'all', evolve: (doc: Doc | null) => ({ count: ((doc?.['count'] as number | undefined) ?? 0) + 1, label }) }],
   };
 }
 

@@ -1,6 +1,6 @@
 import {
-  checkpointName, parseCheckpointName, physicalCollection, readyMarkerName, type DocumentChange, type ProjectedEvent,
-  type Projection,
+  checkpointName, isDocumentsChange, parseCheckpointName, physicalCollection, readyMarkerName, type Change,
+  type DocumentChange, type ProjectedEvent, type Projection,
 } from '../projection/projection';
 import { chooseServing, ServingRegistry, type Serving } from '../serving/serving-registry';
 import type { Doc, DocumentWrite, ReadModelStore } from '../store/read-model-store.port';
@@ -318,7 +318,7 @@ export class ProjectionRunner {
 
   private async applyPage(w: Worker, page: readonly ProjectedEvent[], reached: number): Promise<void> {
     const p = w.projection;
-    const planned: Array<{ event: ProjectedEvent; changes: DocumentChange[] }> = [];
+    const planned: Array<{ event: ProjectedEvent; changes: Change[] }> = [];
     let failure: ProjectionFailure | undefined;
     for (const event of page) {
       try {
@@ -332,9 +332,31 @@ export class ProjectionRunner {
     const dirty = new Map<string, DocumentWrite>();
     let lastApplied = w.checkpoint;
     let applied = 0;
-    for (const { event, changes } of planned) {
+    // Commits what this batch applied so far, so that a query over the store sees it.
+    const flush = async (): Promise<void> => {
+      if (dirty.size === 0 && lastApplied <= w.checkpoint) return;
+      await this.store.applyBatch([...dirty.values()], { projection: checkpointName(p, w.generation), position: lastApplied });
+      w.checkpoint = Math.max(w.checkpoint, lastApplied);
+      w.eventsApplied += applied;
+      applied = 0;
+      dirty.clear();
+    };
+    for (const { event, changes: planned_ } of planned) {
       const staged = new Map<string, { write: DocumentWrite; doc: Doc | null }>();
       try {
+        const changes: DocumentChange[] = [];
+        for (const change of planned_) {
+          if (!isDocumentsChange(change)) {
+            changes.push(change);
+            continue;
+          }
+          await flush();
+          const collection = physicalCollection(p, change.collection, w.generation);
+          for (const doc of await this.store.find(collection, change.where)) {
+            cache.set(`${collection}\u0000${doc._id}`, doc);
+            changes.push({ collection: change.collection, id: doc._id, evolve: (current) => (current ? change.evolve(current) : null) });
+          }
+        }
         for (const change of changes) {
           const collection = physicalCollection(p, change.collection, w.generation);
           const key = `${collection}\u0000${change.id}`;
@@ -368,11 +390,12 @@ export class ProjectionRunner {
   private async prefetch(
     p: Projection,
     generation: number,
-    planned: ReadonlyArray<{ changes: DocumentChange[] }>,
+    planned: ReadonlyArray<{ changes: Change[] }>,
   ): Promise<Map<string, Doc | null>> {
     const idsByCollection = new Map<string, Set<string>>();
     for (const { changes } of planned) {
       for (const c of changes) {
+        if (isDocumentsChange(c)) continue;
         const collection = physicalCollection(p, c.collection, generation);
         let ids = idsByCollection.get(collection);
         if (!ids) idsByCollection.set(collection, (ids = new Set()));

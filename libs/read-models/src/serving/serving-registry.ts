@@ -111,6 +111,9 @@ export class ServingReadModelStore implements ReadModelStore {
   deleteCheckpoint(projection: string): Promise<void> {
     return this.inner.deleteCheckpoint(projection);
   }
+  compact(): Promise<void> {
+    return this.inner.compact();
+  }
   close(): Promise<void> {
     return this.inner.close();
   }

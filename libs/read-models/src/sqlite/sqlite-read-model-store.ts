@@ -99,6 +99,8 @@ export class SqliteReadModelStore implements ReadModelStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    // Overwritten documents (e.g. masked at erasure) leave no old bytes in freed pages.
+    this.db.pragma('secure_delete = ON');
     this.db.exec(`CREATE TABLE IF NOT EXISTS rm_checkpoints (
       projection TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at TEXT NOT NULL)`);
   }
@@ -196,6 +198,11 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   async deleteCheckpoint(projection: string): Promise<void> {
     this.prepare('DELETE FROM rm_checkpoints WHERE projection = ?').run(projection);
+  }
+
+  async compact(): Promise<void> {
+    // Old page images live on in the WAL until it is checkpointed and truncated.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   async close(): Promise<void> {

@@ -82,6 +82,8 @@ export interface ReadModelStore {
   listCheckpoints(prefix: string): Promise<Checkpoint[]>;
   /** Removes a projection's checkpoint (rebuild from scratch). */
   deleteCheckpoint(projection: string): Promise<void>;
+  /** Makes overwritten data unrecoverable from the files (after an erasure): WAL truncated, freed pages zeroed. */
+  compact(): Promise<void>;
   close(): Promise<void>;
 }
 

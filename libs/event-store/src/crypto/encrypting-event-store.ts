@@ -1,0 +1,127 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type {
+  AppendResult, EventStore, EventToAppend, ExpectedRevision, ReadAllOptions, ReadStreamOptions, RecordedEvent, SubscribeOptions,
+  Subscription,
+} from '../event-store.port';
+import type { KeyStore } from './key-store';
+
+const PREFIX = 'enc:v1:';
+export const ERASED = '[erased]';
+
+/** The subject was erased: nothing personal may be written for it again. */
+export class SubjectErased extends Error {
+  override readonly name = 'SubjectErased';
+  constructor(readonly subject: string) {
+    super(`subject ${subject} was erased`);
+  }
+}
+
+export interface FieldEncryptionPolicy {
+  /** Dotted paths of the personal fields of an event type. */
+  fieldsOf(type: string): readonly string[];
+  /** Whose data it is (the key to use), from the event's data. */
+  subjectOf(type: string, data: unknown): string | undefined;
+}
+
+function encrypt(key: Buffer, subject: string, value: unknown): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(subject, 'utf8'));
+  const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+  return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
+}
+
+function decrypt(key: Buffer, subject: string, sealed: string): unknown {
+  const raw = Buffer.from(sealed.slice(PREFIX.length), 'base64');
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+  decipher.setAAD(Buffer.from(subject, 'utf8'));
+  decipher.setAuthTag(raw.subarray(12, 28));
+  return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')) as unknown;
+}
+
+function mapFields(data: unknown, paths: readonly string[], fn: (value: unknown) => unknown): unknown {
+  if (typeof data !== 'object' || data === null || paths.length === 0) return data;
+  const copy = structuredClone(data) as Record<string, unknown>;
+  for (const path of paths) {
+    const keys = path.split('.');
+    let target: Record<string, unknown> | undefined = copy;
+    for (const k of keys.slice(0, -1)) {
+      const next: unknown = target?.[k];
+      target = typeof next === 'object' && next !== null ? (next as Record<string, unknown>) : undefined;
+    }
+    const last = keys[keys.length - 1] ?? '';
+    if (target && target[last] !== undefined && target[last] !== null) target[last] = fn(target[last]);
+  }
+  return copy;
+}
+
+/**
+ * Crypto-shredding (DESIGN §7): personal fields are encrypted with their subject's key before they reach the log, and
+ * decrypted on every read. Erasing the subject destroys the key: its events stay (types, times, amounts, outcomes),
+ * the personal fields read as "[erased]" everywhere, and the stored bytes are unreadable for good.
+ */
+export class EncryptingEventStore implements EventStore {
+  constructor(
+    private readonly inner: EventStore,
+    private readonly keys: KeyStore,
+    private readonly policy: FieldEncryptionPolicy,
+  ) {}
+
+  appendToStream(streamId: string, events: readonly EventToAppend[], options?: { readonly expectedRevision?: ExpectedRevision }): Promise<AppendResult> {
+    try {
+      return this.inner.appendToStream(streamId, events.map((e) => this.seal(e)), options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private seal(e: EventToAppend): EventToAppend {
+    const fields = this.policy.fieldsOf(e.type);
+    if (fields.length === 0) return e;
+    const subject = this.policy.subjectOf(e.type, e.data);
+    if (!subject) return e;
+    const key = this.keys.keyFor(subject);
+    if (key === 'erased') throw new SubjectErased(subject);
+    return { ...e, data: mapFields(e.data, fields, (v) => encrypt(key, subject, v)) };
+  }
+
+  private open(e: RecordedEvent): RecordedEvent {
+    const fields = this.policy.fieldsOf(e.type);
+    if (fields.length === 0) return e;
+    const subject = this.policy.subjectOf(e.type, e.data);
+    if (!subject) return e;
+    const key = this.keys.existingKey(subject);
+    const data = mapFields(e.data, fields, (v) => {
+      if (typeof v !== 'string' || !v.startsWith(PREFIX)) return v; // written before encryption was enabled
+      return key && key !== 'erased' ? decrypt(key, subject, v) : ERASED;
+    });
+    return { ...e, data };
+  }
+
+  async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+    return (await this.inner.readStream(streamId, options)).map((e) => this.open(e));
+  }
+
+  async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
+    return (await this.inner.readAll(options)).map((e) => this.open(e));
+  }
+
+  subscribeToAll(options?: SubscribeOptions): Subscription {
+    const inner = this.inner.subscribeToAll(options);
+    const open = (e: RecordedEvent): RecordedEvent => this.open(e);
+    return {
+      async *[Symbol.asyncIterator]() {
+        for await (const e of inner) yield open(e);
+      },
+      close: () => inner.close(),
+    };
+  }
+
+  headPosition(): Promise<number> {
+    return this.inner.headPosition();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

@@ -1,0 +1,61 @@
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+
+/** Per-subject (customer) data keys. Deleting a key is the erasure: what it encrypted can never be read again. */
+export interface KeyStore {
+  /** The subject's key, created on first use; 'erased' once the subject was erased (never re-created). */
+  keyFor(subject: string): Buffer | 'erased';
+  /** The subject's key if it exists; 'erased' or undefined otherwise (reads never create keys). */
+  existingKey(subject: string): Buffer | 'erased' | undefined;
+  /** Destroys the key and keeps a tombstone; returns false when there was nothing left to erase. */
+  erase(subject: string, at: Date): boolean;
+  close(): void;
+}
+
+/** Keys in their own SQLite file (DATA_DIR/keys.db), with secure_delete so a destroyed key leaves no bytes behind. */
+export class SqliteKeyStore implements KeyStore {
+  private readonly db: Database.Database;
+  /** Erasure is permanent, so 'erased' is cached for good; a key is re-checked after `keyTtlMs`, because another
+   * process (API vs projector) may have erased it meanwhile. */
+  private readonly cache = new Map<string, { value: Buffer | 'erased'; at: number }>();
+
+  constructor(filename: string, private readonly keyTtlMs = 5000) {
+    this.db = new Database(filename);
+    this.db.pragma('journal_mode = DELETE');
+    this.db.pragma('secure_delete = ON');
+    this.db.pragma('synchronous = FULL');
+    this.db.exec('CREATE TABLE IF NOT EXISTS subject_keys (subject TEXT PRIMARY KEY, key BLOB, created_at TEXT NOT NULL, erased_at TEXT)');
+  }
+
+  existingKey(subject: string): Buffer | 'erased' | undefined {
+    const cached = this.cache.get(subject);
+    if (cached && (cached.value === 'erased' || Date.now() - cached.at < this.keyTtlMs)) return cached.value;
+    const row = this.db.prepare('SELECT key, erased_at FROM subject_keys WHERE subject = ?').get(subject) as { key: Buffer | null; erased_at: string | null } | undefined;
+    if (!row) return undefined;
+    const value: Buffer | 'erased' = row.erased_at || !row.key ? 'erased' : row.key;
+    this.cache.set(subject, { value, at: Date.now() });
+    return value;
+  }
+
+  keyFor(subject: string): Buffer | 'erased' {
+    const existing = this.existingKey(subject);
+    if (existing) return existing;
+    const key = randomBytes(32);
+    this.db.prepare('INSERT OR IGNORE INTO subject_keys (subject, key, created_at) VALUES (?, ?, ?)').run(subject, key, new Date().toISOString());
+    this.cache.delete(subject);
+    return this.existingKey(subject) ?? key;
+  }
+
+  erase(subject: string, at: Date): boolean {
+    const info = this.db
+      .prepare(`INSERT INTO subject_keys (subject, key, created_at, erased_at) VALUES (?, NULL, ?, ?)
+        ON CONFLICT (subject) DO UPDATE SET key = NULL, erased_at = excluded.erased_at WHERE subject_keys.erased_at IS NULL`)
+      .run(subject, at.toISOString(), at.toISOString());
+    this.cache.set(subject, { value: 'erased', at: Date.now() });
+    return info.changes > 0;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
