@@ -8,6 +8,10 @@ import { cleanupNow } from './lib/cleanup';
 /** Benches by name; loaded lazily so one bench's imports never slow another. Add new benches here. */
 const BENCHES: Record<string, () => Bench> = {
   'command-path': () => (require('./command-path.bench') as typeof import('./command-path.bench')).commandPathBench,
+  import: () => (require('./import.bench') as typeof import('./import.bench')).importBench,
+  // projection-rebuild hands its 1M-event dataset (read models built) to projection-lag: keep this order.
+  'projection-rebuild': () => (require('./projection-rebuild.bench') as typeof import('./projection-rebuild.bench')).projectionRebuildBench,
+  'projection-lag': () => (require('./projection-lag.bench') as typeof import('./projection-lag.bench')).projectionLagBench,
 };
 
 function usage(): string {
@@ -21,6 +25,11 @@ function usage(): string {
     'env (command-path): BENCH_SYNC=NORMAL|FULL|both  BENCH_SECONDS=10  BENCH_WARMUP_SECONDS=2  BENCH_ROUNDS=2',
     '                    BENCH_CONNECTIONS=32  BENCH_CUSTOMERS=1000  BENCH_CPU_PROF=sut|baseline|both',
     '                    BENCH_PROJECTOR=off|embedded',
+    'env (projection-rebuild): BENCH_EVENTS=1000000  BENCH_HISTORY_CUSTOMERS=events/20 (≤ 50000)',
+    '                    BENCH_PROJECTION_BATCH_SIZE=<production default>  BENCH_REBUILD_PROF=1  BENCH_REBUILD_TIMEOUT_SECONDS=900',
+    'env (projection-lag): BENCH_LAG_EVENTS=<rebuild\'s dataset, else 200000>  BENCH_LAG_RATE=500  BENCH_LAG_SECONDS=20',
+    '                    BENCH_LAG_WARMUP_SECONDS=3  BENCH_TIMELINE_RATE=50  BENCH_TIMELINE_CUSTOMERS=1000  BENCH_LAG_SAMPLE=1',
+    '                    BENCH_LAG_SYNC=FULL|NORMAL  BENCH_LAG_PROF=1',
   ].join('\n');
 }
 

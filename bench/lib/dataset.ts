@@ -1,0 +1,92 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RebuildResult } from '../workers/projection-rebuild.worker';
+import { makeTempDir } from './cleanup';
+import { generateHistory, type HistoryInfo } from './history';
+import { flushDir } from './machine-load';
+import { runWorker } from './worker';
+
+/**
+ * A generated history in a data dir laid out as the app expects (DATA_DIR/events.db, DATA_DIR/read-models.db), in a
+ * temp dir that lib/cleanup.ts removes on every exit. The projection-rebuild bench builds one (1M events by default)
+ * and hands it over; the projection-lag bench, when it runs later in the same `npm run bench`, takes it instead of
+ * generating and projecting a history of its own.
+ */
+export interface Dataset {
+  /** The temp dir (BENCH_OWNED_DIR for children) and the data dir inside it. */
+  readonly root: string;
+  readonly dataDir: string;
+  readonly eventsDb: string;
+  readonly history: HistoryInfo;
+  /** Set once read-models.db holds every projection, caught up with the whole log. */
+  readModelsBuiltBy?: string;
+  readonly remove: () => void;
+}
+
+let handedOver: Dataset | undefined;
+
+export async function generateDataset(events: number, customers: number | undefined, log: (line: string) => void): Promise<Dataset> {
+  const tmp = makeTempDir('crm-bench-history-');
+  const dataDir = join(tmp.dir, 'data');
+  mkdirSync(dataDir);
+  const eventsDb = join(dataDir, 'events.db');
+  let next = 0;
+  const history = await generateHistory({
+    events, customers, file: eventsDb,
+    onProgress: (written) => {
+      if (written >= next) {
+        log(`  generating: ${written.toLocaleString('en')} events`);
+        next = written + Math.max(100_000, Math.floor(events / 5));
+      }
+    },
+  });
+  log(
+    `  generated ${history.events.toLocaleString('en')} events (${history.commands.toLocaleString('en')} commands through the deciders, ` +
+      `${history.refused.toLocaleString('en')} refused by them) over ${history.customers.toLocaleString('en')} customers and ` +
+      `${history.streams.toLocaleString('en')} streams in ${history.seconds.toFixed(1)} s (${Math.round(history.events / history.seconds).toLocaleString('en')} events/s), ` +
+      `${Math.round(history.fileBytes / 2 ** 20)} MB`,
+  );
+  const flushed = flushDir(dataDir);
+  if (flushed > 1) log(`  flushed to disk in ${flushed.toFixed(1)} s (not counted)`);
+  return { root: tmp.dir, dataDir, eventsDb, history, remove: tmp.remove };
+}
+
+export function removeReadModels(dataset: Dataset): void {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(join(dataset.dataDir, `read-models.db${suffix}`), { force: true });
+  dataset.readModelsBuiltBy = undefined;
+}
+
+/** Rebuilds every projection from scratch in a child process (the production ProjectionRunner). */
+export async function rebuildReadModels(dataset: Dataset, options: { batchSize?: number; profileFile?: string; timeoutMs: number; name?: string }): Promise<RebuildResult> {
+  removeReadModels(dataset);
+  const result = await runWorker<RebuildResult>({
+    name: options.name ?? 'rebuild',
+    script: join(__dirname, '..', 'workers', 'projection-rebuild.worker.ts'),
+    env: {
+      BENCH_DATA_DIR: dataset.dataDir,
+      BENCH_TIMEOUT_MS: String(options.timeoutMs),
+      ...(options.batchSize !== undefined ? { BENCH_BATCH_SIZE: String(options.batchSize) } : {}),
+      ...(options.profileFile ? { BENCH_PROFILE_FILE: options.profileFile } : {}),
+    },
+    timeoutMs: options.timeoutMs + 60_000,
+  });
+  if (existsSync(join(dataset.dataDir, 'read-models.db'))) dataset.readModelsBuiltBy = 'projection-rebuild worker (production ProjectionRunner, ALL_PROJECTIONS)';
+  // What the rebuild wrote goes to disk now, not during the next measurement.
+  flushDir(dataset.dataDir);
+  return result;
+}
+
+/** Keeps a dataset (with its read models built) for a later bench of the same run; replaces an older one. */
+export function handOver(dataset: Dataset): void {
+  if (handedOver && handedOver !== dataset) handedOver.remove();
+  handedOver = dataset;
+}
+
+/** Takes the handed-over dataset if it has read models and about `events` events (undefined: any size). */
+export function takeDataset(events: number | undefined): Dataset | undefined {
+  const d = handedOver;
+  if (!d || !d.readModelsBuiltBy) return undefined;
+  if (events !== undefined && Math.abs(d.history.events - events) > 0.05 * events) return undefined;
+  handedOver = undefined;
+  return d;
+}

@@ -1,0 +1,153 @@
+/**
+ * The measured side of the projection-rebuild bench: every projection the product runs (ALL_PROJECTIONS) built from
+ * scratch into a fresh SQLite read-model store by the production ProjectionRunner, wired as the production projector
+ * wires it (openEventStore with the upcasters, openReadModelStore, batch size from the config, same poll interval),
+ * without the SLA watcher. Each projection reads the log from position 0 with its own event-type filter, in pages of
+ * `batchSize`, and writes documents + checkpoint per page; the runner interleaves the nine on one event loop.
+ *
+ * Env: BENCH_DATA_DIR (holds events.db; read-models.db must not exist yet), BENCH_BATCH_SIZE, BENCH_TIMEOUT_MS,
+ * BENCH_PROFILE_FILE (optional: V8 CPU profile of the rebuild), BENCH_PROJECTIONS (optional: comma-separated names,
+ * to rebuild only those, e.g. one at a time to see what each costs). Reports time, events/s, per-projection timings and
+ * the peak RSS of this process.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ALL_PROJECTIONS, ProjectionRunner } from '@crm/read-models';
+import { loadConfig, openEventStore, openReadModelStore, systemClock } from '@crm/runtime';
+import { maxRssMb, mb, peakRssMb, profiled, workerMain } from './worker-main';
+
+export interface RebuildResult {
+  /** Events in the log (= head position): what was rebuilt. */
+  readonly logEvents: number;
+  readonly seconds: number;
+  /** logEvents / seconds. */
+  readonly eventsPerSec: number;
+  readonly batchSize: number;
+  readonly projections: Array<{
+    name: string;
+    eventTypes: number;
+    /** Events of its types it applied. */
+    eventsApplied: number;
+    batches: number;
+    caughtUpAtS: number;
+    status: string;
+    lastError: string | null;
+  }>;
+  readonly rssAfterLoadMb: number;
+  /** Highest RSS sampled after each batch of any projection. */
+  readonly sampledPeakRssMb: number;
+  /** Peak RSS of this process (VmHWM on Linux): what the target is about. */
+  readonly peakRssMb: number;
+  /** getrusage maxRSS as `process.resourceUsage()` reports it (on Linux: at least the parent's RSS at fork). */
+  readonly maxRssMb: number;
+  readonly peakHeapUsedMb: number;
+  readonly cpuSeconds: number;
+  /** Longest time the event loop could not run a timer during the rebuild (an embedded API would not answer then). */
+  readonly eventLoopMaxStallMs: number;
+  readonly readModelsMb: number;
+  readonly profiled: boolean;
+}
+
+workerMain(async (): Promise<RebuildResult> => {
+  const dataDir = process.env.BENCH_DATA_DIR;
+  if (!dataDir) throw new Error('BENCH_DATA_DIR is required');
+  if (existsSync(join(dataDir, 'read-models.db'))) throw new Error('read-models.db exists: a rebuild starts from nothing');
+  const rssAfterLoadMb = mb(process.memoryUsage().rss);
+  // Only what the bench means to set; the batch size default is the production one (loadConfig's).
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    PROJECTOR: 'off',
+    ...(process.env.BENCH_BATCH_SIZE ? { PROJECTION_BATCH_SIZE: process.env.BENCH_BATCH_SIZE } : {}),
+  });
+  const timeoutMs = Number(process.env.BENCH_TIMEOUT_MS ?? 600_000);
+  const events = openEventStore(config, systemClock);
+  const readModels = await openReadModelStore(config);
+  const only = process.env.BENCH_PROJECTIONS?.split(',').map((x) => x.trim()).filter(Boolean);
+  const projections = only ? ALL_PROJECTIONS.filter((p) => only.includes(p.name)) : ALL_PROJECTIONS;
+  if (only && projections.length !== only.length) throw new Error(`unknown projection in BENCH_PROJECTIONS=${only.join(',')}`);
+  const head = await events.headPosition();
+  const batches = new Map<string, number>();
+  const errors: string[] = [];
+  // Sampled after every batch (from the runner's onBatch): a timer would not do, because the runner's catch-up loop
+  // never yields to the event loop's timers (every await resolves at once on the synchronous SQLite driver).
+  let sampledPeak = 0;
+  let peakHeap = 0;
+  const sample = (): void => {
+    const m = process.memoryUsage();
+    sampledPeak = Math.max(sampledPeak, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  };
+  const runner = new ProjectionRunner(events, readModels, projections, {
+    batchSize: config.projectionBatchSize,
+    idlePollMs: 1000, // as makeProjectorHost sets it for SQLite
+    // (The runner's per-batch duration is not used: the nine workers interleave at every await, so it includes the
+    // others' work.)
+    onBatch: (projection) => {
+      batches.set(projection, (batches.get(projection) ?? 0) + 1);
+      sample();
+    },
+    logger: { error: (m) => errors.push(JSON.stringify(m)), log: () => undefined },
+  });
+
+  const caughtUp = new Map<string, number>();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  // A 10 ms ticker: the longest gap between two ticks is how long the event loop could not run a timer (or answer
+  // an HTTP request, in a process that also serves the API).
+  let lastTick = t0;
+  let maxGap = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - lastTick);
+    lastTick = now;
+  }, 10);
+  await profiled(process.env.BENCH_PROFILE_FILE || undefined, async () => {
+    await runner.start();
+    await Promise.all(projections.map(async (p) => {
+      const ok = await runner.waitFor(p.name, head, timeoutMs);
+      caughtUp.set(p.name, (performance.now() - t0) / 1000);
+      if (!ok) errors.push(`${p.name} did not reach ${head} within ${timeoutMs} ms`);
+    }));
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  sample();
+  // One turn of the event loop, so a timer held back by the rebuild fires and its delay is recorded.
+  await new Promise((resolveTurn) => setTimeout(resolveTurn, 30));
+  clearInterval(ticker);
+  const status = runner.status();
+  await runner.stop();
+  await readModels.close();
+  await events.close();
+  if (errors.length > 0) throw new Error(`rebuild failed: ${errors.join('; ')}`);
+  const file = join(dataDir, 'read-models.db');
+  const readModelsBytes = ['', '-wal'].reduce((sum, suffix) => sum + (existsSync(file + suffix) ? statSync(file + suffix).size : 0), 0);
+  return {
+    logEvents: head,
+    seconds: Math.round(seconds * 1000) / 1000,
+    eventsPerSec: Math.round(head / seconds),
+    batchSize: config.projectionBatchSize,
+    projections: projections.map((p) => {
+      const s = status.find((x) => x.name === p.name)!;
+      return {
+        name: p.name,
+        eventTypes: p.eventTypes.length,
+        eventsApplied: s.eventsApplied,
+        batches: batches.get(p.name) ?? 0,
+        caughtUpAtS: Math.round((caughtUp.get(p.name) ?? Number.NaN) * 100) / 100,
+        status: s.status,
+        lastError: s.lastError?.message ?? null,
+      };
+    }),
+    rssAfterLoadMb,
+    sampledPeakRssMb: mb(sampledPeak),
+    peakRssMb: peakRssMb(),
+    maxRssMb: maxRssMb(),
+    peakHeapUsedMb: mb(peakHeap),
+    cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
+    eventLoopMaxStallMs: Math.round(maxGap),
+    readModelsMb: mb(readModelsBytes),
+    profiled: Boolean(process.env.BENCH_PROFILE_FILE),
+  };
+});
