@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { envNumber, machineInfo, RESULTS_DIR, timestamp, writeResultFile, type Bench, type BenchOutcome } from './lib/bench';
 import { startServer, type RunningServer, type ServerStats } from './lib/child-server';
 import { formatProfileSummary, summarizeProfiles } from './lib/cpu-profile';
-import { generateDataset, rebuildReadModels, takeDataset, type Dataset } from './lib/dataset';
+import { copyDataset, generateDataset, rebuildReadModels, takeDataset, type Dataset } from './lib/dataset';
 import { busyCores, machineCpu } from './lib/machine-load';
 import { exchange, keepAliveAgent, openLoop } from './lib/open-loop';
 import { percentileSorted, round, table } from './lib/stats';
@@ -53,6 +53,8 @@ interface Settings {
   idleTimelineSeconds: number;
   sync: 'FULL' | 'NORMAL';
   profile: boolean;
+  /** A data dir to run on (copied), instead of a generated history. */
+  fromDir: string | undefined;
 }
 
 const DEFAULT_EVENTS = 200_000;
@@ -75,6 +77,7 @@ function settings(): Settings {
     idleTimelineSeconds: envNumber('BENCH_TIMELINE_ALONE_SECONDS', 3, 0),
     sync: sync as Settings['sync'],
     profile: ['1', 'true', 'sut'].includes((process.env.BENCH_LAG_PROF ?? '').toLowerCase()),
+    fromDir: process.env.BENCH_LAG_DATA_DIR || undefined,
   };
 }
 
@@ -292,9 +295,13 @@ export const projectionLagBench: Bench = {
     const log = (line: string): void => console.log(line);
     const failures: string[] = [];
 
-    let dataset: Dataset | undefined = takeDataset(s.events);
+    let dataset: Dataset | undefined = s.fromDir ? undefined : takeDataset(s.events);
     let preparation: Record<string, unknown>;
-    if (dataset) {
+    if (s.fromDir) {
+      log(`projection-lag: using a copy of ${s.fromDir} (BENCH_LAG_DATA_DIR)`);
+      dataset = copyDataset(s.fromDir, log);
+      preparation = { source: `copy of ${s.fromDir}` };
+    } else if (dataset) {
       preparation = { source: 'projection-rebuild bench of this run', readModels: dataset.readModelsBuiltBy };
       log(`projection-lag: using the projection-rebuild bench's history: ${dataset.history.events.toLocaleString('en')} events, read models already built`);
     } else {

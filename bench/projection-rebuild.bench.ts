@@ -5,8 +5,9 @@
  *
  * A history of BENCH_EVENTS (default 1,000,000) realistic events is generated first (lib/history.ts: every command
  * through the real deciders, rows written straight into the production schema). The raw scan and the rebuild each
- * run in a child process of their own, so each one's peak RSS (`process.resourceUsage().maxRSS`) is its own; order
- * scan, rebuild, scan, so drift on this shared machine shows. The ratio uses the faster scan (conservative).
+ * run in a child process of their own, so each one's peak RSS is its own (VmHWM; `process.resourceUsage().maxRSS` is
+ * reported too, but on Linux it includes this process's RSS at fork); order scan, rebuild, scan, so drift on this
+ * shared machine shows. The ratio uses the faster scan (conservative).
  * The dataset, read models included, is then handed to the projection-lag bench if it runs next in the same run.
  */
 import { mkdirSync } from 'node:fs';
@@ -129,7 +130,7 @@ export const projectionRebuildBench: Bench = {
     log('peak RSS = VmHWM, the process\'s own peak; maxRSS = process.resourceUsage().maxRSS, which on Linux also counts the bench process\'s RSS at fork.');
     if (rebuild) {
       log('');
-      log('Each projection reads the log once, from position 0, with its own event-type filter, in pages of the batch size:');
+      log('Every projection starts at position 0 and applies the events of its types; the runner reads the log in pages of the batch size, one window shared by the projections that are at the same place:');
       log(
         table(
           ['projection', 'event types', 'events applied', 'batches', 'caught up at s'],

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { cpSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RebuildResult } from '../workers/projection-rebuild.worker';
 import { makeTempDir } from './cleanup';
@@ -49,6 +50,39 @@ export async function generateDataset(events: number, customers: number | undefi
   const flushed = flushDir(dataDir);
   if (flushed > 1) log(`  flushed to disk in ${flushed.toFixed(1)} s (not counted)`);
   return { root: tmp.dir, dataDir, eventsDb, history, remove: tmp.remove };
+}
+
+/**
+ * A copy of an existing data dir (events.db, keys.db and read-models.db caught up, e.g. left by an earlier run) as a
+ * dataset, with what the benches need to address it read back from the log. The original is not touched.
+ */
+export function copyDataset(from: string, log: (line: string) => void): Dataset {
+  for (const f of ['events.db', 'read-models.db']) if (!existsSync(join(from, f))) throw new Error(`${from} has no ${f}`);
+  const t0 = performance.now();
+  const tmp = makeTempDir('crm-bench-history-');
+  const dataDir = join(tmp.dir, 'data');
+  cpSync(from, dataDir, { recursive: true });
+  const eventsDb = join(dataDir, 'events.db');
+  const db = new Database(eventsDb, { readonly: true });
+  try {
+    const customerIds = (db.prepare("SELECT json_extract(data, '$.customerId') AS id FROM events WHERE type = 'CustomerRegistered' ORDER BY position").all() as Array<{ id: string }>).map((r) => r.id);
+    const counts = db.prepare("SELECT json_extract(data, '$.customerId') AS id, count(*) AS n FROM events GROUP BY 1 HAVING id IS NOT NULL ORDER BY n DESC").all() as Array<{ id: string; n: number }>;
+    const byType = Object.fromEntries((db.prepare('SELECT type, count(*) AS n FROM events GROUP BY type').all() as Array<{ type: string; n: number }>).map((r) => [r.type, r.n]));
+    const head = (db.prepare('SELECT max(position) AS p FROM events').get() as { p: number }).p;
+    const streams = (db.prepare('SELECT count(*) AS n FROM events WHERE revision = 0').get() as { n: number }).n;
+    const sorted = counts.map((c) => c.n).sort((a, b) => a - b);
+    const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+    const history: HistoryInfo = {
+      events: head, commands: Number.NaN, refused: Number.NaN, customers: customerIds.length, streams, byType, customerIds,
+      busiest: counts.slice(0, 2000).map((c) => ({ id: c.id, entries: c.n })),
+      entriesPerCustomer: { median: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? 0 },
+      seconds: 0, fileBytes: statSync(eventsDb).size, headPosition: head,
+    };
+    log(`  copied ${from} (${head.toLocaleString('en')} events, ${customerIds.length.toLocaleString('en')} customers) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return { root: tmp.dir, dataDir, eventsDb, history, readModelsBuiltBy: `copied from ${from}`, remove: tmp.remove };
+  } finally {
+    db.close();
+  }
 }
 
 export function removeReadModels(dataset: Dataset): void {

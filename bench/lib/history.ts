@@ -12,8 +12,8 @@
  * libs/runtime/src/composition.ts, and every customer's key is written to keys.db beside events.db (the production
  * key store's table), so the app and the projector decrypt the history as their own.
  *
- * The mix (per ~20 events of a customer): registration, contacts (≈ 60 %, some outbound and some about a
- * complaint), purchases with 1–5 lines, returns, complaints (filed → responded → resolved → closed, some reopened,
+ * The mix (per ~20 events of a customer): registration, contacts (about half of all events, some outbound and some
+ * about a complaint), purchases with 1–5 lines, returns, complaints (filed → responded → resolved → closed, some reopened,
  * some late and breached), follow-ups (scheduled → completed / cancelled / left open), profile and owner changes,
  * contact preferences, prospect conversions. Activity is skewed: early customers are the busiest ones (a few hundred
  * events each at 1M events), the long tail has a handful. Time runs over two years ending a week ago.

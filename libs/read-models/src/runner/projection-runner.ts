@@ -293,13 +293,14 @@ export class ProjectionRunner {
           this.options.onBatch?.(w.projection.name, page.length, Date.now() - started);
         }
         if (w.lastError && w.lastError.eventType === '') w.lastError = null; // a store error that has passed
+        if (complete) w.status = 'live';
         this.notifyPositionWaiters();
-        if (complete) {
-          w.status = 'live';
-          if (!w.ready) await this.onCaughtUp(w);
-          // Only sleep when no append was signalled since this read began (else read again at once).
-          if (this.appendSeq === seenSeq && !this.stopped) await this.idle();
-        }
+        if (complete && !w.ready) await this.onCaughtUp(w);
+        // The SQLite driver is synchronous: without a turn of the event loop between batches a catch-up would starve
+        // queries (and the garbage collector) until it ends.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        // Only sleep when no append was signalled since this read began (else read again at once).
+        if (complete && this.appendSeq === seenSeq && !this.stopped) await this.idle();
       } catch (error) {
         if (error instanceof ProjectionFailure) {
           w.status = 'failed';
