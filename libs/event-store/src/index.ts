@@ -8,3 +8,4 @@ export * from './command-handling/handle-command';
 export * from './upcasting/upcasting-event-store';
 export * from './crypto/key-store';
 export * from './crypto/encrypting-event-store';
+export * from './read-log';

@@ -1,4 +1,4 @@
-import type { EventStore, RecordedEvent } from '@crm/event-store';
+import { readLogForwards, type EventStore, type RecordedEvent } from '@crm/event-store';
 import { ProjectionRunner, SqliteReadModelStore, type EventFeed, type Projection } from '@crm/read-models';
 
 export interface ReplayOptions {
@@ -15,15 +15,11 @@ export async function resolveUntil(events: EventStore, until: number | string): 
   const head = await events.headPosition();
   if (typeof until === 'number') return Math.min(until, head);
   let last = 0;
-  for (let checkpoint = 0; ;) {
-    const page = await events.readAll({ fromPosition: checkpoint, maxCount: 1000 });
-    for (const e of page) {
-      if (e.recordedAt > until) return last;
-      last = e.position;
-    }
-    if (page.length < 1000) return last;
-    checkpoint = page.at(-1)?.position ?? checkpoint;
+  for await (const e of readLogForwards(events)) {
+    if (e.recordedAt > until) return last;
+    last = e.position;
   }
+  return last;
 }
 
 /** The log as it was at `limit`: reads stop there, the head is there, and nothing arrives live. */

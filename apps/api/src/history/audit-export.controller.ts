@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
-import { EVENT_STORE, type EventStore, type RecordedEvent } from '@crm/event-store';
+import { EVENT_STORE, readLogForwards, type EventStore, type RecordedEvent } from '@crm/event-store';
 import { READ_MODEL_STORE, type ReadModelStore } from '@crm/read-models';
 import { chainHash, CLOCK, GENESIS, type AuditSigner, type Clock } from '@crm/runtime';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
@@ -70,15 +70,9 @@ export class AuditExportController {
   }
 
   private async *scan(inRange: (e: RecordedEvent) => boolean, to: string | undefined): AsyncGenerator<RecordedEvent> {
-    let checkpoint = 0;
-    for (;;) {
-      const page = await this.store.readAll({ fromPosition: checkpoint, maxCount: 1000 });
-      for (const e of page) {
-        if (to && e.recordedAt >= to) return;
-        if (inRange(e)) yield e;
-        checkpoint = e.position;
-      }
-      if (page.length < 1000) return;
+    for await (const e of readLogForwards(this.store)) {
+      if (to && e.recordedAt >= to) return;
+      if (inRange(e)) yield e;
     }
   }
 }

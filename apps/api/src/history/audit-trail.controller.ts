@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@ne
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { customerStream, redactPersonalData } from '@crm/domain';
-import { EVENT_STORE, type EventStore, type RecordedEvent } from '@crm/event-store';
+import { EVENT_STORE, readLogForwards, type EventStore, type RecordedEvent } from '@crm/event-store';
 import {
   CUSTOMER_STREAMS, customerStreamsProjection, physicalCollection, READ_MODEL_STORE, type ReadModelStore,
 } from '@crm/read-models';
@@ -94,17 +94,11 @@ export class AuditTrailController {
     const untilTime = untilParam && untilPosition === undefined ? instantParam(untilParam, 'until') : undefined;
     const store = this.store;
     async function* lines(): AsyncGenerator<string> {
-      let checkpoint = from;
       let sent = 0;
-      for (;;) {
-        const page = await store.readAll({ fromPosition: checkpoint, maxCount: 1000, eventTypes: types });
-        for (const e of page) {
-          if ((untilPosition !== undefined && e.position > untilPosition) || (untilTime !== undefined && e.recordedAt >= untilTime)) return;
-          yield `${JSON.stringify(auditView(e, redact))}\n`;
-          checkpoint = e.position;
-          if (++sent >= limit) return;
-        }
-        if (page.length < 1000) return;
+      for await (const e of readLogForwards(store, { fromPosition: from, eventTypes: types })) {
+        if ((untilPosition !== undefined && e.position > untilPosition) || (untilTime !== undefined && e.recordedAt >= untilTime)) return;
+        yield `${JSON.stringify(auditView(e, redact))}\n`;
+        if (++sent >= limit) return;
       }
     }
     // Readable.from pulls the generator only as fast as the socket drains: constant memory for any log size.

@@ -3,18 +3,10 @@ import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger'
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import { Roles } from '../auth/principal';
 import { problems } from '../http/problem';
+import { intParam } from '../queries/query-params';
 
 const STREAM_ID = /^[A-Za-z][\w.:-]{0,160}$/;
 const MAX_LIMIT = 1000;
-
-function intQuery(value: string | undefined, name: string, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > max) {
-    throw problems.validation([{ field: name, messages: [`${name} must be an integer between 0 and ${max}`] }]);
-  }
-  return n;
-}
 
 /** The raw, unprojected history of one stream, with every event's metadata, in stream order. */
 @ApiTags('history')
@@ -36,8 +28,8 @@ export class StreamEventsController {
     if (!STREAM_ID.test(streamId)) {
       throw problems.validation([{ field: 'streamId', messages: ['streamId must look like customer-<id>'] }]);
     }
-    const from = intQuery(fromRevision, 'fromRevision', 0, Number.MAX_SAFE_INTEGER);
-    const max = intQuery(limit, 'limit', MAX_LIMIT, MAX_LIMIT);
+    const from = intParam(fromRevision, 'fromRevision', 0, 0, Number.MAX_SAFE_INTEGER);
+    const max = intParam(limit, 'limit', MAX_LIMIT, 0, MAX_LIMIT);
     const events = await this.store.readStream(streamId, { fromRevision: from, maxCount: max + 1 });
     if (events.length === 0 && from === 0) throw problems.notFound('stream-not-found', `Stream ${streamId} has no events`);
     const page = events.slice(0, max);

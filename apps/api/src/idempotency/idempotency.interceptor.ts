@@ -6,18 +6,8 @@ import type { RequestWithPrincipal } from '../auth/principal';
 import { CommandResponse } from '../http/command-response';
 import { problems } from '../http/problem';
 import { toProblem } from '../http/to-problem';
-import { CLOCK, type Clock } from '@crm/runtime';
+import { canonicalJson, CLOCK, type Clock } from '@crm/runtime';
 import { IDEMPOTENCY_STORE, type IdempotencyStore, type StoredResponse } from './idempotency-store';
-
-/** Stable JSON: keys sorted, so `{a,b}` and `{b,a}` are the same request. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
 
 const MAX_KEY_LENGTH = 255;
 
@@ -50,7 +40,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
     const scope = `${request.principal?.id ?? 'anonymous'}\n${key}`;
     const requestHash = createHash('sha256')
-      .update(`${request.method} ${request.url}\n${canonical(request.body ?? null)}`)
+      .update(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`)
       .digest('hex');
     const reservation = this.store.reserve(scope, requestHash, this.clock.now().getTime());
     if (reservation.kind === 'in-progress') return throwError(() => problems.idempotencyKeyInProgress());
