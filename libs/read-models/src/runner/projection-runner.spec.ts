@@ -329,6 +329,66 @@ describe('ProjectionRunner', () => {
     expect(await allDocuments(store, ALL_PROJECTIONS)).toEqual(built);
   });
 
+  describe('secondary indexes of a build that is not ready yet', () => {
+    /** Records which indexes each collection was given, in order. */
+    class IndexRecordingStore extends SqliteReadModelStore {
+      readonly calls: Array<{ collection: string; indexes: string[] }> = [];
+      override async ensureCollection(...[collection, indexes]: Parameters<SqliteReadModelStore['ensureCollection']>): Promise<void> {
+        this.calls.push({ collection, indexes: indexes.map((i) => `${i.unique ? 'unique:' : ''}${i.fields.map(([f]) => f).join('+')}`) });
+        await super.ensureCollection(collection, indexes);
+      }
+    }
+    const indexed: Projection = {
+      name: 'indexed',
+      version: 1,
+      eventTypes: ALL_TYPES,
+      collections: [{ name: 'indexed_docs', indexes: [{ fields: [['customerId', 1]] }, { fields: [['eventId', 1]], unique: true }] }],
+      changes: (event) => [{ collection: 'indexed_docs', id: event.eventId, evolve: () => ({ customerId: (event.data as { customerId?: string }).customerId ?? null, eventId: event.eventId }) }],
+    };
+
+    it('writes the catch-up without them, creates them before the build is marked ready, and has them from the start once ready', async () => {
+      const store = new IndexRecordingStore(join(dir, 'read-models.db'));
+      stores.push(store);
+      const last = await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(5));
+      const r = runner(log, store, [indexed], { ...FAST_POLL, batchSize: 2 });
+      await r.start();
+      expect(await r.waitFor('indexed', last, WAIT_MS)).toBe(true);
+      await r.stop();
+
+      expect(store.calls).toEqual([
+        { collection: 'indexed_docs_v1', indexes: ['unique:eventId'] },
+        { collection: 'indexed_docs_v1', indexes: ['customerId', 'unique:eventId'] },
+      ]);
+      expect(await store.getCheckpoint('ready:indexed@v1')).not.toBeNull();
+      expect(await store.count('indexed_docs_v1', { customerId: 'cust-1' })).toBe(6);
+
+      store.calls.length = 0;
+      const again = runner(log, store, [indexed], FAST_POLL);
+      await again.start();
+      expect(store.calls).toEqual([{ collection: 'indexed_docs_v1', indexes: ['customerId', 'unique:eventId'] }]);
+    });
+  });
+
+  it('reads the shared window with the event types its projections want, and nothing else', async () => {
+    const requested: Array<readonly string[] | undefined> = [];
+    const feed: EventFeed = {
+      readAll: (options) => {
+        requested.push(options.eventTypes);
+        return log.readAll(options);
+      },
+      headPosition: () => log.headPosition(),
+      subscribeToAll: (options) => log.subscribeToAll(options),
+    };
+    const last = await append(customerRegistered('2026-03-01T09:00:00.000Z'), purchaseRecorded('2026-03-02T09:00:00.000Z', money(1000, 2)), ...contacts(2));
+    const store = openStore();
+    const r = runner(feed, store, [followUpsProjection], FAST_POLL);
+    await r.start();
+    expect(await r.waitFor(followUpsProjection.name, last, WAIT_MS)).toBe(true);
+
+    expect(requested.length).toBeGreaterThan(0);
+    for (const types of requested) expect([...(types ?? [])].sort()).toEqual([...followUpsProjection.eventTypes].sort());
+  });
+
   describe('a read-model store that fails a batch', () => {
     it('retries from the same checkpoint when nothing was written, and applies every event once', async () => {
       const { projection, changesCalls } = countingProjection();

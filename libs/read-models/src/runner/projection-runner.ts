@@ -52,6 +52,8 @@ interface Worker {
   status: ProjectionState;
   lastError: ProjectionStatus['lastError'];
   eventsApplied: number;
+  /** A build that is not ready yet writes without its secondary indexes: they are created when it catches up. */
+  indexesPending: boolean;
   done?: Promise<void>;
 }
 
@@ -90,7 +92,8 @@ export class ProjectionRunner {
     this.idlePollMs = options.idlePollMs ?? 1000;
     this.projections = projections;
     this.registry = new ServingRegistry(store, projections);
-    this.reader = new SharedLogReader(feed, Math.max(this.batchSize, 2000), Math.max(20_000, this.batchSize * 4));
+    const types = new Set(projections.flatMap((p) => p.eventTypes));
+    this.reader = new SharedLogReader(feed, Math.max(this.batchSize, 2000), Math.max(20_000, this.batchSize * 4), types);
   }
 
   /**
@@ -135,11 +138,17 @@ export class ProjectionRunner {
   }
 
   private async addWorker(p: Projection, generation: number, role: Worker['role'], ready: boolean): Promise<void> {
-    for (const c of p.collections) await this.store.ensureCollection(physicalCollection(p, c.name, generation), c.indexes);
+    // Inserting into a table is several times cheaper without its secondary indexes, and building an index once over
+    // the finished table is cheaper still: a build that is not ready (first build, rebuild, new code version) gets
+    // them when it catches up, before it is marked ready, or as soon as a query-wide change needs them. Unique
+    // indexes are constraints, not speed-ups: they are there from the start.
+    for (const c of p.collections) {
+      await this.store.ensureCollection(physicalCollection(p, c.name, generation), ready ? c.indexes : c.indexes.filter((i) => i.unique));
+    }
     const w: Worker = {
       projection: p, generation, role, ready, retired: false, types: new Set(p.eventTypes),
       checkpoint: (await this.store.getCheckpoint(checkpointName(p, generation)))?.position ?? 0,
-      status: 'starting', lastError: null, eventsApplied: 0,
+      status: 'starting', lastError: null, eventsApplied: 0, indexesPending: !ready,
     };
     this.workers.push(w);
     w.done = this.run(w);
@@ -149,10 +158,18 @@ export class ProjectionRunner {
     return this.workers.find((w) => w.projection.name === name && w.role === 'serving' && !w.retired);
   }
 
-  /** First catch-up of a build: mark it ready; a rebuilding build then takes over from the serving one. */
+  private async ensureIndexes(w: Worker): Promise<void> {
+    if (!w.indexesPending) return;
+    const p = w.projection;
+    for (const c of p.collections) await this.store.ensureCollection(physicalCollection(p, c.name, w.generation), c.indexes);
+    w.indexesPending = false;
+  }
+
+  /** First catch-up of a build: index it, mark it ready; a rebuilding build then takes over from the serving one. */
   private async onCaughtUp(w: Worker): Promise<void> {
     if (w.ready) return;
     const p = w.projection;
+    await this.ensureIndexes(w);
     await this.store.applyBatch([], { projection: readyMarkerName(p, w.generation), position: Math.max(1, w.checkpoint) });
     w.ready = true;
     if (w.role !== 'rebuilding') return;
@@ -352,6 +369,7 @@ export class ProjectionRunner {
             continue;
           }
           await flush();
+          await this.ensureIndexes(w);
           const collection = physicalCollection(p, change.collection, w.generation);
           for (const doc of await this.store.find(collection, change.where)) {
             cache.set(`${collection}\u0000${doc._id}`, doc);

@@ -9,7 +9,7 @@ export interface LogSlice {
 }
 
 /**
- * One unfiltered window of the log shared by all projections of a runner, so that catching up N projections reads and
+ * One window of the log shared by all projections of a runner, so that catching up N projections reads and
  * parses each event once instead of N times. A projection behind the window (e.g. a rebuild from 0 while the others
  * are live) reads the log directly with its own type filter. Memory is bounded by `maxEvents`.
  */
@@ -20,10 +20,12 @@ export class SharedLogReader {
   private to = 0;
   private extending: Promise<void> | undefined;
 
+  /** `types`: every event type any consumer wants (the window skips the others, e.g. when one projection is rebuilt). */
   constructor(
     private readonly feed: EventFeed,
     private readonly chunk = 2000,
     private readonly maxEvents = 20_000,
+    private readonly types?: ReadonlySet<string>,
   ) {}
 
   async read(after: number, maxCount: number, types: ReadonlySet<string> | undefined, head: number): Promise<LogSlice> {
@@ -63,7 +65,7 @@ export class SharedLogReader {
     this.extending ??= (async () => {
       try {
         const head = await this.feed.headPosition();
-        const page = await this.feed.readAll({ fromPosition: this.to, maxCount: this.chunk });
+        const page = await this.feed.readAll({ fromPosition: this.to, maxCount: this.chunk, eventTypes: this.types ? [...this.types] : undefined });
         this.window.push(...page);
         this.to = page.length < this.chunk ? Math.max(head, page.at(-1)?.position ?? this.to) : (page.at(-1)?.position ?? this.to);
         if (this.window.length > this.maxEvents) {

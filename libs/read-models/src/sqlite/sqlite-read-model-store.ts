@@ -93,6 +93,7 @@ const toDoc = (row: Row): Doc => ({ ...(JSON.parse(row.doc) as Record<string, un
 export class SqliteReadModelStore implements ReadModelStore {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly writeStatements = new Map<string, { upsert: Database.Statement; remove: Database.Statement }>();
 
   constructor(filename: string) {
     this.db = new Database(filename);
@@ -127,6 +128,7 @@ export class SqliteReadModelStore implements ReadModelStore {
   async dropCollection(collection: string): Promise<void> {
     this.db.exec(`DROP TABLE IF EXISTS ${table(collection)}`);
     this.statements.clear();
+    this.writeStatements.clear();
   }
 
   async get(collection: string, id: string): Promise<Doc | null> {
@@ -160,19 +162,33 @@ export class SqliteReadModelStore implements ReadModelStore {
     return row.n;
   }
 
+  /** The two write statements of a collection, prepared once (the write path runs them millions of times). */
+  private writers(collection: string): { upsert: Database.Statement; remove: Database.Statement } {
+    let w = this.writeStatements.get(collection);
+    if (!w) {
+      const t = table(collection);
+      w = {
+        upsert: this.db.prepare(
+          `INSERT INTO ${t} (id, position, doc) VALUES (?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET position = excluded.position, doc = excluded.doc WHERE ${t}.position < excluded.position`,
+        ),
+        remove: this.db.prepare(`DELETE FROM ${t} WHERE id = ? AND position < ?`),
+      };
+      this.writeStatements.set(collection, w);
+    }
+    return w;
+  }
+
   async applyBatch(writes: readonly DocumentWrite[], checkpoint: { projection: string; position: number }): Promise<void> {
     const now = new Date().toISOString();
     this.db.transaction(() => {
       for (const w of writes) {
-        const t = table(w.collection);
+        const statements = this.writers(w.collection);
         if (w.doc === null) {
-          this.prepare(`DELETE FROM ${t} WHERE id = ? AND position < ?`).run(w.id, w.position);
+          statements.remove.run(w.id, w.position);
         } else {
           const { _id: _ignoredId, _position: _ignoredPosition, ...body } = w.doc;
-          this.prepare(
-            `INSERT INTO ${t} (id, position, doc) VALUES (?, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET position = excluded.position, doc = excluded.doc WHERE ${t}.position < excluded.position`,
-          ).run(w.id, w.position, JSON.stringify(body));
+          statements.upsert.run(w.id, w.position, JSON.stringify(body));
         }
       }
       this.prepare(
