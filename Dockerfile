@@ -18,4 +18,5 @@ COPY package.json ./
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 3000
-CMD ["node", "--enable-source-maps", "dist/apps/api/apps/api/src/main.js"]
+# --max-old-space-size as in scripts/node-flags.json
+CMD ["node", "--enable-source-maps", "--max-old-space-size=256", "dist/apps/api/apps/api/src/main.js"]

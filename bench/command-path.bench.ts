@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { envNumber, machineInfo, RESULTS_DIR, sleep, timestamp, writeResultFile, type Bench, type BenchOutcome } from './lib/bench';
+import { productionNodeFlags } from './lib/node-flags';
 import { startServer, type RunningServer, type ServerStats } from './lib/child-server';
 import { makeTempDir } from './lib/cleanup';
 import { formatProfileSummary, summarizeProfiles } from './lib/cpu-profile';
@@ -277,11 +278,13 @@ async function runRound(mode: Sync, round: number, s: Settings, profileDir: stri
         name: `baseline-${mode}`,
         script: join(__dirname, 'servers', 'baseline-server.ts'),
         env: { BENCH_DB_FILE: baselineDb, BENCH_SYNC: mode, BENCH_OWNED_DIR: baselineTmp.dir },
+        nodeFlags: productionNodeFlags('api'), // the same heap bound as the app: like for like
       }),
       startServer({
         name: `sut-${mode}`,
         script: join(__dirname, 'servers', 'sut-server.ts'),
         env: { BENCH_DATA_DIR: sutDataDir, BENCH_SYNC: mode, BENCH_TOKENS: JSON.stringify(TOKENS), BENCH_PROJECTOR: s.projector, BENCH_OWNED_DIR: sutTmp.dir },
+        nodeFlags: productionNodeFlags('api'),
       }),
     ]);
     servers.push(baseline, sut);

@@ -17,6 +17,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { envNumber, machineInfo, RESULTS_DIR, timestamp, writeResultFile, type Bench, type BenchOutcome } from './lib/bench';
+import { productionNodeFlags } from './lib/node-flags';
 import { startServer, type RunningServer, type ServerStats } from './lib/child-server';
 import { formatProfileSummary, summarizeProfiles } from './lib/cpu-profile';
 import { copyDataset, generateDataset, rebuildReadModels, takeDataset, type Dataset } from './lib/dataset';
@@ -331,6 +332,7 @@ export const projectionLagBench: Bench = {
         script: join(__dirname, 'servers', 'sut-server.ts'),
         env: { BENCH_DATA_DIR: dataset.dataDir, BENCH_SYNC: s.sync, BENCH_TOKENS: JSON.stringify(TOKENS), BENCH_PROJECTOR: 'embedded', BENCH_OWNED_DIR: dataset.root },
         readyTimeoutMs: 180_000,
+        nodeFlags: productionNodeFlags('api'), // as `npm start` runs it
       });
       bootMs = Date.now() - bootStart;
       statusBefore = await projectionsOf(server);

@@ -30,6 +30,9 @@ if (!existsSync(entry) || statSync(entry).mtimeMs < sources) {
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
-const child = spawn(process.execPath, ['--enable-source-maps', entry, ...process.argv.slice(3)], { stdio: 'inherit' });
+// Memory bounds of the long-running processes (scripts/node-flags.json); NODE_OPTIONS with its own heap size wins.
+const ownHeap = /--max-old-space-size/.test(process.env.NODE_OPTIONS || '');
+const flags = ownHeap ? [] : (require('./node-flags.json')[app] || []);
+const child = spawn(process.execPath, ['--enable-source-maps', ...flags, entry, ...process.argv.slice(3)], { stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

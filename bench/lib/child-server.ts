@@ -42,8 +42,10 @@ export async function startServer(options: {
   script: string;
   env: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Node flags before the ts-node hooks (e.g. productionNodeFlags('api')). */
+  nodeFlags?: readonly string[];
 }): Promise<RunningServer> {
-  const execArgv = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'];
+  const execArgv = [...(options.nodeFlags ?? []), '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'];
   const child = fork(options.script, [], {
     cwd: REPO_ROOT,
     execArgv,

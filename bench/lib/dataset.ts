@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { cpSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RebuildResult } from '../workers/projection-rebuild.worker';
+import { productionNodeFlags } from './node-flags';
 import { makeTempDir } from './cleanup';
 import { generateHistory, type HistoryInfo } from './history';
 import { flushDir } from './machine-load';
@@ -96,6 +97,7 @@ export async function rebuildReadModels(dataset: Dataset, options: { batchSize?:
   const result = await runWorker<RebuildResult>({
     name: options.name ?? 'rebuild',
     script: join(__dirname, '..', 'workers', 'projection-rebuild.worker.ts'),
+    nodeFlags: productionNodeFlags('projector'),
     env: {
       BENCH_DATA_DIR: dataset.dataDir,
       BENCH_TIMEOUT_MS: String(options.timeoutMs),

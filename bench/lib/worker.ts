@@ -11,10 +11,10 @@ export type FromWorker<T> = { type: 'result'; result: T } | { type: 'error'; mes
  * with the result it reports. A worker is a batch job, not a server: it measures its own work (time, peak RSS) and
  * exits. Killed (SIGKILL, by its pid) after `timeoutMs`, or when the bench exits early (lib/cleanup.ts).
  */
-export function runWorker<T>(options: { name: string; script: string; env: Record<string, string>; timeoutMs: number }): Promise<T> {
+export function runWorker<T>(options: { name: string; script: string; env: Record<string, string>; timeoutMs: number; nodeFlags?: readonly string[] }): Promise<T> {
   const child = fork(options.script, [], {
     cwd: REPO_ROOT,
-    execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
+    execArgv: [...(options.nodeFlags ?? []), '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
     env: { ...process.env, TS_NODE_PROJECT: resolve(REPO_ROOT, 'tsconfig.json'), ...options.env },
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });

@@ -12,28 +12,46 @@ export interface KeyStore {
   close(): void;
 }
 
+const MAX_CACHED_KEYS = 200_000;
+
 /** Keys in their own SQLite file (DATA_DIR/keys.db), with secure_delete so a destroyed key leaves no bytes behind. */
 export class SqliteKeyStore implements KeyStore {
   private readonly db: Database.Database;
-  /** Erasure is permanent, so 'erased' is cached for good; a key is re-checked after `keyTtlMs`, because another
-   * process (API vs projector) may have erased it meanwhile. */
-  private readonly cache = new Map<string, { value: Buffer | 'erased'; at: number }>();
+  /**
+   * Keys as last read. Another process (API vs projector) may create or erase keys: SQLite's `data_version` changes
+   * whenever another connection commits to the file, and then every cached key is read again (erased stays erased).
+   * So an erasure elsewhere is seen at the next read, and a rebuild reading a million events does not query the
+   * file once per event.
+   */
+  private readonly cache = new Map<string, Buffer | 'erased'>();
+  private readonly dataVersion: Database.Statement;
+  private readonly select: Database.Statement;
+  private seenVersion: unknown;
 
-  constructor(filename: string, private readonly keyTtlMs = 5000) {
+  constructor(filename: string) {
     this.db = new Database(filename);
     this.db.pragma('journal_mode = DELETE');
     this.db.pragma('secure_delete = ON');
     this.db.pragma('synchronous = FULL');
     this.db.exec('CREATE TABLE IF NOT EXISTS subject_keys (subject TEXT PRIMARY KEY, key BLOB, created_at TEXT NOT NULL, erased_at TEXT)');
+    this.dataVersion = this.db.prepare('PRAGMA data_version').pluck();
+    this.select = this.db.prepare('SELECT key, erased_at FROM subject_keys WHERE subject = ?');
+    this.seenVersion = this.dataVersion.get();
   }
 
   existingKey(subject: string): Buffer | 'erased' | undefined {
+    const version = this.dataVersion.get();
+    if (version !== this.seenVersion) {
+      this.seenVersion = version;
+      for (const [s, value] of this.cache) if (value !== 'erased') this.cache.delete(s);
+    }
     const cached = this.cache.get(subject);
-    if (cached && (cached.value === 'erased' || Date.now() - cached.at < this.keyTtlMs)) return cached.value;
-    const row = this.db.prepare('SELECT key, erased_at FROM subject_keys WHERE subject = ?').get(subject) as { key: Buffer | null; erased_at: string | null } | undefined;
+    if (cached) return cached;
+    const row = this.select.get(subject) as { key: Buffer | null; erased_at: string | null } | undefined;
     if (!row) return undefined;
     const value: Buffer | 'erased' = row.erased_at || !row.key ? 'erased' : row.key;
-    this.cache.set(subject, { value, at: Date.now() });
+    if (this.cache.size >= MAX_CACHED_KEYS) this.cache.clear();
+    this.cache.set(subject, value);
     return value;
   }
 
@@ -51,7 +69,7 @@ export class SqliteKeyStore implements KeyStore {
       .prepare(`INSERT INTO subject_keys (subject, key, created_at, erased_at) VALUES (?, NULL, ?, ?)
         ON CONFLICT (subject) DO UPDATE SET key = NULL, erased_at = excluded.erased_at WHERE subject_keys.erased_at IS NULL`)
       .run(subject, at.toISOString(), at.toISOString());
-    this.cache.set(subject, { value: 'erased', at: Date.now() });
+    this.cache.set(subject, 'erased');
     return info.changes > 0;
   }
 
