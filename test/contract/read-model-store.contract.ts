@@ -96,6 +96,20 @@ export function describeReadModelStoreContract(
       expect(await store.count(c, { n: { $gt: 100 } })).toBe(0);
     });
 
+    it('moves several checkpoints forward at once, creating missing ones and never moving one back', async () => {
+      const a = checkpointName();
+      const b = checkpointName();
+      await store.applyBatch([], { projection: a, position: 10 });
+      await store.saveCheckpoints([{ projection: a, position: 7 }, { projection: b, position: 5 }]);
+      expect((await store.getCheckpoint(a))?.position).toBe(10);
+      expect((await store.getCheckpoint(b))?.position).toBe(5);
+      await store.saveCheckpoints([{ projection: a, position: 12 }, { projection: b, position: 12 }]);
+      expect((await store.getCheckpoint(a))?.position).toBe(12);
+      expect((await store.getCheckpoint(b))?.position).toBe(12);
+      await store.saveCheckpoints([]);
+      expect((await store.getCheckpoint(b))?.position).toBe(12);
+    });
+
     it('drops a collection and deletes a checkpoint', async () => {
       const c = coll();
       const p = checkpointName();

@@ -100,33 +100,44 @@ export class EncryptingEventStore implements EventStore {
     return { ...e, data: mapFields(e.data, fields, (v) => encrypt(key, subject, v)) };
   }
 
-  private open(e: RecordedEvent): RecordedEvent {
-    const fields = this.policy.fieldsOf(e.type);
-    if (fields.length === 0) return e;
-    const subject = this.policy.subjectOf(e.type, e.data);
-    if (!subject) return e;
-    const key = this.keys.existingKey(subject);
-    const data = mapFields(e.data, fields, (v) => {
-      if (typeof v !== 'string' || !v.startsWith(PREFIX)) return v; // written before encryption was enabled
-      return key && key !== 'erased' ? decrypt(key, subject, v) : ERASED;
-    });
-    return { ...e, data };
+  /**
+   * Opens the events of one read. Keys are looked up once per subject per read (a stream's events share one), and only
+   * for a field that is actually sealed.
+   */
+  private opener(): (e: RecordedEvent) => RecordedEvent {
+    const keys = new Map<string, Buffer | 'erased' | undefined>();
+    const keyOf = (subject: string): Buffer | 'erased' | undefined => {
+      if (!keys.has(subject)) keys.set(subject, this.keys.existingKey(subject));
+      return keys.get(subject);
+    };
+    return (e) => {
+      const fields = this.policy.fieldsOf(e.type);
+      if (fields.length === 0) return e;
+      const subject = this.policy.subjectOf(e.type, e.data);
+      if (!subject) return e;
+      const data = mapFields(e.data, fields, (v) => {
+        if (typeof v !== 'string' || !v.startsWith(PREFIX)) return v; // written before encryption was enabled
+        const key = keyOf(subject);
+        return key && key !== 'erased' ? decrypt(key, subject, v) : ERASED;
+      });
+      return { ...e, data };
+    };
   }
 
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
-    return (await this.inner.readStream(streamId, options)).map((e) => this.open(e));
+    return (await this.inner.readStream(streamId, options)).map(this.opener());
   }
 
   async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
-    return (await this.inner.readAll(options)).map((e) => this.open(e));
+    return (await this.inner.readAll(options)).map(this.opener());
   }
 
   subscribeToAll(options?: SubscribeOptions): Subscription {
     const inner = this.inner.subscribeToAll(options);
-    const open = (e: RecordedEvent): RecordedEvent => this.open(e);
+    const opener = (): ((e: RecordedEvent) => RecordedEvent) => this.opener();
     return {
       async *[Symbol.asyncIterator]() {
-        for await (const e of inner) yield open(e);
+        for await (const e of inner) yield opener()(e);
       },
       close: () => inner.close(),
     };

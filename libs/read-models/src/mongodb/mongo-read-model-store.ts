@@ -245,8 +245,15 @@ export class MongoReadModelStore implements ReadModelStore {
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw MongoReadModelStore.mapError(failure.reason);
 
-    const { projection, position } = checkpoint;
-    await this.guard(async () => {
+    await this.moveCheckpoint(checkpoint.projection, checkpoint.position);
+  }
+
+  async saveCheckpoints(checkpoints: ReadonlyArray<{ projection: string; position: number }>): Promise<void> {
+    await Promise.all(checkpoints.map((c) => this.moveCheckpoint(c.projection, c.position)));
+  }
+
+  private moveCheckpoint(projection: string, position: number): Promise<void> {
+    return this.guard(async () => {
       try {
         await this.checkpoints.updateOne(
           { _id: projection, position: { $lt: position } },

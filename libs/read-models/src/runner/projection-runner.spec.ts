@@ -504,6 +504,37 @@ describe('ProjectionRunner', () => {
     expect((await store.find(physicalCollection(followUpsProjection, FOLLOW_UPS), {})).map((d) => [d._id, d._position])).toEqual([['fu-1', 1], ['fu-2', 2]]);
   });
 
+  it('writes the checkpoint moves of projections that had nothing to apply together, in one write', async () => {
+    class CountingStore extends SqliteReadModelStore {
+      readonly moves: string[][] = [];
+      batches = 0;
+      override async saveCheckpoints(...[checkpoints]: Parameters<SqliteReadModelStore['saveCheckpoints']>): Promise<void> {
+        this.moves.push(checkpoints.map((c) => `${c.projection}=${c.position}`).sort());
+        await super.saveCheckpoints(checkpoints);
+      }
+      override async applyBatch(...args: Parameters<SqliteReadModelStore['applyBatch']>): Promise<void> {
+        this.batches += 1;
+        await super.applyBatch(...args);
+      }
+    }
+    const store = new CountingStore(join(dir, 'read-models.db'));
+    stores.push(store);
+    const uninterested = ['a', 'b', 'c'].map((name): Projection => ({ ...followUpsProjection, name }));
+    const first = await append(customerRegistered('2026-03-01T09:00:00.000Z'));
+    const r = runner(log, store, uninterested, { idlePollMs: 60_000 });
+    await r.start();
+    for (const p of uninterested) expect(await r.waitFor(p.name, first, WAIT_MS)).toBe(true);
+    store.moves.length = 0;
+    store.batches = 0; // the first catch-up wrote the ready markers
+
+    const next = await append(...contacts(1));
+    for (const p of uninterested) expect(await r.waitFor(p.name, next, WAIT_MS)).toBe(true);
+
+    expect(store.moves).toEqual([[`a@v1=${next}`, `b@v1=${next}`, `c@v1=${next}`]]);
+    for (const p of uninterested) expect(await store.getCheckpoint(`${p.name}@v1`)).toMatchObject({ position: next });
+    expect(store.batches).toBe(0);
+  });
+
   it('stops cleanly: every worker and the subscription end, later appends are not applied and waits return false', async () => {
     const { projection, changesCalls } = countingProjection();
     const store = openStore();

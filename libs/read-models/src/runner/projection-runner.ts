@@ -81,6 +81,9 @@ export class ProjectionRunner {
   private positionWaiters = new Set<() => void>();
   private subscription: (AsyncIterable<ProjectedEvent> & { close(): Promise<void> }) | undefined;
   private subscriptionDone: Promise<void> | undefined;
+  /** Checkpoint-only moves waiting for the shared write (see moveCheckpoint). */
+  private readonly pendingMoves = new Map<string, number>();
+  private movesWritten: Promise<void> | undefined;
 
   constructor(
     private readonly feed: EventFeed,
@@ -306,7 +309,8 @@ export class ProjectionRunner {
         const reached = Math.max(page.at(-1)?.position ?? w.checkpoint, scannedTo);
         if (reached > w.checkpoint) {
           const started = Date.now();
-          await this.applyPage(w, page, reached);
+          if (page.length === 0) await this.moveCheckpoint(w, reached);
+          else await this.applyPage(w, page, reached);
           this.options.onBatch?.(w.projection.name, page.length, Date.now() - started);
         }
         if (w.lastError && w.lastError.eventType === '') w.lastError = null; // a store error that has passed
@@ -332,6 +336,23 @@ export class ProjectionRunner {
         await this.idle();
       }
     }
+  }
+
+  /**
+   * A worker that found nothing of its types only moves its checkpoint. Live, an append wakes every projection and
+   * most have nothing to do: their moves of the same turn of the event loop share one write instead of one each.
+   */
+  private moveCheckpoint(w: Worker, position: number): Promise<void> {
+    this.pendingMoves.set(checkpointName(w.projection, w.generation), position);
+    this.movesWritten ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      const moves = [...this.pendingMoves].map(([projection, at]) => ({ projection, position: at }));
+      this.pendingMoves.clear();
+      this.movesWritten = undefined;
+      return this.store.saveCheckpoints(moves);
+    });
+    return this.movesWritten.then(() => {
+      w.checkpoint = Math.max(w.checkpoint, position);
+    });
   }
 
   private async applyPage(w: Worker, page: readonly ProjectedEvent[], reached: number): Promise<void> {

@@ -102,6 +102,9 @@ export class ServingReadModelStore implements ReadModelStore {
   applyBatch(writes: readonly DocumentWrite[], checkpoint: { projection: string; position: number }): Promise<void> {
     return this.inner.applyBatch(writes, checkpoint);
   }
+  saveCheckpoints(checkpoints: ReadonlyArray<{ projection: string; position: number }>): Promise<void> {
+    return this.inner.saveCheckpoints(checkpoints);
+  }
   getCheckpoint(projection: string): Promise<Checkpoint | null> {
     return this.inner.getCheckpoint(projection);
   }

@@ -191,12 +191,23 @@ export class SqliteReadModelStore implements ReadModelStore {
           statements.upsert.run(w.id, w.position, JSON.stringify(body));
         }
       }
-      this.prepare(
-        `INSERT INTO rm_checkpoints (projection, position, updated_at) VALUES (?, ?, ?)
-         ON CONFLICT (projection) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at
-         WHERE rm_checkpoints.position < excluded.position`,
-      ).run(checkpoint.projection, checkpoint.position, now);
+      this.moveCheckpoint(checkpoint.projection, checkpoint.position, now);
     })();
+  }
+
+  async saveCheckpoints(checkpoints: ReadonlyArray<{ projection: string; position: number }>): Promise<void> {
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      for (const c of checkpoints) this.moveCheckpoint(c.projection, c.position, now);
+    })();
+  }
+
+  private moveCheckpoint(projection: string, position: number, now: string): void {
+    this.prepare(
+      `INSERT INTO rm_checkpoints (projection, position, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (projection) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at
+       WHERE rm_checkpoints.position < excluded.position`,
+    ).run(projection, position, now);
   }
 
   async getCheckpoint(projection: string): Promise<Checkpoint | null> {

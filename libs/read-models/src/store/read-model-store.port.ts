@@ -77,6 +77,11 @@ export interface ReadModelStore {
    * writes documents first and the checkpoint last, which the position guard makes safe to replay.
    */
   applyBatch(writes: readonly DocumentWrite[], checkpoint: { projection: string; position: number }): Promise<void>;
+  /**
+   * Moves several checkpoints forward (never back) in one write, with no documents: projections that had nothing to
+   * apply in a stretch of the log. One transaction for all instead of one per projection.
+   */
+  saveCheckpoints(checkpoints: ReadonlyArray<{ projection: string; position: number }>): Promise<void>;
   getCheckpoint(projection: string): Promise<Checkpoint | null>;
   /** Checkpoints whose name starts with `prefix`, by name. */
   listCheckpoints(prefix: string): Promise<Checkpoint[]>;
