@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import { AppendNotifier, catchUpSubscription } from '../catch-up-subscription';
 import { checkExpectedRevision, DuplicateEventId, StoreUnavailable, StreamVersionConflict } from '../errors';
 import type {
@@ -17,13 +18,16 @@ export interface SqliteEventStoreOptions {
   /** File path, or ':memory:'. */
   readonly filename: string;
   /**
-   * FULL fsyncs every commit; NORMAL (WAL) may lose the last commits on power loss, never corrupts.
-   * Group commit makes FULL affordable: appends that arrive in the same tick share one transaction and one fsync.
+   * FULL: an append is acknowledged only once it is on disk. NORMAL (WAL) may lose the last commits on power loss,
+   * never corrupts. Group commit makes FULL affordable: appends that arrive in the same tick share one transaction,
+   * and the fsync of the write-ahead log runs on libuv's thread pool, not on the event loop (see `durable`).
    */
   readonly synchronous?: 'FULL' | 'NORMAL';
   readonly now?: () => Date;
   /** How often subscribers look for appends made by other processes. */
   readonly pollMs?: number;
+  /** Syncs a file's data to disk off the event loop (default fs.fdatasync; tests hold or fail it). */
+  readonly syncFile?: (fd: number, callback: (error: Error | null) => void) => void;
 }
 
 interface Row {
@@ -82,6 +86,11 @@ export class SqliteEventStore implements EventStore {
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
   private closed = false;
+  /** FULL on a file: the WAL's descriptor, fsynced off the event loop before appends are acknowledged. */
+  private walFd: number | undefined;
+  private syncing: Promise<void> | undefined;
+  private syncWaiters: Array<(error: Error | null) => void> = [];
+  private readonly syncFile: NonNullable<SqliteEventStoreOptions['syncFile']>;
 
   private readonly stmt: {
     streamRevision: Database.Statement<[string], { revision: number | null }>;
@@ -93,15 +102,30 @@ export class SqliteEventStore implements EventStore {
   constructor(options: SqliteEventStoreOptions) {
     this.now = options.now ?? (() => new Date());
     this.pollMs = options.pollMs ?? 100;
+    this.syncFile = options.syncFile ?? fdatasync;
     try {
       this.db = new Database(options.filename);
     } catch (cause) {
       throw new StoreUnavailable(`cannot open event store ${options.filename}`, { cause });
     }
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    const wal = this.db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // FULL durability without blocking the event loop on fsync: SQLite commits at NORMAL (no sync), then the WAL
+    // file, which holds every committed frame, is fdatasync'ed on the thread pool and only then are the appends
+    // acknowledged. That is what synchronous=FULL guarantees in WAL mode (the log is synced at each commit;
+    // checkpoints sync the database file at NORMAL too). Readers may see a commit up to one fsync before it is
+    // durable, as they could at NORMAL.
+    if ((options.synchronous ?? 'FULL') === 'FULL' && wal) {
+      this.db.pragma('synchronous = NORMAL');
+      try {
+        this.walFd = openSync(`${this.db.name}-wal`, 'r+');
+      } catch {
+        this.db.pragma('synchronous = FULL'); // no WAL file to hold on to: let SQLite sync each commit itself
+      }
+    } else {
+      this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    }
     this.stmt = {
       streamRevision: this.db.prepare('SELECT max(revision) AS revision FROM events WHERE stream_id = ?'),
       insert: this.db.prepare(
@@ -170,13 +194,38 @@ export class SqliteEventStore implements EventStore {
       for (const p of batch) p.reject(error);
       return;
     }
-    results.forEach((r, i) => {
-      const p = batch[i];
-      if (!p) return;
-      if ('error' in r) p.reject(r.error);
-      else p.resolve(r);
-    });
-    this.notifier.notify();
+    const settle = (syncError: Error | null): void => {
+      results.forEach((r, i) => {
+        const p = batch[i];
+        if (!p) return;
+        if ('error' in r) p.reject(r.error);
+        else if (syncError) p.reject(new StoreUnavailable('event store could not make the commit durable', { cause: syncError }));
+        else p.resolve(r);
+      });
+      this.notifier.notify();
+    };
+    if (this.walFd === undefined || results.every((r) => 'error' in r)) settle(null);
+    else this.durable(settle);
+  }
+
+  /**
+   * Calls back once everything committed so far is on disk. One fdatasync at a time: commits made while one runs
+   * wait for the next, which covers them all (group commit of the fsyncs themselves).
+   */
+  private durable(callback: (error: Error | null) => void): void {
+    this.syncWaiters.push(callback);
+    this.syncing ??= this.syncLoop();
+  }
+
+  private async syncLoop(): Promise<void> {
+    while (this.syncWaiters.length > 0 && this.walFd !== undefined) {
+      const waiters = this.syncWaiters;
+      this.syncWaiters = [];
+      const fd = this.walFd;
+      const error = await new Promise<Error | null>((resolve) => this.syncFile(fd, (e) => resolve(e)));
+      for (const w of waiters) w(error);
+    }
+    this.syncing = undefined;
   }
 
   private mapInsertError(error: unknown, streamId: string, expected: ExpectedRevision, eventId: string): unknown {
@@ -224,8 +273,11 @@ export class SqliteEventStore implements EventStore {
     if (this.closed) return;
     this.closed = true;
     this.flush();
+    await this.syncing;
     this.notifier.notify();
     this.db.close();
+    if (this.walFd !== undefined) closeSync(this.walFd);
+    this.walFd = undefined;
   }
 
   private readonly statements = new Map<string, Database.Statement>();
