@@ -91,8 +91,11 @@ export function removeReadModels(dataset: Dataset): void {
   dataset.readModelsBuiltBy = undefined;
 }
 
-/** Rebuilds every projection from scratch in a child process (the production ProjectionRunner). */
-export async function rebuildReadModels(dataset: Dataset, options: { batchSize?: number; profileFile?: string; timeoutMs: number; name?: string }): Promise<RebuildResult> {
+/** Rebuilds every projection (or only `projections`) from scratch in a child process (the production ProjectionRunner). */
+export async function rebuildReadModels(
+  dataset: Dataset,
+  options: { batchSize?: number; profileFile?: string; timeoutMs: number; name?: string; projections?: readonly string[] },
+): Promise<RebuildResult> {
   removeReadModels(dataset);
   const result = await runWorker<RebuildResult>({
     name: options.name ?? 'rebuild',
@@ -103,10 +106,12 @@ export async function rebuildReadModels(dataset: Dataset, options: { batchSize?:
       BENCH_TIMEOUT_MS: String(options.timeoutMs),
       ...(options.batchSize !== undefined ? { BENCH_BATCH_SIZE: String(options.batchSize) } : {}),
       ...(options.profileFile ? { BENCH_PROFILE_FILE: options.profileFile } : {}),
+      ...(options.projections ? { BENCH_PROJECTIONS: options.projections.join(',') } : {}),
     },
     timeoutMs: options.timeoutMs + 60_000,
   });
-  if (existsSync(join(dataset.dataDir, 'read-models.db'))) dataset.readModelsBuiltBy = 'projection-rebuild worker (production ProjectionRunner, ALL_PROJECTIONS)';
+  if (options.projections) dataset.readModelsBuiltBy = undefined; // a partial build is of no use to another bench
+  else if (existsSync(join(dataset.dataDir, 'read-models.db'))) dataset.readModelsBuiltBy = 'projection-rebuild worker (production ProjectionRunner, ALL_PROJECTIONS)';
   // What the rebuild wrote goes to disk now, not during the next measurement.
   flushDir(dataset.dataDir);
   return result;
