@@ -123,6 +123,9 @@ interface PhaseResult {
   loadgenSlipMs: { commandsMax: number; commandsP99: number; timelineMax: number };
   serverCpuCores: number;
   serverRssMb: number;
+  /** In the server during the window: event-loop delay (a 1 ms timer's lateness) and GC pauses. */
+  serverEventLoopDelayMs: ServerStats['eventLoopDelayMs'];
+  serverGc: ServerStats['gc'];
   loadgenCpuCores: number;
   /** CPU of every process on the machine (/proc/stat), and what is left after the server and the load generator. */
   machineBusyCores: number | null;
@@ -259,6 +262,8 @@ async function runPhase(
     loadgenSlipMs: { commandsMax: round(commandsLoop.maxSlipMs, 1), commandsP99: round(commandsLoop.p99SlipMs, 1), timelineMax: round(timelineLoop.maxSlipMs, 1) },
     serverCpuCores: round(cpu / (wall * 1e6), 2),
     serverRssMb: round(after.rssBytes / 2 ** 20, 1),
+    serverEventLoopDelayMs: after.eventLoopDelayMs,
+    serverGc: after.gc,
     loadgenCpuCores: round((loadgen.user + loadgen.system) / (wall * 1e6), 2),
     machineBusyCores: machine ?? null,
     otherProcessesCores: machine === undefined ? null : round(Math.max(0, machine - cpu / (wall * 1e6) - (loadgen.user + loadgen.system) / (wall * 1e6)), 2),
@@ -409,6 +414,10 @@ export const projectionLagBench: Bench = {
         `events in store ${(statusBefore?.headPosition ?? 0).toLocaleString('en')} → ${(statusAfter?.headPosition ?? 0).toLocaleString('en')}; ` +
           `server ${m.serverCpuCores} cores, RSS ${m.serverRssMb} MB; load generator ${m.loadgenCpuCores} cores; ` +
           `other processes on the machine ${m.otherProcessesCores ?? '?'} cores; errors ${m.errors}; status codes ${JSON.stringify(m.statusCodes)}`,
+      );
+      log(
+        `server event loop during the window: delay p50 ${m.serverEventLoopDelayMs.p50} ms, p99 ${m.serverEventLoopDelayMs.p99} ms, max ${m.serverEventLoopDelayMs.max} ms; ` +
+          `GC ${m.serverGc.pauses} pauses, ${m.serverGc.totalMs} ms in all, longest ${m.serverGc.maxMs} ms`,
       );
       if ((m.otherProcessesCores ?? 0) > 0.3) {
         log(`WARNING: other processes used ${m.otherProcessesCores} of the machine's cores during the window: the latencies above are contended, run again on a quiet machine`);

@@ -6,7 +6,7 @@ import { trackChild } from './cleanup';
 export type ToChild = { type: 'stats' } | { type: 'stop' } | { type: 'profile-start' } | { type: 'profile-stop'; file: string };
 export type FromChild =
   | { type: 'ready'; port: number }
-  | { type: 'stats'; rssBytes: number; heapUsedBytes: number; cpuUserMicros: number; cpuSystemMicros: number }
+  | ({ type: 'stats' } & ServerStats)
   | { type: 'profile-started' }
   | { type: 'profile-saved'; file: string }
   | { type: 'fatal'; message: string };
@@ -16,6 +16,9 @@ export interface ServerStats {
   heapUsedBytes: number;
   cpuUserMicros: number;
   cpuSystemMicros: number;
+  /** Since the previous stats request: how late the event loop ran a 1 ms timer (ms), and GC pauses. */
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  gc: { pauses: number; totalMs: number; maxMs: number };
 }
 
 export interface RunningServer {

@@ -1,5 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { FromChild, ToChild } from '../lib/child-server';
 
 /**
@@ -28,6 +29,18 @@ export function serveAsChild(start: () => Promise<{ port: number; close: () => P
           if (!session) return rejectPost(new Error('no inspector session'));
           session.post(method, params ?? {}, (error, result) => (error ? rejectPost(error) : resolvePost(result)));
         });
+      // Event-loop delay and GC pauses between two stats requests: where a latency tail comes from.
+      const loop = monitorEventLoopDelay({ resolution: 1 });
+      loop.enable();
+      const gc = { pauses: 0, totalMs: 0, maxMs: 0 };
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) {
+          gc.pauses += 1;
+          gc.totalMs += entry.duration;
+          gc.maxMs = Math.max(gc.maxMs, entry.duration);
+        }
+      }).observe({ entryTypes: ['gc'] });
+      const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
       const fail = (error: unknown): void =>
         send({ type: 'fatal', message: error instanceof Error ? error.stack ?? error.message : String(error) });
       process.on('message', (message: ToChild) => {
@@ -49,7 +62,13 @@ export function serveAsChild(start: () => Promise<{ port: number; close: () => P
         } else if (message.type === 'stats') {
           const memory = process.memoryUsage();
           const cpu = process.cpuUsage();
-          send({ type: 'stats', rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system });
+          send({
+            type: 'stats', rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system,
+            eventLoopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
+            gc: { pauses: gc.pauses, totalMs: Math.round(gc.totalMs), maxMs: Math.round(gc.maxMs * 10) / 10 },
+          });
+          loop.reset();
+          Object.assign(gc, { pauses: 0, totalMs: 0, maxMs: 0 });
         } else if (message.type === 'stop') {
           close()
             .catch((error: unknown) => process.stderr.write(`close failed: ${String(error)}\n`))

@@ -13,8 +13,9 @@ describe('SqliteKeyStore shared by two processes', () => {
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'crm-keys-'));
-    api = new SqliteKeyStore(join(dir, 'keys.db'));
-    projector = new SqliteKeyStore(join(dir, 'keys.db'));
+    // Re-checked on every read (production: every 50 ms), so "at once" is testable without a clock.
+    api = new SqliteKeyStore(join(dir, 'keys.db'), 0);
+    projector = new SqliteKeyStore(join(dir, 'keys.db'), 0);
   });
 
   afterEach(() => {

@@ -20,15 +20,18 @@ export class SqliteKeyStore implements KeyStore {
   /**
    * Keys as last read. Another process (API vs projector) may create or erase keys: SQLite's `data_version` changes
    * whenever another connection commits to the file, and then every cached key is read again (erased stays erased).
-   * So an erasure elsewhere is seen at the next read, and a rebuild reading a million events does not query the
-   * file once per event.
+   * It is looked at every `recheckMs` at most, so an erasure elsewhere is seen within that time (this process's own
+   * erasures at once), and a rebuild reading a million events does not query the file once per event.
    */
   private readonly cache = new Map<string, Buffer | 'erased'>();
   private readonly dataVersion: Database.Statement;
   private readonly select: Database.Statement;
   private seenVersion: unknown;
 
-  constructor(filename: string) {
+  private checkedAt = 0;
+
+  /** `recheckMs`: how often at most another process's commits are looked for (the check is a file lock round trip). */
+  constructor(filename: string, private readonly recheckMs = 50) {
     this.db = new Database(filename);
     this.db.pragma('journal_mode = DELETE');
     this.db.pragma('secure_delete = ON');
@@ -40,10 +43,14 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   existingKey(subject: string): Buffer | 'erased' | undefined {
-    const version = this.dataVersion.get();
-    if (version !== this.seenVersion) {
-      this.seenVersion = version;
-      for (const [s, value] of this.cache) if (value !== 'erased') this.cache.delete(s);
+    const now = Date.now();
+    if (now - this.checkedAt >= this.recheckMs) {
+      this.checkedAt = now;
+      const version = this.dataVersion.get();
+      if (version !== this.seenVersion) {
+        this.seenVersion = version;
+        for (const [s, value] of this.cache) if (value !== 'erased') this.cache.delete(s);
+      }
     }
     const cached = this.cache.get(subject);
     if (cached) return cached;

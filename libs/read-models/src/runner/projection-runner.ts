@@ -84,6 +84,8 @@ export class ProjectionRunner {
   /** Checkpoint-only moves waiting for the shared write (see moveCheckpoint). */
   private readonly pendingMoves = new Map<string, number>();
   private movesWritten: Promise<void> | undefined;
+  /** Resolves when the batch being applied is done (see oneAtATime). */
+  private turn: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly feed: EventFeed,
@@ -310,7 +312,7 @@ export class ProjectionRunner {
         if (reached > w.checkpoint) {
           const started = Date.now();
           if (page.length === 0) await this.moveCheckpoint(w, reached);
-          else await this.applyPage(w, page, reached);
+          else await this.oneAtATime(() => this.applyPage(w, page, reached));
           this.options.onBatch?.(w.projection.name, page.length, Date.now() - started);
         }
         if (w.lastError && w.lastError.eventType === '') w.lastError = null; // a store error that has passed
@@ -335,6 +337,23 @@ export class ProjectionRunner {
         this.options.logger?.error({ msg: 'projection batch failed, retrying', projection: w.projection.name, error: w.lastError.message });
         await this.idle();
       }
+    }
+  }
+
+  /**
+   * Runs one worker's batch at a time, and the next one in a later turn of the event loop. The SQLite driver is
+   * synchronous: nine projections woken by one append would otherwise apply their batches back to back in one turn
+   * (microtasks), and an HTTP request arriving meanwhile would wait for all nine. This way it waits for one at most.
+   */
+  private async oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const previous = this.turn;
+    let release!: () => void;
+    this.turn = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await work();
+    } finally {
+      setImmediate(release);
     }
   }
 

@@ -36,8 +36,9 @@ export class SharedLogReader {
     if (after >= this.to && this.to < head) await this.extend();
     const events: ProjectedEvent[] = [];
     let scannedTo = Math.max(after, this.to);
-    for (const e of this.window) {
-      if (e.position <= after) continue;
+    // The window is in log order: start at the first event after `after` (every wake of every projection reads here).
+    for (let i = this.firstAfter(after); i < this.window.length; i++) {
+      const e = this.window[i]!;
       if (types && !types.has(e.type)) continue;
       events.push(e);
       if (events.length >= maxCount) {
@@ -46,6 +47,18 @@ export class SharedLogReader {
       }
     }
     return { events, scannedTo };
+  }
+
+  /** Index of the first event of the window with a position above `after` (binary search). */
+  private firstAfter(after: number): number {
+    let lo = 0;
+    let hi = this.window.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.window[mid]!.position <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   private reset(at: number): void {
