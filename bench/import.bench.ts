@@ -17,7 +17,9 @@ import { join, resolve } from 'node:path';
 import { envNumber, machineInfo, writeResultFile, type Bench, type BenchOutcome } from './lib/bench';
 import { REPO_ROOT } from './lib/child-server';
 import { makeTempDir, trackChild } from './lib/cleanup';
+import { productionNodeFlags } from './lib/node-flags';
 import { round, table } from './lib/stats';
+import { loadConfig } from '@crm/runtime';
 
 const DATA = resolve(REPO_ROOT, '..', 'shared', 'data');
 const RETAIL = join(DATA, 'online-retail', 'online-retail.csv.gz');
@@ -135,9 +137,11 @@ if (require.main === module && process.argv[2] === '--child') {
 // ------------------------------------------------------------------------------------------------------------------
 
 function inChild(task: ChildTask, env: Record<string, string> = {}): Promise<ChildResult> {
+  // Rebuilds run as the projector process does (its heap bound); imports as `npm run import` does (none).
+  const nodeFlags = task.task === 'rebuild' || task.task === 'rebuild-each' ? productionNodeFlags('projector') : [];
   const child = fork(__filename, ['--child', JSON.stringify(task)], {
     cwd: REPO_ROOT,
-    execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
+    execArgv: [...nodeFlags, '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
     env: { ...process.env, TS_NODE_PROJECT: resolve(REPO_ROOT, 'tsconfig.json'), LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -165,7 +169,7 @@ export const importBench: Bench = {
     }
     const startedAt = new Date();
     const sync = (process.env['BENCH_IMPORT_SYNC'] ?? 'FULL').toUpperCase();
-    const batchSize = envNumber('BENCH_BATCH', 500, 1);
+    const batchSize = envNumber('BENCH_BATCH', loadConfig({}).projectionBatchSize, 1);
     const env = { SQLITE_SYNCHRONOUS: sync };
     const retailDir = makeTempDir('crm-bench-import-');
     const rows: Array<Array<string | number>> = [];

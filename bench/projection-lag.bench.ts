@@ -56,9 +56,18 @@ interface Settings {
   profile: boolean;
   /** A data dir to run on (copied), instead of a generated history. */
   fromDir: string | undefined;
+  /** embedded: the projections run in the API process (`npm start`); process: in a projector process of their own
+   * beside an API with PROJECTOR=off (docker compose). */
+  projector: 'embedded' | 'process';
 }
 
 const DEFAULT_EVENTS = 200_000;
+
+function projectorSetting(): Settings['projector'] {
+  const v = (process.env.BENCH_LAG_PROJECTOR ?? 'embedded').toLowerCase();
+  if (v !== 'embedded' && v !== 'process') throw new Error('BENCH_LAG_PROJECTOR must be embedded or process');
+  return v;
+}
 
 function settings(): Settings {
   const sync = (process.env.BENCH_LAG_SYNC ?? 'FULL').toUpperCase();
@@ -79,6 +88,7 @@ function settings(): Settings {
     sync: sync as Settings['sync'],
     profile: ['1', 'true', 'sut'].includes((process.env.BENCH_LAG_PROF ?? '').toLowerCase()),
     fromDir: process.env.BENCH_LAG_DATA_DIR || undefined,
+    projector: projectorSetting(),
   };
 }
 
@@ -324,6 +334,8 @@ export const projectionLagBench: Bench = {
     let profileDir: string | undefined;
     let profileSummary: ReturnType<typeof summarizeProfiles> | undefined;
     let server: RunningServer | undefined;
+    let projector: RunningServer | undefined;
+    let projectorStats: { before: ServerStats; after?: ServerStats } | undefined;
     let warm: PhaseResult | undefined;
     let idle: PhaseResult | undefined;
     let measured: PhaseResult | undefined;
@@ -332,10 +344,22 @@ export const projectionLagBench: Bench = {
     let bootMs = 0;
     try {
       const bootStart = Date.now();
+      if (s.projector === 'process') {
+        projector = await startServer({
+          name: 'projector',
+          script: join(__dirname, 'servers', 'projector-server.ts'),
+          env: { BENCH_DATA_DIR: dataset.dataDir, BENCH_SYNC: s.sync },
+          readyTimeoutMs: 180_000,
+          nodeFlags: productionNodeFlags('projector'), // as compose runs it
+        });
+      }
       server = await startServer({
         name: 'sut-lag',
         script: join(__dirname, 'servers', 'sut-server.ts'),
-        env: { BENCH_DATA_DIR: dataset.dataDir, BENCH_SYNC: s.sync, BENCH_TOKENS: JSON.stringify(TOKENS), BENCH_PROJECTOR: 'embedded', BENCH_OWNED_DIR: dataset.root },
+        env: {
+          BENCH_DATA_DIR: dataset.dataDir, BENCH_SYNC: s.sync, BENCH_TOKENS: JSON.stringify(TOKENS), BENCH_OWNED_DIR: dataset.root,
+          BENCH_PROJECTOR: s.projector === 'process' ? 'off' : 'embedded',
+        },
         readyTimeoutMs: 180_000,
         nodeFlags: productionNodeFlags('api'), // as `npm start` runs it
       });
@@ -343,7 +367,7 @@ export const projectionLagBench: Bench = {
       statusBefore = await projectionsOf(server);
       const behind = statusBefore.projections.filter((p) => p.checkpoint < statusBefore!.headPosition || p.status !== 'live');
       log(
-        `app up in ${bootMs} ms (pid ${server.pid}, PROJECTOR=embedded, SQLITE_SYNCHRONOUS=${s.sync}); ${statusBefore.headPosition.toLocaleString('en')} events in the store, ` +
+        `app up in ${bootMs} ms (pid ${server.pid}, ${s.projector === 'process' ? `PROJECTOR=off, projector process pid ${projector?.pid}` : 'PROJECTOR=embedded'}, SQLITE_SYNCHRONOUS=${s.sync}); ${statusBefore.headPosition.toLocaleString('en')} events in the store, ` +
           `${history.customers.toLocaleString('en')} customers; ${behind.length === 0 ? 'every projection live at the head' : `behind: ${behind.map((p) => `${p.name}@${p.checkpoint}/${p.status}`).join(', ')}`}`,
       );
       log(
@@ -373,7 +397,9 @@ export const projectionLagBench: Bench = {
         mkdirSync(profileDir, { recursive: true });
         await server.profileStart();
       }
+      if (projector) projectorStats = { before: await projector.stats() };
       measured = await runPhase(server, s, load, s.seconds, customers, busiestIds);
+      if (projector && projectorStats) projectorStats.after = await projector.stats();
       if (s.profile && profileDir) {
         const file = join(profileDir, 'projection-lag-sut.cpuprofile');
         await server.profileStop(file);
@@ -388,6 +414,7 @@ export const projectionLagBench: Bench = {
       log(`projection-lag FAILED: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
     } finally {
       await server?.stop();
+      await projector?.stop();
       dataset.remove();
     }
 
@@ -419,8 +446,18 @@ export const projectionLagBench: Bench = {
         `server event loop during the window: delay p50 ${m.serverEventLoopDelayMs.p50} ms, p99 ${m.serverEventLoopDelayMs.p99} ms, max ${m.serverEventLoopDelayMs.max} ms; ` +
           `GC ${m.serverGc.pauses} pauses, ${m.serverGc.totalMs} ms in all, longest ${m.serverGc.maxMs} ms`,
       );
-      if ((m.otherProcessesCores ?? 0) > 0.3) {
-        log(`WARNING: other processes used ${m.otherProcessesCores} of the machine's cores during the window: the latencies above are contended, run again on a quiet machine`);
+      const p = projectorStats?.after ? projectorStats : undefined;
+      let projectorCores = 0;
+      if (p?.after) {
+        const cpu = p.after.cpuUserMicros + p.after.cpuSystemMicros - p.before.cpuUserMicros - p.before.cpuSystemMicros;
+        projectorCores = cpu / (m.seconds * 1e6);
+        log(
+          `projector process during the window: ${round(cpu / (m.seconds * 1e6), 2)} cores, RSS ${round(p.after.rssBytes / 2 ** 20, 1)} MB, event-loop delay p99 ${p.after.eventLoopDelayMs.p99} ms, ` +
+            `GC ${p.after.gc.totalMs} ms (the API polls its checkpoints every 25 ms for minPosition: the lag includes that)`,
+        );
+      }
+      if ((m.otherProcessesCores ?? 0) - projectorCores > 0.3) {
+        log(`WARNING: other processes (besides the projector) used ${round((m.otherProcessesCores ?? 0) - projectorCores, 2)} of the machine's cores during the window: the latencies above are contended, run again on a quiet machine`);
       }
       log('');
       log(
@@ -461,6 +498,7 @@ export const projectionLagBench: Bench = {
       warmup: warm,
       timelineAlone: idle,
       measured,
+      projectorProcess: projectorStats,
       profiling: profileSummary ? { dir: profileDir, summary: profileSummary } : undefined,
     });
     log('');
@@ -475,6 +513,7 @@ export const projectionLagBench: Bench = {
       summary: {
         bench: 'projection-lag',
         ok,
+        projector: s.projector,
         eventsInStore: statusBefore?.headPosition ?? null,
         customers: history.customers,
         offeredCommandsPerSec: s.rate,

@@ -1,8 +1,6 @@
 import { ConsoleLogger } from '@nestjs/common';
-import { mkdirSync } from 'node:fs';
-import {
-  LOG_LEVELS, loadConfig, makeDeciders, makeProjectorHost, Metrics, openEventStore, openKeyStore, openReadModelStore, systemClock,
-} from '@crm/runtime';
+import { LOG_LEVELS, loadConfig } from '@crm/runtime';
+import { startProjector } from './projector';
 
 /**
  * The projector as its own process (docker compose `projector` service; the API then runs with PROJECTOR=off):
@@ -12,15 +10,7 @@ import {
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = new ConsoleLogger('projector', { json: true, logLevels: LOG_LEVELS[config.logLevel] });
-  mkdirSync(config.dataDir, { recursive: true });
-  const keys = openKeyStore(config);
-  const eventStore = openEventStore(config, systemClock, keys);
-  const readModelStore = await openReadModelStore(config);
-  const deciders = makeDeciders(config);
-  const host = makeProjectorHost({
-    config, clock: systemClock, eventStore, readModelStore, complaintDecider: deciders.complaint, metrics: new Metrics(),
-  });
-  await host.start();
+  const { host, close } = await startProjector(config);
   logger.log({ msg: 'projector started', projections: host.runner.status().map((s) => `${s.name}@v${s.version}:${s.checkpoint}`) });
   const report = setInterval(() => {
     logger.log({ msg: 'projector status', projections: host.runner.status() });
@@ -32,10 +22,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.log({ msg: 'stopping', signal });
     clearInterval(report);
-    await host.stop();
-    await readModelStore.close();
-    await eventStore.close();
-    keys.close();
+    await close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
