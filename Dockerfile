@@ -19,4 +19,4 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 3000
 # --max-old-space-size as in scripts/node-flags.json
-CMD ["node", "--enable-source-maps", "--max-old-space-size=256", "dist/apps/api/apps/api/src/main.js"]
+CMD ["node", "--enable-source-maps", "--max-old-space-size=512", "dist/apps/api/apps/api/src/main.js"]

@@ -7,7 +7,7 @@
  * (`process.resourceUsage().maxRSS`) is its own; children run the TypeScript through ts-node (transpile-only), whose
  * compiler is in that figure too: the `ts-node idle` row measures that floor.
  *
- * Env: BENCH_IMPORT_SYNC=FULL|NORMAL (default FULL, the product default), BENCH_BATCH (projection batch, default 500),
+ * Env: BENCH_IMPORT_SYNC=FULL|NORMAL (default FULL, the product default), BENCH_BATCH (projection batch, default: the production batch size),
  * BENCH_INCIDENTS=0 to leave out the incident log.
  */
 import Database from 'better-sqlite3';
