@@ -453,7 +453,7 @@ export const projectionLagBench: Bench = {
         projectorCores = cpu / (m.seconds * 1e6);
         log(
           `projector process during the window: ${round(cpu / (m.seconds * 1e6), 2)} cores, RSS ${round(p.after.rssBytes / 2 ** 20, 1)} MB, event-loop delay p99 ${p.after.eventLoopDelayMs.p99} ms, ` +
-            `GC ${p.after.gc.totalMs} ms (the API polls its checkpoints every 25 ms for minPosition: the lag includes that)`,
+            `GC ${p.after.gc.totalMs} ms (the API polls its checkpoints every 10 ms for minPosition: the lag includes that)`,
         );
       }
       if ((m.otherProcessesCores ?? 0) - projectorCores > 0.3) {

@@ -7,7 +7,7 @@ import { APP_CONFIG, type AppConfig } from '@crm/runtime';
 
 export const PROJECTION_RUNNER = Symbol('ProjectionRunner');
 
-const POLL_MS = 25;
+const POLL_MS = 10;
 
 /**
  * Read-your-writes: a query may name the log position it must see (`?minPosition=` or `X-Min-Position`). The gate

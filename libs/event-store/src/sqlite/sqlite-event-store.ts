@@ -101,7 +101,7 @@ export class SqliteEventStore implements EventStore {
 
   constructor(options: SqliteEventStoreOptions) {
     this.now = options.now ?? (() => new Date());
-    this.pollMs = options.pollMs ?? 100;
+    this.pollMs = options.pollMs ?? 20;
     this.syncFile = options.syncFile ?? fdatasync;
     try {
       this.db = new Database(options.filename);
