@@ -24,12 +24,13 @@ import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   CHANNELS, complaintStream, CONTACT_PURPOSES, customerStream, DEFAULT_CONTACT_CAP_POLICY, DEFAULT_SLA_POLICY, DomainError,
-  makeComplaintDecider, makeCustomerDecider, orderDecider, orderStream, PERSONAL_FIELDS, PRIORITIES, schemaVersionOf,
+  makeComplaintDecider, makeCustomerDecider, orderDecider, orderStream, PRIORITIES, schemaVersionOf,
   type Channel, type ComplaintCommand, type ContactPurpose, type CustomerCommand, type OrderCommand, type Priority,
 } from '@crm/domain';
 import {
   EncryptingEventStore, SqliteEventStore, SqliteKeyStore, type AppendResult, type EventStore, type EventToAppend, type KeyStore,
 } from '@crm/event-store';
+import { PERSONAL_DATA_POLICY } from '@crm/runtime/composition';
 import { uuidv7 } from '@crm/runtime/uuidv7';
 
 export interface HistoryOptions {
@@ -194,14 +195,8 @@ function makeSealer(keys: KeyStore): (streamId: string, events: readonly EventTo
       return Promise.resolve({ nextExpectedRevision: -1, position: 0 });
     },
   };
-  // The field policy of libs/runtime/src/composition.ts (openEventStore).
-  const store = new EncryptingEventStore(capture as EventStore, keys, {
-    fieldsOf: (type) => PERSONAL_FIELDS[type] ?? [],
-    subjectOf: (_type, data) => {
-      const id = (data as { customerId?: unknown } | null)?.customerId;
-      return typeof id === 'string' ? id : undefined;
-    },
-  });
+  // The field policy openEventStore uses.
+  const store = new EncryptingEventStore(capture as EventStore, keys, PERSONAL_DATA_POLICY);
   return (streamId, events) => {
     void store.appendToStream(streamId, events); // seals synchronously, then calls capture
     return sealed;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { redactPersonalData, REDACTED } from './personal-data';
+import { mapPersonalData, redactPersonalData, REDACTED } from './personal-data';
 
 describe('personal data', () => {
   it('redacts identity and free text, keeps everything else', () => {
@@ -16,5 +16,15 @@ describe('personal data', () => {
     const data = { name: 'Zoë' };
     redactPersonalData('CustomerRegistered', data);
     expect(data).toEqual({ name: 'Zoë' });
+  });
+
+  it('maps nested personal fields that hold a value, copying only along their paths', () => {
+    const lines = [{ sku: 'A' }];
+    const data = { customerId: 'c-1', changes: { name: 'Zoë', email: null, kind: 'customer' }, lines };
+    const mapped = mapPersonalData('CustomerProfileChanged', data, (v) => `<${String(v)}>`) as typeof data;
+    expect(mapped).toEqual({ customerId: 'c-1', changes: { name: '<Zoë>', email: null, kind: 'customer' }, lines });
+    expect(mapped.lines).toBe(lines); // untouched parts are shared, not copied
+    expect(data.changes.name).toBe('Zoë');
+    expect(mapPersonalData('PurchaseRecorded', data, () => 'x')).toBe(data); // no personal fields: the same object
   });
 });

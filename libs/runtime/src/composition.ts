@@ -1,9 +1,9 @@
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { join } from 'node:path';
-import { EVENT_UPCASTERS, makeComplaintDecider, makeCustomerDecider, PERSONAL_FIELDS } from '@crm/domain';
+import { EVENT_UPCASTERS, makeComplaintDecider, makeCustomerDecider, mapPersonalData, PERSONAL_FIELDS } from '@crm/domain';
 import {
   EncryptingEventStore, EventStoreDbEventStore, SqliteEventStore, SqliteKeyStore, UpcasterRegistry, UpcastingEventStore,
-  type EventStore, type KeyStore,
+  type EventStore, type FieldEncryptionPolicy, type KeyStore,
 } from '@crm/event-store';
 import { MongoReadModelStore, SqliteReadModelStore, type ReadModelStore } from '@crm/read-models';
 import type { Clock } from './clock';
@@ -28,6 +28,16 @@ export function openKeyStore(config: AppConfig): KeyStore {
   return new SqliteKeyStore(join(config.dataDir, 'keys.db'));
 }
 
+/** The domain's personal fields, encrypted with the key of the customer the event is about. */
+export const PERSONAL_DATA_POLICY: FieldEncryptionPolicy = {
+  hasFields: (type) => (PERSONAL_FIELDS[type]?.length ?? 0) > 0,
+  mapFields: mapPersonalData,
+  subjectOf: (_type, data) => {
+    const id = (data as { customerId?: unknown } | null)?.customerId;
+    return typeof id === 'string' ? id : undefined;
+  },
+};
+
 /**
  * The configured event store: personal fields encrypted per customer on the way in and decrypted on the way out,
  * then read through the domain's upcasters (every read path sees current schemas).
@@ -36,13 +46,7 @@ export function openEventStore(config: AppConfig, clock: Clock, keys: KeyStore =
   const raw = config.eventStoreConnectionString
     ? new EventStoreDbEventStore(config.eventStoreConnectionString)
     : new SqliteEventStore({ filename: join(config.dataDir, 'events.db'), synchronous: config.sqliteSynchronous, now: () => clock.now() });
-  const encrypted = new EncryptingEventStore(raw, keys, {
-    fieldsOf: (type) => PERSONAL_FIELDS[type] ?? [],
-    subjectOf: (_type, data) => {
-      const id = (data as { customerId?: unknown } | null)?.customerId;
-      return typeof id === 'string' ? id : undefined;
-    },
-  });
+  const encrypted = new EncryptingEventStore(raw, keys, PERSONAL_DATA_POLICY);
   return new UpcastingEventStore(encrypted, new UpcasterRegistry(EVENT_UPCASTERS));
 }
 

@@ -17,8 +17,10 @@ export class SubjectErased extends Error {
 }
 
 export interface FieldEncryptionPolicy {
-  /** Dotted paths of the personal fields of an event type. */
-  fieldsOf(type: string): readonly string[];
+  /** Whether events of the type carry personal fields at all. */
+  hasFields(type: string): boolean;
+  /** The event's data with `fn` applied to each personal field that holds a value; copy-on-write, `data` untouched. */
+  mapFields(type: string, data: unknown, fn: (value: unknown) => unknown): unknown;
   /** Whose data it is (the key to use), from the event's data. */
   subjectOf(type: string, data: unknown): string | undefined;
 }
@@ -37,24 +39,6 @@ function decrypt(key: Buffer, subject: string, sealed: string): unknown {
   decipher.setAAD(Buffer.from(subject, 'utf8'));
   decipher.setAuthTag(raw.subarray(12, 28));
   return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')) as unknown;
-}
-
-/** Copy-on-write along each path only (this runs on every append and read: no deep clone). */
-function mapFields(data: unknown, paths: readonly string[], fn: (value: unknown) => unknown): unknown {
-  if (typeof data !== 'object' || data === null || paths.length === 0) return data;
-  let result = data as Record<string, unknown>;
-  for (const path of paths) result = mapPath(result, path.split('.'), fn);
-  return result;
-}
-
-function mapPath(obj: Record<string, unknown>, keys: readonly string[], fn: (value: unknown) => unknown): Record<string, unknown> {
-  const [head, ...rest] = keys;
-  if (head === undefined) return obj;
-  const value = obj[head];
-  if (value === undefined || value === null) return obj;
-  if (rest.length === 0) return { ...obj, [head]: fn(value) };
-  if (typeof value !== 'object') return obj;
-  return { ...obj, [head]: mapPath(value as Record<string, unknown>, rest, fn) };
 }
 
 // IVs drawn in bulk: one syscall per 512 encryptions.
@@ -91,13 +75,12 @@ export class EncryptingEventStore implements EventStore {
   }
 
   private seal(e: EventToAppend): EventToAppend {
-    const fields = this.policy.fieldsOf(e.type);
-    if (fields.length === 0) return e;
+    if (!this.policy.hasFields(e.type)) return e;
     const subject = this.policy.subjectOf(e.type, e.data);
     if (!subject) return e;
     const key = this.keys.keyFor(subject);
     if (key === 'erased') throw new SubjectErased(subject);
-    return { ...e, data: mapFields(e.data, fields, (v) => encrypt(key, subject, v)) };
+    return { ...e, data: this.policy.mapFields(e.type, e.data, (v) => encrypt(key, subject, v)) };
   }
 
   /**
@@ -111,11 +94,10 @@ export class EncryptingEventStore implements EventStore {
       return keys.get(subject);
     };
     return (e) => {
-      const fields = this.policy.fieldsOf(e.type);
-      if (fields.length === 0) return e;
+      if (!this.policy.hasFields(e.type)) return e;
       const subject = this.policy.subjectOf(e.type, e.data);
       if (!subject) return e;
-      const data = mapFields(e.data, fields, (v) => {
+      const data = this.policy.mapFields(e.type, e.data, (v) => {
         if (typeof v !== 'string' || !v.startsWith(PREFIX)) return v; // written before encryption was enabled
         const key = keyOf(subject);
         return key && key !== 'erased' ? decrypt(key, subject, v) : ERASED;
