@@ -156,6 +156,28 @@ export function describeEventStoreContract(
       expect(back.map((e) => e.type)).toEqual([`C-${tag}`, `B-${tag}`, `A-${tag}`]);
     });
 
+    it('pages through the log with several types: every match once, in log order, forwards and backwards', async () => {
+      const tag = randomUUID();
+      const s1 = stream();
+      const types = ['A', 'B', 'C', 'A', 'C', 'B', 'B', 'A', 'C'].map((t) => `${t}-${tag}`);
+      const first = await store.appendToStream(s1, [ev(types[0]!)]);
+      for (const t of types.slice(1)) await store.appendToStream(stream(), [ev(t)]);
+      const wanted = [`A-${tag}`, `C-${tag}`];
+      const pages: string[][] = [];
+      let from = first.position - 1;
+      for (;;) {
+        const page = await store.readAll({ fromPosition: from, maxCount: 2, eventTypes: wanted });
+        if (page.length === 0) break;
+        pages.push(page.map((e) => e.type));
+        from = page.at(-1)!.position;
+      }
+      expect(pages.flat()).toEqual(types.filter((t) => wanted.includes(t)));
+      expect(pages.slice(0, -1).every((p) => p.length === 2)).toBe(true);
+
+      const back = await store.readAll({ direction: 'backwards', fromPosition: (await store.headPosition()) + 1, maxCount: 3, eventTypes: wanted });
+      expect(back.map((e) => e.type)).toEqual([`C-${tag}`, `A-${tag}`, `C-${tag}`]);
+    });
+
     it('subscribes from a checkpoint: catches up, then delivers live events, in order, each once', async () => {
       const s = stream();
       const tag = randomUUID();
