@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { closeSync, fdatasync, openSync } from 'node:fs';
 import { AppendNotifier, catchUpSubscription } from '../catch-up-subscription';
+import { WalCheckpointer } from './wal-checkpointer';
 import { checkExpectedRevision, DuplicateEventId, StoreUnavailable, StreamVersionConflict } from '../errors';
 import type {
   AppendResult,
@@ -28,6 +29,8 @@ export interface SqliteEventStoreOptions {
   readonly pollMs?: number;
   /** Syncs a file's data to disk off the event loop (default fs.fdatasync; tests hold or fail it). */
   readonly syncFile?: (fd: number, callback: (error: Error | null) => void) => void;
+  /** WAL checkpoints from a worker thread instead of inside commits on the event loop (default true for a file). */
+  readonly backgroundCheckpoints?: boolean;
 }
 
 interface Row {
@@ -91,6 +94,8 @@ export class SqliteEventStore implements EventStore {
   private syncing: Promise<void> | undefined;
   private syncWaiters: Array<(error: Error | null) => void> = [];
   private readonly syncFile: NonNullable<SqliteEventStoreOptions['syncFile']>;
+  private checkpointer: WalCheckpointer | undefined;
+  private readonly backgroundCheckpoints: boolean;
 
   private readonly stmt: {
     streamRevision: Database.Statement<[string], { revision: number | null }>;
@@ -126,6 +131,7 @@ export class SqliteEventStore implements EventStore {
     } else {
       this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     }
+    this.backgroundCheckpoints = wal && !this.db.memory && options.backgroundCheckpoints !== false;
     this.stmt = {
       streamRevision: this.db.prepare('SELECT max(revision) AS revision FROM events WHERE stream_id = ?'),
       insert: this.db.prepare(
@@ -204,8 +210,24 @@ export class SqliteEventStore implements EventStore {
       });
       this.notifier.notify();
     };
+    if (!results.every((r) => 'error' in r)) this.startedCheckpointer()?.committed();
     if (this.walFd === undefined || results.every((r) => 'error' in r)) settle(null);
     else this.durable(settle);
+  }
+
+  /**
+   * The worker thread that checkpoints the WAL, started at the first commit: a process that only reads the log (the
+   * projector, a replay) does not pay for a thread. From then on SQLite no longer checkpoints inside commits.
+   */
+  private startedCheckpointer(): WalCheckpointer | undefined {
+    if (!this.checkpointer && this.backgroundCheckpoints && !this.closed) {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new WalCheckpointer(this.db.name, () => {
+        // Without the worker, SQLite checkpoints in commits again.
+        if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+      });
+    }
+    return this.checkpointer;
   }
 
   /**
@@ -274,6 +296,7 @@ export class SqliteEventStore implements EventStore {
     this.closed = true;
     this.flush();
     await this.syncing;
+    await this.checkpointer?.close();
     this.notifier.notify();
     this.db.close();
     if (this.walFd !== undefined) closeSync(this.walFd);

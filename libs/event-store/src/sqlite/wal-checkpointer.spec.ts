@@ -1,0 +1,81 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { SqliteEventStore } from './sqlite-event-store';
+
+/**
+ * In WAL mode the database file changes only when a checkpoint copies pages back into it. With SQLite's automatic
+ * checkpoint switched off, a growing database file therefore shows the worker thread's checkpoints.
+ */
+describe('SqliteEventStore background WAL checkpoints', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'crm-checkpoint-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const bigEvent = (i: number) => ({ eventId: `e-${i}`, type: 'ContactLogged', data: { text: 'x'.repeat(2000), i }, metadata: {} });
+
+  async function fileGrowth(backgroundCheckpoints: boolean): Promise<{ before: number; after: number; events: number }> {
+    const file = join(dir, `events-${backgroundCheckpoints}.db`);
+    const store = new SqliteEventStore({ filename: file, backgroundCheckpoints });
+    try {
+      const before = statSync(file).size;
+      // 120 appends of ~2 KB (a few WAL pages each): below the 1,000 pages at which SQLite would checkpoint by itself.
+      for (let i = 0; i < 120; i++) await store.appendToStream(`s-${i % 10}`, [bigEvent(i)]);
+      const deadline = Date.now() + 3000;
+      while (statSync(file).size <= before + 100_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      return { before, after: statSync(file).size, events: await store.headPosition() };
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('copies committed pages into the database file from the worker, without a commit doing it', async () => {
+    const { before, after, events } = await fileGrowth(true);
+    expect(events).toBe(120);
+    expect(after).toBeGreaterThan(before + 100_000);
+  });
+
+  it('(control) leaves them in the WAL below the automatic threshold when switched off', async () => {
+    const { before, after } = await fileGrowth(false);
+    expect(after).toBeLessThan(before + 100_000);
+  });
+
+  it('reads everything back after a close and a reopen', async () => {
+    const file = join(dir, 'reopen.db');
+    const store = new SqliteEventStore({ filename: file });
+    for (let i = 0; i < 50; i++) await store.appendToStream('s-1', [bigEvent(i)]);
+    await store.close();
+    const again = new SqliteEventStore({ filename: file });
+    try {
+      expect((await again.readStream('s-1')).map((e) => (e.data as { i: number }).i)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    } finally {
+      await again.close();
+    }
+  });
+});
+
+describe('closing a store with a background checkpointer', () => {
+  it('keeps the process alive until the close is done (a script that awaits close() goes on afterwards)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crm-checkpoint-exit-'));
+    try {
+      // A child process whose only pending work is the close: it must print after it.
+      const script = `
+        const { SqliteEventStore } = require(${JSON.stringify(join(__dirname, 'sqlite-event-store'))});
+        const store = new SqliteEventStore({ filename: ${JSON.stringify(join(dir, 'e.db'))} });
+        store.appendToStream('s', [{ eventId: 'e1', type: 'T', data: {}, metadata: {} }])
+          .then(() => store.close())
+          .then(() => process.stdout.write('closed'));
+      `;
+      const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
+        cwd: join(__dirname, '..', '..', '..', '..'), encoding: 'utf8', timeout: 60_000,
+      });
+      expect(out).toBe('closed');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
