@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { envNumber, machineInfo, RESULTS_DIR, sleep, timestamp, writeResultFile, type Bench, type BenchOutcome } from './lib/bench';
+import { envNumber, logOutcome, machineInfo, RESULTS_DIR, sleep, timestamp, writeResultFile, type Bench, type BenchOutcome } from './lib/bench';
 import { productionNodeFlags } from './lib/node-flags';
 import { startServer, type RunningServer, type ServerStats } from './lib/child-server';
 import { makeTempDir } from './lib/cleanup';
@@ -428,13 +428,7 @@ export const commandPathBench: Bench = {
       rounds: allRounds,
       profiling: s.profile.length > 0 ? { dir: profileDir, summaries: profileSummaries } : undefined,
     });
-    log('');
-    log(`results → ${file}`);
-    if (!ok) {
-      log('');
-      log(`FAIL: ${failures.length} problem(s):`);
-      for (const f of failures) log(`  - ${f}`);
-    }
+    logOutcome(log, file, failures);
     return {
       ok,
       summary: {

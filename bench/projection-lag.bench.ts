@@ -16,7 +16,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { envNumber, machineInfo, RESULTS_DIR, timestamp, writeResultFile, type Bench, type BenchOutcome } from './lib/bench';
+import { envNumber, logOutcome, machineInfo, RESULTS_DIR, timestamp, writeResultFile, type Bench, type BenchOutcome } from './lib/bench';
 import { productionNodeFlags } from './lib/node-flags';
 import { startServer, type RunningServer, type ServerStats } from './lib/child-server';
 import { formatProfileSummary, summarizeProfiles } from './lib/cpu-profile';
@@ -501,13 +501,7 @@ export const projectionLagBench: Bench = {
       projectorProcess: projectorStats,
       profiling: profileSummary ? { dir: profileDir, summary: profileSummary } : undefined,
     });
-    log('');
-    log(`results → ${file}`);
-    if (!ok) {
-      log('');
-      log(`FAIL: ${failures.length} problem(s):`);
-      for (const f of failures) log(`  - ${f}`);
-    }
+    logOutcome(log, file, failures);
     return {
       ok,
       summary: {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { loadConfig } from '@crm/runtime';
 import type { RawScanResult } from './workers/raw-scan.worker';
 import type { RebuildResult } from './workers/projection-rebuild.worker';
-import { envNumber, machineInfo, RESULTS_DIR, timestamp, writeResultFile, type Bench, type BenchOutcome } from './lib/bench';
+import { envNumber, logOutcome, machineInfo, RESULTS_DIR, timestamp, writeResultFile, type Bench, type BenchOutcome } from './lib/bench';
 import { formatProfileSummary, summarizeProfiles } from './lib/cpu-profile';
 import { generateDataset, handOver, rebuildReadModels, type Dataset } from './lib/dataset';
 import { busyCores, machineCpu } from './lib/machine-load';
@@ -190,13 +190,7 @@ export const projectionRebuildBench: Bench = {
       ratio,
       profiling: profileSummary ? { dir: profileDir, summary: profileSummary } : undefined,
     });
-    log('');
-    log(`results → ${file}`);
-    if (!ok) {
-      log('');
-      log(`FAIL: ${failures.length} problem(s):`);
-      for (const f of failures) log(`  - ${f}`);
-    }
+    logOutcome(log, file, failures);
     return {
       ok,
       summary: {

@@ -62,3 +62,13 @@ export function envNumber(name: string, fallback: number, min = 0): number {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The closing lines of a bench's report: where its result file is, and what failed. */
+export function logOutcome(log: (line: string) => void, file: string, failures: readonly string[]): void {
+  log('');
+  log(`results → ${file}`);
+  if (failures.length === 0) return;
+  log('');
+  log(`FAIL: ${failures.length} problem(s):`);
+  for (const f of failures) log(`  - ${f}`);
+}
