@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { trackChild } from './cleanup';
 
@@ -37,6 +37,32 @@ export interface RunningServer {
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 
 /**
+ * Forks a .ts script as its own process with ts-node and the @crm/* path aliases (after `nodeFlags`), tracked for
+ * cleanup; its stderr is forwarded with a `[name]` prefix and its last 4,000 characters kept for error messages.
+ */
+export function forkTypeScript(options: {
+  name: string;
+  script: string;
+  env: Record<string, string>;
+  nodeFlags?: readonly string[];
+}): { child: ChildProcess; stderrTail: () => string } {
+  const child = fork(options.script, [], {
+    cwd: REPO_ROOT,
+    execArgv: [...(options.nodeFlags ?? []), '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
+    env: { ...process.env, TS_NODE_PROJECT: resolve(REPO_ROOT, 'tsconfig.json'), ...options.env },
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+  });
+  trackChild(child);
+  let tail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    tail = (tail + text).slice(-4000);
+    process.stderr.write(text.replace(/^(?=.)/gm, `[${options.name}] `));
+  });
+  return { child, stderrTail: () => tail };
+}
+
+/**
  * Forks `script` (a .ts file under bench/servers) as its own process with ts-node and the @crm/* path aliases,
  * waits for it to listen on 127.0.0.1 and report its port.
  */
@@ -48,21 +74,8 @@ export async function startServer(options: {
   /** Node flags before the ts-node hooks (e.g. productionNodeFlags('api')). */
   nodeFlags?: readonly string[];
 }): Promise<RunningServer> {
-  const execArgv = [...(options.nodeFlags ?? []), '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'];
-  const child = fork(options.script, [], {
-    cwd: REPO_ROOT,
-    execArgv,
-    env: { ...process.env, TS_NODE_PROJECT: resolve(REPO_ROOT, 'tsconfig.json'), ...options.env },
-    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-  });
-  trackChild(child);
-  // Forward the child's stderr, and keep its tail for the error message if it dies before it is ready.
-  let stderrTail = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    const text = chunk.toString();
-    stderrTail = (stderrTail + text).slice(-4000);
-    process.stderr.write(text.replace(/^(?=.)/gm, `[${options.name}] `));
-  });
+  // Its stderr is forwarded; the tail goes into the error message if it dies before it is ready.
+  const { child, stderrTail } = forkTypeScript(options);
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${options.name}: fork failed`);
 
@@ -84,7 +97,8 @@ export async function startServer(options: {
     child.on('message', onMessage);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      rejectReady(new Error(`${options.name}: exited before ready (code ${code}, signal ${signal})${stderrTail ? `; stderr:\n${stderrTail}` : ''}`));
+      const tail = stderrTail();
+      rejectReady(new Error(`${options.name}: exited before ready (code ${code}, signal ${signal})${tail ? `; stderr:\n${tail}` : ''}`));
     });
   }).catch((error: unknown) => {
     if (!exited) child.kill('SIGKILL');

@@ -1,7 +1,4 @@
-import { fork } from 'node:child_process';
-import { resolve } from 'node:path';
-import { REPO_ROOT } from './child-server';
-import { trackChild } from './cleanup';
+import { forkTypeScript } from './child-server';
 
 /** What a worker child (bench/workers/*.worker.ts, see worker-main.ts) sends back: one result or one error. */
 export type FromWorker<T> = { type: 'result'; result: T } | { type: 'error'; message: string };
@@ -12,19 +9,7 @@ export type FromWorker<T> = { type: 'result'; result: T } | { type: 'error'; mes
  * exits. Killed (SIGKILL, by its pid) after `timeoutMs`, or when the bench exits early (lib/cleanup.ts).
  */
 export function runWorker<T>(options: { name: string; script: string; env: Record<string, string>; timeoutMs: number; nodeFlags?: readonly string[] }): Promise<T> {
-  const child = fork(options.script, [], {
-    cwd: REPO_ROOT,
-    execArgv: [...(options.nodeFlags ?? []), '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
-    env: { ...process.env, TS_NODE_PROJECT: resolve(REPO_ROOT, 'tsconfig.json'), ...options.env },
-    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-  });
-  trackChild(child);
-  let stderrTail = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    const text = chunk.toString();
-    stderrTail = (stderrTail + text).slice(-4000);
-    process.stderr.write(text.replace(/^(?=.)/gm, `[${options.name}] `));
-  });
+  const { child, stderrTail } = forkTypeScript(options);
   return new Promise<T>((resolveResult, rejectResult) => {
     let outcome: FromWorker<T> | undefined;
     const timer = setTimeout(() => {
@@ -38,7 +23,10 @@ export function runWorker<T>(options: { name: string; script: string; env: Recor
       clearTimeout(timer);
       if (outcome?.type === 'result') resolveResult(outcome.result);
       else if (outcome?.type === 'error') rejectResult(new Error(`${options.name}: ${outcome.message}`));
-      else rejectResult(new Error(`${options.name}: exited without a result (code ${code}, signal ${signal})${stderrTail ? `; stderr:\n${stderrTail}` : ''}`));
+      else {
+        const tail = stderrTail();
+        rejectResult(new Error(`${options.name}: exited without a result (code ${code}, signal ${signal})${tail ? `; stderr:\n${tail}` : ''}`));
+      }
     });
   });
 }

@@ -116,10 +116,11 @@ export class EncryptingEventStore implements EventStore {
 
   subscribeToAll(options?: SubscribeOptions): Subscription {
     const inner = this.inner.subscribeToAll(options);
-    const opener = (): ((e: RecordedEvent) => RecordedEvent) => this.opener();
+    // Events arrive one by one, over time: each is its own read (no key memo kept across them).
+    const open = (e: RecordedEvent): RecordedEvent => this.opener()(e);
     return {
       async *[Symbol.asyncIterator]() {
-        for await (const e of inner) yield opener()(e);
+        for await (const e of inner) yield open(e);
       },
       close: () => inner.close(),
     };

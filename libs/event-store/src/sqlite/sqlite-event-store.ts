@@ -121,7 +121,8 @@ export class SqliteEventStore implements EventStore {
     // acknowledged. That is what synchronous=FULL guarantees in WAL mode (the log is synced at each commit;
     // checkpoints sync the database file at NORMAL too). Readers may see a commit up to one fsync before it is
     // durable, as they could at NORMAL.
-    if ((options.synchronous ?? 'FULL') === 'FULL' && wal) {
+    const synchronous = options.synchronous ?? 'FULL';
+    if (synchronous === 'FULL' && wal) {
       this.db.pragma('synchronous = NORMAL');
       try {
         this.walFd = openSync(`${this.db.name}-wal`, 'r+');
@@ -129,7 +130,7 @@ export class SqliteEventStore implements EventStore {
         this.db.pragma('synchronous = FULL'); // no WAL file to hold on to: let SQLite sync each commit itself
       }
     } else {
-      this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+      this.db.pragma(`synchronous = ${synchronous}`);
     }
     this.backgroundCheckpoints = wal && !this.db.memory && options.backgroundCheckpoints !== false;
     this.stmt = {
@@ -210,9 +211,11 @@ export class SqliteEventStore implements EventStore {
       });
       this.notifier.notify();
     };
-    if (!results.every((r) => 'error' in r)) this.startedCheckpointer()?.committed();
-    if (this.walFd === undefined || results.every((r) => 'error' in r)) settle(null);
-    else this.durable(settle);
+    // Only appends that committed something wait for the sync; refusals are answered at once.
+    const committed = results.some((r) => !('error' in r));
+    if (committed) this.startedCheckpointer()?.committed();
+    if (committed && this.walFd !== undefined) this.durable(settle);
+    else settle(null);
   }
 
   /**

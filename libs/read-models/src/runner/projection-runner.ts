@@ -147,9 +147,7 @@ export class ProjectionRunner {
     // the finished table is cheaper still: a build that is not ready (first build, rebuild, new code version) gets
     // them when it catches up, before it is marked ready, or as soon as a query-wide change needs them. Unique
     // indexes are constraints, not speed-ups: they are there from the start.
-    for (const c of p.collections) {
-      await this.store.ensureCollection(physicalCollection(p, c.name, generation), ready ? c.indexes : c.indexes.filter((i) => i.unique));
-    }
+    await this.ensureCollections(p, generation, ready ? 'all' : 'unique');
     const w: Worker = {
       projection: p, generation, role, ready, retired: false, types: new Set(p.eventTypes),
       checkpoint: (await this.store.getCheckpoint(checkpointName(p, generation)))?.position ?? 0,
@@ -163,10 +161,15 @@ export class ProjectionRunner {
     return this.workers.find((w) => w.projection.name === name && w.role === 'serving' && !w.retired);
   }
 
+  private async ensureCollections(p: Projection, generation: number, indexes: 'all' | 'unique'): Promise<void> {
+    for (const c of p.collections) {
+      await this.store.ensureCollection(physicalCollection(p, c.name, generation), indexes === 'all' ? c.indexes : c.indexes.filter((i) => i.unique));
+    }
+  }
+
   private async ensureIndexes(w: Worker): Promise<void> {
     if (!w.indexesPending) return;
-    const p = w.projection;
-    for (const c of p.collections) await this.store.ensureCollection(physicalCollection(p, c.name, w.generation), c.indexes);
+    await this.ensureCollections(w.projection, w.generation, 'all');
     w.indexesPending = false;
   }
 
