@@ -24,6 +24,12 @@ export interface DocumentChange {
   readonly collection: string;
   readonly id: string;
   readonly evolve: (current: Doc | null) => DocBody | null;
+  /**
+   * The event's own document (one timeline entry per event): `evolve` ignores the current document, so the runner
+   * does not read it first. A replay is still applied once: the store keeps a stored document whose `_position` is
+   * at or past the event's.
+   */
+  readonly replaces?: true;
 }
 
 /**

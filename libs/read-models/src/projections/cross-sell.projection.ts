@@ -54,7 +54,7 @@ export const crossSellProjection: Projection = {
     // The runner applies an event to a document at most once (its position guard), and an order stream holds one
     // PurchaseRecorded, so appending the order id needs no membership test.
     return [
-      { collection: CROSS_SELL_ORDERS, id: orderId, evolve: () => ({ orderId, skus }) },
+      { collection: CROSS_SELL_ORDERS, id: orderId, replaces: true, evolve: () => ({ orderId, skus }) },
       ...skus.map((sku): DocumentChange => ({
         collection: CROSS_SELL_SKUS,
         id: sku,

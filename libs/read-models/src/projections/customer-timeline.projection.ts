@@ -65,6 +65,7 @@ export const customerTimelineProjection: Projection = {
     return [...erasure, {
       collection: TIMELINE_ENTRIES,
       id: event.eventId,
+      replaces: true,
       evolve: () => ({
         customerId: e.data.customerId,
         type: e.type,

@@ -97,6 +97,22 @@ function poisonedProjection(name: string, poisonAt: number, where: 'changes' | '
   };
 }
 
+const LATEST = 'latest';
+
+/** Replaces one document with each event (`replaces`: the runner does not read it before writing). */
+const LATEST_EVENT: Projection = {
+  name: 'latest_event',
+  version: 1,
+  eventTypes: ALL_TYPES,
+  collections: [{ name: LATEST, indexes: [] }],
+  changes: (event: ProjectedEvent): DocumentChange[] => [{
+    collection: LATEST,
+    id: 'latest',
+    replaces: true,
+    evolve: () => ({ eventId: event.eventId }),
+  }],
+};
+
 // ---------------------------------------------------------------------------------------------------------------
 // Fixture: log, store, runners; everything closed after each test
 // ---------------------------------------------------------------------------------------------------------------
@@ -419,6 +435,26 @@ describe('ProjectionRunner', () => {
       // Events 4–6 were read twice; their second reading changed no document, and only the batch that committed counts.
       expect(changesCalls()).toBe(13);
       expect(r.status()[0]).toMatchObject({ checkpoint: 10, status: 'live', eventsApplied: 10 });
+    });
+
+    it('keeps a replaced document that is newer than the replayed event, without reading it first', async () => {
+      const store = openFlakyStore(2, 'after-documents');
+      const reads: string[] = [];
+      const getMany = store.getMany.bind(store);
+      store.getMany = (collection, ids) => {
+        reads.push(collection);
+        return getMany(collection, ids);
+      };
+      // Events 3 and 4 both replace `latest`: the batch [3, 4] lands, its checkpoint does not, and is replayed.
+      await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(3));
+      const r = runner(log, store, [LATEST_EVENT], { ...FAST_POLL, batchSize: 2 });
+
+      await r.start();
+      expect(await r.waitFor(LATEST_EVENT.name, 4, WAIT_MS)).toBe(true);
+
+      expect(await store.get(physicalCollection(LATEST_EVENT, LATEST), 'latest')).toEqual({ _id: 'latest', _position: 4, eventId: 'e-4' });
+      expect(await store.getCheckpoint(checkpointName(LATEST_EVENT))).toMatchObject({ position: 4 });
+      expect(reads).toEqual([]);
     });
   });
 

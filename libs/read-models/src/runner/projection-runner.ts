@@ -457,7 +457,7 @@ export class ProjectionRunner {
     const idsByCollection = new Map<string, Set<string>>();
     for (const { changes } of planned) {
       for (const c of changes) {
-        if (isDocumentsChange(c)) continue;
+        if (isDocumentsChange(c) || c.replaces) continue;
         const collection = physicalCollection(p, c.collection, generation);
         let ids = idsByCollection.get(collection);
         if (!ids) idsByCollection.set(collection, (ids = new Set()));
