@@ -7,6 +7,13 @@ export interface Exchange {
   readonly ms: number;
   /** performance.now() when the response had been read completely. */
   readonly doneAt: number;
+  /** The app's own time for the request, from its `Server-Timing: app;dur=…` header (undefined when absent). */
+  readonly appMs: number | undefined;
+}
+
+function appDuration(header: string | string[] | undefined): number | undefined {
+  const match = /\bapp;dur=([\d.]+)/.exec(Array.isArray(header) ? header.join(',') : (header ?? ''));
+  return match ? Number(match[1]) : undefined;
 }
 
 export function keepAliveAgent(maxSockets: number): Agent {
@@ -33,7 +40,10 @@ export function exchange(
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const doneAt = performance.now();
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: doneAt - started, doneAt });
+          resolve({
+            status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: doneAt - started, doneAt,
+            appMs: appDuration(res.headers['server-timing']),
+          });
         });
         res.on('error', reject);
       },

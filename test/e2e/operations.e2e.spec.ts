@@ -35,13 +35,18 @@ describe('operations: projections, metrics, readiness, read-your-writes', () => 
     expect((await t.request('GET', '/complaints?minPosition=-1')).status).toBe(400);
   });
 
-  it('exposes Prometheus metrics without a token: command latency, appends, projection lag, breaches', async () => {
-    await t.request('POST', '/customers', { body: { name: 'Metered', kind: 'customer' } });
+  it('exposes Prometheus metrics without a token: command and query latency, appends, projection lag, breaches', async () => {
+    const created = await t.request('POST', '/customers', { body: { name: 'Metered', kind: 'customer' } });
+    const queried = await t.request('GET', '/complaints');
+    expect(queried.status).toBe(200);
+    for (const answered of [created, queried]) expect(answered.headers.get('server-timing')).toMatch(/^app;dur=\d+\.\d{2}$/);
     const res = await t.request('GET', '/metrics', { token: null });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = String(res.body);
     expect(text).toMatch(/crm_command_duration_seconds_count\{method="POST",route="\/customers",status="201"\} \d+/);
+    expect(text).toMatch(/crm_query_duration_seconds_count\{method="GET",route="\/complaints",status="200"\} [1-9]\d*/);
+    expect(text).not.toMatch(/crm_command_duration_seconds_count\{method="GET"/);
     expect(text).toMatch(/crm_events_appended_total \d+/);
     expect(text).toMatch(/crm_projection_lag_events\{projection="customer_profiles"\} \d+/);
     expect(text).toContain('crm_sla_breaches_recorded_total');

@@ -39,16 +39,23 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   // Queries read through the serving registry: the runner's when embedded, else one refreshed from the store.
   const servingStore = projector?.servingStore ?? new ServingReadModelStore(readModelStore, new ServingRegistry(readModelStore, ALL_PROJECTIONS));
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false });
-  // Command latency from Fastify hooks rather than a Nest interceptor: no rxjs pipeline on the hot path.
+  // Latency from Fastify hooks rather than a Nest interceptor: no rxjs pipeline on the hot path. `Server-Timing`
+  // (W3C) tells a client how much of what it waited was the app: the rest is the network, queues before the app read
+  // the request, and the client itself.
   const started = new WeakMap<object, bigint>();
   adapter.getInstance().addHook('onRequest', async (request) => {
-    if (request.method !== 'GET') started.set(request, process.hrtime.bigint());
+    started.set(request, process.hrtime.bigint());
+  });
+  adapter.getInstance().addHook('onSend', async (request, reply) => {
+    const t0 = started.get(request);
+    if (t0 !== undefined) void reply.header('server-timing', `app;dur=${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(2)}`);
   });
   adapter.getInstance().addHook('onResponse', async (request, reply) => {
     const t0 = started.get(request);
     if (t0 === undefined) return;
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.commandDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, Number(process.hrtime.bigint() - t0) / 1e9);
+    const histogram = request.method === 'GET' ? metrics.queryDuration : metrics.commandDuration;
+    histogram.observe({ method: request.method, route, status: String(reply.statusCode) }, Number(process.hrtime.bigint() - t0) / 1e9);
   });
   // Commands without a body (convert, close) are validated as an empty object rather than refused as "no body".
   adapter.getInstance().addHook('preValidation', async (request) => {

@@ -48,8 +48,11 @@ class Histogram {
   }
 }
 
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
 export class Metrics {
-  readonly commandDuration = new Histogram('crm_command_duration_seconds', 'Command latency from request to response', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
+  readonly commandDuration = new Histogram('crm_command_duration_seconds', 'Command latency from request to response', LATENCY_BUCKETS);
+  readonly queryDuration = new Histogram('crm_query_duration_seconds', 'Query (GET) latency from request to response', LATENCY_BUCKETS);
   readonly eventsAppended = new Counter('crm_events_appended_total', 'Events appended by commands of this process');
   readonly projectionEvents = new Counter('crm_projection_events_applied_total', 'Events applied by projections of this process');
   readonly slaBreaches = new Counter('crm_sla_breaches_recorded_total', 'SlaBreached events appended by the SLA watcher of this process');
@@ -57,6 +60,7 @@ export class Metrics {
   render(gauges: ReadonlyArray<{ name: string; help: string; values: ReadonlyArray<{ labels: Labels; value: number }> }>): string {
     const lines = [
       ...this.commandDuration.render(),
+      ...this.queryDuration.render(),
       ...this.eventsAppended.render(),
       ...this.projectionEvents.render(),
       ...this.slaBreaches.render(),
