@@ -1,5 +1,5 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { join } from 'node:path';
 import { DEFAULT_LOYALTY_POLICY, type makeCustomerDecider, orderDecider } from '@crm/domain';
@@ -20,7 +20,6 @@ import { AuditTrailController } from './history/audit-trail.controller';
 import { ProblemFilter } from './http/problem.filter';
 import { makeValidationPipe } from './http/validation';
 import { IDEMPOTENCY_STORE, type IdempotencyStore, SqliteIdempotencyStore } from './idempotency/idempotency-store';
-import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { CLOCK, type Clock } from '@crm/runtime';
 import { APP_CONFIG, type AppConfig } from '@crm/runtime';
 import { Metrics } from '@crm/runtime';
@@ -125,7 +124,6 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: makeValidationPipe },
-        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],
     };
   }

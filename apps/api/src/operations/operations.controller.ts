@@ -1,4 +1,4 @@
-import { Controller, Get, Header, HttpCode, Inject, Optional, Param, Post } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Inject, Optional, Param, Post, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import {
@@ -10,6 +10,7 @@ import { CLOCK, type Clock } from '@crm/runtime';
 import { Metrics } from '@crm/runtime';
 import { ApiProblem, problems } from '../http/problem';
 import { PROJECTION_RUNNER, ReadModelGate } from '../read-side/read-model-gate';
+import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
 
 export interface ProjectionReport {
   name: string;
@@ -25,6 +26,7 @@ export interface ProjectionReport {
 }
 
 @ApiTags('operations')
+@UseInterceptors(IdempotencyInterceptor)
 @Controller()
 export class OperationsController {
   constructor(

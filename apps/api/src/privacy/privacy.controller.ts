@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Optional, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Optional, Post, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
@@ -18,6 +18,7 @@ import { auditView, customerTrail } from '../history/audit-trail.controller';
 import { IdParam } from '../http/id-param';
 import { problems } from '../http/problem';
 import { PROJECTION_RUNNER, ReadModelGate } from '../read-side/read-model-gate';
+import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
 
 export const KEY_STORE = Symbol('KeyStore');
 
@@ -32,6 +33,7 @@ const MASKED = [customerProfilesProjection, customerTimelineProjection, complain
 
 @ApiTags('privacy')
 @ApiBearerAuth()
+@UseInterceptors(IdempotencyInterceptor)
 @Controller('customers')
 export class PrivacyController {
   constructor(

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Query, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { add, formatMoney, PRIORITIES, rescale, subtract, type Money } from '@crm/domain';
 import {
@@ -11,7 +11,6 @@ import { Roles } from '../auth/principal';
 import { problems } from '../http/problem';
 import { ReadModelGate } from '../read-side/read-model-gate';
 import { enumParam, instantParam, intParam, MinPosition } from './query-params';
-import { ReadModelPositionInterceptor } from './read-model-response.interceptor';
 
 const COMPLAINT_DOCS = physicalCollection(complaintsProjection, COMPLAINTS);
 const REVENUE_DOCS = physicalCollection(monthlyRevenueProjection, MONTHLY_REVENUE);
@@ -76,7 +75,6 @@ function slaFigures(row: SlaRow): Record<string, unknown> {
 @ApiTags('analytics')
 @ApiBearerAuth()
 @Controller('analytics')
-@UseInterceptors(ReadModelPositionInterceptor)
 @Roles('analyst', 'admin', 'auditor', 'agent')
 export class AnalyticsController {
   constructor(

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Query, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { PRIORITIES, SLA_KINDS } from '@crm/domain';
 import {
@@ -11,7 +11,6 @@ import { problems } from '../http/problem';
 import { CLOCK, type Clock } from '@crm/runtime';
 import { ReadModelGate } from '../read-side/read-model-gate';
 import { boolParam, enumParam, instantParam, intParam, MinPosition } from './query-params';
-import { ReadModelPositionInterceptor } from './read-model-response.interceptor';
 
 const COMPLAINT_DOCS = physicalCollection(complaintsProjection, COMPLAINTS);
 const BREACH_DOCS = physicalCollection(slaBreachesProjection, SLA_BREACHES);
@@ -26,7 +25,6 @@ function withoutStoreFields(doc: Doc): Record<string, unknown> {
 @ApiTags('complaints')
 @ApiBearerAuth()
 @Controller()
-@UseInterceptors(ReadModelPositionInterceptor)
 export class ComplaintQueriesController {
   constructor(
     @Inject(READ_MODEL_STORE) private readonly store: ReadModelStore,

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Query, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import {
@@ -13,7 +13,6 @@ import { CLOCK, type Clock } from '@crm/runtime';
 import { ReadModelGate } from '../read-side/read-model-gate';
 import { intParam, MinPosition } from './query-params';
 import { customerEventsAsOf } from './time-travel';
-import { ReadModelPositionInterceptor } from './read-model-response.interceptor';
 
 const DAY_MS = 86_400_000;
 const PROFILES = physicalCollection(customerProfilesProjection, CUSTOMER_PROFILES);
@@ -46,7 +45,6 @@ export function profileSummary(doc: ProfileDoc, now: Date): Record<string, unkno
 @ApiTags('customers')
 @ApiBearerAuth()
 @Controller('customers')
-@UseInterceptors(ReadModelPositionInterceptor)
 export class CustomerQueriesController {
   constructor(
     @Inject(READ_MODEL_STORE) private readonly store: ReadModelStore,

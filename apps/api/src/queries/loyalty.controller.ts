@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Query, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { formatMoney, pointsFor, purchaseIntervals, quintileScore, tierFor, type LoyaltyPolicy, type Money } from '@crm/domain';
 import {
@@ -13,7 +13,6 @@ import { LOYALTY_POLICY } from '@crm/runtime';
 import { ReadModelGate } from '../read-side/read-model-gate';
 import { requireCustomer } from './customer-queries.controller';
 import { enumParam, instantParam, intParam, MinPosition } from './query-params';
-import { ReadModelPositionInterceptor } from './read-model-response.interceptor';
 
 const DOCS = physicalCollection(loyaltyProjection, LOYALTY);
 const PROFILES = physicalCollection(customerProfilesProjection, CUSTOMER_PROFILES);
@@ -27,7 +26,6 @@ const money = (m: Money | undefined, currency: string): { amount: string; curren
 @ApiTags('loyalty')
 @ApiBearerAuth()
 @Controller()
-@UseInterceptors(ReadModelPositionInterceptor)
 export class LoyaltyController {
   constructor(
     @Inject(READ_MODEL_STORE) private readonly store: ReadModelStore,

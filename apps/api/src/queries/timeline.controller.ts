@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Query, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import {
@@ -12,7 +12,6 @@ import { problems } from '../http/problem';
 import { ReadModelGate } from '../read-side/read-model-gate';
 import { intParam, MinPosition } from './query-params';
 import { customerEventsAsOf } from './time-travel';
-import { ReadModelPositionInterceptor } from './read-model-response.interceptor';
 
 const ENTRIES = physicalCollection(customerTimelineProjection, TIMELINE_ENTRIES);
 const TYPES = new Set(customerTimelineProjection.eventTypes);
@@ -29,7 +28,6 @@ function decodeCursor(cursor: string): string {
 @ApiTags('customers')
 @ApiBearerAuth()
 @Controller('customers')
-@UseInterceptors(ReadModelPositionInterceptor)
 export class TimelineController {
   constructor(
     @Inject(READ_MODEL_STORE) private readonly store: ReadModelStore,
