@@ -79,6 +79,8 @@ describe('concurrency, idempotency and durability over HTTP', () => {
     const freshReplay = await t.request('POST', `/customers/${id}/convert`, { headers: { 'idempotency-key': `${key}-2` } });
     expect(freshReplay.status).toBe(422);
     expect(freshReplay.body.type).toBe('already-a-customer');
+    expect(freshReplay.headers.get('content-type')).toContain('application/problem+json');
+    expect(freshReplay.headers.get('idempotent-replayed')).toBe('true');
     expect(await count(id)).toBe(2);
   });
 

@@ -11,6 +11,8 @@ import {
 } from '@crm/runtime';
 import { AppModule } from './app.module';
 import { setUpTokens, type TokenSetup } from './auth/token-registry';
+import { writeCommandResponse } from './http/command-response';
+import { rememberIdempotentResponse } from './idempotency/idempotency.guard';
 import { readModelPositionHeader } from './queries/read-model-position.hook';
 
 export interface CreateAppOptions {
@@ -55,7 +57,9 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
     if (t0 !== undefined) void reply.header('server-timing', `app;dur=${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(2)}`);
     done(null, payload);
   });
+  fastify.addHook('preSerialization', writeCommandResponse);
   fastify.addHook('preSerialization', readModelPositionHeader);
+  fastify.addHook('onSend', rememberIdempotentResponse);
   fastify.addHook('onResponse', (request, reply, done) => {
     const t0 = started.get(request);
     if (t0 !== undefined) {

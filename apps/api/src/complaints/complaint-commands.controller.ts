@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Inject, Post, Put, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, Put, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
@@ -15,11 +15,11 @@ import {
   ChangeComplaintOwnerDto, CloseComplaintDto, FileComplaintDto, ReopenComplaintDto, ResolveComplaintDto, RespondToComplaintDto,
 } from './complaint.dto';
 import { ExecuteComplaintCommand, type ComplaintCommandInput } from './complaint-command.handler';
-import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
+import { IdempotencyGuard } from '../idempotency/idempotency.guard';
 
 @ApiTags('complaints')
 @ApiBearerAuth()
-@UseInterceptors(IdempotencyInterceptor)
+@UseGuards(IdempotencyGuard)
 @Controller('complaints')
 @Roles('agent', 'admin')
 export class ComplaintCommandsController {

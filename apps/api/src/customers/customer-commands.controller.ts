@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Inject, Patch, Post, Put, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Patch, Post, Put, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { CustomerCommand } from '@crm/domain';
@@ -16,11 +16,11 @@ import {
   RegisterCustomerDto, ScheduleFollowUpDto,
 } from './customer.dto';
 import { ExecuteCustomerCommand } from './customer-command.handler';
-import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
+import { IdempotencyGuard } from '../idempotency/idempotency.guard';
 
 @ApiTags('customers')
 @ApiBearerAuth()
-@UseInterceptors(IdempotencyInterceptor)
+@UseGuards(IdempotencyGuard)
 @Controller('customers')
 @Roles('agent', 'admin')
 export class CustomerCommandsController {

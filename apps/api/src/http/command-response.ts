@@ -1,6 +1,7 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CommandOutcome } from '../commands/command-executor';
 
-/** What a command route answers: written to the reply by the idempotency interceptor, and replayed from it. */
+/** What a command route answers: status, headers and body, written to the reply by `writeCommandResponse`. */
 export class CommandResponse {
   constructor(
     readonly status: number,
@@ -16,4 +17,14 @@ export function commandCreated(outcome: CommandOutcome, id: string, location: st
     { etag: `"${outcome.streamRevision}"`, location },
     { id, streamRevision: outcome.streamRevision, position: outcome.position },
   );
+}
+
+/** Fastify `preSerialization` hook: a `CommandResponse` returned by a route becomes its status, headers and body. */
+export function writeCommandResponse(_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void): void {
+  if (!(payload instanceof CommandResponse)) {
+    done(null, payload);
+    return;
+  }
+  void reply.status(payload.status).headers(payload.headers);
+  done(null, payload.body);
 }

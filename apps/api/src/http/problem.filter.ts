@@ -1,8 +1,12 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { IdempotentReplay } from '../idempotency/idempotency.guard';
 import { toProblem } from './to-problem';
 
-/** The single place where failures become `application/problem+json`. Never a stack trace in a response. */
+/**
+ * The single place where failures become `application/problem+json`. Never a stack trace in a response. Also sends
+ * the remembered response of a repeated `Idempotency-Key` (the guard stops the request with `IdempotentReplay`).
+ */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
@@ -11,6 +15,11 @@ export class ProblemFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const reply = ctx.getResponse<FastifyReply>();
     const request = ctx.getRequest<FastifyRequest>();
+    if (exception instanceof IdempotentReplay) {
+      const { status, headers, body } = exception.response;
+      void reply.status(status).headers({ ...headers, 'idempotent-replayed': 'true' }).send(body);
+      return;
+    }
     const problem = toProblem(exception);
     if (problem.status >= 500) {
       this.logger.error(

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { RequestMethod, type Type } from '@nestjs/common';
-import { INTERCEPTORS_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
+import { GUARDS_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import { AppModule, type AppModuleOptions } from '../app.module';
-import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { IdempotencyGuard } from './idempotency.guard';
 
 const READ_ONLY = new Set([RequestMethod.GET, RequestMethod.HEAD, RequestMethod.OPTIONS]);
 
@@ -15,18 +15,18 @@ function routes(controller: Type): Array<{ name: string; method: RequestMethod; 
     .map((r) => ({ ...r, method: Reflect.getMetadata(METHOD_METADATA, r.handler) as RequestMethod }));
 }
 
-const interceptorsOf = (target: object): unknown[] => (Reflect.getMetadata(INTERCEPTORS_METADATA, target) as unknown[] | undefined) ?? [];
+const guardsOf = (target: object): unknown[] => (Reflect.getMetadata(GUARDS_METADATA, target) as unknown[] | undefined) ?? [];
 
 describe('Idempotency-Key coverage', () => {
-  // The interceptor is bound per controller, not globally: a global one cost every query an rxjs pipeline and two
-  // AsyncResource.bind calls. This keeps a new command controller from silently losing Idempotency-Key.
+  // The guard is bound per command controller (it must run after authentication, which is global). This keeps a new
+  // command controller from silently losing Idempotency-Key.
   it('is bound to every route that changes something', () => {
     const controllers = (AppModule.forRoot({ config: {}, deciders: {} } as unknown as AppModuleOptions).controllers ?? []) as Type[];
     const mutating = controllers.flatMap((c) => routes(c).filter((r) => !READ_ONLY.has(r.method)).map((r) => ({ controller: c, ...r })));
 
     expect(mutating.length).toBeGreaterThan(10);
     const uncovered = mutating
-      .filter((r) => !interceptorsOf(r.controller).includes(IdempotencyInterceptor) && !interceptorsOf(r.handler).includes(IdempotencyInterceptor))
+      .filter((r) => !guardsOf(r.controller).includes(IdempotencyGuard) && !guardsOf(r.handler).includes(IdempotencyGuard))
       .map((r) => `${r.controller.name}.${r.name}`);
     expect(uncovered).toEqual([]);
   });

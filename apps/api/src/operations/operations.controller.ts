@@ -1,4 +1,4 @@
-import { Controller, Get, Header, HttpCode, Inject, Optional, Param, Post, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Inject, Optional, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import {
@@ -10,7 +10,7 @@ import { CLOCK, type Clock } from '@crm/runtime';
 import { Metrics } from '@crm/runtime';
 import { ApiProblem, problems } from '../http/problem';
 import { PROJECTION_RUNNER, ReadModelGate } from '../read-side/read-model-gate';
-import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
+import { IdempotencyGuard } from '../idempotency/idempotency.guard';
 
 export interface ProjectionReport {
   name: string;
@@ -26,7 +26,7 @@ export interface ProjectionReport {
 }
 
 @ApiTags('operations')
-@UseInterceptors(IdempotencyInterceptor)
+@UseGuards(IdempotencyGuard)
 @Controller()
 export class OperationsController {
   constructor(

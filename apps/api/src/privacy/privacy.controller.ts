@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Optional, Post, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Optional, Post, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
@@ -18,7 +18,7 @@ import { auditView, customerTrail } from '../history/audit-trail.controller';
 import { IdParam } from '../http/id-param';
 import { problems } from '../http/problem';
 import { PROJECTION_RUNNER, ReadModelGate } from '../read-side/read-model-gate';
-import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
+import { IdempotencyGuard } from '../idempotency/idempotency.guard';
 
 export const KEY_STORE = Symbol('KeyStore');
 
@@ -33,7 +33,7 @@ const MASKED = [customerProfilesProjection, customerTimelineProjection, complain
 
 @ApiTags('privacy')
 @ApiBearerAuth()
-@UseInterceptors(IdempotencyInterceptor)
+@UseGuards(IdempotencyGuard)
 @Controller('customers')
 export class PrivacyController {
   constructor(

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Inject, Post, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { parseMoney } from '@crm/domain';
@@ -12,11 +12,11 @@ import { CLOCK, type Clock } from '@crm/runtime';
 import { uuidv7 } from '@crm/runtime';
 import { ExecuteOrderCommand } from './order-command.handler';
 import { RecordPurchaseDto, RecordReturnDto } from './purchase.dto';
-import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
+import { IdempotencyGuard } from '../idempotency/idempotency.guard';
 
 @ApiTags('purchases')
 @ApiBearerAuth()
-@UseInterceptors(IdempotencyInterceptor)
+@UseGuards(IdempotencyGuard)
 @Controller('purchases')
 @Roles('agent', 'admin')
 export class PurchaseCommandsController {

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Inject, Post, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { complaintStream, computeSlaDeadlines, PRIORITIES, validateSlaPolicy, type Priority, type SlaPolicy } from '@crm/domain';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@crm/event-store';
@@ -10,7 +10,7 @@ import { Roles } from '../auth/principal';
 import { problems } from '../http/problem';
 import { IsInstant } from '../http/validation';
 import { ReadModelGate } from '../read-side/read-model-gate';
-import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
+import { IdempotencyGuard } from '../idempotency/idempotency.guard';
 
 export class SlaWhatIfDto {
   @ApiProperty({ description: 'A candidate SLA policy: { version, targets: { P1: { firstResponseMinutes, resolutionMinutes }, … } }' })
@@ -61,7 +61,7 @@ function breaches(policy: SlaPolicy, f: ComplaintFacts, now: Date): { firstRespo
  */
 @ApiTags('analytics')
 @ApiBearerAuth()
-@UseInterceptors(IdempotencyInterceptor)
+@UseGuards(IdempotencyGuard)
 @Controller('analytics')
 export class SlaWhatIfController {
   constructor(

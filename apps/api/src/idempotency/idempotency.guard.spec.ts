@@ -1,0 +1,126 @@
+import { describe, expect, it } from '@jest/globals';
+import type { ExecutionContext } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiProblem } from '../http/problem';
+import type { IdempotencyStore, Reservation, StoredResponse } from './idempotency-store';
+import { IdempotencyGuard, IdempotentReplay, rememberIdempotentResponse } from './idempotency.guard';
+
+const NOW = new Date('2026-03-01T09:00:00.000Z');
+
+/** Records what the guard asks of the store; `reserve` answers what the test says. */
+class FakeStore implements IdempotencyStore {
+  readonly calls: string[] = [];
+  readonly hashes: string[] = [];
+  completed: StoredResponse | undefined;
+  constructor(private readonly answer: Reservation) {}
+  reserve(scope: string, requestHash: string): Reservation {
+    this.calls.push(`reserve ${scope}`);
+    this.hashes.push(requestHash);
+    return this.answer;
+  }
+  complete(scope: string, _hash: string, response: StoredResponse): void {
+    this.calls.push(`complete ${scope}`);
+    this.completed = response;
+  }
+  release(scope: string): void {
+    this.calls.push(`release ${scope}`);
+  }
+  close(): void {}
+}
+
+function request(headers: Record<string, string>, method = 'POST'): FastifyRequest {
+  return { method, url: '/customers', headers, body: { name: 'Ada', kind: 'customer' }, principal: { id: 'agent-1', role: 'agent' } } as unknown as FastifyRequest;
+}
+
+const contextOf = (req: FastifyRequest): ExecutionContext =>
+  ({ switchToHttp: () => ({ getRequest: () => req }) }) as unknown as ExecutionContext;
+
+function guard(answer: Reservation): { guard: IdempotencyGuard; store: FakeStore } {
+  const store = new FakeStore(answer);
+  return { guard: new IdempotencyGuard(store, { now: () => NOW }), store };
+}
+
+/** Runs the onSend hook as Fastify would, for a reply with this status and these headers. */
+function send(req: FastifyRequest, status: number, headers: Record<string, string>, payload: string): unknown {
+  let passed: unknown;
+  const reply = { statusCode: status, getHeaders: () => headers } as unknown as FastifyReply;
+  rememberIdempotentResponse(req, reply, payload, (_e, p) => (passed = p));
+  return passed;
+}
+
+describe('IdempotencyGuard', () => {
+  it('lets requests without a key, and requests other than POST, through without touching the store', () => {
+    const { guard: g, store } = guard({ kind: 'reserved' });
+    expect(g.canActivate(contextOf(request({})))).toBe(true);
+    expect(g.canActivate(contextOf(request({ 'idempotency-key': 'k' }, 'PUT')))).toBe(true);
+    expect(store.calls).toEqual([]);
+  });
+
+  it('refuses an empty or over-long key with a 400 problem', () => {
+    const { guard: g } = guard({ kind: 'reserved' });
+    for (const key of ['', 'k'.repeat(256)]) {
+      expect(() => g.canActivate(contextOf(request({ 'idempotency-key': key })))).toThrow(expect.objectContaining({ status: 400, type: 'bad-request' }) as unknown as Error);
+    }
+  });
+
+  it('answers 409 while the first request with the key is still running', () => {
+    const { guard: g } = guard({ kind: 'in-progress' });
+    let thrown: unknown;
+    try {
+      g.canActivate(contextOf(request({ 'idempotency-key': 'k' })));
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(ApiProblem);
+    expect(thrown).toMatchObject({ status: 409, type: 'idempotency-key-in-progress' });
+  });
+
+  it('replays a completed request with the same body, and refuses another body with 422', () => {
+    const response: StoredResponse = { status: 201, headers: { etag: '"0"' }, body: { id: 'c-1' } };
+    const first = guard({ kind: 'reserved' });
+    first.guard.canActivate(contextOf(request({ 'idempotency-key': 'k' })));
+    const requestHash = first.store.hashes[0]!;
+    expect(requestHash).toMatch(/^[0-9a-f]{64}$/);
+
+    const replaying = guard({ kind: 'completed', requestHash, response });
+    let replay: unknown;
+    try {
+      replaying.guard.canActivate(contextOf(request({ 'idempotency-key': 'k' })));
+    } catch (e) {
+      replay = e;
+    }
+    expect(replay).toBeInstanceOf(IdempotentReplay);
+    expect((replay as IdempotentReplay).response).toBe(response);
+    const reused = guard({ kind: 'completed', requestHash: 'another', response });
+    expect(() => reused.guard.canActivate(contextOf(request({ 'idempotency-key': 'k' })))).toThrow(expect.objectContaining({ status: 422, type: 'idempotency-key-reused' }) as unknown as Error);
+  });
+
+  it('remembers the response a reserved request got (status, the headers that matter, the parsed JSON body)', () => {
+    const { guard: g, store } = guard({ kind: 'reserved' });
+    const req = request({ 'idempotency-key': 'k' });
+    g.canActivate(contextOf(req));
+
+    const payload = send(req, 201, { 'content-type': 'application/json; charset=utf-8', etag: '"0"', location: '/customers/c-1', 'server-timing': 'app;dur=1.00' }, '{"id":"c-1"}');
+
+    expect(payload).toBe('{"id":"c-1"}');
+    expect(store.calls).toEqual(['reserve agent-1\nk', 'complete agent-1\nk']);
+    expect(store.completed).toEqual({
+      status: 201,
+      headers: { 'content-type': 'application/json; charset=utf-8', etag: '"0"', location: '/customers/c-1' },
+      body: { id: 'c-1' },
+    });
+    send(req, 201, {}, '{}');
+    expect(store.calls).toHaveLength(2);
+  });
+
+  it('forgets the key of a request that failed with 5xx, so the client may retry it', () => {
+    const { guard: g, store } = guard({ kind: 'reserved' });
+    const req = request({ 'idempotency-key': 'k' });
+    g.canActivate(contextOf(req));
+
+    send(req, 503, { 'content-type': 'application/problem+json' }, '{"type":"store-unavailable"}');
+
+    expect(store.calls).toEqual(['reserve agent-1\nk', 'release agent-1\nk']);
+    expect(store.completed).toBeUndefined();
+  });
+});
