@@ -60,9 +60,10 @@ interface CachedAggregate {
 }
 
 /**
- * Folded states of recently used streams (LRU). A load still reads the stream, but only the events after the cached
- * revision, so the cache is exact whoever else appends (other processes included); it only saves re-reading and
- * re-folding the head of the stream. Deciders' states are immutable values, so sharing them is safe.
+ * Folded states of recently used streams (LRU). `handleCommand` first decides on the cached state without reading the
+ * stream and lets the append's expected revision prove it current; a load (`loadAggregate`) reads the events after
+ * the cached revision, so it is exact whoever else appends (other processes included). Deciders' states are
+ * immutable values, so sharing them is safe.
  */
 export class AggregateCache {
   private readonly entries = new Map<string, CachedAggregate>();
@@ -136,15 +137,8 @@ export async function handleCommand<C, S, E extends { type: string; data: unknow
   options: HandleCommandOptions<C, S>,
 ): Promise<HandleCommandResult> {
   const maxAttempts = options.maxAttempts ?? 4;
-  for (let attempt = 1; ; attempt++) {
-    const { state, revision, position } = await loadAggregate(store, options.streamId, decider, options.cache);
-    if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
-      throw new ExpectedRevisionMismatch(options.streamId, options.expectedRevision, revision);
-    }
-    const now = options.now();
-    const command = typeof options.command === 'function' ? (options.command as (s: S) => C)(state) : options.command;
-    const events = decider.decide(command, state, now);
-    if (events.length === 0) return { kind: 'unchanged', streamRevision: revision, position, appended: 0 };
+  const commandFor = (state: S): C => (typeof options.command === 'function' ? (options.command as (s: S) => C)(state) : options.command);
+  const append = async (state: S, revision: number, events: E[], now: Date): Promise<HandleCommandResult> => {
     const toAppend = events.map((e): EventToAppend => {
       const eventId = options.newEventId(now);
       return {
@@ -173,6 +167,44 @@ export async function handleCommand<C, S, E extends { type: string; data: unknow
       return { kind: 'appended', streamRevision: result.nextExpectedRevision, position: result.position, appended: events.length };
     } catch (error) {
       options.cache?.delete(options.streamId);
+      throw error;
+    }
+  };
+
+  // First, optimistically, on the cached state without reading the stream: the append's expected revision proves the
+  // state was current (another writer's event makes it fail, and the command is decided again on a read stream). Only
+  // an append is answered this way: a refusal, "nothing to do" or an If-Match mismatch is answered from a state that
+  // was read, never from a cached one that may lack another process's events.
+  const cached = options.cache?.get(options.streamId, decider);
+  if (cached && (options.expectedRevision === undefined || options.expectedRevision === cached.revision)) {
+    const state = cached.state as S;
+    const now = options.now();
+    let events: E[] = [];
+    try {
+      events = decider.decide(commandFor(state), state, now);
+    } catch {
+      events = []; // decided again below on a read state, which throws for real if it still refuses
+    }
+    if (events.length > 0) {
+      try {
+        return await append(state, cached.revision, events, now);
+      } catch (error) {
+        if (!(error instanceof StreamVersionConflict)) throw error;
+      }
+    }
+  }
+
+  for (let attempt = 1; ; attempt++) {
+    const { state, revision, position } = await loadAggregate(store, options.streamId, decider, options.cache);
+    if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
+      throw new ExpectedRevisionMismatch(options.streamId, options.expectedRevision, revision);
+    }
+    const now = options.now();
+    const events = decider.decide(commandFor(state), state, now);
+    if (events.length === 0) return { kind: 'unchanged', streamRevision: revision, position, appended: 0 };
+    try {
+      return await append(state, revision, events, now);
+    } catch (error) {
       if (!(error instanceof StreamVersionConflict)) throw error;
       if (options.expectedRevision !== undefined) {
         throw new ExpectedRevisionMismatch(options.streamId, options.expectedRevision, error.actual ?? revision + 1);
