@@ -128,6 +128,14 @@ async function gateWithCache(): Promise<{ log: InMemoryEventStore; cache: Aggreg
   return { log, cache };
 }
 
+/** Closed through this process (its cache says closed), then reopened by another writer. */
+async function reopenedBehindTheCache(): Promise<{ log: InMemoryEventStore; cache: AggregateCache }> {
+  const { log, cache } = await gateWithCache();
+  await run(log, cache, { type: 'Close' });
+  await foreign(log, 'Opened');
+  return { log, cache };
+}
+
 describe('handleCommand with a cached state', () => {
   it('appends on the cached state without reading the stream', async () => {
     const { log, cache } = await gateWithCache();
@@ -153,9 +161,7 @@ describe('handleCommand with a cached state', () => {
   });
 
   it('never refuses from the cache: a stream reopened by another writer accepts the command', async () => {
-    const { log, cache } = await gateWithCache();
-    await run(log, cache, { type: 'Close' });
-    await foreign(log, 'Opened');
+    const { log, cache } = await reopenedBehindTheCache();
 
     const result = await run(log, cache, { type: 'Count' });
 
@@ -163,9 +169,7 @@ describe('handleCommand with a cached state', () => {
   });
 
   it('never answers "nothing to do" from the cache: a stream reopened by another writer is closed again', async () => {
-    const { log, cache } = await gateWithCache();
-    await run(log, cache, { type: 'Close' });
-    await foreign(log, 'Opened');
+    const { log, cache } = await reopenedBehindTheCache();
 
     const result = await run(log, cache, { type: 'Close' });
 
