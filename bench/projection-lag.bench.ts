@@ -461,7 +461,7 @@ export const projectionLagBench: Bench = {
         const cpu = p.after.cpuUserMicros + p.after.cpuSystemMicros - p.before.cpuUserMicros - p.before.cpuSystemMicros;
         projectorCores = cpu / (m.seconds * 1e6);
         log(
-          `projector process during the window: ${round(cpu / (m.seconds * 1e6), 2)} cores, RSS ${round(p.after.rssBytes / 2 ** 20, 1)} MB, event-loop delay p99 ${p.after.eventLoopDelayMs.p99} ms, ` +
+          `projector process during the window: ${round(projectorCores, 2)} cores, RSS ${round(p.after.rssBytes / 2 ** 20, 1)} MB, event-loop delay p99 ${p.after.eventLoopDelayMs.p99} ms, ` +
             `GC ${p.after.gc.totalMs} ms (the API polls its checkpoints every 10 ms for minPosition: the lag includes that)`,
         );
       }

@@ -70,7 +70,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
     done();
   });
   // Commands without a body (convert, close) are validated as an empty object rather than refused as "no body".
-  adapter.getInstance().addHook('preValidation', async (request) => {
+  fastify.addHook('preValidation', async (request) => {
     if (request.body === undefined && ['POST', 'PUT', 'PATCH'].includes(request.method)) request.body = {};
   });
   const app = await NestFactory.create<NestFastifyApplication>(

@@ -5,6 +5,7 @@ import { ReadModelStoreUnavailable } from '../store/errors';
 import type {
   Checkpoint, Doc, DocumentWrite, FieldCondition, FindOptions, IndexSpec, Query, ReadModelStore, Scalar,
 } from '../store/read-model-store.port';
+import { indexKeys } from '../store/read-model-store.port';
 
 /** Same names as the SQLite adapter accepts, so a projection runs unchanged on both; `checkpoints` is ours. */
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
@@ -155,10 +156,8 @@ export class MongoReadModelStore implements ReadModelStore {
   async ensureCollection(collection: string, indexes: readonly IndexSpec[]): Promise<void> {
     const coll = this.coll(collection);
     if (indexes.length === 0) return; // MongoDB creates collections on first write
-    // A non-unique index ends with _id: `find` always breaks ties by _id, which the index can then deliver in order
-    // instead of a blocking sort of every match.
     const descriptions: IndexDescription[] = indexes.map((index) => {
-      const fields = index.unique ? index.fields : [...index.fields, ['_id', 1] as const];
+      const fields = indexKeys(index);
       return {
         key: new Map(fields.map(([f, d]) => [fieldName(f), d] as const)),
         name: fields.map(([f, d]) => `${f}_${d}`).join('_'),

@@ -48,6 +48,16 @@ export interface IndexSpec {
   readonly unique?: boolean;
 }
 
+/**
+ * The keys an adapter builds an index on: a non-unique index ends with `_id`, because `find` always breaks ties by
+ * `_id` and the index can then deliver that order instead of a sort of every match (SQLite's temporary B-tree made
+ * the busiest customer's timeline page 876 µs instead of 184 µs at 1M entries). A unique index keeps its fields: `_id`
+ * would make it unique whatever they hold.
+ */
+export function indexKeys(index: IndexSpec): IndexSpec['fields'] {
+  return index.unique ? index.fields : [...index.fields, ['_id', 1]];
+}
+
 export interface DocumentWrite {
   readonly collection: string;
   readonly id: string;
