@@ -6,8 +6,8 @@
  * Each server runs in its own child process; the load generator (autocannon) runs here. Per synchronous mode the
  * two servers are measured alternately, baseline then SUT, BENCH_ROUNDS times (ABAB), so drift on a noisy machine
  * hits both; every round starts both servers fresh on new temp dirs with the same N seeded streams. Env: BENCH_SYNC=NORMAL|FULL|both, BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_CONNECTIONS,
- * BENCH_CUSTOMERS, BENCH_ROUNDS, BENCH_CPU_PROF=sut|baseline|both, BENCH_PROJECTOR=off|embedded (default off: the
- * command path alone, as with a separate projector process; embedded adds the projections to the SUT's event loop).
+ * BENCH_CUSTOMERS, BENCH_ROUNDS, BENCH_CPU_PROF=sut|baseline|both, BENCH_PROJECTOR=off|embedded|thread (default off: the
+ * command path alone, as with a separate projector process; embedded adds the projections to the SUT's event loop, thread to a worker thread of the SUT as `npm start` does).
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
@@ -44,7 +44,7 @@ interface Settings {
   customers: number;
   rounds: number;
   profile: Role[];
-  projector: 'off' | 'embedded';
+  projector: 'off' | 'embedded' | 'thread';
 }
 
 interface RoundResult {
@@ -94,7 +94,7 @@ function settings(): Settings {
   const prof = (process.env.BENCH_CPU_PROF ?? '').toLowerCase();
   if (!['', 'sut', 'baseline', 'both'].includes(prof)) throw new Error('BENCH_CPU_PROF must be sut, baseline or both');
   const projector = (process.env.BENCH_PROJECTOR ?? 'off').toLowerCase();
-  if (projector !== 'off' && projector !== 'embedded') throw new Error('BENCH_PROJECTOR must be off or embedded');
+  if (projector !== 'off' && projector !== 'embedded' && projector !== 'thread') throw new Error('BENCH_PROJECTOR must be off, embedded or thread');
   return {
     modes: sync === 'BOTH' ? ['NORMAL', 'FULL'] : [sync as Sync],
     seconds: envNumber('BENCH_SECONDS', 10, 1),

@@ -24,12 +24,13 @@ function usage(): string {
     '',
     'env (command-path): BENCH_SYNC=NORMAL|FULL|both  BENCH_SECONDS=10  BENCH_WARMUP_SECONDS=2  BENCH_ROUNDS=2',
     '                    BENCH_CONNECTIONS=32  BENCH_CUSTOMERS=1000  BENCH_CPU_PROF=sut|baseline|both',
-    '                    BENCH_PROJECTOR=off|embedded',
+    '                    BENCH_PROJECTOR=off|embedded|thread',
     'env (projection-rebuild): BENCH_EVENTS=1000000  BENCH_HISTORY_CUSTOMERS=events/20 (≤ 50000)',
     '                    BENCH_PROJECTION_BATCH_SIZE=<production default>  BENCH_REBUILD_PROF=1  BENCH_REBUILD_TIMEOUT_SECONDS=900  BENCH_REBUILD_ALONE=customer_timelines,loyalty,sla_breaches',
     'env (projection-lag): BENCH_LAG_EVENTS=<rebuild\'s dataset, else 200000>  BENCH_LAG_RATE=500  BENCH_LAG_SECONDS=20',
     '                    BENCH_LAG_WARMUP_SECONDS=3  BENCH_TIMELINE_RATE=50  BENCH_TIMELINE_CUSTOMERS=1000  BENCH_LAG_SAMPLE=1',
     '                    BENCH_TIMELINE_ALONE_SECONDS=3  BENCH_LAG_SYNC=FULL|NORMAL  BENCH_LAG_PROF=1  BENCH_LAG_DATA_DIR=<dir>',
+    '                    BENCH_LAG_PROJECTOR=thread|embedded|process',
   ].join('\n');
 }
 

@@ -4,14 +4,13 @@
  * It listens on no port (reports 0); the bench reads its CPU and event loop through the child protocol.
  */
 import 'reflect-metadata';
-import { loadConfig } from '@crm/runtime';
-import { startProjector } from '../../apps/projector/src/projector';
+import { loadConfig, openProjector } from '@crm/runtime';
 import { serveAsChild } from './child-protocol';
 
 serveAsChild(async () => {
   const dataDir = process.env.BENCH_DATA_DIR;
   if (!dataDir) throw new Error('BENCH_DATA_DIR is required');
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: process.env.BENCH_SYNC ?? 'FULL', PROJECTOR: 'off' });
-  const { close } = await startProjector(config);
+  const { close } = await openProjector(config);
   return { port: 0, close };
 });

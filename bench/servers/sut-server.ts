@@ -2,7 +2,7 @@
  * The system under test of the command-path bench: the whole API app exactly as createApp builds it (auth guard,
  * validation pipe, idempotency interceptor, CQRS bus, read stream → fold → decide → group-committed append).
  * Env: BENCH_DATA_DIR, BENCH_SYNC (NORMAL|FULL), BENCH_TOKENS (JSON array of {token,id,role}),
- * BENCH_PROJECTOR (off|embedded: whether this process also runs the projections, as `npm start` does).
+ * BENCH_PROJECTOR (off|embedded|thread: whether and where this process also runs the projections; `npm start`: thread).
  */
 import 'reflect-metadata';
 import { createApp } from '../../apps/api/src/app.factory';

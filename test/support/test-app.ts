@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { ProjectorHost } from '@crm/runtime';
+import type { ProjectorHost, ProjectorThread } from '@crm/runtime';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp } from '../../apps/api/src/app.factory';
@@ -22,6 +22,8 @@ export interface TestApp {
   clock: ManualClock;
   /** The embedded projector (projections + SLA watcher); its watcher runs only when the test calls checkOnce(). */
   projector: ProjectorHost | undefined;
+  /** The projector thread (projectorThread: true). */
+  thread: ProjectorThread | undefined;
   /** fetch with the agent's token and JSON by default. */
   request: (method: string, path: string, options?: { body?: unknown; token?: string | null; headers?: Record<string, string>; rawBody?: string }) => Promise<TestResponse>;
   restart: () => Promise<void>;
@@ -36,7 +38,11 @@ export interface TestResponse {
 }
 
 /** The real Nest app on a random port, its own temp data dir, a manual clock and a tokens file. */
-export async function startTestApp(options: { now?: Date; env?: Record<string, string>; customerTokens?: Array<{ token: string; customerId: string }>; startSlaWatcher?: boolean } = {}): Promise<TestApp> {
+export async function startTestApp(options: {
+  now?: Date; env?: Record<string, string>; customerTokens?: Array<{ token: string; customerId: string }>; startSlaWatcher?: boolean;
+  /** As `npm start` runs: projections and SLA watcher in a worker thread, on the system clock (`clock` is not used). */
+  projectorThread?: boolean;
+} = {}): Promise<TestApp> {
   const tmp = makeTempDir('crm-e2e-');
   const clock = new ManualClock(options.now ?? new Date('2026-11-23T10:00:00Z'));
   const tokensFile = join(tmp.dir, 'tokens.json');
@@ -54,12 +60,15 @@ export async function startTestApp(options: { now?: Date; env?: Record<string, s
       ]),
     );
   writeTokens([]);
-  const config = loadConfig({ DATA_DIR: join(tmp.dir, 'data'), AUTH_TOKENS_FILE: tokensFile, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL', ...options.env });
+  const config = loadConfig({ DATA_DIR: join(tmp.dir, 'data'), AUTH_TOKENS_FILE: tokensFile, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL', PROJECTOR: options.projectorThread ? 'thread' : 'embedded', ...options.env });
   let app: NestFastifyApplication;
   let projector: ProjectorHost | undefined;
+  let thread: ProjectorThread | undefined;
   let baseUrl = '';
   const boot = async (): Promise<void> => {
-    ({ app, projector } = await createApp({ config, clock, startSlaWatcher: options.startSlaWatcher ?? false }));
+    ({ app, projector, thread } = options.projectorThread
+      ? await createApp({ config })
+      : await createApp({ config, clock, startSlaWatcher: options.startSlaWatcher ?? false }));
     await app.listen(0, '127.0.0.1');
     const address = app.getHttpServer().address();
     if (!address || typeof address === 'string') throw new Error('no port');
@@ -70,6 +79,7 @@ export async function startTestApp(options: { now?: Date; env?: Record<string, s
     get app() { return app; },
     get baseUrl() { return baseUrl; },
     get projector() { return projector; },
+    get thread() { return thread; },
     dataDir: config.dataDir,
     clock,
     writeTokens,

@@ -6,8 +6,8 @@ import { mkdirSync } from 'node:fs';
 import type { EventStore } from '@crm/event-store';
 import { ALL_PROJECTIONS, ServingReadModelStore, ServingRegistry } from '@crm/read-models';
 import {
-  LOG_LEVELS, makeDeciders, makeProjectorHost, Metrics, openEventStore, openKeyStore, openReadModelStore, systemClock,
-  type AppConfig, type Clock, type ProjectorHost,
+  LOG_LEVELS, makeDeciders, makeProjectorHost, Metrics, openEventStore, openKeyStore, openReadModelStore, ProjectorThread,
+  systemClock, type AppConfig, type Clock, type ProjectorHost,
 } from '@crm/runtime';
 import { AppModule } from './app.module';
 import { setUpTokens, type TokenSetup } from './auth/token-registry';
@@ -26,21 +26,34 @@ export interface CreateAppOptions {
 
 
 /** Builds the HTTP app (not listening yet). Used by main.ts, the e2e tests and the benchmark alike. */
-export async function createApp(options: CreateAppOptions): Promise<{ app: NestFastifyApplication; tokens: TokenSetup; projector?: ProjectorHost }> {
+export async function createApp(options: CreateAppOptions): Promise<{ app: NestFastifyApplication; tokens: TokenSetup; projector?: ProjectorHost; thread?: ProjectorThread }> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
   mkdirSync(config.dataDir, { recursive: true });
   const tokens = setUpTokens(config);
+  if (config.projector === 'thread' && (options.clock || options.eventStore || options.startSlaWatcher === false)) {
+    // The thread opens its own connections and runs on the system clock: it cannot honour what a test injects.
+    throw new Error('PROJECTOR=thread runs the projector on its own stores and the system clock; use PROJECTOR=embedded to inject them');
+  }
   const keyStore = openKeyStore(config);
-  const eventStore = options.eventStore ?? openEventStore(config, clock, keyStore);
+  const metrics = new Metrics();
+  const logger = new ConsoleLogger({ json: true, logLevels: LOG_LEVELS[config.logLevel] });
+  let thread: ProjectorThread | undefined;
+  const eventStore = options.eventStore ?? openEventStore(config, clock, keyStore, { onCommitted: () => thread?.signalAppend() });
   const readModelStore = await openReadModelStore(config);
   const deciders = makeDeciders(config);
-  const metrics = new Metrics();
   const projector = config.projector === 'embedded'
     ? makeProjectorHost({ config, clock, eventStore, readModelStore, complaintDecider: deciders.complaint, metrics, startSlaWatcher: options.startSlaWatcher })
     : undefined;
-  // Queries read through the serving registry: the runner's when embedded, else one refreshed from the store.
-  const servingStore = projector?.servingStore ?? new ServingReadModelStore(readModelStore, new ServingRegistry(readModelStore, ALL_PROJECTIONS));
+  if (config.projector === 'thread') {
+    thread = await ProjectorThread.start({
+      config, readModels: readModelStore, metrics,
+      logger: { error: (m) => logger.error(m, undefined, 'projector-thread'), log: (m) => logger.log(m, 'projector-thread') },
+    });
+  }
+  // Queries read through the serving registry: the runner's or the thread's, else one refreshed from the store.
+  const registry = projector?.runner.registry ?? thread?.registry ?? new ServingRegistry(readModelStore, ALL_PROJECTIONS);
+  const servingStore = new ServingReadModelStore(readModelStore, registry);
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false });
   // Latency from Fastify hooks rather than a Nest interceptor: no rxjs pipeline on the hot path. `Server-Timing`
   // (W3C) tells a client how much of what it waited was the app: the rest is the network, queues before the app read
@@ -75,11 +88,11 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({
-      config, clock, eventStore, readModelStore: servingStore, keyStore, tokens: tokens.registry, metrics, projector,
+      config, clock, eventStore, readModelStore: servingStore, keyStore, tokens: tokens.registry, metrics, projector, thread,
       deciders: { customer: deciders.customer, complaint: deciders.complaint }, slaPolicy: deciders.slaPolicy,
     }),
     adapter,
-    { logger: new ConsoleLogger({ json: true, logLevels: LOG_LEVELS[config.logLevel] }), bufferLogs: false },
+    { logger, bufferLogs: false },
   );
   const document = SwaggerModule.createDocument(
     app,
@@ -94,5 +107,5 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   await projector?.start();
-  return { app, tokens, projector };
+  return { app, tokens, projector, thread };
 }

@@ -4,7 +4,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { join } from 'node:path';
 import { DEFAULT_LOYALTY_POLICY, type makeCustomerDecider, orderDecider } from '@crm/domain';
 import { EVENT_STORE, type EventStore, type KeyStore } from '@crm/event-store';
-import { loadAuditSigner, type ProjectorHost } from '@crm/runtime';
+import { loadAuditSigner, type ProjectorHost, type ProjectorThread } from '@crm/runtime';
 import { READ_MODEL_STORE, type ReadModelStore } from '@crm/read-models';
 import { AuthGuard } from './auth/auth.guard';
 import { TokenRegistry } from './auth/token-registry';
@@ -48,8 +48,10 @@ export interface AppModuleOptions {
   readonly deciders: { customer: ReturnType<typeof makeCustomerDecider>; complaint: ComplaintDecider };
   readonly slaPolicy: unknown;
   readonly metrics: Metrics;
-  /** Present when this process also runs the projections (embedded mode). */
+  /** Present when the projections run on this process's event loop (PROJECTOR=embedded). */
   readonly projector?: ProjectorHost;
+  /** Present when they run in a worker thread of this process (PROJECTOR=thread, npm start). */
+  readonly thread?: ProjectorThread;
 }
 
 export const PROJECTOR_HOST = Symbol('ProjectorHost');
@@ -61,7 +63,7 @@ class StoreLifecycle implements OnApplicationShutdown {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL_STORE) private readonly readModels: ReadModelStore,
     @Inject(IDEMPOTENCY_STORE) private readonly idempotency: IdempotencyStore,
-    @Inject(PROJECTOR_HOST) private readonly projector: ProjectorHost | null,
+    @Inject(PROJECTOR_HOST) private readonly projector: Pick<ProjectorHost, 'stop'> | null,
     @Inject(KEY_STORE) private readonly keys: KeyStore,
   ) {}
 
@@ -104,8 +106,8 @@ export class AppModule {
         { provide: EVENT_STORE, useValue: options.eventStore },
         { provide: READ_MODEL_STORE, useValue: options.readModelStore },
         { provide: KEY_STORE, useValue: options.keyStore },
-        { provide: PROJECTOR_HOST, useValue: options.projector ?? null },
-        ...(options.projector ? [{ provide: PROJECTION_RUNNER, useValue: options.projector.runner }] : []),
+        { provide: PROJECTOR_HOST, useValue: options.projector ?? options.thread ?? null },
+        ...(options.projector || options.thread ? [{ provide: PROJECTION_RUNNER, useValue: options.projector?.runner ?? options.thread }] : []),
         { provide: Metrics, useValue: options.metrics },
         { provide: AUDIT_SIGNER, useFactory: () => loadAuditSigner(config) },
         { provide: LOYALTY_POLICY, useValue: { ...DEFAULT_LOYALTY_POLICY, currency: config.loyaltyCurrency } },

@@ -1,6 +1,5 @@
 import { ConsoleLogger } from '@nestjs/common';
-import { LOG_LEVELS, loadConfig } from '@crm/runtime';
-import { startProjector } from './projector';
+import { LOG_LEVELS, loadConfig, openProjector } from '@crm/runtime';
 
 /**
  * The projector as its own process (docker compose `projector` service; the API then runs with PROJECTOR=off):
@@ -10,7 +9,7 @@ import { startProjector } from './projector';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = new ConsoleLogger('projector', { json: true, logLevels: LOG_LEVELS[config.logLevel] });
-  const { host, close } = await startProjector(config);
+  const { host, close } = await openProjector(config);
   logger.log({ msg: 'projector started', projections: host.runner.status().map((s) => `${s.name}@v${s.version}:${s.checkpoint}`) });
   const report = setInterval(() => {
     logger.log({ msg: 'projector status', projections: host.runner.status() });

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { EVENT_UPCASTERS, makeComplaintDecider, makeCustomerDecider, mapPersonalData, PERSONAL_FIELDS } from '@crm/domain';
 import {
   EncryptingEventStore, EventStoreDbEventStore, SqliteEventStore, SqliteKeyStore, UpcasterRegistry, UpcastingEventStore,
-  type EventStore, type FieldEncryptionPolicy, type KeyStore,
+  type EventStore, type FieldEncryptionPolicy, type KeyStore, type SqliteEventStoreOptions,
 } from '@crm/event-store';
 import { MongoReadModelStore, SqliteReadModelStore, type ReadModelStore } from '@crm/read-models';
 import type { Clock } from './clock';
 import type { AppConfig } from './config';
-import type { Metrics } from './metrics';
+import type { ProjectorMetrics } from './metrics';
 import { loadContactPolicy, loadSlaPolicy } from './policies';
 import { ProjectorHost } from './projector-host';
 import { uuidv7 } from './uuidv7';
@@ -38,14 +38,21 @@ export const PERSONAL_DATA_POLICY: FieldEncryptionPolicy = {
   },
 };
 
+/** Between two threads of one process writing one SQLite log (EventStoreDB pushes appends to subscribers itself). */
+export type AppendSignals = Pick<SqliteEventStoreOptions, 'onCommitted' | 'appendsElsewhere'>;
+
 /**
  * The configured event store: personal fields encrypted per customer on the way in and decrypted on the way out,
  * then read through the domain's upcasters (every read path sees current schemas).
  */
-export function openEventStore(config: AppConfig, clock: Clock, keys: KeyStore = openKeyStore(config)): EventStore {
+export function openEventStore(
+  config: AppConfig, clock: Clock, keys: KeyStore = openKeyStore(config), signals: AppendSignals = {},
+): EventStore {
   const raw = config.eventStoreConnectionString
     ? new EventStoreDbEventStore(config.eventStoreConnectionString)
-    : new SqliteEventStore({ filename: join(config.dataDir, 'events.db'), synchronous: config.sqliteSynchronous, now: () => clock.now() });
+    : new SqliteEventStore({
+      filename: join(config.dataDir, 'events.db'), synchronous: config.sqliteSynchronous, now: () => clock.now(), ...signals,
+    });
   const encrypted = new EncryptingEventStore(raw, keys, PERSONAL_DATA_POLICY);
   return new UpcastingEventStore(encrypted, new UpcasterRegistry(EVENT_UPCASTERS));
 }
@@ -66,7 +73,8 @@ export function makeDeciders(config: AppConfig): { customer: ReturnType<typeof m
 
 export function makeProjectorHost(args: {
   config: AppConfig; clock: Clock; eventStore: EventStore; readModelStore: ReadModelStore;
-  complaintDecider: ReturnType<typeof makeComplaintDecider>; metrics: Metrics; startSlaWatcher?: boolean;
+  complaintDecider: ReturnType<typeof makeComplaintDecider>; metrics: ProjectorMetrics; startSlaWatcher?: boolean;
+  onProgress?: () => void;
 }): ProjectorHost {
   const logger = new ConsoleLogger('projector', { json: true, logLevels: LOG_LEVELS[args.config.logLevel] });
   return new ProjectorHost({
@@ -81,6 +89,7 @@ export function makeProjectorHost(args: {
       idlePollMs: args.config.eventStoreConnectionString ? 500 : 1000,
       batchSize: args.config.projectionBatchSize,
       onBatch: (projection, events) => args.metrics.projectionEvents.inc({ projection }, events),
+      onProgress: args.onProgress,
     },
     onBreach: (kind) => args.metrics.slaBreaches.inc({ kind }),
     logger: { error: (m) => logger.error(m), log: (m) => logger.log(m) },

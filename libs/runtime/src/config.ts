@@ -18,8 +18,12 @@ export interface AppConfig {
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'silent';
   /** When set, read models live in MongoDB instead of the embedded SQLite file. */
   readonly mongodbUri?: string;
-  /** `embedded`: this process also runs the projections and the SLA watcher (npm start). `off`: a separate projector does. */
-  readonly projector: 'embedded' | 'off';
+  /**
+   * Where the projections and the SLA watcher run. `thread` (npm start): in a worker thread of this process, on its
+   * own connections. `embedded`: on this process's event loop (tests with an injected clock). `off`: a separate
+   * projector process does (docker compose).
+   */
+  readonly projector: 'thread' | 'embedded' | 'off';
   /** How long a query with `minPosition` waits for its read model before answering 503. */
   readonly readWaitMs: number;
   readonly slaIntervalMs: number;
@@ -38,9 +42,9 @@ function intFrom(value: string | undefined, fallback: number, name: string): num
 }
 
 function projectorMode(value: string | undefined): AppConfig['projector'] {
-  if (value === undefined || value === '' || value === 'embedded') return 'embedded';
-  if (value === 'off') return 'off';
-  throw new Error(`PROJECTOR must be embedded or off, got "${value}"`);
+  if (value === undefined || value === '') return 'thread';
+  if (value === 'thread' || value === 'embedded' || value === 'off') return value;
+  throw new Error(`PROJECTOR must be thread, embedded or off, got "${value}"`);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {

@@ -8,3 +8,5 @@ export * from './uuidv7';
 export * from './composition';
 export * from './audit-chain';
 export * from './replay';
+export * from './open-projector';
+export * from './projector-thread';

@@ -72,3 +72,9 @@ export class Metrics {
     return `${lines.join('\n')}\n`;
   }
 }
+
+/** The counters a projector increments: the process's Metrics, or a sink that forwards them from a worker thread. */
+export interface ProjectorMetrics {
+  readonly projectionEvents: { inc(labels: Labels, by?: number): void };
+  readonly slaBreaches: { inc(labels: Labels, by?: number): void };
+}

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
-import { type ProjectionRunner, READ_MODEL_STORE, type ReadModelStore } from '@crm/read-models';
+import { type ProjectionControl, READ_MODEL_STORE, type ReadModelStore } from '@crm/read-models';
 import { Public } from '../auth/principal';
 import { ApiProblem } from '../http/problem';
 import { PROJECTION_RUNNER } from '../read-side/read-model-gate';
@@ -13,7 +13,7 @@ export class HealthController {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL_STORE) private readonly readModels: ReadModelStore,
-    @Optional() @Inject(PROJECTION_RUNNER) private readonly runner?: ProjectionRunner,
+    @Optional() @Inject(PROJECTION_RUNNER) private readonly runner?: ProjectionControl,
   ) {}
 
   @Get('live')
@@ -39,7 +39,7 @@ export class HealthController {
       ok = false;
       checks['readModelStore'] = { error: error instanceof Error ? error.message : String(error) };
     }
-    const failed = (this.runner?.status() ?? []).filter((s) => s.status === 'failed').map((s) => s.name);
+    const failed = ((await this.runner?.status()) ?? []).filter((s) => s.status === 'failed').map((s) => s.name);
     checks['projections'] = { failed };
     if (failed.length) ok = false;
     if (!ok) {

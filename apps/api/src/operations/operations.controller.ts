@@ -2,7 +2,7 @@ import { Controller, Get, Header, HttpCode, Inject, Optional, Param, Post, UseGu
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import {
-  ALL_PROJECTIONS, COMPLAINTS, complaintsProjection, physicalCollection, type ProjectionRunner, READ_MODEL_STORE,
+  ALL_PROJECTIONS, COMPLAINTS, complaintsProjection, physicalCollection, type ProjectionControl, READ_MODEL_STORE,
   type ReadModelStore,
 } from '@crm/read-models';
 import { Public, Roles } from '../auth/principal';
@@ -35,13 +35,13 @@ export class OperationsController {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly gate: ReadModelGate,
-    @Optional() @Inject(PROJECTION_RUNNER) private readonly runner?: ProjectionRunner,
+    @Optional() @Inject(PROJECTION_RUNNER) private readonly runner?: ProjectionControl,
   ) {}
 
   /** Checkpoints from the store (true in both deployments); status from the runner when it runs in this process. */
   async projections(): Promise<ProjectionReport[]> {
     const head = await this.events.headPosition();
-    const local = new Map((this.runner?.status() ?? []).map((s) => [s.name, s]));
+    const local = new Map(((await this.runner?.status()) ?? []).map((s) => [s.name, s]));
     const now = this.clock.now().getTime();
     return Promise.all(
       ALL_PROJECTIONS.map(async (p) => {

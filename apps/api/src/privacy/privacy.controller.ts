@@ -5,7 +5,7 @@ import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { customerStream, PERSONAL_FIELDS } from '@crm/domain';
 import { EVENT_STORE, type EventStore, type KeyStore } from '@crm/event-store';
 import {
-  complaintsProjection, customerProfilesProjection, customerTimelineProjection, followUpsProjection, type ProjectionRunner,
+  complaintsProjection, customerProfilesProjection, customerTimelineProjection, followUpsProjection, type ProjectionControl,
   READ_MODEL_STORE, type ReadModelStore,
 } from '@crm/read-models';
 import { CLOCK, CUSTOMER_DECIDER, type Clock, type CustomerDecider } from '@crm/runtime';
@@ -45,7 +45,7 @@ export class PrivacyController {
     @Inject(CUSTOMER_DECIDER) private readonly customers: CustomerDecider,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly gate: ReadModelGate,
-    @Optional() @Inject(PROJECTION_RUNNER) private readonly runner?: ProjectionRunner,
+    @Optional() @Inject(PROJECTION_RUNNER) private readonly runner?: ProjectionControl,
   ) {}
 
   @Get(':id/export')

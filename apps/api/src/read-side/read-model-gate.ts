@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
-  ALL_PROJECTIONS, checkpointName, type Projection, type ProjectionRunner, READ_MODEL_STORE, type ReadModelStore, ServingRegistry,
+  ALL_PROJECTIONS, checkpointName, type Projection, type ProjectionControl, READ_MODEL_STORE, type ReadModelStore, ServingRegistry,
 } from '@crm/read-models';
 import { ApiProblem, problems } from '../http/problem';
 import { APP_CONFIG, type AppConfig } from '@crm/runtime';
@@ -21,7 +21,7 @@ export class ReadModelGate {
   constructor(
     @Inject(READ_MODEL_STORE) private readonly store: ReadModelStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Optional() @Inject(PROJECTION_RUNNER) private readonly runner?: ProjectionRunner,
+    @Optional() @Inject(PROJECTION_RUNNER) private readonly runner?: ProjectionControl,
   ) {
     this.registry = runner?.registry ?? new ServingRegistry(store, ALL_PROJECTIONS);
   }

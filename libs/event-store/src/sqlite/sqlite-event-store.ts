@@ -31,6 +31,13 @@ export interface SqliteEventStoreOptions {
   readonly syncFile?: (fd: number, callback: (error: Error | null) => void) => void;
   /** WAL checkpoints from a worker thread instead of inside commits on the event loop (default true for a file). */
   readonly backgroundCheckpoints?: boolean;
+  /** Called once per commit that appended something, after its appends were acknowledged. */
+  readonly onCommitted?: () => void;
+  /**
+   * Registers a listener for appends another connection announces (a thread of this process that writes the same
+   * file): subscribers read at once instead of at their next poll.
+   */
+  readonly appendsElsewhere?: (listener: () => void) => void;
 }
 
 interface Row {
@@ -86,6 +93,7 @@ export class SqliteEventStore implements EventStore {
   private readonly now: () => Date;
   private readonly notifier = new AppendNotifier();
   private readonly pollMs: number;
+  private readonly onCommitted: (() => void) | undefined;
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -108,6 +116,8 @@ export class SqliteEventStore implements EventStore {
     this.now = options.now ?? (() => new Date());
     this.pollMs = options.pollMs ?? 20;
     this.syncFile = options.syncFile ?? fdatasync;
+    this.onCommitted = options.onCommitted;
+    options.appendsElsewhere?.(() => this.notifier.notify());
     try {
       this.db = new Database(options.filename);
     } catch (cause) {
@@ -210,6 +220,7 @@ export class SqliteEventStore implements EventStore {
         else p.resolve(r);
       });
       this.notifier.notify();
+      if (committed) this.onCommitted?.();
     };
     // Only appends that committed something wait for the sync; refusals are answered at once.
     const committed = results.some((r) => !('error' in r));

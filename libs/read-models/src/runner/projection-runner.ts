@@ -32,6 +32,20 @@ export interface RunnerOptions {
   readonly onBatch?: (projection: string, events: number, durationMs: number) => void;
   /** How long a replaced build is kept after the switch, for queries still reading it (other processes refresh). */
   readonly dropDelayMs?: number;
+  /** Called whenever a checkpoint, a status or the serving build may have changed (where position waiters wake). */
+  readonly onProgress?: () => void;
+}
+
+/**
+ * What the API needs from the projections, wherever they run: the runner itself (in the API's thread) or a proxy to
+ * a runner in a worker thread. Queries read the build `registry` names; `checkpointOf` is what that build reflects.
+ */
+export interface ProjectionControl {
+  readonly registry: ServingRegistry;
+  status(): readonly ProjectionStatus[] | Promise<readonly ProjectionStatus[]>;
+  checkpointOf(name: string): number | undefined;
+  waitFor(name: string, position: number, timeoutMs: number): Promise<boolean>;
+  rebuild(name: string): Promise<{ generation: number; alreadyRunning: boolean }>;
 }
 
 class ProjectionFailure extends Error {
@@ -63,7 +77,7 @@ interface Worker {
  * event applied to them, so a batch replayed after a crash is skipped per document. A projection whose event throws
  * stops alone, with the error and position in its status; the others go on.
  */
-export class ProjectionRunner {
+export class ProjectionRunner implements ProjectionControl {
   private workers: Worker[] = [];
   private readonly projections: readonly Projection[];
   /** Which build serves each projection; shared with the API's serving store in the embedded process. */
@@ -287,6 +301,7 @@ export class ProjectionRunner {
     const waiters = [...this.positionWaiters];
     this.positionWaiters.clear();
     for (const w of waiters) w();
+    this.options.onProgress?.();
   }
 
   private idle(): Promise<void> {

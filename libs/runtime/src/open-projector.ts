@@ -1,0 +1,45 @@
+import { mkdirSync } from 'node:fs';
+import { systemClock } from './clock';
+import {
+  makeDeciders, makeProjectorHost, openEventStore, openKeyStore, openReadModelStore, type AppendSignals,
+} from './composition';
+import type { AppConfig } from './config';
+import { Metrics, type ProjectorMetrics } from './metrics';
+import type { ProjectorHost } from './projector-host';
+
+export interface OpenProjectorOptions {
+  readonly metrics?: ProjectorMetrics;
+  readonly onProgress?: () => void;
+  /** See AppendSignals: a projector thread hears of the API thread's appends without waiting for its poll. */
+  readonly appendsElsewhere?: AppendSignals['appendsElsewhere'];
+}
+
+/**
+ * A projector on its own connections (every projection from its checkpoint, then live, plus the SLA watcher on the
+ * system clock), started: the projector process, and the projector thread of `npm start`. `close` stops it in order.
+ */
+export async function openProjector(
+  config: AppConfig, options: OpenProjectorOptions = {},
+): Promise<{ host: ProjectorHost; close: () => Promise<void> }> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const keys = openKeyStore(config);
+  const eventStore = openEventStore(config, systemClock, keys, { appendsElsewhere: options.appendsElsewhere });
+  const readModelStore = await openReadModelStore(config);
+  const host = makeProjectorHost({
+    config, clock: systemClock, eventStore, readModelStore, complaintDecider: makeDeciders(config).complaint,
+    metrics: options.metrics ?? new Metrics(), onProgress: options.onProgress,
+  });
+  const close = async (): Promise<void> => {
+    await host.stop();
+    await readModelStore.close();
+    await eventStore.close();
+    keys.close();
+  };
+  try {
+    await host.start();
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
+  return { host, close };
+}

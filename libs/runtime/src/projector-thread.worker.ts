@@ -1,0 +1,111 @@
+/**
+ * Entry of the projector thread that `npm start` runs beside the API (see ProjectorThread): the same projector as
+ * the projector process, on its own connections to the stores, reporting progress to the API thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { AppConfig } from './config';
+import { openProjector } from './open-projector';
+import type { ProjectorHost } from './projector-host';
+import type { FromProjectorThread, ProgressEntry, ToProjectorThread } from './projector-thread.protocol';
+
+if (!parentPort) throw new Error('projector-thread.worker runs as a worker thread');
+const port = parentPort;
+const { config } = workerData as { config: AppConfig };
+
+const post = (message: FromProjectorThread): void => port.postMessage(message);
+
+function progressOf(host: ProjectorHost): ProgressEntry[] {
+  return host.runner.status().map((s) => [
+    s.name, host.runner.checkpointOf(s.name) ?? -1, s.serving?.version ?? s.version, s.serving?.generation ?? 0, s.status,
+  ]);
+}
+
+/** Counters add up here and travel with the next progress message. */
+class PendingCounter {
+  private readonly values = new Map<string, number>();
+  constructor(private readonly label: string, private readonly changed: () => void) {}
+  inc(labels: Readonly<Record<string, string>>, by = 1): void {
+    const key = labels[this.label] ?? '';
+    this.values.set(key, (this.values.get(key) ?? 0) + by);
+    this.changed();
+  }
+  take(): Array<[string, number]> {
+    const taken = [...this.values];
+    this.values.clear();
+    return taken;
+  }
+}
+
+async function main(): Promise<void> {
+  let host: ProjectorHost | undefined;
+  let scheduled = false;
+  let last = '';
+  // One message per turn of this thread's event loop at most, and none when nothing changed: nine projections
+  // applying one append report once or twice, not nine times.
+  const flush = (): void => {
+    scheduled = false;
+    if (!host) return;
+    const progress = progressOf(host);
+    const events = metrics.projectionEvents.take();
+    const breaches = metrics.slaBreaches.take();
+    const key = JSON.stringify(progress);
+    if (key === last && events.length === 0 && breaches.length === 0) return;
+    last = key;
+    post({ t: 'progress', progress, projectionEvents: events, slaBreaches: breaches });
+  };
+  const schedule = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flush);
+  };
+  const metrics = { projectionEvents: new PendingCounter('projection', schedule), slaBreaches: new PendingCounter('kind', schedule) };
+  const appended = new Set<() => void>();
+  let close: (() => Promise<void>) | undefined;
+  let stopping = false;
+  port.on('message', (message: ToProjectorThread) => {
+    switch (message.t) {
+      case 'appended':
+        for (const listener of appended) listener();
+        return;
+      case 'call':
+        void answer(message);
+        return;
+      case 'stop':
+        if (stopping) return;
+        stopping = true;
+        if (close) void stop(close); // else the start below stops it as soon as it is open
+        return;
+    }
+  });
+  const stop = async (closeProjector: () => Promise<void>): Promise<void> => {
+    try {
+      await closeProjector();
+    } finally {
+      post({ t: 'stopped' });
+      port.close();
+    }
+  };
+  const answer = async (call: Extract<ToProjectorThread, { t: 'call' }>): Promise<void> => {
+    try {
+      if (!host) throw new Error('the projector is not started yet');
+      const value = call.op === 'status' ? host.runner.status() : await host.runner.rebuild(call.name);
+      post({ t: 'reply', id: call.id, ok: true, value });
+    } catch (error) {
+      post({ t: 'reply', id: call.id, ok: false, error: error instanceof Error ? error.message : String(error) });
+    }
+  };
+  try {
+    ({ host, close } = await openProjector(config, {
+      metrics, onProgress: schedule, appendsElsewhere: (listener) => appended.add(listener),
+    }));
+  } catch (error) {
+    post({ t: 'start-failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    port.close();
+    return;
+  }
+  if (stopping) return stop(close);
+  last = JSON.stringify(progressOf(host));
+  post({ t: 'ready', progress: progressOf(host) });
+}
+
+void main();
