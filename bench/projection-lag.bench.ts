@@ -29,7 +29,8 @@ import { percentileSorted, round, table } from './lib/stats';
 const TARGET_LAG_P99_MS = 250;
 const TARGET_TIMELINE_P99_MS = 10;
 const AGENT_TOKEN = 'bench-agent-token-0123456789';
-const TOKENS = [{ token: AGENT_TOKEN, id: 'bench-agent', role: 'agent' }];
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+const TOKENS = [{ token: AGENT_TOKEN, id: 'bench-agent', role: 'agent' }, { token: ADMIN_TOKEN, id: 'bench-admin', role: 'admin' }];
 const AUTH = { authorization: `Bearer ${AGENT_TOKEN}` };
 const POST_HEADERS = { ...AUTH, 'content-type': 'application/json' };
 const CONTACT_BODY = JSON.stringify({
@@ -60,6 +61,9 @@ interface Settings {
   /** thread: the projections run in a worker thread of the API process (`npm start`); embedded: on the API's event
    * loop; process: in a projector process of their own beside an API with PROJECTOR=off (docker compose). */
   projector: 'thread' | 'embedded' | 'process';
+  /** A projection to rebuild (blue/green, from the start of the log) during the measured window: what a deploy with a
+   * new projection version or an operator's rebuild does to the queries and commands of the live system. */
+  rebuild: string | undefined;
 }
 
 const DEFAULT_EVENTS = 200_000;
@@ -89,6 +93,7 @@ function settings(): Settings {
     sync: sync as Settings['sync'],
     profile: ['1', 'true', 'sut'].includes((process.env.BENCH_LAG_PROF ?? '').toLowerCase()),
     fromDir: process.env.BENCH_LAG_DATA_DIR || undefined,
+    rebuild: process.env.BENCH_LAG_REBUILD || undefined,
     projector: projectorSetting(),
   };
 }
@@ -298,7 +303,7 @@ function stallsOf(p: PhaseResult): string {
 
 interface ProjectionsReport {
   headPosition: number;
-  projections: Array<{ name: string; checkpoint: number; status: string; lastError: unknown }>;
+  projections: Array<{ name: string; checkpoint: number; status: string; lastError: unknown; serving?: unknown; rebuild?: unknown }>;
 }
 
 async function projectionsOf(server: RunningServer): Promise<ProjectionsReport> {
@@ -408,6 +413,11 @@ export const projectionLagBench: Bench = {
         await server.profileStart();
       }
       if (projector) projectorStats = { before: await projector.stats() };
+      if (s.rebuild) {
+        const res = await exchange(keepAliveAgent(1), new URL(server.url), 'POST', `/projections/${s.rebuild}/rebuild`, { authorization: `Bearer ${ADMIN_TOKEN}` }, '');
+        if (res.status !== 202) throw new Error(`POST /projections/${s.rebuild}/rebuild → ${res.status} ${res.body.slice(0, 200)}`);
+        log(`rebuild of ${s.rebuild} started with the measured window: ${res.body}`);
+      }
       measured = await runPhase(server, s, load, s.seconds, customers, busiestIds);
       if (projector && projectorStats) projectorStats.after = await projector.stats();
       if (s.profile && profileDir) {
@@ -417,6 +427,10 @@ export const projectionLagBench: Bench = {
       }
       if (measured.errors > 0) failures.push(`${measured.errors} errors: ${measured.errorSamples.join(' | ')}`);
       statusAfter = await projectionsOf(server);
+      if (s.rebuild) {
+        const rebuilt = statusAfter.projections.find((p) => p.name === s.rebuild);
+        log(`after the window, ${s.rebuild}: serving ${JSON.stringify(rebuilt?.serving)}, rebuild ${JSON.stringify(rebuilt?.rebuild)}`);
+      }
       const broken = statusAfter.projections.filter((p) => p.status === 'failed' || p.lastError);
       if (broken.length > 0) failures.push(`projections failed: ${broken.map((p) => `${p.name}: ${JSON.stringify(p.lastError)}`).join('; ')}`);
     } catch (error) {
@@ -518,6 +532,7 @@ export const projectionLagBench: Bench = {
         bench: 'projection-lag',
         ok,
         projector: s.projector,
+        rebuildDuringWindow: s.rebuild ?? null,
         eventsInStore: statusBefore?.headPosition ?? null,
         customers: history.customers,
         offeredCommandsPerSec: s.rate,

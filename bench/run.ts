@@ -30,7 +30,7 @@ function usage(): string {
     'env (projection-lag): BENCH_LAG_EVENTS=<rebuild\'s dataset, else 200000>  BENCH_LAG_RATE=500  BENCH_LAG_SECONDS=20',
     '                    BENCH_LAG_WARMUP_SECONDS=3  BENCH_TIMELINE_RATE=50  BENCH_TIMELINE_CUSTOMERS=1000  BENCH_LAG_SAMPLE=1',
     '                    BENCH_TIMELINE_ALONE_SECONDS=3  BENCH_LAG_SYNC=FULL|NORMAL  BENCH_LAG_PROF=1  BENCH_LAG_DATA_DIR=<dir>',
-    '                    BENCH_LAG_PROJECTOR=thread|embedded|process',
+    '                    BENCH_LAG_PROJECTOR=thread|embedded|process  BENCH_LAG_REBUILD=<projection>',
   ].join('\n');
 }
 

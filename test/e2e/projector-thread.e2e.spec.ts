@@ -1,3 +1,5 @@
+import { loadConfig, ManualClock } from '@crm/runtime';
+import { createApp } from '../../apps/api/src/app.factory';
 import { startTestApp, TOKENS, type TestApp } from '../support/test-app';
 
 /**
@@ -132,5 +134,10 @@ describe('projections in a worker thread (PROJECTOR=thread)', () => {
     expect(profile.status).toBe(200);
     const status = await t.request('GET', '/projections');
     expect(status.body.projections.every((p: { status: string }) => p.status === 'live')).toBe(true);
+  });
+
+  it('refuses an injected clock in thread mode instead of silently running the watcher on another clock', async () => {
+    const config = loadConfig({ DATA_DIR: `${t.dataDir}-unused`, PROJECTOR: 'thread', LOG_LEVEL: 'silent' });
+    await expect(createApp({ config, clock: new ManualClock(new Date('2026-11-23T10:00:00Z')) })).rejects.toThrow(/PROJECTOR=embedded/);
   });
 });

@@ -122,6 +122,25 @@ describe('blue/green builds', () => {
     await restarted.stop();
   });
 
+  it('applies a build beside the serving one in smaller batches, so the live projections wait less for their turn', async () => {
+    await tick(25);
+    const batches: number[] = [];
+    const runner = new ProjectionRunner(log, store, [counting(1, 'g')], {
+      idlePollMs: 20, batchSize: 10, rebuildBatchSize: 4, dropDelayMs: 0,
+      onBatch: (_name, events) => batches.push(events),
+    });
+    await runner.start();
+    expect(await runner.waitFor('counting', 25, 5000)).toBe(true);
+    // First start: generation 0 serves and catches up with the full batch size.
+    expect(batches).toEqual([10, 10, 5]);
+    batches.length = 0;
+    await runner.rebuild('counting');
+    await until(async () => runner.status()[0]?.serving?.generation === 1);
+    expect(batches).toEqual([4, 4, 4, 4, 4, 4, 1]);
+    expect(await store.get('counters_v1_g1', 'all')).toMatchObject({ count: 25 });
+    await runner.stop();
+  });
+
   it('builds a new code version beside the old one, which serves frozen until the new version is ready', async () => {
     await tick(4);
     const v1 = new ProjectionRunner(log, store, [counting(1, 'v1')], { idlePollMs: 20 });

@@ -25,6 +25,11 @@ export interface ProjectionStatus {
 
 export interface RunnerOptions {
   readonly batchSize?: number;
+  /**
+   * Events per batch of a build running beside a serving one (rebuild, new code version): smaller, because the
+   * runner applies one batch at a time and the live projections wait for it (default min(batchSize, 1000)).
+   */
+  readonly rebuildBatchSize?: number;
   /** Fallback poll when no append signal arrives (appends from other processes). */
   readonly idlePollMs?: number;
   readonly logger?: { error(message: unknown, ...rest: unknown[]): void; log(message: unknown, ...rest: unknown[]): void };
@@ -87,6 +92,7 @@ export class ProjectionRunner implements ProjectionControl {
   private readonly dropTimers = new Set<NodeJS.Timeout>();
   private readonly reader: SharedLogReader;
   private readonly batchSize: number;
+  private readonly rebuildBatchSize: number;
   private readonly idlePollMs: number;
   private stopped = false;
   /** Counts append signals, so a signal that arrives while a worker is reading is not lost. */
@@ -108,6 +114,7 @@ export class ProjectionRunner implements ProjectionControl {
     private readonly options: RunnerOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 500;
+    this.rebuildBatchSize = Math.max(1, options.rebuildBatchSize ?? Math.min(this.batchSize, 1000));
     this.idlePollMs = options.idlePollMs ?? 1000;
     this.projections = projections;
     this.registry = new ServingRegistry(store, projections);
@@ -323,7 +330,8 @@ export class ProjectionRunner implements ProjectionControl {
       const seenSeq = this.appendSeq;
       try {
         const head = await this.feed.headPosition();
-        const { events: page, scannedTo } = await this.reader.read(w.checkpoint, this.batchSize, w.types, head);
+        const batchSize = w.role === 'rebuilding' ? this.rebuildBatchSize : this.batchSize;
+        const { events: page, scannedTo } = await this.reader.read(w.checkpoint, batchSize, w.types, head);
         // Every event up to `scannedTo` was looked at, interesting or not: the checkpoint may move there.
         const complete = scannedTo >= head;
         const reached = Math.max(page.at(-1)?.position ?? w.checkpoint, scannedTo);
