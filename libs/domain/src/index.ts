@@ -133,4 +133,4 @@ export { DEFAULT_LOYALTY_POLICY, pointsFor, purchaseIntervals, quintileScore, ti
 export type { LoyaltyPolicy, PurchaseIntervals } from './loyalty/loyalty-policy';
 
 export { CURRENT_SCHEMA_VERSIONS, EVENT_UPCASTERS, schemaVersionOf } from './schema-versions';
-export { ERASED, mapPersonalData, PERSONAL_FIELDS, REDACTED, redactPersonalData } from './personal-data';
+export { ERASED, mapPersonalData, mapPersonalDataLazily, PERSONAL_FIELDS, REDACTED, redactPersonalData } from './personal-data';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { mapPersonalData, redactPersonalData, REDACTED } from './personal-data';
+import { mapPersonalData, mapPersonalDataLazily, redactPersonalData, REDACTED } from './personal-data';
 
 describe('personal data', () => {
   it('redacts identity and free text, keeps everything else', () => {
@@ -26,5 +26,50 @@ describe('personal data', () => {
     expect(mapped.lines).toBe(lines); // untouched parts are shared, not copied
     expect(data.changes.name).toBe('Zoë');
     expect(mapPersonalData('PurchaseRecorded', data, () => 'x')).toBe(data); // no personal fields: the same object
+  });
+
+  describe('lazily', () => {
+    const data = { customerId: 'c-1', changes: { name: 'Zoë', email: null, phone: '+1 555', kind: 'customer' } };
+
+    it('maps a field only when it is read, once, and never the ones nobody reads', () => {
+      const seen: unknown[] = [];
+      const mapped = mapPersonalDataLazily('CustomerProfileChanged', data, (v) => {
+        seen.push(v);
+        return `<${String(v)}>`;
+      }) as typeof data;
+      expect(seen).toEqual([]);
+      expect(mapped.changes.name).toBe('<Zoë>');
+      expect(mapped.changes.name).toBe('<Zoë>');
+      expect(seen).toEqual(['Zoë']);
+      expect(mapped.customerId).toBe('c-1');
+      expect(seen).toEqual(['Zoë']);
+    });
+
+    it('serializes and compares exactly like the eager mapping (same keys, order and values), input untouched', () => {
+      const fn = (v: unknown): string => `<${String(v)}>`;
+      const lazy = mapPersonalDataLazily('CustomerProfileChanged', data, fn);
+      const eager = mapPersonalData('CustomerProfileChanged', data, fn);
+      expect(JSON.stringify(lazy)).toBe(JSON.stringify(eager));
+      expect(lazy).toEqual(eager);
+      expect(structuredClone(lazy)).toEqual(eager);
+      expect({ ...(lazy as object) }).toEqual(eager);
+      expect(data.changes.name).toBe('Zoë');
+      expect(mapPersonalDataLazily('PurchaseRecorded', data, fn)).toBe(data);
+    });
+
+    it('keeps an assigned value, and works on a frozen copy', () => {
+      const mapped = mapPersonalDataLazily('ContactLogged', { channel: 'phone', summary: 'sealed' }, () => 'opened') as { summary: string };
+      mapped.summary = 'replaced';
+      expect(mapped.summary).toBe('replaced');
+      const frozen = Object.freeze(mapPersonalDataLazily('ContactLogged', { channel: 'phone', summary: 'sealed' }, () => 'opened')) as { summary: string };
+      expect(frozen.summary).toBe('opened');
+    });
+
+    it('lets a failure surface where the field is read', () => {
+      const mapped = mapPersonalDataLazily('ContactLogged', { summary: 'corrupt' }, () => {
+        throw new Error('authentication tag mismatch');
+      }) as { summary: string };
+      expect(() => mapped.summary).toThrow('authentication tag mismatch');
+    });
   });
 });

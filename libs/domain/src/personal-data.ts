@@ -34,6 +34,46 @@ export function mapPersonalData(type: string, data: unknown, fn: (value: unknown
   return result;
 }
 
+/**
+ * Like mapPersonalData, but each personal field that holds a value becomes a getter that applies `fn` when it is first
+ * read (once; assignable like a plain field). A reader that never touches a field never pays for it: a command's fold
+ * reads a customer's name but none of the contact summaries of its stream, a loyalty projection no personal field at
+ * all. The copy is enumerable and serializes as mapPersonalData's would (same keys, same order, same values).
+ */
+export function mapPersonalDataLazily(type: string, data: unknown, fn: (value: unknown) => unknown): unknown {
+  const fields = PERSONAL_FIELDS[type];
+  if (!fields || typeof data !== 'object' || data === null) return data;
+  // Fresh objects along every path whose field holds a value: the getters are defined on those, never on `data`.
+  const copy = mapPersonalData(type, data, (value) => value) as Record<string, unknown>;
+  for (const path of fields) {
+    const keys = path.split('.');
+    const leaf = keys.pop()!;
+    let parent: unknown = copy;
+    for (const key of keys) parent = typeof parent === 'object' && parent !== null ? (parent as Record<string, unknown>)[key] : undefined;
+    if (typeof parent !== 'object' || parent === null) continue;
+    const raw = (parent as Record<string, unknown>)[leaf];
+    if (raw === undefined || raw === null) continue;
+    let opened = false;
+    let value: unknown;
+    Object.defineProperty(parent, leaf, {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        if (!opened) {
+          value = fn(raw);
+          opened = true;
+        }
+        return value;
+      },
+      set: (next: unknown) => {
+        value = next;
+        opened = true;
+      },
+    });
+  }
+  return copy;
+}
+
 function mapPath(obj: Record<string, unknown>, keys: readonly string[], fn: (value: unknown) => unknown): Record<string, unknown> {
   const [head, ...rest] = keys;
   if (head === undefined) return obj;

@@ -1,6 +1,8 @@
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { join } from 'node:path';
-import { EVENT_UPCASTERS, makeComplaintDecider, makeCustomerDecider, mapPersonalData, PERSONAL_FIELDS } from '@crm/domain';
+import {
+  EVENT_UPCASTERS, makeComplaintDecider, makeCustomerDecider, mapPersonalData, mapPersonalDataLazily, PERSONAL_FIELDS,
+} from '@crm/domain';
 import {
   EncryptingEventStore, EventStoreDbEventStore, SqliteEventStore, SqliteKeyStore, UpcasterRegistry, UpcastingEventStore,
   type EventStore, type FieldEncryptionPolicy, type KeyStore, type SqliteEventStoreOptions,
@@ -32,6 +34,7 @@ export function openKeyStore(config: AppConfig): KeyStore {
 export const PERSONAL_DATA_POLICY: FieldEncryptionPolicy = {
   hasFields: (type) => (PERSONAL_FIELDS[type]?.length ?? 0) > 0,
   mapFields: mapPersonalData,
+  mapFieldsLazily: mapPersonalDataLazily,
   subjectOf: (_type, data) => {
     const id = (data as { customerId?: unknown } | null)?.customerId;
     return typeof id === 'string' ? id : undefined;

@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { EncryptingEventStore, InMemoryEventStore, type KeyStore } from '@crm/event-store';
+import { PERSONAL_DATA_POLICY } from './composition';
+
+class MemoryKeyStore implements KeyStore {
+  private readonly keys = new Map<string, Buffer | 'erased'>();
+  keyFor(subject: string): Buffer | 'erased' {
+    if (!this.keys.has(subject)) this.keys.set(subject, randomBytes(32));
+    return this.keys.get(subject)!;
+  }
+  existingKey(subject: string): Buffer | 'erased' | undefined {
+    return this.keys.get(subject);
+  }
+  erase(subject: string): boolean {
+    this.keys.set(subject, 'erased');
+    return true;
+  }
+  close(): void {}
+}
+
+describe('personal fields through the encrypting store (a stream read opens them lazily)', () => {
+  const event = (type: string, data: Record<string, unknown>) => ({ eventId: `${type}-${Math.random()}`, type, data, metadata: {} });
+
+  it('seals on append, opens what is read, and leaves unread fields sealed: a corrupt one fails only where it is read', async () => {
+    const inner = new InMemoryEventStore();
+    const keys = new MemoryKeyStore();
+    const store = new EncryptingEventStore(inner, keys, PERSONAL_DATA_POLICY);
+    await store.appendToStream('customer-c1', [
+      event('CustomerRegistered', { customerId: 'c1', kind: 'customer', name: 'Zoë Ångström', email: 'zoe@example.com' }),
+      event('ContactLogged', { customerId: 'c1', channel: 'phone', summary: 'asked about her order' }),
+    ]);
+    // Written past the encryption (as a damaged disk might leave it): a sealed value that cannot be opened.
+    await inner.appendToStream('customer-c1', [event('ContactLogged', { customerId: 'c1', channel: 'email', summary: `enc:v1:${randomBytes(40).toString('base64')}` })]);
+
+    const stored = await inner.readStream('customer-c1');
+    expect(JSON.stringify(stored)).not.toContain('Zoë');
+    expect(String((stored[1]!.data as Record<string, unknown>)['summary'])).toMatch(/^enc:v1:/);
+
+    const events = await store.readStream('customer-c1'); // does not throw: nothing was opened yet
+    const data = (i: number): Record<string, unknown> => events[i]!.data as Record<string, unknown>;
+    expect(data(0)).toMatchObject({ name: 'Zoë Ångström', email: 'zoe@example.com', kind: 'customer' });
+    expect(data(1)['summary']).toBe('asked about her order');
+    expect(data(2)['channel']).toBe('email');
+    expect(() => data(2)['summary']).toThrow();
+    // The log (what projections read) opens eagerly: the damaged field fails the read itself.
+    await expect(store.readAll()).rejects.toThrow();
+  });
+
+  it('reads an erased subject as [erased], whenever the field is read', async () => {
+    const keys = new MemoryKeyStore();
+    const store = new EncryptingEventStore(new InMemoryEventStore(), keys, PERSONAL_DATA_POLICY);
+    await store.appendToStream('customer-c2', [event('CustomerRegistered', { customerId: 'c2', kind: 'prospect', name: 'Ann' })]);
+    keys.erase('c2');
+    const [registered] = await store.readStream('customer-c2');
+    expect(registered!.data).toEqual({ customerId: 'c2', kind: 'prospect', name: '[erased]' });
+  });
+});
