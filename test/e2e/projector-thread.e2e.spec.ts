@@ -1,5 +1,7 @@
 import { loadConfig, ManualClock } from '@crm/runtime';
 import { createApp } from '../../apps/api/src/app.factory';
+import { startEventStoreDbDouble } from '../doubles/eventstoredb-grpc-double';
+import { startMongoDouble } from '../doubles/mongo-wire-double';
 import { startTestApp, TOKENS, type TestApp } from '../support/test-app';
 
 /**
@@ -139,5 +141,49 @@ describe('projections in a worker thread (PROJECTOR=thread)', () => {
   it('refuses an injected clock in thread mode instead of silently running the watcher on another clock', async () => {
     const config = loadConfig({ DATA_DIR: `${t.dataDir}-unused`, PROJECTOR: 'thread', LOG_LEVEL: 'silent' });
     await expect(createApp({ config, clock: new ManualClock(new Date('2026-11-23T10:00:00Z')) })).rejects.toThrow(/PROJECTOR=embedded/);
+  });
+});
+
+/** The thread opens its own connections: with the real servers' adapters too (the drivers against the doubles). */
+describe.each([
+  ['MONGODB_URI (read models in MongoDB)', 'mongo'],
+  ['EVENTSTORE_CONNECTION_STRING (log in EventStoreDB)', 'esdb'],
+] as const)('projections in a worker thread with %s', (_label, kind) => {
+  let t: TestApp;
+  let stopDouble: () => Promise<void>;
+
+  beforeAll(async () => {
+    let env: Record<string, string>;
+    if (kind === 'mongo') {
+      const mongo = await startMongoDouble();
+      stopDouble = () => mongo.stop();
+      env = { MONGODB_URI: mongo.uri.replace('/?', '/crm_thread?') };
+    } else {
+      const esdb = await startEventStoreDbDouble();
+      stopDouble = () => esdb.stop();
+      env = { EVENTSTORE_CONNECTION_STRING: esdb.connectionString };
+    }
+    t = await startTestApp({ projectorThread: true, env });
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await stopDouble();
+  });
+
+  it('answers read-your-writes queries from the read models the thread builds', async () => {
+    const created = await t.request('POST', '/customers', { body: { name: 'Tess Thread', kind: 'customer', ownerId: 'agent-ana' } });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const contact = await t.request('POST', `/customers/${id}/contacts`, {
+      body: { channel: 'chat', direction: 'outbound', purpose: 'follow-up', summary: 'checked in', outcome: 'answered' },
+    });
+    const profile = await t.request('GET', `/customers/${id}?minPosition=${contact.body.position}`);
+    expect(profile.status).toBe(200);
+    expect(profile.body).toMatchObject({ id, name: 'Tess Thread', ownerId: 'agent-ana', outboundContactsLast7Days: 1 });
+    const timeline = await t.request('GET', `/customers/${id}/timeline?minPosition=${contact.body.position}`);
+    expect(timeline.body.items.map((e: { type: string }) => e.type)).toEqual(['ContactLogged', 'CustomerRegistered']);
+    const status = await t.request('GET', '/projections');
+    expect(status.body.projections.every((p: { status: string }) => p.status === 'live')).toBe(true);
   });
 });
