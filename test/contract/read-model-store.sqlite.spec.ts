@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteReadModelStore } from '@crm/read-models';
 import { makeTempDir } from '../support/temp-dir';
@@ -39,6 +40,35 @@ describe('sqlite read-model store: indexes', () => {
       expect(plan(raw, sorted, 'c-1')).not.toContain('TEMP B-TREE');
     } finally {
       raw.close();
+      await store.close();
+      tmp.remove();
+    }
+  });
+});
+
+describe('sqlite read-model store: compact after an erasure', () => {
+  it('truncates the WAL, and says false instead of waiting on the event loop while another connection reads', async () => {
+    const tmp = makeTempDir();
+    const file = join(tmp.dir, 'read-models.db');
+    const store = new SqliteReadModelStore(file);
+    const other = new Database(file); // e.g. the projector thread's connection
+    try {
+      await store.ensureCollection('profiles', []);
+      await store.applyBatch([{ collection: 'profiles', id: 'c-1', position: 1, doc: { _id: 'c-1', _position: 1, name: 'Eleanor Rigby' } }], { projection: 'p', position: 1 });
+      await store.applyBatch([{ collection: 'profiles', id: 'c-1', position: 2, doc: { _id: 'c-1', _position: 2, name: '[erased]' } }], { projection: 'p', position: 2 });
+      // A read transaction on the other connection pins the WAL: a TRUNCATE checkpoint cannot finish meanwhile.
+      const reading = other.prepare('SELECT count(*) FROM rm_profiles').pluck();
+      other.exec('BEGIN');
+      reading.get();
+      const started = Date.now();
+      expect(await store.compact(100)).toBe(false);
+      expect(Date.now() - started).toBeLessThan(1000);
+      other.exec('COMMIT');
+      expect(await store.compact(100)).toBe(true);
+      expect(readFileSync(`${file}-wal`).length).toBe(0);
+      expect(readFileSync(file).includes('Eleanor Rigby')).toBe(false);
+    } finally {
+      other.close();
       await store.close();
       tmp.remove();
     }

@@ -6,11 +6,14 @@ import { startTestApp, TOKENS, type TestApp } from '../support/test-app';
  * GDPR erasure by crypto-shredding: personal data is encrypted per customer in the log, the key is destroyed on
  * erasure, every read model masks what it had, and no personal value is left in any file of the data directory.
  */
-describe('erasure of a customer (crypto-shredding)', () => {
+describe.each([
+  ['on the API\'s event loop (PROJECTOR=embedded)', false],
+  ['in the projector thread of npm start (PROJECTOR=thread)', true],
+])('erasure of a customer (crypto-shredding), projections %s', (_mode, projectorThread) => {
   let t: TestApp;
   const PERSONAL = ['Eleanor Rigby', 'eleanor@example.com', '447700900123', '+44 7700 900123', 'picks up rice in a church', 'lonely people everywhere', 'darning socks at night', 'wearing the face'];
   beforeAll(async () => {
-    t = await startTestApp({ customerTokens: [{ token: 'eleanor-portal', customerId: 'eleanor' }] });
+    t = await startTestApp({ projectorThread, customerTokens: [{ token: 'eleanor-portal', customerId: 'eleanor' }] });
   });
   afterAll(async () => {
     await t.close();
@@ -41,7 +44,7 @@ describe('erasure of a customer (crypto-shredding)', () => {
     expect(erased.body.receipt).toMatchObject({
       customerId: 'eleanor', keyDestroyed: true, reason: 'GDPR request #42', eventsWithPersonalData: 5,
       fields: { CustomerRegistered: ['name', 'email', 'phone'], ContactLogged: ['summary'], ComplaintFiled: ['description'], ComplaintResponded: ['message'], FollowUpScheduled: ['reason'] },
-      readModelsMasked: ['customer_profiles', 'customer_timelines', 'complaints', 'follow_ups'], readModelsPending: [],
+      readModelsMasked: ['customer_profiles', 'customer_timelines', 'complaints', 'follow_ups'], readModelsPending: [], readModelFilesCompacted: true,
     });
 
     const profile = await t.request('GET', `/customers/eleanor?minPosition=${erased.body.position}`);

@@ -87,7 +87,8 @@ export class PrivacyController {
         pending.push(p.name);
       }
     }
-    if (pending.length === 0) await this.readModels.compact();
+    // Compacting only helps once every read model has masked; with one still pending the receipt says so.
+    const compacted = pending.length === 0 ? await this.readModels.compact() : false;
     return {
       id,
       streamRevision: outcome.streamRevision,
@@ -104,6 +105,7 @@ export class PrivacyController {
         streams: [...new Set(trail.map((e) => e.streamId))],
         readModelsMasked: masked,
         readModelsPending: pending,
+        readModelFilesCompacted: compacted,
         kept: 'event types, times, owners, amounts, priorities, SLA facts and outcomes',
         embeddedProjector: this.runner !== undefined,
       },

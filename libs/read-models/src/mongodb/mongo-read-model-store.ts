@@ -286,8 +286,8 @@ export class MongoReadModelStore implements ReadModelStore {
   }
 
   /** MongoDB keeps no WAL we could truncate from here; journal and oplog retention are the server's (docs/privacy.md). */
-  async compact(): Promise<void> {
-    return undefined;
+  async compact(): Promise<boolean> {
+    return true;
   }
 
   async close(): Promise<void> {

@@ -114,7 +114,7 @@ export class ServingReadModelStore implements ReadModelStore {
   deleteCheckpoint(projection: string): Promise<void> {
     return this.inner.deleteCheckpoint(projection);
   }
-  compact(): Promise<void> {
+  compact(): Promise<boolean> {
     return this.inner.compact();
   }
   close(): Promise<void> {

@@ -232,9 +232,26 @@ export class SqliteReadModelStore implements ReadModelStore {
     this.prepare('DELETE FROM rm_checkpoints WHERE projection = ?').run(projection);
   }
 
-  async compact(): Promise<void> {
-    // Old page images live on in the WAL until it is checkpointed and truncated.
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  /**
+   * Old page images live on in the WAL until it is checkpointed and truncated. A TRUNCATE checkpoint must wait for
+   * other connections' writes and reads (a projector thread or process); it is tried without SQLite's busy wait, which
+   * would hold up this thread's event loop, and again a turn later, for up to `waitMs`.
+   */
+  async compact(waitMs = 2000): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    const busyTimeout = this.db.pragma('busy_timeout', { simple: true }) as number;
+    for (;;) {
+      this.db.pragma('busy_timeout = 0');
+      let result: { busy: number } | undefined;
+      try {
+        [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+      } finally {
+        this.db.pragma(`busy_timeout = ${busyTimeout}`);
+      }
+      if (result?.busy === 0) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   async close(): Promise<void> {

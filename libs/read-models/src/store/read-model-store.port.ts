@@ -97,8 +97,11 @@ export interface ReadModelStore {
   listCheckpoints(prefix: string): Promise<Checkpoint[]>;
   /** Removes a projection's checkpoint (rebuild from scratch). */
   deleteCheckpoint(projection: string): Promise<void>;
-  /** Makes overwritten data unrecoverable from the files (after an erasure): WAL truncated, freed pages zeroed. */
-  compact(): Promise<void>;
+  /**
+   * Makes overwritten data unrecoverable from the files (after an erasure): WAL truncated, freed pages zeroed. False
+   * when other connections (a projector thread or process writing, a long read) kept it from finishing: try again.
+   */
+  compact(): Promise<boolean>;
   close(): Promise<void>;
 }
 
