@@ -80,11 +80,6 @@ export class ProjectorThread implements ProjectionControl {
     return thread;
   }
 
-  /** The thread's handle (e.g. for an operator's heap snapshot); undefined while it is being started again. */
-  get threadId(): number | undefined {
-    return this.worker?.threadId;
-  }
-
   private spawn(): Promise<void> {
     const { source, eval: isEval, env } = workerSource();
     const worker = new Worker(source, {
