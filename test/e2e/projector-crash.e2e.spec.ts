@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@crm/event-store';
-import { ALL_PROJECTIONS, checkpointName, physicalCollection, ProjectionRunner, SqliteReadModelStore, type Doc } from '@crm/read-models';
+import { SqliteReadModelStore } from '@crm/read-models';
+import { checkpointsIn as checkpoints, cleanRebuild, dumpReadModels as dump, until } from '../support/read-model-state';
 import { seedHistory } from '../support/seed-history';
 import { makeTempDir } from '../support/temp-dir';
 
@@ -18,34 +19,6 @@ function startProjector(dataDir: string): ChildProcess {
 }
 
 const exited = (child: ChildProcess): Promise<void> => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
-
-async function checkpoints(file: string): Promise<number[]> {
-  const store = new SqliteReadModelStore(file);
-  try {
-    return await Promise.all(ALL_PROJECTIONS.map(async (p) => (await store.getCheckpoint(checkpointName(p)))?.position ?? 0));
-  } finally {
-    await store.close();
-  }
-}
-
-async function until(predicate: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function dump(store: SqliteReadModelStore): Promise<Record<string, Doc[]>> {
-  const result: Record<string, Doc[]> = {};
-  for (const p of ALL_PROJECTIONS) {
-    for (const c of p.collections) {
-      const name = physicalCollection(p, c.name);
-      result[name] = await store.find(name, {}, { sort: [['_id', 1]] });
-    }
-  }
-  return result;
-}
 
 /**
  * Kills the projector with SIGKILL at random moments during a catch-up of thousands of events, restarts it, and
@@ -96,18 +69,12 @@ describe('projector crash safety', () => {
       await exited(last);
 
       expect(await events.headPosition()).toBe(head);
-      const clean = new SqliteReadModelStore(join(tmp.dir, 'clean.db'));
-      const runner = new ProjectionRunner(events, clean, ALL_PROJECTIONS, { batchSize: 1000 });
-      await runner.start();
-      for (const p of ALL_PROJECTIONS) expect(await runner.waitFor(p.name, head, 30_000)).toBe(true);
-      await runner.stop();
-
+      const b = await cleanRebuild(events, join(tmp.dir, 'clean.db'), head);
       const survived = new SqliteReadModelStore(readModels);
-      const [a, b] = [await dump(survived), await dump(clean)];
+      const a = await dump(survived);
       expect(Object.values(b).reduce((n, docs) => n + docs.length, 0)).toBeGreaterThan(1000);
       expect(a).toEqual(b);
       await survived.close();
-      await clean.close();
       await events.close();
     } finally {
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

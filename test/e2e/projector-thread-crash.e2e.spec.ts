@@ -1,0 +1,74 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteEventStore } from '@crm/event-store';
+import { ALL_PROJECTIONS, SqliteReadModelStore } from '@crm/read-models';
+import { loadConfig, Metrics, ProjectorThread } from '@crm/runtime';
+import { checkpointsIn, cleanRebuild, dumpReadModels, until } from '../support/read-model-state';
+import { seedHistory } from '../support/seed-history';
+import { makeTempDir } from '../support/temp-dir';
+
+/**
+ * The projector thread of `npm start`, ended abruptly (`terminate()`, as a crash ends it: its JavaScript stops
+ * wherever it is, an open SQLite transaction is rolled back) at random moments of a catch-up of thousands of events;
+ * its supervisor starts it again each time. At the end the read models must equal a clean rebuild: nothing skipped,
+ * nothing applied twice.
+ */
+describe('projector thread crash safety', () => {
+  jest.setTimeout(300_000);
+
+  it('is started again after each abrupt end mid-catch-up and ends equal to a clean rebuild', async () => {
+    const tmp = makeTempDir('crm-thread-crash-');
+    const dataDir = join(tmp.dir, 'data');
+    const readModelsFile = join(dataDir, 'read-models.db');
+    mkdirSync(dataDir, { recursive: true });
+    const events = new SqliteEventStore({ filename: join(dataDir, 'events.db'), synchronous: 'NORMAL' });
+    const apiReadModels = new SqliteReadModelStore(readModelsFile);
+    let thread: ProjectorThread | undefined;
+    try {
+      // Business times from now on: no SLA deadline falls due while the thread's watcher runs on the real clock.
+      await seedHistory(events, 2000, new Date());
+      const head = await events.headPosition();
+      expect(head).toBeGreaterThan(10_000);
+      const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', PROJECTION_BATCH_SIZE: '20', SQLITE_SYNCHRONOUS: 'NORMAL', PROJECTOR: 'thread' });
+      const logged: string[] = [];
+      thread = await ProjectorThread.start({
+        config, readModels: apiReadModels, metrics: new Metrics(), restartDelayMs: 10,
+        logger: { error: (m) => logged.push(JSON.stringify(m)), log: (m) => logged.push(JSON.stringify(m)) },
+      });
+      const running = thread;
+      const lowest = (): number => Math.min(...ALL_PROJECTIONS.map((p) => running.checkpointOf(p.name) ?? 0));
+
+      let seed = 7;
+      const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      let endedMidway = 0;
+      for (let round = 0; round < 4; round++) {
+        const before = Math.min(...(await checkpointsIn(readModelsFile)));
+        if (before >= head) break;
+        // Once this run has made progress (the mirror moved past what is stored), at a random moment shortly after.
+        await until(() => lowest() > before, 150_000, `progress in round ${round}`);
+        await new Promise((r) => setTimeout(r, Math.floor(random() * 80)));
+        await running.terminate();
+        if (Math.min(...(await checkpointsIn(readModelsFile))) < head) endedMidway += 1;
+        // The supervisor starts it again: the next round waits for the new thread's progress.
+        await until(async () => (await running.status()).every((p) => p.status === 'catching-up' || p.status === 'live'), 30_000, 'restart');
+      }
+      expect(endedMidway).toBeGreaterThan(0);
+      expect(logged.filter((l) => l.includes('starting it again')).length).toBe(endedMidway);
+
+      await until(async () => (await checkpointsIn(readModelsFile)).every((c) => c >= head), 150_000, 'catch-up after the restarts');
+      await thread.stop();
+      thread = undefined;
+
+      expect(await events.headPosition()).toBe(head);
+      const clean = await cleanRebuild(events, join(tmp.dir, 'clean.db'), head);
+      const survived = await dumpReadModels(apiReadModels);
+      expect(Object.values(clean).reduce((n, docs) => n + docs.length, 0)).toBeGreaterThan(1000);
+      expect(survived).toEqual(clean);
+    } finally {
+      await thread?.stop();
+      await apiReadModels.close();
+      await events.close();
+      tmp.remove();
+    }
+  });
+});
