@@ -50,9 +50,14 @@ export function serveAsChild(start: () => Promise<{ port: number; close: () => P
           post('Profiler.enable')
             .then(() => post('Profiler.setSamplingInterval', { interval: 500 }))
             .then(() => post('Profiler.start'))
+            // Allocation sampling beside the CPU profile, counting what young and old GCs collected too: where the
+            // garbage comes from, not only what is alive at the end.
+            .then(() => post('HeapProfiler.startSampling', { samplingInterval: 32_768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }))
             .then(() => send({ type: 'profile-started' }), fail);
         } else if (message.type === 'profile-stop') {
-          post('Profiler.stop')
+          post('HeapProfiler.stopSampling')
+            .then((heap) => writeFileSync(message.file.replace(/\.cpuprofile$/, '.heapprofile'), JSON.stringify((heap as { profile: unknown }).profile)))
+            .then(() => post('Profiler.stop'))
             .then((result) => {
               writeFileSync(message.file, JSON.stringify((result as { profile: unknown }).profile));
               session?.disconnect();
