@@ -2,7 +2,9 @@
  * Entry of the projector thread that `npm start` runs beside the API (see ProjectorThread): the same projector as
  * the projector process, on its own connections to the stores, reporting progress to the API thread.
  */
+import { ConsoleLogger } from '@nestjs/common';
 import { parentPort, workerData } from 'node:worker_threads';
+import { LOG_LEVELS } from './composition';
 import type { AppConfig } from './config';
 import { openProjector } from './open-projector';
 import type { ProjectorHost } from './projector-host';
@@ -106,6 +108,27 @@ async function main(): Promise<void> {
   if (stopping) return stop(close);
   last = JSON.stringify(progressOf(host));
   post({ t: 'ready', progress: progressOf(host) });
+  reportCatchUp(host);
+}
+
+/**
+ * A catch-up after an import or a new projection version can take minutes: say how far it is every 30 s, and once
+ * when every projection is live (as the projector process logs its status).
+ */
+function reportCatchUp(host: ProjectorHost): void {
+  const logger = new ConsoleLogger('projector', { json: true, logLevels: LOG_LEVELS[config.logLevel] });
+  let wasBehind = false;
+  const timer = setInterval(() => {
+    const behind = host.runner.status().filter((s) => s.status !== 'live' || s.rebuild);
+    if (behind.length > 0) {
+      wasBehind = true;
+      logger.log({ msg: 'projections catching up', projections: behind.map((s) => ({ name: s.name, checkpoint: s.checkpoint, status: s.status, rebuild: s.rebuild ?? undefined })) });
+    } else if (wasBehind) {
+      wasBehind = false;
+      logger.log({ msg: 'every projection is live', checkpoint: Math.min(...host.runner.status().map((s) => s.checkpoint)) });
+    }
+  }, 30_000);
+  timer.unref();
 }
 
 void main();
