@@ -1,11 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SqliteEventStore } from '@crm/event-store';
 import { SqliteReadModelStore } from '@crm/read-models';
-import { checkpointsIn as checkpoints, cleanRebuild, dumpReadModels as dump, until } from '../support/read-model-state';
-import { seedHistory } from '../support/seed-history';
-import { makeTempDir } from '../support/temp-dir';
+import { checkpointsIn as checkpoints, cleanRebuild, dumpReadModels as dump, seededDataDir, until } from '../support/read-model-state';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -28,17 +24,9 @@ describe('projector crash safety', () => {
   jest.setTimeout(300_000);
 
   it('survives SIGKILL mid-catch-up and ends equal to a clean rebuild', async () => {
-    const tmp = makeTempDir('crm-crash-');
-    const dataDir = join(tmp.dir, 'data');
-    const readModels = join(dataDir, 'read-models.db');
+    const { tmp, dataDir, readModelsFile: readModels, events, head } = await seededDataDir('crm-crash-');
     const children: ChildProcess[] = [];
     try {
-      mkdirSync(dataDir, { recursive: true });
-      const events = new SqliteEventStore({ filename: join(dataDir, 'events.db'), synchronous: 'NORMAL' });
-      // Business times from now on: no SLA deadline falls due while the child's watcher runs on the real clock.
-      // Enough events that a catch-up in batches of 20 lasts a few seconds: the kills land in the middle of it.
-      await seedHistory(events, 2000, new Date());
-      const head = await events.headPosition();
       expect(head).toBeGreaterThan(10_000);
 
       let seed = 42;

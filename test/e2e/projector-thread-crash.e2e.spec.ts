@@ -1,11 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SqliteEventStore } from '@crm/event-store';
 import { ALL_PROJECTIONS, SqliteReadModelStore } from '@crm/read-models';
 import { loadConfig, Metrics, ProjectorThread } from '@crm/runtime';
-import { checkpointsIn, cleanRebuild, dumpReadModels, until } from '../support/read-model-state';
-import { seedHistory } from '../support/seed-history';
-import { makeTempDir } from '../support/temp-dir';
+import { checkpointsIn, cleanRebuild, dumpReadModels, seededDataDir, until } from '../support/read-model-state';
 
 /**
  * The projector thread of `npm start`, ended abruptly (`terminate()`, as a crash ends it: its JavaScript stops
@@ -17,17 +13,10 @@ describe('projector thread crash safety', () => {
   jest.setTimeout(300_000);
 
   it('is started again after each abrupt end mid-catch-up and ends equal to a clean rebuild', async () => {
-    const tmp = makeTempDir('crm-thread-crash-');
-    const dataDir = join(tmp.dir, 'data');
-    const readModelsFile = join(dataDir, 'read-models.db');
-    mkdirSync(dataDir, { recursive: true });
-    const events = new SqliteEventStore({ filename: join(dataDir, 'events.db'), synchronous: 'NORMAL' });
+    const { tmp, dataDir, readModelsFile, events, head } = await seededDataDir('crm-thread-crash-');
     const apiReadModels = new SqliteReadModelStore(readModelsFile);
     let thread: ProjectorThread | undefined;
     try {
-      // Business times from now on: no SLA deadline falls due while the thread's watcher runs on the real clock.
-      await seedHistory(events, 2000, new Date());
-      const head = await events.headPosition();
       expect(head).toBeGreaterThan(10_000);
       const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', PROJECTION_BATCH_SIZE: '20', SQLITE_SYNCHRONOUS: 'NORMAL', PROJECTOR: 'thread' });
       const logged: string[] = [];

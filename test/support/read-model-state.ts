@@ -1,5 +1,12 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteEventStore } from '@crm/event-store';
 import { ALL_PROJECTIONS, checkpointName, physicalCollection, ProjectionRunner, SqliteReadModelStore, type Doc } from '@crm/read-models';
 import type { EventFeed } from '@crm/read-models';
+import { seedHistory } from './seed-history';
+import { makeTempDir } from './temp-dir';
+
+type TempDir = ReturnType<typeof makeTempDir>;
 
 /** Each projection's checkpoint in a read-model file (0 where none), opened and closed per call (another writer owns it). */
 export async function checkpointsIn(file: string): Promise<number[]> {
@@ -45,4 +52,20 @@ export async function cleanRebuild(events: EventFeed, file: string, head: number
   } finally {
     await clean.close();
   }
+}
+
+/**
+ * A data dir whose SQLite log holds the history of 2,000 customers (> 10,000 events, business times from now on, so
+ * no SLA deadline falls due while a projector's watcher runs on the real clock) and no read models yet: a catch-up
+ * in batches of 20 lasts a few seconds, long enough to crash a projector in the middle of it.
+ */
+export async function seededDataDir(prefix: string): Promise<{
+  tmp: TempDir; dataDir: string; readModelsFile: string; events: SqliteEventStore; head: number;
+}> {
+  const tmp = makeTempDir(prefix);
+  const dataDir = join(tmp.dir, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const events = new SqliteEventStore({ filename: join(dataDir, 'events.db'), synchronous: 'NORMAL' });
+  await seedHistory(events, 2000, new Date());
+  return { tmp, dataDir, readModelsFile: join(dataDir, 'read-models.db'), events, head: await events.headPosition() };
 }
