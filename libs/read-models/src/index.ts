@@ -5,6 +5,7 @@ export * from './mongodb/mongo-read-model-store';
 export * from './projection/projection';
 export * from './runner/event-feed';
 export * from './runner/projection-runner';
+export * from './runner/position-waiters';
 export * from './projections';
 export * from './projection/in-memory-projector';
 export * from './serving/serving-registry';

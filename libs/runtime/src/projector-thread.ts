@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
-  ALL_PROJECTIONS, ServingRegistry, type ProjectionControl, type ProjectionState, type ProjectionStatus, type ReadModelStore,
+  ALL_PROJECTIONS, PositionWaiters, ServingRegistry, type ProjectionControl, type ProjectionState, type ProjectionStatus, type ReadModelStore,
 } from '@crm/read-models';
 import type { AppConfig } from './config';
 import type { Metrics } from './metrics';
@@ -62,7 +62,7 @@ export class ProjectorThread implements ProjectionControl {
   private worker: Worker | undefined;
   private readonly mirror = new Map<string, Mirror>();
   private lastError: ProjectionStatus['lastError'] = null;
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new PositionWaiters();
   private readonly calls = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private nextCall = 1;
   private stopping = false;
@@ -175,9 +175,7 @@ export class ProjectorThread implements ProjectionControl {
   }
 
   private wake(): void {
-    const waiters = [...this.waiters];
-    this.waiters.clear();
-    for (const w of waiters) w();
+    this.waiters.wakeAll();
   }
 
   /**
@@ -234,23 +232,9 @@ export class ProjectorThread implements ProjectionControl {
 
   async waitFor(name: string, position: number, timeoutMs: number): Promise<boolean> {
     if (!ALL_PROJECTIONS.some((p) => p.name === name)) throw new Error(`unknown projection ${name}`);
-    const deadline = Date.now() + timeoutMs;
-    while ((this.checkpointOf(name) ?? 0) < position) {
-      const left = deadline - Date.now();
-      const state = this.mirror.get(name)?.state;
-      if (left <= 0 || state === 'failed' || this.stopping) return false;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, left);
-        const waiters = this.waiters;
-        function done(): void {
-          clearTimeout(timer);
-          waiters.delete(done);
-          resolve();
-        }
-        waiters.add(done);
-      });
-    }
-    return true;
+    return this.waiters.waitFor(
+      position, timeoutMs, () => this.checkpointOf(name) ?? 0, () => this.mirror.get(name)?.state === 'failed' || this.stopping,
+    );
   }
 
   /** The thread's full status; if it does not answer (down, starting again, stuck), the last progress it sent. */

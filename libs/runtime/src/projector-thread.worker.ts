@@ -106,8 +106,9 @@ async function main(): Promise<void> {
     return;
   }
   if (stopping) return stop(close);
-  last = JSON.stringify(progressOf(host));
-  post({ t: 'ready', progress: progressOf(host) });
+  const progress = progressOf(host);
+  last = JSON.stringify(progress);
+  post({ t: 'ready', progress });
   reportCatchUp(host);
 }
 

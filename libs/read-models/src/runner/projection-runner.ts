@@ -5,6 +5,7 @@ import {
 import { chooseServing, ServingRegistry, type Serving } from '../serving/serving-registry';
 import type { Doc, DocumentWrite, ReadModelStore } from '../store/read-model-store.port';
 import type { EventFeed } from './event-feed';
+import { PositionWaiters } from './position-waiters';
 import { SharedLogReader } from './shared-log-reader';
 
 export type ProjectionState = 'starting' | 'catching-up' | 'live' | 'failed' | 'stopped';
@@ -98,7 +99,7 @@ export class ProjectionRunner implements ProjectionControl {
   /** Counts append signals, so a signal that arrives while a worker is reading is not lost. */
   private appendSeq = 0;
   private wakers = new Set<() => void>();
-  private positionWaiters = new Set<() => void>();
+  private readonly positionWaiters = new PositionWaiters();
   private subscription: (AsyncIterable<ProjectedEvent> & { close(): Promise<void> }) | undefined;
   private subscriptionDone: Promise<void> | undefined;
   /** Checkpoint-only moves waiting for the shared write (see moveCheckpoint). */
@@ -268,21 +269,9 @@ export class ProjectionRunner implements ProjectionControl {
   /** Resolves true once the projection has applied `position`, false after `timeoutMs` or when it failed. */
   async waitFor(name: string, position: number, timeoutMs: number): Promise<boolean> {
     if (!this.projections.some((p) => p.name === name)) throw new Error(`unknown projection ${name}`);
-    const deadline = Date.now() + timeoutMs;
-    while ((this.checkpointOf(name) ?? 0) < position) {
-      const left = deadline - Date.now();
-      const worker = this.servingWorker(name);
-      if (left <= 0 || worker?.status === 'failed' || this.stopped) return false;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, left);
-        function done(): void {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.positionWaiters.add(done);
-      });
-    }
-    return true;
+    return this.positionWaiters.waitFor(
+      position, timeoutMs, () => this.checkpointOf(name) ?? 0, () => this.servingWorker(name)?.status === 'failed' || this.stopped,
+    );
   }
 
   private async listen(subscription: AsyncIterable<ProjectedEvent>): Promise<void> {
@@ -305,9 +294,7 @@ export class ProjectionRunner implements ProjectionControl {
   }
 
   private notifyPositionWaiters(): void {
-    const waiters = [...this.positionWaiters];
-    this.positionWaiters.clear();
-    for (const w of waiters) w();
+    this.positionWaiters.wakeAll();
     this.options.onProgress?.();
   }
 
