@@ -51,9 +51,10 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
       logger: { error: (m) => logger.error(m, undefined, 'projector-thread'), log: (m) => logger.log(m, 'projector-thread') },
     });
   }
-  // Queries read through the serving registry: the runner's or the thread's, else one refreshed from the store.
-  const registry = projector?.runner.registry ?? thread?.registry ?? new ServingRegistry(readModelStore, ALL_PROJECTIONS);
-  const servingStore = new ServingReadModelStore(readModelStore, registry);
+  // Queries read through the serving registry: the embedded runner's (its host's serving store), the thread's, else
+  // one refreshed from the store.
+  const servingStore = projector?.servingStore
+    ?? new ServingReadModelStore(readModelStore, thread?.registry ?? new ServingRegistry(readModelStore, ALL_PROJECTIONS));
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false });
   // Latency from Fastify hooks rather than a Nest interceptor: no rxjs pipeline on the hot path. `Server-Timing`
   // (W3C) tells a client how much of what it waited was the app: the rest is the network, queues before the app read
