@@ -46,6 +46,23 @@ describe('personal fields through the encrypting store (a stream read opens them
     await expect(store.readAll()).rejects.toThrow();
   });
 
+  it('opens a live subscription lazily too: an event taken only as a wake-up signal is never decrypted', async () => {
+    const inner = new InMemoryEventStore();
+    const store = new EncryptingEventStore(inner, new MemoryKeyStore(), PERSONAL_DATA_POLICY);
+    await store.appendToStream('customer-c3', [event('CustomerRegistered', { customerId: 'c3', kind: 'customer', name: 'Björk' })]);
+    await inner.appendToStream('customer-c3', [event('ContactLogged', { customerId: 'c3', channel: 'chat', summary: `enc:v1:${randomBytes(40).toString('base64')}` })]);
+    const subscription = store.subscribeToAll({ fromPosition: 0 });
+    const received: Array<{ data: unknown }> = [];
+    for await (const e of subscription) {
+      received.push(e); // the damaged event arrives: nothing was opened to deliver it
+      if (received.length === 2) break;
+    }
+    await subscription.close();
+    expect((received[0]!.data as Record<string, unknown>)['name']).toBe('Björk');
+    expect((received[1]!.data as Record<string, unknown>)['channel']).toBe('chat');
+    expect(() => (received[1]!.data as Record<string, unknown>)['summary']).toThrow();
+  });
+
   it('reads an erased subject as [erased], whenever the field is read', async () => {
     const keys = new MemoryKeyStore();
     const store = new EncryptingEventStore(new InMemoryEventStore(), keys, PERSONAL_DATA_POLICY);

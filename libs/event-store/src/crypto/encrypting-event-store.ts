@@ -112,8 +112,8 @@ export class EncryptingEventStore implements EventStore {
   /**
    * A stream's personal fields are opened lazily (when the policy can), each on its first read: a command's fold reads
    * a customer's identity fields but none of the contact summaries of the stream (decryption was ~7 % of the API's
-   * time under the lag bench's load, now ~2 %). The log and its subscriptions feed projections, which read nearly
-   * every field of what they get: eagerly, without the getters' cost.
+   * time under the lag bench's load, now ~2 %). The log feeds projections, which read nearly every field of what they
+   * get: eagerly, without the getters' cost.
    */
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
     return (await this.inner.readStream(streamId, options)).map(this.opener(true));
@@ -123,10 +123,15 @@ export class EncryptingEventStore implements EventStore {
     return (await this.inner.readAll(options)).map(this.opener());
   }
 
+  /**
+   * Lazily, like a stream read: the projection runner, the one consumer in the product, takes each live event as a
+   * wake-up signal and reads its events again through `readAll`; opening every personal field of every live event
+   * only to drop it was work for nothing. A consumer that reads a field opens it then.
+   */
   subscribeToAll(options?: SubscribeOptions): Subscription {
     const inner = this.inner.subscribeToAll(options);
     // Events arrive one by one, over time: each is its own read (no key memo kept across them).
-    const open = (e: RecordedEvent): RecordedEvent => this.opener()(e);
+    const open = (e: RecordedEvent): RecordedEvent => this.opener(true)(e);
     return {
       async *[Symbol.asyncIterator]() {
         for await (const e of inner) yield open(e);
