@@ -80,8 +80,8 @@ export function copyDataset(from: string, log: (line: string) => void): Dataset 
       seconds: 0, fileBytes: statSync(eventsDb).size, headPosition: head,
     };
     log(`  copied ${from} (${head.toLocaleString('en')} events, ${customerIds.length.toLocaleString('en')} customers) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    // The copy's ~2 GB of dirty pages would otherwise be written back while the bench measures: every fsync of the
-    // app (a command's group commit) then waited seconds behind that write-back.
+    // The copy's ~2 GB of dirty pages could otherwise still be written back while the bench measures, with every
+    // fsync of the app (a command's group commit) queued behind that write-back.
     const flushed = flushDir(dataDir);
     log(`  flushed the copy to disk in ${flushed.toFixed(1)} s (not counted)`);
     return { root: tmp.dir, dataDir, eventsDb, history, readModelsBuiltBy: `copied from ${from}`, remove: tmp.remove };
