@@ -6,6 +6,7 @@ import type { IdempotencyStore, Reservation, StoredResponse } from './idempotenc
 import { IdempotencyGuard, IdempotentReplay, rememberIdempotentResponse } from './idempotency.guard';
 
 const NOW = new Date('2026-03-01T09:00:00.000Z');
+const RESERVED: Reservation = { kind: 'reserved', requestId: 'req-1', recovered: false };
 
 /** Records what the guard asks of the store; `reserve` answers what the test says. */
 class FakeStore implements IdempotencyStore {
@@ -50,14 +51,14 @@ function send(req: FastifyRequest, status: number, headers: Record<string, strin
 
 describe('IdempotencyGuard', () => {
   it('lets requests without a key, and requests other than POST, through without touching the store', () => {
-    const { guard: g, store } = guard({ kind: 'reserved' });
+    const { guard: g, store } = guard(RESERVED);
     expect(g.canActivate(contextOf(request({})))).toBe(true);
     expect(g.canActivate(contextOf(request({ 'idempotency-key': 'k' }, 'PUT')))).toBe(true);
     expect(store.calls).toEqual([]);
   });
 
   it('refuses an empty or over-long key with a 400 problem', () => {
-    const { guard: g } = guard({ kind: 'reserved' });
+    const { guard: g } = guard(RESERVED);
     for (const key of ['', 'k'.repeat(256)]) {
       expect(() => g.canActivate(contextOf(request({ 'idempotency-key': key })))).toThrow(expect.objectContaining({ status: 400, type: 'bad-request' }) as unknown as Error);
     }
@@ -77,7 +78,7 @@ describe('IdempotencyGuard', () => {
 
   it('replays a completed request with the same body, and refuses another body with 422', () => {
     const response: StoredResponse = { status: 201, headers: { etag: '"0"' }, body: { id: 'c-1' } };
-    const first = guard({ kind: 'reserved' });
+    const first = guard(RESERVED);
     first.guard.canActivate(contextOf(request({ 'idempotency-key': 'k' })));
     const requestHash = first.store.hashes[0]!;
     expect(requestHash).toMatch(/^[0-9a-f]{64}$/);
@@ -96,7 +97,7 @@ describe('IdempotencyGuard', () => {
   });
 
   it('remembers the response a reserved request got (status, the headers that matter, the parsed JSON body)', () => {
-    const { guard: g, store } = guard({ kind: 'reserved' });
+    const { guard: g, store } = guard(RESERVED);
     const req = request({ 'idempotency-key': 'k' });
     g.canActivate(contextOf(req));
 
@@ -114,7 +115,7 @@ describe('IdempotencyGuard', () => {
   });
 
   it('forgets the key of a request that failed with 5xx, so the client may retry it', () => {
-    const { guard: g, store } = guard({ kind: 'reserved' });
+    const { guard: g, store } = guard(RESERVED);
     const req = request({ 'idempotency-key': 'k' });
     g.canActivate(contextOf(req));
 

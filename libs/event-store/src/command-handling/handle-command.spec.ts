@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { EventStore, ReadStreamOptions, RecordedEvent } from '../event-store.port';
 import { InMemoryEventStore } from '../in-memory/in-memory-event-store';
+import { eventMetadataFactory } from './event-metadata';
 import { AggregateCache, ExpectedRevisionMismatch, handleCommand, loadAggregate } from './handle-command';
 
 type Counted = { type: 'Counted'; data: { n: number } };
@@ -110,7 +111,7 @@ function run(store: EventStore, cache: AggregateCache, command: GateCommand, exp
     expectedRevision,
     cache,
     now: () => new Date('2026-03-01T00:00:00.000Z'),
-    newEventId: () => `g-${(ids += 1)}`,
+    eventMetadata: eventMetadataFactory({ newEventId: () => `g-${(ids += 1)}`, schemaVersionOf: () => 1 }),
     metadata: { correlationId: 'c', causationId: 'c', actor: { id: 'tester', role: 'system' } },
   });
 }
