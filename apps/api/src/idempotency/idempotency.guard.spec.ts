@@ -1,9 +1,9 @@
-import { describe, expect, it } from '@jest/globals';
-import type { ExecutionContext } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Logger, type ExecutionContext } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblem } from '../http/problem';
 import type { IdempotencyStore, Reservation, StoredResponse } from './idempotency-store';
-import { IdempotencyGuard, IdempotentReplay, rememberIdempotentResponse } from './idempotency.guard';
+import { IdempotencyGuard, IdempotentReplay, releaseUnansweredIdempotencyKey, rememberIdempotentResponse, reservedKeyOf } from './idempotency.guard';
 
 const NOW = new Date('2026-03-01T09:00:00.000Z');
 const RESERVED: Reservation = { kind: 'reserved', requestId: 'req-1', recovered: false };
@@ -123,5 +123,106 @@ describe('IdempotencyGuard', () => {
 
     expect(store.calls).toEqual(['reserve agent-1\nk', 'release agent-1\nk']);
     expect(store.completed).toBeUndefined();
+  });
+
+  it('tells the command path the hashed key, the request id and whether an earlier attempt may have appended', () => {
+    const req = request({ 'idempotency-key': 'raw-key-4711' });
+    guard({ kind: 'reserved', requestId: 'req-first', recovered: true }).guard.canActivate(contextOf(req));
+
+    const reserved = reservedKeyOf(req);
+    expect(reserved).toEqual({ key: expect.stringMatching(/^[0-9a-f]{32}$/), requestId: 'req-first', recovered: true });
+    expect(reserved?.key).not.toContain('raw-key-4711');
+    const other = request({ 'idempotency-key': 'raw-key-4711' });
+    (other as unknown as { principal: { id: string } }).principal.id = 'agent-2';
+    guard(RESERVED).guard.canActivate(contextOf(other));
+    expect(reservedKeyOf(other)?.key).not.toBe(reserved?.key);
+  });
+
+  it('refuses with 422 a key held by an unfinished request with another body', () => {
+    expect(() => guard({ kind: 'reused' }).guard.canActivate(contextOf(request({ 'idempotency-key': 'k' }))))
+      .toThrow(expect.objectContaining({ status: 422, type: 'idempotency-key-reused' }) as unknown as Error);
+  });
+
+  it('releases a reservation whose request ended without passing onSend (the onResponse backstop)', () => {
+    const { guard: g, store } = guard(RESERVED);
+    const req = request({ 'idempotency-key': 'k' });
+    g.canActivate(contextOf(req));
+
+    let done = false;
+    releaseUnansweredIdempotencyKey(req, {} as FastifyReply, () => (done = true));
+    releaseUnansweredIdempotencyKey(req, {} as FastifyReply, () => undefined);
+
+    expect(done).toBe(true);
+    expect(store.calls).toEqual(['reserve agent-1\nk', 'release agent-1\nk']);
+  });
+});
+
+/** An error as better-sqlite3 throws it (SqliteError with an SQLite result code), e.g. when the disk is full. */
+class SqliteError extends Error {
+  override readonly name = 'SqliteError';
+  constructor(readonly code: string) {
+    super(`sqlite failed: ${code}`);
+  }
+}
+
+describe('IdempotencyGuard when the idempotency store fails', () => {
+  beforeAll(() => Logger.overrideLogger(false)); // the failures are logged on purpose
+  afterAll(() => Logger.overrideLogger(['error']));
+  /** Fails in the methods named; records releases. */
+  class FailingStore extends FakeStore {
+    constructor(
+      private readonly failing: ReadonlySet<'reserve' | 'complete' | 'release'>,
+      private readonly code = 'SQLITE_FULL',
+    ) {
+      super(RESERVED);
+    }
+    override reserve(scope: string, requestHash: string): Reservation {
+      if (this.failing.has('reserve')) throw new SqliteError(this.code);
+      return super.reserve(scope, requestHash);
+    }
+    override complete(scope: string, hash: string, response: StoredResponse): void {
+      this.calls.push(`complete ${scope}`);
+      if (this.failing.has('complete')) throw new SqliteError(this.code);
+      super.complete(scope, hash, response);
+      this.calls.pop();
+    }
+    override release(scope: string): void {
+      super.release(scope);
+      if (this.failing.has('release')) throw new SqliteError(this.code);
+    }
+  }
+
+  for (const code of ['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_BUSY']) {
+    it(`answers 503 store-unavailable with Retry-After when reserving fails with ${code}`, () => {
+      const store = new FailingStore(new Set(['reserve']), code);
+      let thrown: unknown;
+      try {
+        new IdempotencyGuard(store, { now: () => NOW }).canActivate(contextOf(request({ 'idempotency-key': 'k' })));
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeInstanceOf(ApiProblem);
+      expect(thrown).toMatchObject({ status: 503, type: 'store-unavailable', headers: { 'Retry-After': '5' } });
+    });
+  }
+
+  it('lets the answer through and leaves no reservation in progress when recording the outcome fails', () => {
+    const store = new FailingStore(new Set(['complete']));
+    const req = request({ 'idempotency-key': 'k' });
+    new IdempotencyGuard(store, { now: () => NOW }).canActivate(contextOf(req));
+
+    const payload = send(req, 201, { 'content-type': 'application/json' }, '{"id":"c-1"}');
+
+    expect(payload).toBe('{"id":"c-1"}');
+    expect(store.calls).toEqual(['reserve agent-1\nk', 'complete agent-1\nk', 'release agent-1\nk']);
+  });
+
+  it('still answers when releasing after a 5xx fails too', () => {
+    const store = new FailingStore(new Set(['release']));
+    const req = request({ 'idempotency-key': 'k' });
+    new IdempotencyGuard(store, { now: () => NOW }).canActivate(contextOf(req));
+
+    expect(send(req, 503, { 'content-type': 'application/problem+json' }, '{"type":"store-unavailable"}')).toBe('{"type":"store-unavailable"}');
+    expect(store.calls).toEqual(['reserve agent-1\nk', 'release agent-1\nk']);
   });
 });
