@@ -78,4 +78,29 @@ describe.each([
     expect(events.map((e) => e.type)).toEqual(['CustomerRegistered', 'ContactLogged', 'ContactLogged']);
     expect(events.filter((e) => e.data['contactId'] === first.body.id)).toHaveLength(1);
   });
+
+  it('every other command that creates an id (follow-up, complaint, purchase, return) answers it again after the crash', async () => {
+    const customer = (await t.request('POST', '/customers', { body: { name: 'Crash Buyer', kind: 'customer', ownerId: 'agent-ana' } })).body.id as string;
+    const purchase = await t.request('POST', '/purchases', { body: { customerId: customer, currency: 'EUR', lines: [{ sku: 'X', quantity: 2, unitPrice: '9.99' }] }, headers: { 'idempotency-key': `crash-purchase-${customer}` } });
+    expect(purchase.status).toBe(201);
+    const requests: Array<{ path: string; body: unknown; key: string }> = [
+      { path: `/customers/${customer}/follow-ups`, body: { dueAt: '2026-12-01T10:00:00Z', reason: 'call back' }, key: `crash-follow-up-${customer}` },
+      { path: '/complaints', body: { customerId: customer, channel: 'email', category: 'delivery', priority: 'P3', description: 'late' }, key: `crash-complaint-${customer}` },
+      { path: `/purchases/${purchase.body.id as string}/returns`, body: { lines: [{ sku: 'X', quantity: 1 }], reason: 'broken' }, key: `crash-return-${customer}` },
+    ];
+    const firsts = await Promise.all(requests.map((r) => t.request('POST', r.path, { body: r.body, headers: { 'idempotency-key': r.key } })));
+    expect(firsts.map((r) => r.status)).toEqual([201, 201, 201]);
+    const headBefore = (await t.request('GET', '/health/ready', { token: null })).body.eventStore.headPosition as number;
+
+    await t.restart(() => {
+      dropRecordedOutcome(t.dataDir, 'agent-ana', `crash-purchase-${customer}`);
+      for (const r of requests) dropRecordedOutcome(t.dataDir, 'agent-ana', r.key);
+    });
+    const purchaseRetry = await t.request('POST', '/purchases', { body: { customerId: customer, currency: 'EUR', lines: [{ sku: 'X', quantity: 2, unitPrice: '9.99' }] }, headers: { 'idempotency-key': `crash-purchase-${customer}` } });
+    const retries = await Promise.all(requests.map((r) => t.request('POST', r.path, { body: r.body, headers: { 'idempotency-key': r.key } })));
+
+    expect(outcome(purchaseRetry)).toEqual(outcome(purchase));
+    expect(retries.map(outcome)).toEqual(firsts.map(outcome));
+    expect((await t.request('GET', '/health/ready', { token: null })).body.eventStore.headPosition).toBe(headBefore);
+  });
 });
