@@ -24,13 +24,14 @@ import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   CHANNELS, complaintStream, CONTACT_PURPOSES, customerStream, DEFAULT_CONTACT_CAP_POLICY, DEFAULT_SLA_POLICY, DomainError,
-  makeComplaintDecider, makeCustomerDecider, orderDecider, orderStream, PRIORITIES, schemaVersionOf,
+  makeComplaintDecider, makeCustomerDecider, orderDecider, orderStream, PRIORITIES,
   type Channel, type ComplaintCommand, type ContactPurpose, type CustomerCommand, type OrderCommand, type Priority,
 } from '@crm/domain';
 import {
   EncryptingEventStore, SqliteEventStore, SqliteKeyStore, type AppendResult, type EventStore, type EventToAppend, type KeyStore,
 } from '@crm/event-store';
 import { PERSONAL_DATA_POLICY } from '@crm/runtime/composition';
+import { domainEventMetadata } from '@crm/runtime/event-metadata';
 import { uuidv7 } from '@crm/runtime/uuidv7';
 
 export interface HistoryOptions {
@@ -249,7 +250,8 @@ export async function generateHistory(options: HistoryOptions): Promise<HistoryI
   let head = 0;
   let streamCount = 0;
 
-  /** handleCommand without the I/O: fold, decide, append with the same metadata. */
+  const eventMetadata = domainEventMetadata();
+  /** handleCommand without the I/O: fold, decide, append with the same metadata (the writers' one factory). */
   const run = (decider: AnyDecider, streamId: string, command: unknown, at: number, actor: { id: string; role: string }, occurredAt?: string, forCustomer?: string): boolean => {
     commands += 1;
     const current = streams.get(streamId) ?? { state: decider.initialState(), revision: -1 };
@@ -270,8 +272,8 @@ export async function generateHistory(options: HistoryOptions): Promise<HistoryI
     const iso = now.toISOString();
     const requestId = uuidv7(at);
     const toAppend = events.map((e): EventToAppend => {
-      const eventId = uuidv7(at);
-      return { eventId, type: e.type, data: e.data, metadata: { eventId, correlationId: requestId, causationId: requestId, actor, occurredAt: occurredAt ?? iso, recordedAt: iso, schemaVersion: schemaVersionOf(e.type) } };
+      const metadata = eventMetadata(e.type, { correlationId: requestId, causationId: requestId, actor, occurredAt }, now);
+      return { eventId: metadata.eventId, type: e.type, data: e.data, metadata };
     });
     let { state, revision } = current;
     for (const e of seal(streamId, toAppend)) {

@@ -1,5 +1,5 @@
-import { complaintStream, customerStream, makeComplaintDecider, makeCustomerDecider, orderDecider, orderStream, DEFAULT_CONTACT_CAP_POLICY, DEFAULT_SLA_POLICY } from '@crm/domain';
-import { handleCommand, type EventStore } from '@crm/event-store';
+import { complaintStream, customerStream, makeComplaintDecider, makeCustomerDecider, orderDecider, orderStream, DEFAULT_CONTACT_CAP_POLICY, DEFAULT_SLA_POLICY, schemaVersionOf } from '@crm/domain';
+import { eventMetadataFactory, handleCommand, type EventStore } from '@crm/event-store';
 import { randomUUID } from 'node:crypto';
 
 /**
@@ -11,6 +11,7 @@ export async function seedHistory(store: EventStore, customers: number, start = 
   const complaint = makeComplaintDecider({ slaPolicy: DEFAULT_SLA_POLICY });
   let t = start.getTime();
   let commands = 0;
+  const eventMetadata = eventMetadataFactory({ newEventId: () => randomUUID(), schemaVersionOf });
   const run = async <C, S, E extends { type: string; data: unknown }>(
     decider: { decide(c: C, s: S, now: Date): E[]; evolve(s: S, e: E): S; initialState(): S },
     streamId: string,
@@ -19,7 +20,7 @@ export async function seedHistory(store: EventStore, customers: number, start = 
     t += 60_000;
     const now = new Date(t);
     await handleCommand(store, decider, {
-      streamId, command, now: () => now, newEventId: () => randomUUID(),
+      streamId, command, now: () => now, eventMetadata,
       metadata: { correlationId: 'seed', causationId: 'seed', actor: { id: 'seeder', role: 'agent' } },
     });
     commands += 1;

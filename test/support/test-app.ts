@@ -26,7 +26,8 @@ export interface TestApp {
   thread: ProjectorThread | undefined;
   /** fetch with the agent's token and JSON by default. */
   request: (method: string, path: string, options?: { body?: unknown; token?: string | null; headers?: Record<string, string>; rawBody?: string }) => Promise<TestResponse>;
-  restart: () => Promise<void>;
+  /** Closes the app and boots it again on the same DATA_DIR; `whileStopped` runs in between (to tamper with files). */
+  restart: (whileStopped?: () => void) => Promise<void>;
   close: () => Promise<void>;
   writeTokens: (entries: unknown[]) => void;
 }
@@ -98,8 +99,9 @@ export async function startTestApp(options: {
       try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON: keep the text */ }
       return { status: res.status, headers: res.headers, body: parsed };
     },
-    restart: async () => {
+    restart: async (whileStopped) => {
       await app.close();
+      whileStopped?.();
       await boot();
     },
     close: async () => {

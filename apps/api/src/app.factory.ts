@@ -12,7 +12,7 @@ import {
 import { AppModule } from './app.module';
 import { setUpTokens, type TokenSetup } from './auth/token-registry';
 import { writeCommandResponse } from './http/command-response';
-import { rememberIdempotentResponse } from './idempotency/idempotency.guard';
+import { releaseUnansweredIdempotencyKey, rememberIdempotentResponse } from './idempotency/idempotency.guard';
 import { readModelPositionHeader } from './queries/read-model-position.hook';
 
 export interface CreateAppOptions {
@@ -74,6 +74,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   fastify.addHook('preSerialization', writeCommandResponse);
   fastify.addHook('preSerialization', readModelPositionHeader);
   fastify.addHook('onSend', rememberIdempotentResponse);
+  fastify.addHook('onResponse', releaseUnansweredIdempotencyKey);
   fastify.addHook('onResponse', (request, reply, done) => {
     const t0 = started.get(request);
     if (t0 !== undefined) {

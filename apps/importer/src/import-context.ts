@@ -1,5 +1,5 @@
 import { customerStream, DomainError, type CustomerCommand, type DomainErrorCode, type SlaPolicy } from '@crm/domain';
-import { handleCommand, type AggregateCache, type DeciderLike, type EventStore } from '@crm/event-store';
+import { handleCommand, type AggregateCache, type DeciderLike, type EventMetadataFactory, type EventStore } from '@crm/event-store';
 import type { ComplaintDecider, CustomerDecider, OrderDecider } from '@crm/runtime';
 import type { ProgressSink } from './progress';
 import type { RejectsFile } from './rejects';
@@ -14,7 +14,8 @@ export interface ImportContext {
   /** Correlation id of every event of this import run. */
   readonly correlationId: string;
   readonly now: () => Date;
-  readonly newEventId: (now: Date) => string;
+  /** The writers' one metadata factory (domainEventMetadata): ids and the current schema version of each type. */
+  readonly eventMetadata: EventMetadataFactory;
   readonly progress: ProgressSink;
   readonly rejects: RejectsFile;
   /** Commands in flight at once: appends issued in the same tick share one SQLite transaction (group commit). */
@@ -71,10 +72,10 @@ export async function execute<C, S, E extends { type: string; data: unknown }>(
       command: args.command,
       cache: args.cache,
       now: ctx.now,
-      newEventId: ctx.newEventId,
+      eventMetadata: ctx.eventMetadata,
       metadata: { correlationId: ctx.correlationId, causationId: args.causationId, actor: IMPORTER_ACTOR, occurredAt: args.occurredAt },
     });
-    if (result.kind === 'unchanged') return { kind: 'unchanged' };
+    if (result.kind !== 'appended') return { kind: 'unchanged' };
     ctx.eventsAppended += result.appended;
     return { kind: 'appended', appended: result.appended };
   } catch (error) {

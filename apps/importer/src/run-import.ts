@@ -1,6 +1,6 @@
 import { orderDecider } from '@crm/domain';
 import type { EventStore } from '@crm/event-store';
-import { loadConfig, makeDeciders, openEventStore, systemClock, uuidv7, type AppConfig } from '@crm/runtime';
+import { domainEventMetadata, loadConfig, makeDeciders, openEventStore, systemClock, uuidv7, type AppConfig } from '@crm/runtime';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CsvSyntaxError } from './csv';
@@ -59,7 +59,7 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
     slaPolicy: deciders.slaPolicy,
     correlationId: `import-${options.kind}-${uuidv7(startedAt.getTime())}`,
     now: () => systemClock.now(),
-    newEventId: (now) => uuidv7(now.getTime()),
+    eventMetadata: domainEventMetadata(),
     progress: options.progress ?? silentProgress,
     rejects,
     concurrency: options.concurrency ?? 500,

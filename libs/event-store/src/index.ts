@@ -5,6 +5,7 @@ export * from './in-memory/in-memory-event-store';
 export * from './sqlite/sqlite-event-store';
 export * from './eventstoredb/eventstoredb-event-store';
 export * from './command-handling/handle-command';
+export * from './command-handling/event-metadata';
 export * from './upcasting/upcasting-event-store';
 export * from './crypto/key-store';
 export * from './crypto/encrypting-event-store';

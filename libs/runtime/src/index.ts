@@ -5,6 +5,7 @@ export * from './policies';
 export * from './projector-host';
 export * from './sla-watcher';
 export * from './uuidv7';
+export * from './event-metadata';
 export * from './composition';
 export * from './audit-chain';
 export * from './replay';

@@ -1,6 +1,7 @@
-import { complaintStream, schemaVersionOf, type makeComplaintDecider } from '@crm/domain';
-import { handleCommand, StreamVersionConflict, type EventStore } from '@crm/event-store';
+import { complaintStream, type makeComplaintDecider } from '@crm/domain';
+import { handleCommand, StreamVersionConflict, type EventMetadataFactory, type EventStore } from '@crm/event-store';
 import { COMPLAINTS, complaintsProjection, physicalCollection, type ReadModelStore } from '@crm/read-models';
+import { domainEventMetadata } from './event-metadata';
 
 type ComplaintDecider = ReturnType<typeof makeComplaintDecider>;
 
@@ -26,13 +27,16 @@ export class SlaWatcher {
   private stopped = false;
   /** Complaints checked with no breach due, by read-model position: not asked again until their document changes. */
   private readonly settled = new Map<string, number>();
+  private readonly eventMetadata: EventMetadataFactory;
 
   constructor(
     private readonly events: EventStore,
     private readonly readModels: ReadModelStore,
     private readonly decider: ComplaintDecider,
     private readonly options: SlaWatcherOptions,
-  ) {}
+  ) {
+    this.eventMetadata = domainEventMetadata(options.newEventId);
+  }
 
   start(): void {
     const interval = this.options.intervalMs ?? 1000;
@@ -71,8 +75,7 @@ export class SlaWatcher {
           streamId: complaintStream(doc._id),
           command: { type: 'RecordSlaBreach', data: { complaintId: doc._id, kind: deadline.kind } },
           now: () => now,
-          newEventId: this.options.newEventId,
-          schemaVersionOf,
+          eventMetadata: this.eventMetadata,
           metadata: {
             correlationId: `sla-${doc._id}`,
             causationId: `sla-watcher:${doc._id}:${deadline.kind}`,

@@ -3,14 +3,13 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
 import { businessTime } from '../commands/business-time';
-import { Ctx } from '../commands/command-context.decorator';
+import { Ctx, newEntityId } from '../commands/command-context.decorator';
 import type { CommandContext } from '../commands/command-executor';
 import { assertMayActFor } from '../commands/self-service';
 import { commandCreated, type CommandResponse } from '../http/command-response';
 import { problems } from '../http/problem';
 import { IdParam } from '../http/id-param';
 import { CLOCK, type Clock } from '@crm/runtime';
-import { uuidv7 } from '@crm/runtime';
 import {
   ChangeComplaintOwnerDto, CloseComplaintDto, FileComplaintDto, ReopenComplaintDto, ResolveComplaintDto, RespondToComplaintDto,
 } from './complaint.dto';
@@ -45,7 +44,7 @@ export class ComplaintCommandsController {
       throw problems.validation([{ field: 'id', messages: ['a customer may not choose the complaint id'] }]);
     }
     const now = this.clock.now();
-    const complaintId = dto.id ?? uuidv7(now.getTime());
+    const complaintId = dto.id ?? newEntityId(ctx, this.clock);
     const occurredAt = businessTime(dto.occurredAt, now);
     const { id: _id, occurredAt: _at, resolvedAtFirstContact, ...rest } = dto;
     return this.run(

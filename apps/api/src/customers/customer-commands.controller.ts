@@ -4,12 +4,11 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { CustomerCommand } from '@crm/domain';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
 import { businessTime } from '../commands/business-time';
-import { Ctx } from '../commands/command-context.decorator';
+import { Ctx, newEntityId } from '../commands/command-context.decorator';
 import type { CommandContext } from '../commands/command-executor';
 import { assertMayActFor } from '../commands/self-service';
 import { commandCreated, type CommandResponse } from '../http/command-response';
 import { CLOCK, type Clock } from '@crm/runtime';
-import { uuidv7 } from '@crm/runtime';
 import { IdParam } from '../http/id-param';
 import {
   AssignOwnerDto, CancelFollowUpDto, ChangeCustomerProfileDto, CompleteFollowUpDto, ContactPreferencesDto, LogContactDto,
@@ -38,7 +37,7 @@ export class CustomerCommandsController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Register a prospect or customer' })
   register(@Body() dto: RegisterCustomerDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
-    const customerId = dto.id ?? uuidv7(this.clock.now().getTime());
+    const customerId = dto.id ?? newEntityId(ctx, this.clock);
     const { id: _id, ...rest } = dto;
     return this.run({ type: 'RegisterCustomer', data: { ...rest, customerId } }, ctx, customerId, `/customers/${customerId}`);
   }
@@ -83,7 +82,7 @@ export class CustomerCommandsController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Log a contact (outbound contacts are subject to the contact policy)' })
   logContact(@IdParam('id') id: string, @Body() dto: LogContactDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
-    const contactId = uuidv7(this.clock.now().getTime());
+    const contactId = newEntityId(ctx, this.clock);
     const occurredAt = businessTime(dto.occurredAt, this.clock.now());
     return this.run(
       { type: 'LogContact', data: { ...dto, customerId: id, contactId, occurredAt, agentId: ctx.principal.id } },
@@ -95,7 +94,7 @@ export class CustomerCommandsController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Schedule a follow-up' })
   scheduleFollowUp(@IdParam('id') id: string, @Body() dto: ScheduleFollowUpDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
-    const followUpId = uuidv7(this.clock.now().getTime());
+    const followUpId = newEntityId(ctx, this.clock);
     const dueAt = new Date(dto.dueAt).toISOString();
     return this.run(
       { type: 'ScheduleFollowUp', data: { ...dto, dueAt, customerId: id, followUpId, actorId: ctx.principal.id } },

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 
 export interface StoredResponse {
   status: number;
@@ -7,18 +8,27 @@ export interface StoredResponse {
 }
 
 export type Reservation =
-  | { kind: 'reserved' }
+  /**
+   * The request may run. `requestId` is the id minted when the key was first reserved (the request's own on a first
+   * attempt); `recovered` says an earlier attempt ended without recording its outcome, so it may have appended.
+   */
+  | { kind: 'reserved'; requestId: string; recovered: boolean }
   | { kind: 'in-progress' }
+  /** An earlier attempt with another request (method, path or body) holds the key and its outcome is unknown. */
+  | { kind: 'reused' }
   | { kind: 'completed'; requestHash: string; response: StoredResponse };
 
 /**
  * Remembers the outcome of each (principal, Idempotency-Key). A key is first reserved, so two concurrent requests
- * with the same key cannot both run; a reservation older than `staleAfterMs` (a crash between reserve and
- * complete) may be taken over.
+ * with the same key cannot both run. A reservation whose request ended without recording an outcome (the process
+ * died, the request failed with 5xx, recording failed) is recoverable: the next attempt runs with the same request id
+ * and is told to look for what the earlier one appended.
  */
 export interface IdempotencyStore {
-  reserve(scope: string, requestHash: string, nowMs: number): Reservation;
+  /** `requestId`: the id to remember if the key is new. */
+  reserve(scope: string, requestHash: string, nowMs: number, requestId: string): Reservation;
   complete(scope: string, requestHash: string, response: StoredResponse, nowMs: number): void;
+  /** The request ended without an outcome to remember; never throws (it only forgets that the request is running). */
   release(scope: string): void;
   close(): void;
 }
@@ -29,12 +39,23 @@ interface Row {
   request_hash: string;
   state: 'pending' | 'done';
   response: string | null;
-  updated_ms: number;
+  request_id: string | null;
+  boot_id: string | null;
 }
 
+/**
+ * SQLite, in DATA_DIR. One API process owns DATA_DIR (the embedded event log is a file of that process), so which
+ * reservations are running is known in memory: a pending row is "in progress" only while this process runs its
+ * request; a pending row of an earlier boot is recoverable at once. `staleAfterMs` is a backstop for a request of this
+ * process that never ends.
+ */
 export class SqliteIdempotencyStore implements IdempotencyStore {
   private readonly db: Database.Database;
-  private readonly reserveTx: (scope: string, hash: string, nowMs: number) => Reservation;
+  private readonly reserveTx: (scope: string, hash: string, nowMs: number, requestId: string) => Reservation;
+  private readonly completeStmt: Database.Statement<[string, string, number, string]>;
+  /** Reservations whose requests are running in this process, with when they were reserved. */
+  private readonly running = new Map<string, number>();
+  readonly bootId = randomUUID();
 
   constructor(filename: string, private readonly staleAfterMs = 60_000) {
     this.db = new Database(filename);
@@ -42,34 +63,57 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(`CREATE TABLE IF NOT EXISTS idempotency (
       scope TEXT PRIMARY KEY, request_hash TEXT NOT NULL, state TEXT NOT NULL, response TEXT, updated_ms INTEGER NOT NULL)`);
-    const select = this.db.prepare<[string], Row>('SELECT request_hash, state, response, updated_ms FROM idempotency WHERE scope = ?');
-    const upsert = this.db.prepare(
-      `INSERT INTO idempotency (scope, request_hash, state, response, updated_ms) VALUES (?, ?, 'pending', NULL, ?)
-       ON CONFLICT (scope) DO UPDATE SET request_hash = excluded.request_hash, state = 'pending', response = NULL, updated_ms = excluded.updated_ms`,
+    // Files written before keys were recoverable lack these columns; their pending rows recover with a new request id.
+    const columns = new Set(this.db.prepare<[], { name: string }>('PRAGMA table_info(idempotency)').all().map((c) => c.name));
+    if (!columns.has('request_id')) this.db.exec('ALTER TABLE idempotency ADD COLUMN request_id TEXT');
+    if (!columns.has('boot_id')) this.db.exec('ALTER TABLE idempotency ADD COLUMN boot_id TEXT');
+    const select = this.db.prepare<[string], Row>('SELECT request_hash, state, response, request_id, boot_id FROM idempotency WHERE scope = ?');
+    const insert = this.db.prepare<[string, string, number, string, string]>(
+      `INSERT INTO idempotency (scope, request_hash, state, response, updated_ms, request_id, boot_id) VALUES (?, ?, 'pending', NULL, ?, ?, ?)
+       ON CONFLICT (scope) DO UPDATE SET request_hash = excluded.request_hash, state = 'pending', response = NULL,
+         updated_ms = excluded.updated_ms, request_id = excluded.request_id, boot_id = excluded.boot_id`,
     );
-    this.reserveTx = this.db.transaction((scope: string, hash: string, nowMs: number): Reservation => {
+    this.completeStmt = this.db.prepare(`UPDATE idempotency SET state = 'done', request_hash = ?, response = ?, updated_ms = ? WHERE scope = ?`);
+    this.reserveTx = this.db.transaction((scope: string, hash: string, nowMs: number, requestId: string): Reservation => {
       const row = select.get(scope);
       if (row?.state === 'done' && row.response !== null) {
         return { kind: 'completed', requestHash: row.request_hash, response: JSON.parse(row.response) as StoredResponse };
       }
-      if (row?.state === 'pending' && nowMs - row.updated_ms < this.staleAfterMs) return { kind: 'in-progress' };
-      upsert.run(scope, hash, nowMs);
-      return { kind: 'reserved' };
+      if (row?.state === 'pending') {
+        const started = row.boot_id === this.bootId ? this.running.get(scope) : undefined;
+        if (started !== undefined && nowMs - started < this.staleAfterMs) return { kind: 'in-progress' };
+        // What the earlier attempt did is unknown, so the key stays bound to its request.
+        if (row.request_hash !== hash) return { kind: 'reused' };
+        const recoveredId = row.request_id ?? requestId;
+        insert.run(scope, hash, nowMs, recoveredId, this.bootId);
+        this.running.set(scope, nowMs);
+        return { kind: 'reserved', requestId: recoveredId, recovered: true };
+      }
+      insert.run(scope, hash, nowMs, requestId, this.bootId);
+      this.running.set(scope, nowMs);
+      return { kind: 'reserved', requestId, recovered: false };
     });
   }
 
-  reserve(scope: string, requestHash: string, nowMs: number): Reservation {
-    return this.reserveTx(scope, requestHash, nowMs);
+  reserve(scope: string, requestHash: string, nowMs: number, requestId: string): Reservation {
+    return this.reserveTx(scope, requestHash, nowMs, requestId);
   }
 
   complete(scope: string, requestHash: string, response: StoredResponse, nowMs: number): void {
-    this.db
-      .prepare(`UPDATE idempotency SET state = 'done', request_hash = ?, response = ?, updated_ms = ? WHERE scope = ?`)
-      .run(requestHash, JSON.stringify(response), nowMs, scope);
+    try {
+      this.completeStmt.run(requestHash, JSON.stringify(response), nowMs, scope);
+    } finally {
+      // Recorded or not, the request has ended: if recording failed the row stays pending and the next attempt recovers.
+      this.running.delete(scope);
+    }
   }
 
+  /**
+   * The row stays pending, no longer running: the next attempt recovers it (reads the stream) rather than starting
+   * afresh, because a request that failed with 5xx may still have appended (a timeout after the store committed).
+   */
   release(scope: string): void {
-    this.db.prepare(`DELETE FROM idempotency WHERE scope = ? AND state = 'pending'`).run(scope);
+    this.running.delete(scope);
   }
 
   close(): void {

@@ -1,11 +1,12 @@
-import { describe, expect, it } from '@jest/globals';
-import type { ExecutionContext } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Logger, type ExecutionContext } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblem } from '../http/problem';
 import type { IdempotencyStore, Reservation, StoredResponse } from './idempotency-store';
-import { IdempotencyGuard, IdempotentReplay, rememberIdempotentResponse } from './idempotency.guard';
+import { IdempotencyGuard, IdempotentReplay, releaseUnansweredIdempotencyKey, rememberIdempotentResponse, reservedKeyOf } from './idempotency.guard';
 
 const NOW = new Date('2026-03-01T09:00:00.000Z');
+const RESERVED: Reservation = { kind: 'reserved', requestId: 'req-1', recovered: false };
 
 /** Records what the guard asks of the store; `reserve` answers what the test says. */
 class FakeStore implements IdempotencyStore {
@@ -50,14 +51,14 @@ function send(req: FastifyRequest, status: number, headers: Record<string, strin
 
 describe('IdempotencyGuard', () => {
   it('lets requests without a key, and requests other than POST, through without touching the store', () => {
-    const { guard: g, store } = guard({ kind: 'reserved' });
+    const { guard: g, store } = guard(RESERVED);
     expect(g.canActivate(contextOf(request({})))).toBe(true);
     expect(g.canActivate(contextOf(request({ 'idempotency-key': 'k' }, 'PUT')))).toBe(true);
     expect(store.calls).toEqual([]);
   });
 
   it('refuses an empty or over-long key with a 400 problem', () => {
-    const { guard: g } = guard({ kind: 'reserved' });
+    const { guard: g } = guard(RESERVED);
     for (const key of ['', 'k'.repeat(256)]) {
       expect(() => g.canActivate(contextOf(request({ 'idempotency-key': key })))).toThrow(expect.objectContaining({ status: 400, type: 'bad-request' }) as unknown as Error);
     }
@@ -77,7 +78,7 @@ describe('IdempotencyGuard', () => {
 
   it('replays a completed request with the same body, and refuses another body with 422', () => {
     const response: StoredResponse = { status: 201, headers: { etag: '"0"' }, body: { id: 'c-1' } };
-    const first = guard({ kind: 'reserved' });
+    const first = guard(RESERVED);
     first.guard.canActivate(contextOf(request({ 'idempotency-key': 'k' })));
     const requestHash = first.store.hashes[0]!;
     expect(requestHash).toMatch(/^[0-9a-f]{64}$/);
@@ -96,7 +97,7 @@ describe('IdempotencyGuard', () => {
   });
 
   it('remembers the response a reserved request got (status, the headers that matter, the parsed JSON body)', () => {
-    const { guard: g, store } = guard({ kind: 'reserved' });
+    const { guard: g, store } = guard(RESERVED);
     const req = request({ 'idempotency-key': 'k' });
     g.canActivate(contextOf(req));
 
@@ -114,7 +115,7 @@ describe('IdempotencyGuard', () => {
   });
 
   it('forgets the key of a request that failed with 5xx, so the client may retry it', () => {
-    const { guard: g, store } = guard({ kind: 'reserved' });
+    const { guard: g, store } = guard(RESERVED);
     const req = request({ 'idempotency-key': 'k' });
     g.canActivate(contextOf(req));
 
@@ -122,5 +123,106 @@ describe('IdempotencyGuard', () => {
 
     expect(store.calls).toEqual(['reserve agent-1\nk', 'release agent-1\nk']);
     expect(store.completed).toBeUndefined();
+  });
+
+  it('tells the command path the hashed key, the request id and whether an earlier attempt may have appended', () => {
+    const req = request({ 'idempotency-key': 'raw-key-4711' });
+    guard({ kind: 'reserved', requestId: 'req-first', recovered: true }).guard.canActivate(contextOf(req));
+
+    const reserved = reservedKeyOf(req);
+    expect(reserved).toEqual({ key: expect.stringMatching(/^[0-9a-f]{32}$/), requestId: 'req-first', recovered: true });
+    expect(reserved?.key).not.toContain('raw-key-4711');
+    const other = request({ 'idempotency-key': 'raw-key-4711' });
+    (other as unknown as { principal: { id: string } }).principal.id = 'agent-2';
+    guard(RESERVED).guard.canActivate(contextOf(other));
+    expect(reservedKeyOf(other)?.key).not.toBe(reserved?.key);
+  });
+
+  it('refuses with 422 a key held by an unfinished request with another body', () => {
+    expect(() => guard({ kind: 'reused' }).guard.canActivate(contextOf(request({ 'idempotency-key': 'k' }))))
+      .toThrow(expect.objectContaining({ status: 422, type: 'idempotency-key-reused' }) as unknown as Error);
+  });
+
+  it('releases a reservation whose request ended without passing onSend (the onResponse backstop)', () => {
+    const { guard: g, store } = guard(RESERVED);
+    const req = request({ 'idempotency-key': 'k' });
+    g.canActivate(contextOf(req));
+
+    let done = false;
+    releaseUnansweredIdempotencyKey(req, {} as FastifyReply, () => (done = true));
+    releaseUnansweredIdempotencyKey(req, {} as FastifyReply, () => undefined);
+
+    expect(done).toBe(true);
+    expect(store.calls).toEqual(['reserve agent-1\nk', 'release agent-1\nk']);
+  });
+});
+
+/** An error as better-sqlite3 throws it (SqliteError with an SQLite result code), e.g. when the disk is full. */
+class SqliteError extends Error {
+  override readonly name = 'SqliteError';
+  constructor(readonly code: string) {
+    super(`sqlite failed: ${code}`);
+  }
+}
+
+describe('IdempotencyGuard when the idempotency store fails', () => {
+  beforeAll(() => Logger.overrideLogger(false)); // the failures are logged on purpose
+  afterAll(() => Logger.overrideLogger(['error']));
+  /** Fails in the methods named; records releases. */
+  class FailingStore extends FakeStore {
+    constructor(
+      private readonly failing: ReadonlySet<'reserve' | 'complete' | 'release'>,
+      private readonly code = 'SQLITE_FULL',
+    ) {
+      super(RESERVED);
+    }
+    override reserve(scope: string, requestHash: string): Reservation {
+      if (this.failing.has('reserve')) throw new SqliteError(this.code);
+      return super.reserve(scope, requestHash);
+    }
+    override complete(scope: string, hash: string, response: StoredResponse): void {
+      this.calls.push(`complete ${scope}`);
+      if (this.failing.has('complete')) throw new SqliteError(this.code);
+      super.complete(scope, hash, response);
+      this.calls.pop();
+    }
+    override release(scope: string): void {
+      super.release(scope);
+      if (this.failing.has('release')) throw new SqliteError(this.code);
+    }
+  }
+
+  for (const code of ['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_BUSY']) {
+    it(`answers 503 store-unavailable with Retry-After when reserving fails with ${code}`, () => {
+      const store = new FailingStore(new Set(['reserve']), code);
+      let thrown: unknown;
+      try {
+        new IdempotencyGuard(store, { now: () => NOW }).canActivate(contextOf(request({ 'idempotency-key': 'k' })));
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeInstanceOf(ApiProblem);
+      expect(thrown).toMatchObject({ status: 503, type: 'store-unavailable', headers: { 'Retry-After': '5' } });
+    });
+  }
+
+  it('lets the answer through and leaves no reservation in progress when recording the outcome fails', () => {
+    const store = new FailingStore(new Set(['complete']));
+    const req = request({ 'idempotency-key': 'k' });
+    new IdempotencyGuard(store, { now: () => NOW }).canActivate(contextOf(req));
+
+    const payload = send(req, 201, { 'content-type': 'application/json' }, '{"id":"c-1"}');
+
+    expect(payload).toBe('{"id":"c-1"}');
+    expect(store.calls).toEqual(['reserve agent-1\nk', 'complete agent-1\nk', 'release agent-1\nk']);
+  });
+
+  it('still answers when releasing after a 5xx fails too', () => {
+    const store = new FailingStore(new Set(['release']));
+    const req = request({ 'idempotency-key': 'k' });
+    new IdempotencyGuard(store, { now: () => NOW }).canActivate(contextOf(req));
+
+    expect(send(req, 503, { 'content-type': 'application/problem+json' }, '{"type":"store-unavailable"}')).toBe('{"type":"store-unavailable"}');
+    expect(store.calls).toEqual(['reserve agent-1\nk', 'release agent-1\nk']);
   });
 });

@@ -4,12 +4,11 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { parseMoney } from '@crm/domain';
 import { Roles } from '../auth/principal';
 import { businessTime } from '../commands/business-time';
-import { Ctx } from '../commands/command-context.decorator';
+import { Ctx, newEntityId } from '../commands/command-context.decorator';
 import type { CommandContext } from '../commands/command-executor';
 import { commandCreated, type CommandResponse } from '../http/command-response';
 import { IdParam } from '../http/id-param';
 import { CLOCK, type Clock } from '@crm/runtime';
-import { uuidv7 } from '@crm/runtime';
 import { ExecuteOrderCommand } from './order-command.handler';
 import { RecordPurchaseDto, RecordReturnDto } from './purchase.dto';
 import { IdempotencyGuard } from '../idempotency/idempotency.guard';
@@ -30,7 +29,7 @@ export class PurchaseCommandsController {
   @ApiOperation({ summary: 'Record a purchase (an order with lines); prices are exact decimals' })
   async record(@Body() dto: RecordPurchaseDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const now = this.clock.now();
-    const orderId = dto.orderId ?? uuidv7(now.getTime());
+    const orderId = dto.orderId ?? newEntityId(ctx, this.clock);
     const occurredAt = businessTime(dto.occurredAt, now);
     const lines = dto.lines.map((l) => ({
       sku: l.sku,
@@ -55,7 +54,7 @@ export class PurchaseCommandsController {
     @IdParam('orderId') orderId: string, @Body() dto: RecordReturnDto, @Ctx() ctx: CommandContext,
   ): Promise<CommandResponse> {
     const now = this.clock.now();
-    const returnId = dto.returnId ?? uuidv7(now.getTime());
+    const returnId = dto.returnId ?? newEntityId(ctx, this.clock);
     const occurredAt = businessTime(dto.occurredAt, now);
     const outcome = await this.bus.execute(
       new ExecuteOrderCommand(

@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import type { EventStore, ReadStreamOptions, RecordedEvent } from '../event-store.port';
 import { InMemoryEventStore } from '../in-memory/in-memory-event-store';
-import { AggregateCache, ExpectedRevisionMismatch, handleCommand, loadAggregate } from './handle-command';
+import { eventMetadataFactory } from './event-metadata';
+import { StreamVersionConflict } from '../errors';
+import { AggregateCache, ExpectedRevisionMismatch, handleCommand, loadAggregate, type HandleCommandOptions } from './handle-command';
 
 type Counted = { type: 'Counted'; data: { n: number } };
 type Tally = { count: number; sum: number };
@@ -103,15 +105,20 @@ const gate = {
 const GATE = 'gate-1';
 let ids = 0;
 
-function run(store: EventStore, cache: AggregateCache, command: GateCommand, expectedRevision?: number) {
+function run(
+  store: EventStore, cache: AggregateCache | undefined, command: GateCommand, expectedRevision?: number,
+  more: Partial<HandleCommandOptions<GateCommand, Gate>> & { idempotencyKey?: string } = {},
+) {
+  const { idempotencyKey, ...options } = more;
   return handleCommand(store, gate, {
     streamId: GATE,
     command,
     expectedRevision,
     cache,
     now: () => new Date('2026-03-01T00:00:00.000Z'),
-    newEventId: () => `g-${(ids += 1)}`,
-    metadata: { correlationId: 'c', causationId: 'c', actor: { id: 'tester', role: 'system' } },
+    eventMetadata: eventMetadataFactory({ newEventId: () => `g-${(ids += 1)}`, schemaVersionOf: () => 1 }),
+    metadata: { correlationId: 'c', causationId: 'c', actor: { id: 'tester', role: 'system' }, idempotencyKey },
+    ...options,
   });
 }
 
@@ -191,5 +198,99 @@ describe('handleCommand with a cached state', () => {
 
     await expect(run(log, cache, { type: 'Count' })).rejects.toThrow(GateClosed);
     expect(await log.readStream(GATE)).toHaveLength(2);
+  });
+});
+
+describe('handleCommand with a recovered Idempotency-Key', () => {
+  const KEY = 'a3f09c1d5e7b42c8a3f09c1d5e7b42c8';
+
+  it('answers the outcome of the earlier attempt from the stream and appends nothing, even below newer events', async () => {
+    const { log, cache } = await gateWithCache();
+    const first = await run(log, cache, { type: 'Count' }, undefined, { idempotencyKey: KEY });
+    await foreign(log, 'Counted');
+    const { store, reads } = recording(log);
+
+    const retry = await run(store, cache, { type: 'Count' }, undefined, { idempotencyKey: KEY, recoverIdempotencyKey: true });
+
+    expect(first).toMatchObject({ kind: 'appended', streamRevision: 1 });
+    expect(retry).toEqual({ kind: 'recovered', streamRevision: 1, position: first.position, appended: 0 });
+    expect((await log.readStream(GATE)).map((e) => e.type)).toEqual(['Opened', 'Counted', 'Counted']);
+    expect(reads.map((r) => r.direction)).toEqual(['backwards']);
+  });
+
+  it('finds the key in a stream longer than one page', async () => {
+    const { log } = await gateWithCache();
+    const first = await run(log, undefined, { type: 'Count' }, undefined, { idempotencyKey: KEY });
+    for (let i = 0; i < 250; i += 1) await foreign(log, 'Counted');
+
+    const retry = await run(log, undefined, { type: 'Count' }, undefined, { idempotencyKey: KEY, recoverIdempotencyKey: true });
+
+    expect(retry).toEqual({ kind: 'recovered', streamRevision: first.streamRevision, position: first.position, appended: 0 });
+  });
+
+  it('decides as usual when the earlier attempt appended nothing, and marks its events with the key', async () => {
+    const { log, cache } = await gateWithCache();
+
+    const retry = await run(log, cache, { type: 'Count' }, undefined, { idempotencyKey: KEY, recoverIdempotencyKey: true });
+
+    expect(retry).toMatchObject({ kind: 'appended', streamRevision: 1, appended: 1 });
+    expect((await log.readStream(GATE)).at(-1)?.metadata).toMatchObject({ idempotencyKey: KEY, schemaVersion: 1, actor: { id: 'tester' } });
+  });
+
+  it('costs a keyed command that is not recovered no read at all', async () => {
+    const { log, cache } = await gateWithCache();
+    const { store, reads } = recording(log);
+
+    await run(store, cache, { type: 'Count' }, undefined, { idempotencyKey: KEY });
+
+    expect(reads).toEqual([]);
+  });
+});
+
+describe('handleCommand when other processes keep appending', () => {
+  /** Every append is refused as if another process had just appended, `conflicts` times, then they go through. */
+  function contended(log: EventStore, conflicts: number): EventStore {
+    let left = conflicts;
+    const wrapped = Object.create(log) as EventStore;
+    wrapped.appendToStream = (streamId, events, options) => {
+      if (left > 0) {
+        left -= 1;
+        return Promise.reject(new StreamVersionConflict(streamId, options?.expectedRevision ?? 'any', undefined));
+      }
+      return log.appendToStream(streamId, events, options);
+    };
+    return wrapped;
+  }
+
+  it('retries with jittered exponential backoff, bounded in attempts and in total wait', async () => {
+    const { log } = await gateWithCache();
+    const waits: number[] = [];
+    const backoff = { random: () => 0.999, sleep: async (ms: number) => void waits.push(ms) };
+
+    await expect(run(contended(log, 100), undefined, { type: 'Count' }, undefined, { backoff })).rejects.toThrow(StreamVersionConflict);
+
+    expect(waits).toEqual([4, 9, 19, 39, 79, 159, 249]);
+    expect(waits.reduce((a, b) => a + b, 0)).toBeLessThan(1_000);
+    expect(await log.readStream(GATE)).toHaveLength(1);
+  });
+
+  it('draws each wait at random below its ceiling, and succeeds once the stream is quiet', async () => {
+    const { log } = await gateWithCache();
+    const waits: number[] = [];
+    const backoff = { random: () => 0.5, sleep: async (ms: number) => void waits.push(ms) };
+
+    const result = await run(contended(log, 6), undefined, { type: 'Count' }, undefined, { backoff });
+
+    expect(result).toMatchObject({ kind: 'appended', streamRevision: 1 });
+    expect(waits).toEqual([2, 5, 10, 20, 40, 80]);
+  });
+
+  it('never retries a command with If-Match: the client decided on that revision', async () => {
+    const { log } = await gateWithCache();
+    const waits: number[] = [];
+
+    await expect(run(contended(log, 1), undefined, { type: 'Count' }, 0, { backoff: { sleep: async (ms) => void waits.push(ms) } }))
+      .rejects.toThrow(ExpectedRevisionMismatch);
+    expect(waits).toEqual([]);
   });
 });

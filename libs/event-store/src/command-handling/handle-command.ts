@@ -1,5 +1,6 @@
 import { StreamVersionConflict } from '../errors';
 import type { EventStore, EventToAppend, ExpectedRevision } from '../event-store.port';
+import type { CommandMetadata, EventMetadataFactory } from './event-metadata';
 
 /**
  * Load → fold → decide → append with the expected revision: the one write path, shared by the HTTP API, the SLA
@@ -12,33 +13,60 @@ export interface DeciderLike<C, S, E extends { type: string; data: unknown }> {
   initialState(): S;
 }
 
-export interface EventMetadata {
-  readonly correlationId: string;
-  readonly causationId: string;
-  readonly actor: { readonly id: string; readonly role: string };
-  /** Business time; now when absent. */
-  readonly occurredAt?: string;
-}
-
 export interface HandleCommandOptions<C, S> {
   readonly streamId: string;
   readonly command: C | ((state: S) => C);
-  readonly metadata: EventMetadata;
+  readonly metadata: CommandMetadata;
   readonly now: () => Date;
-  readonly newEventId: (now: Date) => string;
+  /** Makes each event's id and metadata (one factory for every writer: eventMetadataFactory). */
+  readonly eventMetadata: EventMetadataFactory;
   /** The revision the caller decided on (If-Match). A mismatch is refused, never retried. */
   readonly expectedRevision?: number;
   /** Attempts when the stream changed between read and append (re-deciding a pure decider is safe). */
   readonly maxAttempts?: number;
+  /** Waits between those attempts (jittered exponential backoff); injectable so tests need not wait. */
+  readonly backoff?: Partial<ConflictBackoff>;
   /** Folded states to continue from (see AggregateCache). */
   readonly cache?: AggregateCache;
-  /** Schema version each event type is written with (default 1). */
-  readonly schemaVersionOf?: (type: string) => number;
+  /**
+   * The request behind `metadata.idempotencyKey` may already have appended (its process died before it answered):
+   * read the stream for events carrying that key first, and if there are any answer with them and append nothing.
+   */
+  readonly recoverIdempotencyKey?: boolean;
+}
+
+/**
+ * Backoff between attempts after a StreamVersionConflict (another process appended between our read and our append):
+ * "full jitter" (a random wait up to base·2^(attempt-1), capped), so writers that collided do not collide again in
+ * lockstep. With the defaults, 8 attempts wait at most 5+10+20+40+80+160+250 ms ≈ 0.57 s in all.
+ */
+export interface ConflictBackoff {
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** In [0, 1). */
+  readonly random: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 8;
+
+const DEFAULT_BACKOFF: ConflictBackoff = {
+  baseDelayMs: 5,
+  maxDelayMs: 250,
+  random: Math.random,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export function backoffDelayMs(attempt: number, backoff: Pick<ConflictBackoff, 'baseDelayMs' | 'maxDelayMs' | 'random'>): number {
+  const ceiling = Math.min(backoff.maxDelayMs, backoff.baseDelayMs * 2 ** (attempt - 1));
+  return Math.floor(backoff.random() * ceiling);
 }
 
 export type HandleCommandResult =
   | { readonly kind: 'appended'; readonly streamRevision: number; readonly position: number; readonly appended: number }
-  | { readonly kind: 'unchanged'; readonly streamRevision: number; readonly position: number; readonly appended: 0 };
+  | { readonly kind: 'unchanged'; readonly streamRevision: number; readonly position: number; readonly appended: 0 }
+  /** An earlier attempt of the same keyed request had appended: its outcome (its last event), nothing appended now. */
+  | { readonly kind: 'recovered'; readonly streamRevision: number; readonly position: number; readonly appended: 0 };
 
 /** The stream is not at the revision the caller expected (If-Match). Nothing was appended. */
 export class ExpectedRevisionMismatch extends Error {
@@ -131,30 +159,40 @@ export async function loadAggregate<S, E extends { type: string; data: unknown }
   return result;
 }
 
+/**
+ * The last event of `streamId` whose metadata carries `idempotencyKey`, read from the store (never from a cache: the
+ * events may come from a process that died). Read backwards: a keyed request's events are usually the newest.
+ */
+export async function findIdempotentOutcome(
+  store: EventStore,
+  streamId: string,
+  idempotencyKey: string,
+  pageSize = STREAM_PAGE_SIZE,
+): Promise<{ streamRevision: number; position: number } | undefined> {
+  let fromRevision: number | undefined;
+  for (;;) {
+    const events = await store.readStream(streamId, { direction: 'backwards', fromRevision, maxCount: pageSize });
+    for (const e of events) {
+      if (e.metadata['idempotencyKey'] === idempotencyKey) return { streamRevision: e.revision, position: e.position };
+    }
+    const oldest = events.at(-1);
+    if (events.length < pageSize || !oldest || oldest.revision === 0) return undefined;
+    fromRevision = oldest.revision - 1;
+    await nextTurn();
+  }
+}
+
 export async function handleCommand<C, S, E extends { type: string; data: unknown }>(
   store: EventStore,
   decider: DeciderLike<C, S, E>,
   options: HandleCommandOptions<C, S>,
 ): Promise<HandleCommandResult> {
-  const maxAttempts = options.maxAttempts ?? 4;
+  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const commandFor = (state: S): C => (typeof options.command === 'function' ? (options.command as (s: S) => C)(state) : options.command);
   const append = async (state: S, revision: number, events: E[], now: Date): Promise<HandleCommandResult> => {
     const toAppend = events.map((e): EventToAppend => {
-      const eventId = options.newEventId(now);
-      return {
-        eventId,
-        type: e.type,
-        data: e.data,
-        metadata: {
-          eventId,
-          correlationId: options.metadata.correlationId,
-          causationId: options.metadata.causationId,
-          actor: options.metadata.actor,
-          occurredAt: options.metadata.occurredAt ?? now.toISOString(),
-          recordedAt: now.toISOString(),
-          schemaVersion: options.schemaVersionOf?.(e.type) ?? 1,
-        },
-      };
+      const metadata = options.eventMetadata(e.type, options.metadata, now);
+      return { eventId: metadata.eventId, type: e.type, data: e.data, metadata };
     });
     const expected: ExpectedRevision = revision === -1 ? 'no-stream' : revision;
     try {
@@ -170,6 +208,13 @@ export async function handleCommand<C, S, E extends { type: string; data: unknow
       throw error;
     }
   };
+
+  // Only a recovered key pays for this read: an ordinary keyed or unkeyed command goes straight to deciding.
+  const key = options.metadata.idempotencyKey;
+  if (options.recoverIdempotencyKey && key !== undefined) {
+    const earlier = await findIdempotentOutcome(store, options.streamId, key);
+    if (earlier) return { kind: 'recovered', ...earlier, appended: 0 };
+  }
 
   // First, optimistically, on the cached state without reading the stream: the append's expected revision proves the
   // state was current (another writer's event makes it fail, and the command is decided again on a read stream). Only
@@ -194,6 +239,7 @@ export async function handleCommand<C, S, E extends { type: string; data: unknow
     }
   }
 
+  const backoff: ConflictBackoff = { ...DEFAULT_BACKOFF, ...options.backoff };
   for (let attempt = 1; ; attempt++) {
     const { state, revision, position } = await loadAggregate(store, options.streamId, decider, options.cache);
     if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
@@ -210,6 +256,7 @@ export async function handleCommand<C, S, E extends { type: string; data: unknow
         throw new ExpectedRevisionMismatch(options.streamId, options.expectedRevision, error.actual ?? revision + 1);
       }
       if (attempt >= maxAttempts) throw error;
+      await backoff.sleep(backoffDelayMs(attempt, backoff));
     }
   }
 }
