@@ -40,6 +40,13 @@ export const problems = {
     new ApiProblem(400, 'validation-error', 'The request is not valid', `${errors.length} field(s) are not valid`, { errors }),
   malformedJson: (detail: string) => new ApiProblem(400, 'malformed-json', 'The body is not valid JSON', detail),
   badRequest: (detail: string) => new ApiProblem(400, 'bad-request', 'Bad request', detail),
+  badUrl: () => new ApiProblem(400, 'bad-request', 'Bad request', 'The URL is not validly percent-encoded'),
+  notHttp: () => new ApiProblem(400, 'bad-request', 'Bad request', 'The request could not be read as HTTP/1.1'),
+  uriTooLong: () => new ApiProblem(414, 'uri-too-long', 'The URI is too long', 'A path segment of the URL is longer than this API accepts'),
+  headerFieldsTooLarge: () =>
+    new ApiProblem(431, 'header-fields-too-large', 'The request headers are too large', 'The request line and headers exceed the size this server accepts'),
+  requestTimeout: () =>
+    new ApiProblem(408, 'request-timeout', 'The request took too long to arrive', 'The request was not received within the time this server allows'),
   unsupportedMediaType: (detail: string) =>
     new ApiProblem(415, 'unsupported-media-type', 'Unsupported media type', detail),
   payloadTooLarge: (limit: number) =>
