@@ -54,6 +54,10 @@ export const problems = {
   unauthorized: (detail: string) =>
     new ApiProblem(401, 'unauthorized', 'Authentication required', detail, {}, { 'WWW-Authenticate': 'Bearer' }),
   forbidden: (detail: string) => new ApiProblem(403, 'forbidden', 'Not allowed for this role', detail),
+  fieldNotAllowed: (role: string, fields: readonly string[]) =>
+    new ApiProblem(403, 'field-not-allowed', 'A field this role may not set', `The ${role} role may not set ${fields.join(', ')}`, {
+      errors: fields.map((field) => ({ field, messages: [`${field} may not be set by the ${role} role`] })),
+    }),
   routeNotFound: (method: string, url: string) =>
     new ApiProblem(404, 'route-not-found', 'No such route', `${method} ${url} is not a route of this API`),
   notFound: (type: string, detail: string) => new ApiProblem(404, type, 'Not found', detail),
