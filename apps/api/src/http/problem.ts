@@ -81,6 +81,13 @@ export const problems = {
       {},
       { 'Retry-After': '1' },
     ),
+  // No Retry-After on these two: the store refuses the same append every time.
+  appendTooLarge: (maxBytes: number | undefined) =>
+    new ApiProblem(413, 'append-too-large', 'The events are larger than the event store accepts',
+      `The events this command would append exceed the event store's maximum append size${maxBytes === undefined ? '' : ` of ${maxBytes} bytes`}; nothing was appended`,
+      maxBytes === undefined ? {} : { maxAppendBytes: maxBytes }),
+  appendRefused: (reason: string) =>
+    new ApiProblem(422, 'append-refused', 'The event store refused the events', `The event store refused this command's events as invalid (${reason}); nothing was appended`),
   storeUnavailable: (detail: string) =>
     new ApiProblem(503, 'store-unavailable', 'A store is unavailable', detail, {}, { 'Retry-After': '5' }),
   internal: () => new ApiProblem(500, 'internal-error', 'Internal error', 'The error was logged; nothing was appended'),

@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { DomainError } from '@crm/domain';
-import { StoreUnavailable, StreamVersionConflict, SubjectErased } from '@crm/event-store';
+import { AppendTooLarge, InvalidAppend, StoreUnavailable, StreamVersionConflict, SubjectErased } from '@crm/event-store';
 import { DOMAIN_ERROR_HTTP } from './domain-error-map';
 import { ApiProblem, problems } from './problem';
 
@@ -29,6 +29,8 @@ export function toProblem(exception: unknown): ApiProblem {
     return problems.concurrencyConflict(`Stream ${exception.streamId} changed concurrently`);
   }
   if (exception instanceof StoreUnavailable) return problems.storeUnavailable(exception.message);
+  if (exception instanceof AppendTooLarge) return problems.appendTooLarge(exception.maxBytes);
+  if (exception instanceof InvalidAppend) return problems.appendRefused(exception.reason);
   if (exception instanceof SubjectErased) {
     return new ApiProblem(410, 'customer-erased', 'Customer was erased', 'No personal data may be recorded for an erased customer');
   }
