@@ -158,12 +158,15 @@ describe('HTTP edge', () => {
       expect(data).not.toContain(ECHO_MARKER);
     });
 
-    it('malformed JSON and an unknown route stay problems with their stable types', async () => {
+    it('malformed JSON and an unknown route stay problems with their stable types, and echo neither path nor query', async () => {
       const bad = await t.request('POST', '/customers', { rawBody: `{"name": ${ECHO_MARKER}` });
       expect([bad.status, bad.body.type]).toEqual([400, 'malformed-json']);
       expect(JSON.stringify(bad.body)).not.toContain(ECHO_MARKER);
-      const unknown = await t.request('GET', '/no-such-route');
+      const unknown = await t.request('GET', `/no-such-route-${ECHO_MARKER}?x=${ECHO_MARKER}`);
       expect([unknown.status, unknown.body.type, unknown.headers.get('content-type')]).toEqual([404, 'route-not-found', expect.stringMatching(/^application\/problem\+json/)]);
+      expect(JSON.stringify(unknown.body)).not.toContain(ECHO_MARKER);
+      const filtered = await t.request('GET', `/customers?limit=${ECHO_MARKER}`);
+      expect([filtered.status, filtered.body.instance]).toEqual([400, '/customers']);
     });
 
     it('a body over BODY_LIMIT_BYTES: the client reads the 413 problem every time, not a connection reset', async () => {

@@ -58,8 +58,9 @@ export const problems = {
     new ApiProblem(403, 'field-not-allowed', 'A field this role may not set', `The ${role} role may not set ${fields.join(', ')}`, {
       errors: fields.map((field) => ({ field, messages: [`${field} may not be set by the ${role} role`] })),
     }),
-  routeNotFound: (method: string, url: string) =>
-    new ApiProblem(404, 'route-not-found', 'No such route', `${method} ${url} is not a route of this API`),
+  // The path is not repeated: an unknown route is whatever a client sent.
+  routeNotFound: (method: string) =>
+    new ApiProblem(404, 'route-not-found', 'No such route', `No route of this API answers ${method} on this path`),
   notFound: (type: string, detail: string) => new ApiProblem(404, type, 'Not found', detail),
   preconditionFailed: (detail: string, currentRevision: number) =>
     new ApiProblem(412, 'precondition-failed', 'The resource has changed', detail, { currentRevision }),

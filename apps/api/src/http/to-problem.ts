@@ -65,7 +65,7 @@ function fromHttpException(e: HttpException): ApiProblem {
   if (status === 404) {
     // Nest's own not-found handler for unmatched routes says "Cannot GET /path".
     const route = /^Cannot (\w+) (.*)$/.exec(e.message);
-    return route ? problems.routeNotFound(route[1] ?? '', route[2] ?? '') : problems.notFound('not-found', e.message);
+    return route ? problems.routeNotFound(route[1] ?? '') : problems.notFound('not-found', e.message);
   }
   if (status === 413) return new ApiProblem(413, 'payload-too-large', 'The body is too large', e.message);
   // Nest wraps Fastify's body-parser errors into plain HttpExceptions and keeps only the message.
