@@ -17,13 +17,20 @@
  *   server, reading or subscribing $all from a position that is not a record boundary (neither 0, the end of the log
  *   nor an event's position) fails with INVALID_ARGUMENT "Trying to read from an invalid position."
  * - A few system events ($-prefixed streams/types) at the start of the log, as a fresh server has.
+ * - The server's maximum append size (1 MiB by default, `maxAppendSize` to change it): the sum over the proposed
+ *   events of data + custom metadata bytes + twice the type's length (the server's `Event.SizeOnDisk`), refused as
+ *   the server does, INVALID_ARGUMENT "Maximum Append Size of N Exceeded." with the trailers `exception:
+ *   maximum-append-size-exceeded` and `maximum-append-size: N`, which the client turns into
+ *   MaxAppendSizeExceededError. The server refuses as soon as the sum is over; the double at the end of the call.
+ * - Any INVALID_ARGUMENT on an append (`refuseAppendsTo`): the plain status without trailers, as the server sends for
+ *   what this client has no error class for (e.g. the per-event size limit of newer servers).
  * - ServerFeatures, BatchAppend, Delete, Tombstone and every other service answer UNIMPLEMENTED (grpc-js default);
  *   the client then falls back to the streaming Append, as it does with an old server.
  *
  * Not modelled: clustering, gossip and leader election, ACLs/authentication/users, TLS, persistent subscriptions,
  * projections (no $ce-/$et- link events, no $by_category), stream metadata ($maxAge/$maxCount/$tb), deletes and
  * tombstones, scavenging, filtered-read checkpoint messages, fell-behind handling and back-pressure of slow
- * subscribers, link resolution, structured UUIDs, deadlines, maximum append size, durability (memory only),
+ * subscribers, link resolution, structured UUIDs, deadlines, the per-event size limit of newer servers, durability (memory only),
  * periodic $stats events, and .NET regex dialect differences.
  */
 import { randomUUID } from 'node:crypto';
@@ -335,23 +342,49 @@ export interface EventStoreDbDouble {
   stop(): Promise<void>;
 }
 
-export async function startEventStoreDbDouble(): Promise<EventStoreDbDouble> {
+/** EventStoreDB's default `MaxAppendSize`. */
+export const DEFAULT_MAX_APPEND_SIZE = 1024 * 1024;
+
+/** The server's `Event.SizeOnDisk`: what counts towards the maximum append size. */
+function sizeOnDisk(p: Proposed): number {
+  return p.getData_asU8().length + p.getCustomMetadata_asU8().length + (p.getMetadataMap().get('type') ?? '').length * 2;
+}
+
+function maxAppendSizeExceeded(maxAppendSize: number): Partial<GrpcJs.StatusObject> {
+  const metadata = new grpc.Metadata();
+  metadata.set('exception', 'maximum-append-size-exceeded');
+  metadata.set('maximum-append-size', String(maxAppendSize));
+  return { code: grpc.status.INVALID_ARGUMENT, details: `Maximum Append Size of ${maxAppendSize} Exceeded.`, metadata };
+}
+
+export async function startEventStoreDbDouble(
+  options: {
+    readonly maxAppendSize?: number;
+    /** Streams whose appends answer a bare INVALID_ARGUMENT with this text. */
+    readonly refuseAppendsTo?: { readonly streamPrefix: string; readonly details: string };
+  } = {},
+): Promise<EventStoreDbDouble> {
+  const maxAppendSize = options.maxAppendSize ?? DEFAULT_MAX_APPEND_SIZE;
   const log = new Log();
   seed(log);
   const server = new grpc.Server();
   server.addService(StreamsService, {
     read: (call: GrpcJs.ServerWritableStream<ReadReq, ReadResp>) => read(log, call),
     append: (call: GrpcJs.ServerReadableStream<AppendReq, AppendResp>, callback: GrpcJs.sendUnaryData<AppendResp>) => {
-      let options: AppendReq.Options | undefined;
+      let appendOptions: AppendReq.Options | undefined;
       const proposed: Proposed[] = [];
       call.on('data', (req: AppendReq) => {
         const message = req.getProposedMessage();
-        if (req.hasOptions()) options = req.getOptions();
+        if (req.hasOptions()) appendOptions = req.getOptions();
         else if (message) proposed.push(message);
       });
       call.on('end', () => {
-        if (options) callback(null, append(log, options, proposed));
-        else callback({ code: grpc.status.INVALID_ARGUMENT, details: 'the first message must be the options' });
+        const streamId = appendOptions ? streamName(appendOptions.getStreamIdentifier()) : '';
+        const refuse = options.refuseAppendsTo;
+        if (!appendOptions) callback({ code: grpc.status.INVALID_ARGUMENT, details: 'the first message must be the options' });
+        else if (proposed.reduce((size, p) => size + sizeOnDisk(p), 0) > maxAppendSize) callback(maxAppendSizeExceeded(maxAppendSize));
+        else if (refuse && streamId.startsWith(refuse.streamPrefix)) callback({ code: grpc.status.INVALID_ARGUMENT, details: refuse.details });
+        else callback(null, append(log, appendOptions, proposed));
       });
     },
   });

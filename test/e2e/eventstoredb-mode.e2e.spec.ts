@@ -48,3 +48,36 @@ describe('the API with EVENTSTORE_CONNECTION_STRING', () => {
     expect((await t.request('GET', '/health/ready', { token: null })).status).toBe(503);
   });
 });
+
+describe('the API with EventStoreDB refusing an append as too large or invalid', () => {
+  let double: EventStoreDbDouble;
+  let t: TestApp;
+  beforeAll(async () => {
+    // A small maximum append size, so that an ordinary command's events exceed it; registrations of ids starting
+    // `refused-` answer a bare INVALID_ARGUMENT.
+    double = await startEventStoreDbDouble({ maxAppendSize: 2048, refuseAppendsTo: { streamPrefix: 'customer-refused-', details: 'the server says no' } });
+    t = await startTestApp({ env: { EVENTSTORE_CONNECTION_STRING: double.connectionString } });
+  });
+  afterAll(async () => {
+    await t.close();
+    await double.stop();
+  });
+
+  it('413 append-too-large, not retryable, nothing appended', async () => {
+    const created = await t.request('POST', '/customers', { body: { id: 'esdb-size-1', name: 'Size', kind: 'customer' } });
+    expect(created.status).toBe(201);
+    const lines = Array.from({ length: 40 }, (_, i) => ({ sku: `SKU-${i}`, description: 'a line long enough to add up', quantity: 1, unitPrice: '1.00' }));
+    const res = await t.request('POST', '/purchases', { body: { customerId: 'esdb-size-1', orderId: 'esdb-order-1', currency: 'EUR', lines } });
+    expect({ status: res.status, type: res.body.type, contentType: res.headers.get('content-type'), retryAfter: res.headers.get('retry-after') }).toEqual({
+      status: 413, type: 'append-too-large', contentType: expect.stringMatching(/^application\/problem\+json/), retryAfter: null,
+    });
+    expect(res.body).toMatchObject({ maxAppendBytes: 2048 });
+    expect((await t.request('GET', '/streams/order-esdb-order-1/events')).body.events ?? []).toEqual([]);
+  });
+
+  it('422 append-refused for any other INVALID_ARGUMENT, with the reason', async () => {
+    const res = await t.request('POST', '/customers', { body: { id: 'refused-1', name: 'Refused', kind: 'customer' } });
+    expect({ status: res.status, type: res.body.type, retryAfter: res.headers.get('retry-after') }).toEqual({ status: 422, type: 'append-refused', retryAfter: null });
+    expect(res.body.detail).toContain('the server says no');
+  });
+});

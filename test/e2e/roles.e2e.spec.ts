@@ -380,7 +380,7 @@ describe('roles × routes', () => {
       expect((await as('auditor', 'GET', `/streams/customer-${B}/events`)).body.events.length).toBe(bBefore);
     });
 
-    // A customer may not choose the complaint id at all (400), so a taken id and a fresh one answer the same.
+    // A customer may not choose the complaint id at all (403 field-not-allowed), so a taken id and a fresh one answer the same.
     it('POST /complaints { id }: cannot probe whether another customer\'s complaint id exists', async () => {
       const taken = await asA('POST', '/complaints', { id: CMP_B, customerId: A, channel: 'self-service', category: 'x', priority: 'P4', description: 'probe' });
       const fresh = await asA('POST', '/complaints', { id: 'rc-cmp-fresh-probe', customerId: A, channel: 'self-service', category: 'x', priority: 'P4', description: 'probe' });

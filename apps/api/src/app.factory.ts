@@ -6,12 +6,15 @@ import { mkdirSync } from 'node:fs';
 import type { EventStore } from '@crm/event-store';
 import { ALL_PROJECTIONS, ServingReadModelStore, ServingRegistry } from '@crm/read-models';
 import {
-  LOG_LEVELS, makeDeciders, makeProjectorHost, Metrics, openEventStore, openKeyStore, openReadModelStore, ProjectorThread,
+  connectionsCheckingIntervalMs, LOG_LEVELS, makeDeciders, makeProjectorHost, Metrics, openEventStore, openKeyStore, openReadModelStore, ProjectorThread,
   systemClock, type AppConfig, type Clock, type ProjectorHost,
 } from '@crm/runtime';
 import { AppModule } from './app.module';
 import { setUpTokens, type TokenSetup } from './auth/token-registry';
 import { writeCommandResponse } from './http/command-response';
+import {
+  answerClientError, answerFrameworkError, applyServerLimits, drainBeforePayloadTooLarge, refuseDeepBodies, refuseRepeatedQueryParameters,
+} from './http/http-edge';
 import { releaseUnansweredIdempotencyKey, rememberIdempotentResponse } from './idempotency/idempotency.guard';
 import { readModelPositionHeader } from './queries/read-model-position.hook';
 
@@ -55,7 +58,22 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   // one refreshed from the store.
   const servingStore = projector?.servingStore
     ?? new ServingReadModelStore(readModelStore, thread?.registry ?? new ServingRegistry(readModelStore, ALL_PROJECTIONS));
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false });
+  const limits = config.http;
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    logger: false,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.connectionTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: connectionsCheckingIntervalMs(limits),
+    },
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
+  });
+  applyServerLimits(adapter.getHttpServer(), limits);
   // Latency from Fastify hooks rather than a Nest interceptor: no rxjs pipeline on the hot path. `Server-Timing`
   // (W3C) tells a client how much of what it waited was the app: the rest is the network, queues before the app read
   // the request, and the client itself.
@@ -71,6 +89,9 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
     if (t0 !== undefined) void reply.header('server-timing', `app;dur=${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(2)}`);
     done(null, payload);
   });
+  fastify.addHook('onRequest', refuseRepeatedQueryParameters);
+  fastify.addHook('preValidation', refuseDeepBodies);
+  fastify.addHook('onSend', drainBeforePayloadTooLarge(limits.drainLimitBytes));
   fastify.addHook('preSerialization', writeCommandResponse);
   fastify.addHook('preSerialization', readModelPositionHeader);
   fastify.addHook('onSend', rememberIdempotentResponse);

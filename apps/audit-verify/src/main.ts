@@ -1,18 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { verifyAuditExport } from '@crm/runtime';
+import { parseVerifyArgs, USAGE } from './args';
 
 /**
  * `npm run audit:verify -- <export.ndjson> [--public-key <key.pem>]`: checks the hash chain and the signature of an
  * audit export and names the first line that was modified, removed, inserted or reordered. Exit 0 when intact.
  */
 function main(argv: string[]): number {
-  const keyAt = argv.indexOf('--public-key');
-  const keyFile = keyAt >= 0 ? argv[keyAt + 1] : undefined;
-  const file = argv.find((a, i) => !a.startsWith('--') && i !== keyAt + 1);
-  if (!file || (keyAt >= 0 && !keyFile)) {
-    process.stderr.write('usage: npm run audit:verify -- <export.ndjson> [--public-key <ed25519-public-key.pem>]\n');
+  const args = parseVerifyArgs(argv);
+  if (!args) {
+    process.stderr.write(`${USAGE}\n`);
     return 2;
   }
+  const { file, publicKeyFile: keyFile } = args;
   const result = verifyAuditExport(readFileSync(file, 'utf8'), keyFile ? readFileSync(keyFile, 'utf8') : undefined);
   if (result.ok) {
     process.stdout.write(`OK: ${result.events} events, chain intact, signed by key ${result.keyId}` +

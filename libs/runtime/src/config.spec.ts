@@ -1,4 +1,4 @@
-import { loadConfig } from './config';
+import { connectionsCheckingIntervalMs, loadConfig } from './config';
 
 describe('loadConfig: where the projections run (PROJECTOR)', () => {
   it('runs them in a worker thread of the API process by default, as npm start does', () => {
@@ -12,5 +12,40 @@ describe('loadConfig: where the projections run (PROJECTOR)', () => {
 
   it('refuses anything else, naming the accepted values', () => {
     expect(() => loadConfig({ PROJECTOR: 'worker' })).toThrow('PROJECTOR must be thread, embedded or off, got "worker"');
+  });
+});
+
+describe('loadConfig: HTTP server limits', () => {
+  it('bounds every phase of a connection by default (Fastify leaves request and socket timeouts off)', () => {
+    expect(loadConfig({}).http).toEqual({
+      headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, connectionTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000,
+      maxConnections: 1000, drainLimitBytes: 8 * 1024 * 1024,
+    });
+  });
+
+  it('reads each limit from the environment', () => {
+    expect(loadConfig({
+      HTTP_HEADERS_TIMEOUT_MS: '200', HTTP_REQUEST_TIMEOUT_MS: '300', HTTP_CONNECTION_TIMEOUT_MS: '400', HTTP_KEEP_ALIVE_TIMEOUT_MS: '500',
+      HTTP_MAX_CONNECTIONS: '7', HTTP_DRAIN_LIMIT_BYTES: '600',
+    }).http).toEqual({ headersTimeoutMs: 200, requestTimeoutMs: 300, connectionTimeoutMs: 400, keepAliveTimeoutMs: 500, maxConnections: 7, drainLimitBytes: 600 });
+  });
+
+  it('drains up to 8x the body limit after a 413 unless told otherwise', () => {
+    expect(loadConfig({ BODY_LIMIT_BYTES: '1000' }).http.drainLimitBytes).toBe(8000);
+  });
+
+  it.each(['HTTP_HEADERS_TIMEOUT_MS', 'HTTP_REQUEST_TIMEOUT_MS', 'HTTP_CONNECTION_TIMEOUT_MS', 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 'HTTP_MAX_CONNECTIONS'])(
+    'refuses %s=0 (it would switch the limit off)', (name) => {
+      expect(() => loadConfig({ [name]: '0' })).toThrow(`${name} must be a positive integer, got "0"`);
+    });
+
+  it('refuses a headers timeout longer than the request timeout (Node would refuse it at start)', () => {
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '1000' }))
+      .toThrow('HTTP_HEADERS_TIMEOUT_MS (2000) must not exceed HTTP_REQUEST_TIMEOUT_MS (1000)');
+  });
+
+  it('checks for slow requests often enough to honour a short timeout', () => {
+    expect(connectionsCheckingIntervalMs(loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '200', HTTP_REQUEST_TIMEOUT_MS: '300' }).http)).toBe(50);
+    expect(connectionsCheckingIntervalMs(loadConfig({}).http)).toBe(1000);
   });
 });

@@ -32,6 +32,26 @@ export interface AppConfig {
   readonly projectionBatchSize: number;
   /** Ed25519 private key (PKCS#8 PEM) that signs audit exports; created under DATA_DIR when absent. */
   readonly auditSigningKeyFile?: string;
+  /** Socket and connection limits of the HTTP server (docs/security.md, "Connection limits and timeouts"). */
+  readonly http: HttpServerLimits;
+}
+
+export interface HttpServerLimits {
+  /** The request line and all headers must arrive within this time of the connection (or of the previous response). */
+  readonly headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this time; else 408 and the socket is closed. */
+  readonly requestTimeoutMs: number;
+  /** A socket that sends and receives nothing for this long is closed (also while a response is being written). */
+  readonly connectionTimeoutMs: number;
+  /** An idle keep-alive socket is closed after this time. */
+  readonly keepAliveTimeoutMs: number;
+  /** Open sockets per process; further connections are dropped as they arrive. */
+  readonly maxConnections: number;
+  /**
+   * After a 413, up to this many bytes of the rest of the body are read and discarded before the answer is sent, so
+   * that the client, still sending, reads the 413 instead of a connection reset.
+   */
+  readonly drainLimitBytes: number;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -39,6 +59,38 @@ function intFrom(value: string | undefined, fallback: number, name: string): num
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
   return n;
+}
+
+function positiveIntFrom(value: string | undefined, fallback: number, name: string): number {
+  const n = intFrom(value, fallback, name);
+  if (n === 0) throw new Error(`${name} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+/**
+ * Node answers a request that is slow to arrive only when its periodic connection check runs (30 s by default), so
+ * the check runs at a quarter of the shorter timeout, at most once a second.
+ */
+export function connectionsCheckingIntervalMs(limits: HttpServerLimits): number {
+  return Math.min(1000, Math.max(10, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)));
+}
+
+function httpLimits(env: NodeJS.ProcessEnv, bodyLimitBytes: number): HttpServerLimits {
+  const limits: HttpServerLimits = {
+    headersTimeoutMs: positiveIntFrom(env.HTTP_HEADERS_TIMEOUT_MS, 10_000, 'HTTP_HEADERS_TIMEOUT_MS'),
+    requestTimeoutMs: positiveIntFrom(env.HTTP_REQUEST_TIMEOUT_MS, 30_000, 'HTTP_REQUEST_TIMEOUT_MS'),
+    connectionTimeoutMs: positiveIntFrom(env.HTTP_CONNECTION_TIMEOUT_MS, 30_000, 'HTTP_CONNECTION_TIMEOUT_MS'),
+    // Above the 60 s idle timeout of common load balancers, so that they, not we, close an idle pooled connection
+    // (else a request they send just as we close it fails). Fastify's default for the same reason.
+    keepAliveTimeoutMs: positiveIntFrom(env.HTTP_KEEP_ALIVE_TIMEOUT_MS, 72_000, 'HTTP_KEEP_ALIVE_TIMEOUT_MS'),
+    maxConnections: positiveIntFrom(env.HTTP_MAX_CONNECTIONS, 1000, 'HTTP_MAX_CONNECTIONS'),
+    drainLimitBytes: intFrom(env.HTTP_DRAIN_LIMIT_BYTES, 8 * bodyLimitBytes, 'HTTP_DRAIN_LIMIT_BYTES'),
+  };
+  // Node refuses a headers timeout longer than the request timeout: the headers are part of the request.
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new Error(`HTTP_HEADERS_TIMEOUT_MS (${limits.headersTimeoutMs}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${limits.requestTimeoutMs})`);
+  }
+  return limits;
 }
 
 function projectorMode(value: string | undefined): AppConfig['projector'] {
@@ -52,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') throw new Error('SQLITE_SYNCHRONOUS must be FULL or NORMAL');
   const logLevel = env.LOG_LEVEL ?? 'log';
   if (!['error', 'warn', 'log', 'debug', 'silent'].includes(logLevel)) throw new Error(`LOG_LEVEL ${logLevel} unknown`);
+  const bodyLimitBytes = intFrom(env.BODY_LIMIT_BYTES, 1024 * 1024, 'BODY_LIMIT_BYTES');
   return {
     port: intFrom(env.PORT, 3000, 'PORT'),
     host: env.HOST ?? '0.0.0.0',
@@ -59,7 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     eventStoreConnectionString: env.EVENTSTORE_CONNECTION_STRING || undefined,
     authTokensFile: env.AUTH_TOKENS_FILE || undefined,
     authTokensJson: env.AUTH_TOKENS || undefined,
-    bodyLimitBytes: intFrom(env.BODY_LIMIT_BYTES, 1024 * 1024, 'BODY_LIMIT_BYTES'),
+    bodyLimitBytes,
     slaPolicyFile: env.SLA_POLICY_FILE || undefined,
     contactPolicyFile: env.CONTACT_POLICY_FILE || undefined,
     sqliteSynchronous: synchronous,
@@ -71,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     loyaltyCurrency: (env.LOYALTY_CURRENCY ?? 'GBP').toUpperCase(),
     auditSigningKeyFile: env.AUDIT_SIGNING_KEY_FILE || undefined,
     projectionBatchSize: Math.max(1, intFrom(env.PROJECTION_BATCH_SIZE, 5000, 'PROJECTION_BATCH_SIZE')),
+    http: httpLimits(env, bodyLimitBytes),
   };
 }
 

@@ -5,9 +5,8 @@ import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
 import { businessTime } from '../commands/business-time';
 import { Ctx, newEntityId } from '../commands/command-context.decorator';
 import type { CommandContext } from '../commands/command-executor';
-import { assertMayActFor } from '../commands/self-service';
+import { assertMayActFor, refuseStaffOnlyFields } from '../commands/self-service';
 import { commandCreated, type CommandResponse } from '../http/command-response';
-import { problems } from '../http/problem';
 import { IdParam } from '../http/id-param';
 import { CLOCK, type Clock } from '@crm/runtime';
 import {
@@ -39,10 +38,8 @@ export class ComplaintCommandsController {
   @ApiOperation({ summary: 'File a complaint; SLA deadlines are computed from the SLA policy in force' })
   file(@Body() dto: FileComplaintDto, @Ctx() ctx: CommandContext, @CurrentPrincipal() who: Principal): Promise<CommandResponse> {
     assertMayActFor(who, dto.customerId);
-    if (who.role === 'customer' && dto.id !== undefined) {
-      // A chosen id would tell a customer whether someone else's complaint exists (409 vs 201).
-      throw problems.validation([{ field: 'id', messages: ['a customer may not choose the complaint id'] }]);
-    }
+    // A chosen id would also tell a customer whether someone else's complaint exists (409 vs 201).
+    refuseStaffOnlyFields(who, dto, ['id', 'occurredAt', 'resolvedAtFirstContact']);
     const now = this.clock.now();
     const complaintId = dto.id ?? newEntityId(ctx, this.clock);
     const occurredAt = businessTime(dto.occurredAt, now);

@@ -31,6 +31,17 @@ export class ProblemFilter implements ExceptionFilter {
       .status(problem.status)
       .headers(problem.headers)
       .type('application/problem+json')
-      .send(problem.toBody(request.url));
+      .send(problem.toBody(instanceOf(request.url, problem.type)));
   }
+}
+
+const MAX_INSTANCE_LENGTH = 256;
+
+/**
+ * The problem's `instance`: the path the problem is about, without the query (which may carry anything a client
+ * sent), and none for an unknown route or an overlong path, whose path is only an echo of the input.
+ */
+function instanceOf(url: string, type: string): string | undefined {
+  const path = url.split('?', 1)[0] ?? '';
+  return type === 'route-not-found' || path.length > MAX_INSTANCE_LENGTH ? undefined : path;
 }

@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { DomainError } from '@crm/domain';
-import { StoreUnavailable, StreamVersionConflict, SubjectErased } from '@crm/event-store';
+import { AppendTooLarge, InvalidAppend, StoreUnavailable, StreamVersionConflict, SubjectErased } from '@crm/event-store';
 import { DOMAIN_ERROR_HTTP } from './domain-error-map';
 import { ApiProblem, problems } from './problem';
 
@@ -29,6 +29,8 @@ export function toProblem(exception: unknown): ApiProblem {
     return problems.concurrencyConflict(`Stream ${exception.streamId} changed concurrently`);
   }
   if (exception instanceof StoreUnavailable) return problems.storeUnavailable(exception.message);
+  if (exception instanceof AppendTooLarge) return problems.appendTooLarge(exception.maxBytes);
+  if (exception instanceof InvalidAppend) return problems.appendRefused(exception.reason);
   if (exception instanceof SubjectErased) {
     return new ApiProblem(410, 'customer-erased', 'Customer was erased', 'No personal data may be recorded for an erased customer');
   }
@@ -63,7 +65,7 @@ function fromHttpException(e: HttpException): ApiProblem {
   if (status === 404) {
     // Nest's own not-found handler for unmatched routes says "Cannot GET /path".
     const route = /^Cannot (\w+) (.*)$/.exec(e.message);
-    return route ? problems.routeNotFound(route[1] ?? '', route[2] ?? '') : problems.notFound('not-found', e.message);
+    return route ? problems.routeNotFound(route[1] ?? '') : problems.notFound('not-found', e.message);
   }
   if (status === 413) return new ApiProblem(413, 'payload-too-large', 'The body is too large', e.message);
   // Nest wraps Fastify's body-parser errors into plain HttpExceptions and keeps only the message.

@@ -75,10 +75,13 @@ export class ComplaintQueriesController {
   @ApiQuery({ name: 'minPosition', required: false })
   async one(@IdParam('id') id: string, @MinPosition() minPosition: number | undefined, @CurrentPrincipal() who: Principal): Promise<unknown> {
     const asOfPosition = await this.gate.atLeast(complaintsProjection, minPosition);
-    const doc = await this.store.get(COMPLAINT_DOCS, id);
-    if (!doc || (who.role === 'customer' && doc['customerId'] !== who.customerId)) {
-      throw problems.notFound('complaint-not-found', `Complaint ${id} not found`);
-    }
+    // A customer's lookup carries its own customer id, so another customer's complaint is not found by the very
+    // query that finds no unknown id: no document is read, so the two cannot be told apart (even by timing, which a
+    // read-then-compare did give away: loading the other customer's document cost measurably more).
+    const doc = who.role === 'customer'
+      ? (await this.store.find(COMPLAINT_DOCS, { complaintId: id, customerId: who.customerId ?? '' }, { limit: 1 }))[0]
+      : await this.store.get(COMPLAINT_DOCS, id);
+    if (!doc) throw problems.notFound('complaint-not-found', `Complaint ${id} not found`);
     return { id, ...withoutStoreFields(doc), asOfPosition };
   }
 

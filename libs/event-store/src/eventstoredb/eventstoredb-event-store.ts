@@ -10,7 +10,10 @@
  * - Expected revisions go through `toEsdbExpectedRevision` only (the successor client calls this `streamState`).
  * - `WrongExpectedVersionError` → `StreamVersionConflict` (actual revision, -1 for no stream); unreachable server,
  *   deadlines, leader changes, access denied and unknown server errors → `StoreUnavailable`; a missing stream reads
- *   as []. Other client errors (invalid argument, stream deleted, append too large) pass through unchanged.
+ *   as []. An append over the server's maximum append size → `AppendTooLarge`; any other append the server answers
+ *   with INVALID_ARGUMENT → `InvalidAppend` (the 6.x client reports those it has no class for, e.g. the per-event
+ *   size limit of newer servers, as "unknown", which read as unavailable and were retried forever). Other client
+ *   errors (stream deleted, ...) pass through unchanged.
  * - `readAll`, `subscribeToAll` and `headPosition` hide system events (streams or types starting with `$`) and the
  *   adapter's own event-id reservation streams (below). `fromPosition` is exclusive, as the port says.
  *
@@ -64,7 +67,7 @@ import {
   type ReadPosition,
   type ResolvedEvent,
 } from '@eventstore/db-client';
-import { DuplicateEventId, StoreUnavailable, StreamVersionConflict } from '../errors';
+import { AppendTooLarge, DuplicateEventId, InvalidAppend, StoreUnavailable, StreamVersionConflict } from '../errors';
 import type {
   AppendResult,
   EventStore,
@@ -143,6 +146,31 @@ function isConnectionFailure(error: unknown): boolean {
   }
 }
 
+/** gRPC's INVALID_ARGUMENT status code. */
+const GRPC_INVALID_ARGUMENT = 3;
+
+interface RawServiceError {
+  readonly code?: number;
+  readonly details?: string;
+  readonly metadata?: { getMap(): Record<string, unknown> };
+}
+
+/** An append the server refused as too large or invalid, as our error; undefined for any other failure. */
+function appendRefusal(streamId: string, error: unknown): AppendTooLarge | InvalidAppend | undefined {
+  if (!(error instanceof Error) || !isCommandError(error)) return undefined;
+  if (error.type === ErrorType.MAXIMUM_APPEND_SIZE_EXCEEDED) {
+    const max = (error as { maxAppendSize?: number }).maxAppendSize;
+    return new AppendTooLarge(streamId, Number.isFinite(max) ? max : undefined, { cause: error });
+  }
+  const raw = (error as { _raw?: RawServiceError })._raw;
+  const code = (error as { code?: unknown }).code ?? raw?.code;
+  if (error.type !== ErrorType.INVALID_ARGUMENT && code !== GRPC_INVALID_ARGUMENT) return undefined;
+  const exception = String(raw?.metadata?.getMap()['exception'] ?? '');
+  // Newer servers also limit each event ("maximum-append-event-size-exceeded"), which this client does not know.
+  if (exception.includes('size-exceeded')) return new AppendTooLarge(streamId, undefined, { cause: error });
+  return new InvalidAppend(streamId, raw?.details ?? error.message, { cause: error });
+}
+
 /** Errors of the store rather than of the caller become StoreUnavailable; the rest pass through. */
 function mapError(error: unknown): unknown {
   if ([StoreUnavailable, StreamVersionConflict, DuplicateEventId].some((ours) => error instanceof ours)) return error;
@@ -219,7 +247,7 @@ export class EventStoreDbEventStore implements EventStore {
         const refusal =
           error instanceof WrongExpectedVersionError
             ? new StreamVersionConflict(streamId, expected, toActualRevision(error.actualVersion))
-            : mapError(error);
+            : appendRefusal(streamId, error) ?? mapError(error);
         // After a failure of the store the append may still have been written: its ids stay reserved.
         if (!(refusal instanceof StoreUnavailable)) await this.release(reservations);
         throw refusal;
