@@ -28,7 +28,10 @@ export type Reservation =
 export interface IdempotencyStore {
   /** `requestId`: the id to remember if the key is new. */
   reserve(scope: string, requestHash: string, nowMs: number, requestId: string): Promise<Reservation>;
-  /** If recording fails, the reservation is no longer running either (the next attempt recovers it). */
+  /**
+   * A response that cannot be recorded leaves the reservation recoverable, as a release would. If the store itself
+   * fails, the caller releases (the guard does).
+   */
   complete(scope: string, requestHash: string, response: StoredResponse, nowMs: number): Promise<void>;
   /** The request ended without an outcome to remember: its reservation stays, recoverable at once. */
   release(scope: string): Promise<void>;

@@ -104,7 +104,7 @@ export class IdempotencyGuard implements CanActivate {
       requestId: reservation.requestId,
       recovered: reservation.recovered,
     };
-    // Never rejects: a failure to record is logged and the reservation released (a retry recovers it from the stream).
+    // Never rejects (release logs its own failure): a failure to record is logged and the reservation released.
     request[COMPLETE] = async (status, headers, payload) => {
       if (status >= 500) {
         await this.release(scope);
@@ -117,7 +117,8 @@ export class IdempotencyGuard implements CanActivate {
         await this.store.complete(scope, requestHash, { status, headers: kept, body }, this.clock.now().getTime());
       } catch (error) {
         // The answer stands (its events are in the log); the key stays pending and a retry recovers it from the stream.
-        await this.release(scope);
+        // The answer does not wait for the release: a store that just failed may take its timeout to fail again.
+        void this.release(scope);
         logger.error({ msg: 'idempotency outcome not recorded; a retry will recover it', status, error: String(error) });
       }
     };

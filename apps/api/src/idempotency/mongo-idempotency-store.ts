@@ -111,21 +111,23 @@ export class MongoIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(scope: string, requestHash: string, response: StoredResponse, nowMs: number): Promise<void> {
+    let text: string;
     try {
-      const text = JSON.stringify(response);
-      await this.guarded(() => this.keys.updateOne(
-        // Only while this replica holds it: after a takeover the new holder records the (same, recovered) outcome.
-        { _id: idempotencyScopeHash(scope), state: 'pending', owner: this.owner },
-        {
-          $set: { state: 'done', requestHash, response: text, expiresAt: new Date(nowMs + this.retentionMs) },
-          $unset: { owner: '', leaseUntil: '' },
-        },
-      ));
+      text = JSON.stringify(response);
     } catch (error) {
-      // Not recorded: no longer running either, so the next attempt recovers it rather than waiting for the lease.
-      await this.release(scope).catch(() => undefined);
+      // Not recordable: no longer running either, so the next attempt recovers it rather than waiting for the lease.
+      await this.release(scope);
       throw error;
     }
+    // If the write fails the server is likely out of reach: the caller's release tries once more, else the lease ends.
+    await this.guarded(() => this.keys.updateOne(
+      // Only while this replica holds it: after a takeover the new holder records the (same, recovered) outcome.
+      { _id: idempotencyScopeHash(scope), state: 'pending', owner: this.owner },
+      {
+        $set: { state: 'done', requestHash, response: text, expiresAt: new Date(nowMs + this.retentionMs) },
+        $unset: { owner: '', leaseUntil: '' },
+      },
+    ));
   }
 
   async release(scope: string): Promise<void> {
