@@ -9,15 +9,17 @@
  * - Commands: hello/isMaster/ismaster, ping, buildInfo, endSessions; find/getMore/killCursors (filter, sort, skip,
  *   limit, projection, batchSize, singleBatch; BSON Long cursor ids); insert; update (operators through mingo,
  *   replacement documents, multi, upsert built from the filter's equality fields, `$setOnInsert`); delete (limit 0/1);
- *   count; aggregate (mingo pipeline, returned as a cursor); createIndexes/listIndexes (recorded;
- *   `_id` and `unique` indexes enforced with E11000 DuplicateKey write errors carrying keyPattern/keyValue);
+ *   count; aggregate (mingo pipeline, returned as a cursor); createIndexes/listIndexes (recorded, with
+ *   `expireAfterSeconds` of TTL indexes, added for the idempotency store; `_id` and `unique` indexes enforced with
+ *   E11000 DuplicateKey write errors carrying keyPattern/keyValue, also when an upsert's filter misses a document
+ *   whose `_id` exists: the idempotency store's "claim if absent or expired");
  *   create, drop (no error when missing, as 7.0), dropDatabase, listCollections. Ordered batches stop at the first
  *   write error, unordered ones go on. Unknown commands answer CommandNotFound (59); transaction and retryable-write
  *   fields (`txnNumber`, `startTransaction`) answer IllegalOperation (20), as a real standalone does.
  *
  * Not modelled: replica sets and sharding, transactions, change streams, retryable writes, read/write-concern
  * semantics, auth/TLS/compression, index-backed query plans (every query is a full scan; non-unique indexes are only
- * recorded), multikey/sparse/partial/TTL/text/geo indexes, collations, int32/int64/double distinctions (all numbers
+ * recorded), multikey/sparse/partial/text/geo indexes, TTL deletion (the index is recorded, nothing expires), collations, int32/int64/double distinctions (all numbers
  * are JS numbers), Decimal128 arithmetic, document/message size limits, cursor timeouts, `$out`/`$merge`, pipeline
  * updates, findAndModify (unused by the adapter), validators, explain, real concurrency (commands run one at a time),
  * durability (memory only), and any difference between mingo's and the server's evaluation of edge cases.
@@ -30,7 +32,7 @@ const OP_REPLY = 1;
 const OP_QUERY = 2004;
 const OP_MSG = 2013;
 
-interface Index { readonly name: string; readonly key: Document; readonly unique: boolean }
+interface Index { readonly name: string; readonly key: Document; readonly unique: boolean; readonly expireAfterSeconds?: number }
 interface Collection { docs: Document[]; readonly indexes: Index[] }
 interface OpenCursor { readonly ns: string; readonly docs: Document[] }
 
@@ -165,7 +167,10 @@ class MongoDouble {
       case 'listIndexes': {
         const c = this.coll(db, collName);
         if (!c) throw new CommandError(26, 'NamespaceNotFound', `ns does not exist: ${ns}`);
-        return this.cursorReply(ns, c.indexes.map((i) => ({ v: 2, key: i.key, name: i.name, ...(i.unique && i.name !== '_id_' ? { unique: true } : {}) })));
+        return this.cursorReply(ns, c.indexes.map((i) => ({
+          v: 2, key: i.key, name: i.name, ...(i.unique && i.name !== '_id_' ? { unique: true } : {}),
+          ...(i.expireAfterSeconds !== undefined ? { expireAfterSeconds: i.expireAfterSeconds } : {}),
+        })));
       }
       case 'create':
         if (this.coll(db, collName)) throw new CommandError(48, 'NamespaceExists', `Collection ${ns} already exists.`);
@@ -297,15 +302,19 @@ class MongoDouble {
       const key = asDoc(spec.key);
       const name = typeof spec.name === 'string' ? spec.name : Object.entries(key).map(([f, d]) => `${f}_${String(d)}`).join('_');
       const unique = spec.unique === true;
+      const expireAfterSeconds = asNum(spec.expireAfterSeconds);
       const sameName = c.indexes.find((i) => i.name === name);
       if (sameName && (keyOrder(sameName.key) !== keyOrder(key) || sameName.unique !== unique)) {
         throw new CommandError(86, 'IndexKeySpecsConflict', `An existing index has the same name as the requested index: ${name}`);
+      }
+      if (sameName && sameName.expireAfterSeconds !== expireAfterSeconds) {
+        throw new CommandError(85, 'IndexOptionsConflict', `An equivalent index already exists with the same name but different options: ${name}`);
       }
       if (sameName) continue;
       if (c.indexes.some((i) => keyOrder(i.key) === keyOrder(key))) {
         throw new CommandError(85, 'IndexOptionsConflict', `Index already exists with a different name: ${name}`);
       }
-      const index: Index = { name, key, unique };
+      const index: Index = { name, key, unique, ...(expireAfterSeconds !== undefined ? { expireAfterSeconds } : {}) };
       if (unique) {
         const probe: Collection = { docs: [], indexes: [index] };
         for (const d of c.docs) this.insertChecked(ns, probe, d);

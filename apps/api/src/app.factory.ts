@@ -4,7 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { mkdirSync } from 'node:fs';
 import type { EventStore } from '@crm/event-store';
-import { ALL_PROJECTIONS, ServingReadModelStore, ServingRegistry } from '@crm/read-models';
+import { ALL_PROJECTIONS, MongoReadModelStore, ServingReadModelStore, ServingRegistry } from '@crm/read-models';
 import {
   connectionsCheckingIntervalMs, LOG_LEVELS, makeDeciders, makeProjectorHost, Metrics, openEventStore, openKeyStore, openReadModelStore, ProjectorThread,
   systemClock, type AppConfig, type Clock, type ProjectorHost,
@@ -16,6 +16,7 @@ import {
   answerClientError, answerFrameworkError, applyServerLimits, drainBeforePayloadTooLarge, refuseDeepBodies, refuseRepeatedQueryParameters,
 } from './http/http-edge';
 import { releaseUnansweredIdempotencyKey, rememberIdempotentResponse } from './idempotency/idempotency.guard';
+import { MongoIdempotencyStore } from './idempotency/mongo-idempotency-store';
 import { readModelPositionHeader } from './queries/read-model-position.hook';
 
 export interface CreateAppOptions {
@@ -44,6 +45,10 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   let thread: ProjectorThread | undefined;
   const eventStore = options.eventStore ?? openEventStore(config, clock, keyStore, { onCommitted: () => thread?.signalAppend() });
   const readModelStore = await openReadModelStore(config);
+  // With MONGODB_URI, replicas share their idempotency records, on the read models' client (one per process).
+  const idempotencyStore = readModelStore instanceof MongoReadModelStore
+    ? await MongoIdempotencyStore.open(readModelStore.database, { leaseMs: config.idempotencyLeaseMs })
+    : undefined;
   const deciders = makeDeciders(config);
   const projector = config.projector === 'embedded'
     ? makeProjectorHost({ config, clock, eventStore, readModelStore, complaintDecider: deciders.complaint, metrics, startSlaWatcher: options.startSlaWatcher })
@@ -111,7 +116,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({
-      config, clock, eventStore, readModelStore: servingStore, keyStore, tokens: tokens.registry, metrics, projector, thread,
+      config, clock, eventStore, readModelStore: servingStore, keyStore, tokens: tokens.registry, metrics, projector, thread, idempotencyStore,
       deciders: { customer: deciders.customer, complaint: deciders.complaint }, slaPolicy: deciders.slaPolicy,
     }),
     adapter,

@@ -52,6 +52,8 @@ export interface AppModuleOptions {
   readonly projector?: ProjectorHost;
   /** Present when they run in a worker thread of this process (PROJECTOR=thread, npm start). */
   readonly thread?: ProjectorThread;
+  /** Shared by replicas (MongoDB) when configured; else SQLite in DATA_DIR. */
+  readonly idempotencyStore?: IdempotencyStore;
 }
 
 export const PROJECTOR_HOST = Symbol('ProjectorHost');
@@ -69,7 +71,7 @@ class StoreLifecycle implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.projector?.stop();
-    this.idempotency.close();
+    await this.idempotency.close();
     await this.readModels.close();
     await this.store.close();
     this.keys.close();
@@ -113,7 +115,10 @@ export class AppModule {
         { provide: LOYALTY_POLICY, useValue: { ...DEFAULT_LOYALTY_POLICY, currency: config.loyaltyCurrency } },
         ReadModelGate,
         { provide: TokenRegistry, useValue: options.tokens },
-        { provide: IDEMPOTENCY_STORE, useFactory: () => new SqliteIdempotencyStore(join(config.dataDir, 'idempotency.db')) },
+        {
+          provide: IDEMPOTENCY_STORE,
+          useFactory: () => options.idempotencyStore ?? new SqliteIdempotencyStore(join(config.dataDir, 'idempotency.db')),
+        },
         { provide: SLA_POLICY, useValue: options.slaPolicy },
         { provide: CUSTOMER_DECIDER, useValue: options.deciders.customer },
         { provide: COMPLAINT_DECIDER, useValue: options.deciders.complaint },

@@ -19,6 +19,11 @@ export interface AppConfig {
   /** When set, read models live in MongoDB instead of the embedded SQLite file. */
   readonly mongodbUri?: string;
   /**
+   * With MONGODB_URI: how long a reservation of an Idempotency-Key counts as running on the replica that took it. A
+   * retry of a key whose replica died waits (409) at most this long.
+   */
+  readonly idempotencyLeaseMs: number;
+  /**
    * Where the projections and the SLA watcher run. `thread` (npm start): in a worker thread of this process, on its
    * own connections. `embedded`: on this process's event loop (tests with an injected clock). `off`: a separate
    * projector process does (docker compose).
@@ -118,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sqliteSynchronous: synchronous,
     logLevel: logLevel as AppConfig['logLevel'],
     mongodbUri: env.MONGODB_URI || undefined,
+    idempotencyLeaseMs: Math.max(1, intFrom(env.IDEMPOTENCY_LEASE_MS, 30_000, 'IDEMPOTENCY_LEASE_MS')),
     projector: projectorMode(env.PROJECTOR),
     readWaitMs: intFrom(env.READ_WAIT_MS, 2000, 'READ_WAIT_MS'),
     slaIntervalMs: intFrom(env.SLA_INTERVAL_MS, 1000, 'SLA_INTERVAL_MS'),

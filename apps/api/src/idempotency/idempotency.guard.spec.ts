@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Logger, type ExecutionContext } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { StoreUnavailable } from '@crm/event-store';
 import { ApiProblem } from '../http/problem';
 import type { IdempotencyStore, Reservation, StoredResponse } from './idempotency-store';
 import { IdempotencyGuard, IdempotentReplay, releaseUnansweredIdempotencyKey, rememberIdempotentResponse, reservedKeyOf } from './idempotency.guard';
@@ -14,19 +15,19 @@ class FakeStore implements IdempotencyStore {
   readonly hashes: string[] = [];
   completed: StoredResponse | undefined;
   constructor(private readonly answer: Reservation) {}
-  reserve(scope: string, requestHash: string): Reservation {
+  async reserve(scope: string, requestHash: string): Promise<Reservation> {
     this.calls.push(`reserve ${scope}`);
     this.hashes.push(requestHash);
     return this.answer;
   }
-  complete(scope: string, _hash: string, response: StoredResponse): void {
+  async complete(scope: string, _hash: string, response: StoredResponse): Promise<void> {
     this.calls.push(`complete ${scope}`);
     this.completed = response;
   }
-  release(scope: string): void {
+  async release(scope: string): Promise<void> {
     this.calls.push(`release ${scope}`);
   }
-  close(): void {}
+  async close(): Promise<void> {}
 }
 
 function request(headers: Record<string, string>, method = 'POST'): FastifyRequest {
@@ -41,12 +42,20 @@ function guard(answer: Reservation): { guard: IdempotencyGuard; store: FakeStore
   return { guard: new IdempotencyGuard(store, { now: () => NOW }), store };
 }
 
-/** Runs the onSend hook as Fastify would, for a reply with this status and these headers. */
-function send(req: FastifyRequest, status: number, headers: Record<string, string>, payload: string): unknown {
-  let passed: unknown;
+/** Runs the onSend hook as Fastify would, for a reply with this status and these headers; resolves when it is done. */
+function send(req: FastifyRequest, status: number, headers: Record<string, string>, payload: string): Promise<unknown> {
   const reply = { statusCode: status, getHeaders: () => headers } as unknown as FastifyReply;
-  rememberIdempotentResponse(req, reply, payload, (_e, p) => (passed = p));
-  return passed;
+  return new Promise((resolve) => rememberIdempotentResponse(req, reply, payload, (_e, p) => resolve(p)));
+}
+
+/** What `canActivate` threw or rejected with. */
+async function refusal(attempt: () => boolean | Promise<boolean>): Promise<unknown> {
+  try {
+    await attempt();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a refusal');
 }
 
 describe('IdempotencyGuard', () => {
@@ -64,44 +73,34 @@ describe('IdempotencyGuard', () => {
     }
   });
 
-  it('answers 409 while the first request with the key is still running', () => {
+  it('answers 409 while the first request with the key is still running', async () => {
     const { guard: g } = guard({ kind: 'in-progress' });
-    let thrown: unknown;
-    try {
-      g.canActivate(contextOf(request({ 'idempotency-key': 'k' })));
-    } catch (e) {
-      thrown = e;
-    }
+    const thrown = await refusal(() => g.canActivate(contextOf(request({ 'idempotency-key': 'k' }))));
     expect(thrown).toBeInstanceOf(ApiProblem);
     expect(thrown).toMatchObject({ status: 409, type: 'idempotency-key-in-progress' });
   });
 
-  it('replays a completed request with the same body, and refuses another body with 422', () => {
+  it('replays a completed request with the same body, and refuses another body with 422', async () => {
     const response: StoredResponse = { status: 201, headers: { etag: '"0"' }, body: { id: 'c-1' } };
     const first = guard(RESERVED);
-    first.guard.canActivate(contextOf(request({ 'idempotency-key': 'k' })));
+    await first.guard.canActivate(contextOf(request({ 'idempotency-key': 'k' })));
     const requestHash = first.store.hashes[0]!;
     expect(requestHash).toMatch(/^[0-9a-f]{64}$/);
 
     const replaying = guard({ kind: 'completed', requestHash, response });
-    let replay: unknown;
-    try {
-      replaying.guard.canActivate(contextOf(request({ 'idempotency-key': 'k' })));
-    } catch (e) {
-      replay = e;
-    }
+    const replay = await refusal(() => replaying.guard.canActivate(contextOf(request({ 'idempotency-key': 'k' }))));
     expect(replay).toBeInstanceOf(IdempotentReplay);
     expect((replay as IdempotentReplay).response).toBe(response);
     const reused = guard({ kind: 'completed', requestHash: 'another', response });
-    expect(() => reused.guard.canActivate(contextOf(request({ 'idempotency-key': 'k' })))).toThrow(expect.objectContaining({ status: 422, type: 'idempotency-key-reused' }) as unknown as Error);
+    expect(await refusal(() => reused.guard.canActivate(contextOf(request({ 'idempotency-key': 'k' }))))).toMatchObject({ status: 422, type: 'idempotency-key-reused' });
   });
 
-  it('remembers the response a reserved request got (status, the headers that matter, the parsed JSON body)', () => {
+  it('remembers the response a reserved request got (status, the headers that matter, the parsed JSON body)', async () => {
     const { guard: g, store } = guard(RESERVED);
     const req = request({ 'idempotency-key': 'k' });
-    g.canActivate(contextOf(req));
+    await g.canActivate(contextOf(req));
 
-    const payload = send(req, 201, { 'content-type': 'application/json; charset=utf-8', etag: '"0"', location: '/customers/c-1', 'server-timing': 'app;dur=1.00' }, '{"id":"c-1"}');
+    const payload = await send(req, 201, { 'content-type': 'application/json; charset=utf-8', etag: '"0"', location: '/customers/c-1', 'server-timing': 'app;dur=1.00' }, '{"id":"c-1"}');
 
     expect(payload).toBe('{"id":"c-1"}');
     expect(store.calls).toEqual(['reserve agent-1\nk', 'complete agent-1\nk']);
@@ -110,43 +109,64 @@ describe('IdempotencyGuard', () => {
       headers: { 'content-type': 'application/json; charset=utf-8', etag: '"0"', location: '/customers/c-1' },
       body: { id: 'c-1' },
     });
-    send(req, 201, {}, '{}');
+    await send(req, 201, {}, '{}');
     expect(store.calls).toHaveLength(2);
   });
 
-  it('forgets the key of a request that failed with 5xx, so the client may retry it', () => {
+  it('holds the answer until its outcome is recorded, so a retry right after it (any replica) is a replay', async () => {
+    let recorded!: () => void;
+    class SlowStore extends FakeStore {
+      override async complete(scope: string, hash: string, response: StoredResponse): Promise<void> {
+        await new Promise<void>((resolve) => (recorded = resolve));
+        await super.complete(scope, hash, response);
+      }
+    }
+    const store = new SlowStore(RESERVED);
+    const req = request({ 'idempotency-key': 'k' });
+    await new IdempotencyGuard(store, { now: () => NOW }).canActivate(contextOf(req));
+
+    let passed = false;
+    const sent = send(req, 201, { 'content-type': 'application/json' }, '{"id":"c-1"}').then(() => (passed = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(passed).toBe(false);
+    recorded();
+    await sent;
+    expect(store.completed).toMatchObject({ status: 201, body: { id: 'c-1' } });
+  });
+
+  it('forgets the key of a request that failed with 5xx, so the client may retry it', async () => {
     const { guard: g, store } = guard(RESERVED);
     const req = request({ 'idempotency-key': 'k' });
-    g.canActivate(contextOf(req));
+    await g.canActivate(contextOf(req));
 
-    send(req, 503, { 'content-type': 'application/problem+json' }, '{"type":"store-unavailable"}');
+    await send(req, 503, { 'content-type': 'application/problem+json' }, '{"type":"store-unavailable"}');
 
     expect(store.calls).toEqual(['reserve agent-1\nk', 'release agent-1\nk']);
     expect(store.completed).toBeUndefined();
   });
 
-  it('tells the command path the hashed key, the request id and whether an earlier attempt may have appended', () => {
+  it('tells the command path the hashed key, the request id and whether an earlier attempt may have appended', async () => {
     const req = request({ 'idempotency-key': 'raw-key-4711' });
-    guard({ kind: 'reserved', requestId: 'req-first', recovered: true }).guard.canActivate(contextOf(req));
+    await guard({ kind: 'reserved', requestId: 'req-first', recovered: true }).guard.canActivate(contextOf(req));
 
     const reserved = reservedKeyOf(req);
     expect(reserved).toEqual({ key: expect.stringMatching(/^[0-9a-f]{32}$/), requestId: 'req-first', recovered: true });
     expect(reserved?.key).not.toContain('raw-key-4711');
     const other = request({ 'idempotency-key': 'raw-key-4711' });
     (other as unknown as { principal: { id: string } }).principal.id = 'agent-2';
-    guard(RESERVED).guard.canActivate(contextOf(other));
+    await guard(RESERVED).guard.canActivate(contextOf(other));
     expect(reservedKeyOf(other)?.key).not.toBe(reserved?.key);
   });
 
-  it('refuses with 422 a key held by an unfinished request with another body', () => {
-    expect(() => guard({ kind: 'reused' }).guard.canActivate(contextOf(request({ 'idempotency-key': 'k' }))))
-      .toThrow(expect.objectContaining({ status: 422, type: 'idempotency-key-reused' }) as unknown as Error);
+  it('refuses with 422 a key held by an unfinished request with another body', async () => {
+    expect(await refusal(() => guard({ kind: 'reused' }).guard.canActivate(contextOf(request({ 'idempotency-key': 'k' })))))
+      .toMatchObject({ status: 422, type: 'idempotency-key-reused' });
   });
 
-  it('releases a reservation whose request ended without passing onSend (the onResponse backstop)', () => {
+  it('releases a reservation whose request ended without passing onSend (the onResponse backstop)', async () => {
     const { guard: g, store } = guard(RESERVED);
     const req = request({ 'idempotency-key': 'k' });
-    g.canActivate(contextOf(req));
+    await g.canActivate(contextOf(req));
 
     let done = false;
     releaseUnansweredIdempotencyKey(req, {} as FastifyReply, () => (done = true));
@@ -176,53 +196,52 @@ describe('IdempotencyGuard when the idempotency store fails', () => {
     ) {
       super(RESERVED);
     }
-    override reserve(scope: string, requestHash: string): Reservation {
-      if (this.failing.has('reserve')) throw new SqliteError(this.code);
+    override async reserve(scope: string, requestHash: string): Promise<Reservation> {
+      if (this.failing.has('reserve')) throw this.error();
       return super.reserve(scope, requestHash);
     }
-    override complete(scope: string, hash: string, response: StoredResponse): void {
+    override async complete(scope: string, hash: string, response: StoredResponse): Promise<void> {
       this.calls.push(`complete ${scope}`);
-      if (this.failing.has('complete')) throw new SqliteError(this.code);
-      super.complete(scope, hash, response);
+      if (this.failing.has('complete')) throw this.error();
+      await super.complete(scope, hash, response);
       this.calls.pop();
     }
-    override release(scope: string): void {
-      super.release(scope);
-      if (this.failing.has('release')) throw new SqliteError(this.code);
+    override async release(scope: string): Promise<void> {
+      await super.release(scope);
+      if (this.failing.has('release')) throw this.error();
+    }
+    private error(): Error {
+      return this.code === 'StoreUnavailable' ? new StoreUnavailable('idempotency store unavailable: connection reset') : new SqliteError(this.code);
     }
   }
 
-  for (const code of ['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_BUSY']) {
-    it(`answers 503 store-unavailable with Retry-After when reserving fails with ${code}`, () => {
+  // StoreUnavailable: what the MongoDB store makes of a network error, a timeout or a primary that stepped down.
+  for (const code of ['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_BUSY', 'StoreUnavailable']) {
+    it(`answers 503 store-unavailable with Retry-After when reserving fails with ${code}`, async () => {
       const store = new FailingStore(new Set(['reserve']), code);
-      let thrown: unknown;
-      try {
-        new IdempotencyGuard(store, { now: () => NOW }).canActivate(contextOf(request({ 'idempotency-key': 'k' })));
-      } catch (e) {
-        thrown = e;
-      }
+      const thrown = await refusal(() => new IdempotencyGuard(store, { now: () => NOW }).canActivate(contextOf(request({ 'idempotency-key': 'k' }))));
       expect(thrown).toBeInstanceOf(ApiProblem);
       expect(thrown).toMatchObject({ status: 503, type: 'store-unavailable', headers: { 'Retry-After': '5' } });
     });
   }
 
-  it('lets the answer through and leaves no reservation in progress when recording the outcome fails', () => {
+  it('lets the answer through and leaves no reservation in progress when recording the outcome fails', async () => {
     const store = new FailingStore(new Set(['complete']));
     const req = request({ 'idempotency-key': 'k' });
-    new IdempotencyGuard(store, { now: () => NOW }).canActivate(contextOf(req));
+    await new IdempotencyGuard(store, { now: () => NOW }).canActivate(contextOf(req));
 
-    const payload = send(req, 201, { 'content-type': 'application/json' }, '{"id":"c-1"}');
+    const payload = await send(req, 201, { 'content-type': 'application/json' }, '{"id":"c-1"}');
 
     expect(payload).toBe('{"id":"c-1"}');
     expect(store.calls).toEqual(['reserve agent-1\nk', 'complete agent-1\nk', 'release agent-1\nk']);
   });
 
-  it('still answers when releasing after a 5xx fails too', () => {
+  it('still answers when releasing after a 5xx fails too', async () => {
     const store = new FailingStore(new Set(['release']));
     const req = request({ 'idempotency-key': 'k' });
-    new IdempotencyGuard(store, { now: () => NOW }).canActivate(contextOf(req));
+    await new IdempotencyGuard(store, { now: () => NOW }).canActivate(contextOf(req));
 
-    expect(send(req, 503, { 'content-type': 'application/problem+json' }, '{"type":"store-unavailable"}')).toBe('{"type":"store-unavailable"}');
+    expect(await send(req, 503, { 'content-type': 'application/problem+json' }, '{"type":"store-unavailable"}')).toBe('{"type":"store-unavailable"}');
     expect(store.calls).toEqual(['reserve agent-1\nk', 'release agent-1\nk']);
   });
 });

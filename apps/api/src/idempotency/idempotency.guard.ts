@@ -5,7 +5,9 @@ import type { RequestWithPrincipal } from '../auth/principal';
 import { problems } from '../http/problem';
 import { StoreUnavailable } from '@crm/event-store';
 import { canonicalJson, CLOCK, uuidv7, type Clock } from '@crm/runtime';
-import { IDEMPOTENCY_STORE, type IdempotencyStore, type Reservation, type StoredResponse } from './idempotency-store';
+import {
+  IDEMPOTENCY_STORE, idempotencyScopeHash, type IdempotencyStore, type Reservation, type StoredResponse,
+} from './idempotency-store';
 
 const MAX_KEY_LENGTH = 255;
 /** Headers a remembered response keeps (what command and problem responses set). */
@@ -30,7 +32,7 @@ export interface ReservedKey {
 const COMPLETE = Symbol('idempotency.complete');
 const RESERVED = Symbol('idempotency.reserved');
 interface RequestWithKey {
-  [COMPLETE]?: (status: number, headers: Record<string, unknown>, payload: unknown) => void;
+  [COMPLETE]?: (status: number, headers: Record<string, unknown>, payload: unknown) => Promise<void>;
   [RESERVED]?: ReservedKey;
 }
 
@@ -66,13 +68,18 @@ export class IdempotencyGuard implements CanActivate {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  /** Unkeyed requests (nearly all) are answered synchronously: no promise, no microtask. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest & RequestWithPrincipal & RequestWithKey>();
     const key = request.headers['idempotency-key'];
     if (request.method !== 'POST' || key === undefined) return true;
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
       throw problems.badRequest(`Idempotency-Key must be 1..${MAX_KEY_LENGTH} characters`);
     }
+    return this.reserve(request, key);
+  }
+
+  private async reserve(request: FastifyRequest & RequestWithPrincipal & RequestWithKey, key: string): Promise<boolean> {
     const scope = `${request.principal?.id ?? 'anonymous'}\n${key}`;
     const requestHash = createHash('sha256')
       .update(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`)
@@ -80,7 +87,7 @@ export class IdempotencyGuard implements CanActivate {
     const now = this.clock.now().getTime();
     let reservation: Reservation;
     try {
-      reservation = this.store.reserve(scope, requestHash, now, uuidv7(now));
+      reservation = await this.store.reserve(scope, requestHash, now, uuidv7(now));
     } catch (error) {
       if (!isStoreFailure(error)) throw error;
       logger.error({ msg: 'idempotency store failed; request refused', error: String(error) });
@@ -93,32 +100,34 @@ export class IdempotencyGuard implements CanActivate {
       throw new IdempotentReplay(reservation.response);
     }
     request[RESERVED] = {
-      key: createHash('sha256').update(scope).digest('hex').slice(0, 32),
+      key: idempotencyScopeHash(scope),
       requestId: reservation.requestId,
       recovered: reservation.recovered,
     };
-    request[COMPLETE] = (status, headers, payload) => {
+    // Never rejects (release logs its own failure): a failure to record is logged and the reservation released.
+    request[COMPLETE] = async (status, headers, payload) => {
       if (status >= 500) {
-        this.release(scope);
+        await this.release(scope);
         return;
       }
       try {
         const kept: Record<string, string> = {};
         for (const name of KEPT_HEADERS) if (headers[name] !== undefined) kept[name] = String(headers[name]);
         const body = typeof payload === 'string' && /json/.test(kept['content-type'] ?? '') ? (JSON.parse(payload) as unknown) : payload;
-        this.store.complete(scope, requestHash, { status, headers: kept, body }, this.clock.now().getTime());
+        await this.store.complete(scope, requestHash, { status, headers: kept, body }, this.clock.now().getTime());
       } catch (error) {
         // The answer stands (its events are in the log); the key stays pending and a retry recovers it from the stream.
-        this.release(scope);
+        // The answer does not wait for the release: a store that just failed may take its timeout to fail again.
+        void this.release(scope);
         logger.error({ msg: 'idempotency outcome not recorded; a retry will recover it', status, error: String(error) });
       }
     };
     return true;
   }
 
-  private release(scope: string): void {
+  private async release(scope: string): Promise<void> {
     try {
-      this.store.release(scope);
+      await this.store.release(scope);
     } catch (error) {
       logger.error({ msg: 'idempotency key not released', error: String(error) });
     }
@@ -127,15 +136,23 @@ export class IdempotencyGuard implements CanActivate {
 
 /**
  * Fastify `onSend` hook: remembers the response of a request whose key the guard reserved. Every answer (a thrown
- * exception is answered by the problem filter) passes here; `releaseUnansweredIdempotencyKey` covers the rest.
+ * exception is answered by the problem filter) passes here; `releaseUnansweredIdempotencyKey` covers the rest. The
+ * answer waits for the record, so a retry that follows it at once (on any replica) gets a replay, not a 409.
  */
 export function rememberIdempotentResponse(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void): void {
   const complete = (request as FastifyRequest & RequestWithKey)[COMPLETE];
-  if (complete) {
-    (request as FastifyRequest & RequestWithKey)[COMPLETE] = undefined;
-    complete(reply.statusCode, reply.getHeaders(), payload);
+  if (!complete) {
+    done(null, payload);
+    return;
   }
-  done(null, payload);
+  (request as FastifyRequest & RequestWithKey)[COMPLETE] = undefined;
+  complete(reply.statusCode, reply.getHeaders(), payload).then(
+    () => done(null, payload),
+    (error: unknown) => { // a defect: complete catches what it expects; the answer still goes out
+      logger.error({ msg: 'idempotency outcome not recorded', error: String(error) });
+      done(null, payload);
+    },
+  );
 }
 
 /**
@@ -146,7 +163,7 @@ export function releaseUnansweredIdempotencyKey(request: FastifyRequest, reply: 
   const complete = (request as FastifyRequest & RequestWithKey)[COMPLETE];
   if (complete) {
     (request as FastifyRequest & RequestWithKey)[COMPLETE] = undefined;
-    complete(500, {}, undefined);
+    complete(500, {}, undefined).catch((error: unknown) => logger.error({ msg: 'idempotency key not released', error: String(error) }));
   }
   done();
 }

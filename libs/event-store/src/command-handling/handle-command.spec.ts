@@ -237,6 +237,26 @@ describe('handleCommand with a recovered Idempotency-Key', () => {
     expect((await log.readStream(GATE)).at(-1)?.metadata).toMatchObject({ idempotencyKey: KEY, schemaVersion: 1, actor: { id: 'tester' } });
   });
 
+  it('answers, not appends again, when its conflict was another attempt of the same key (a takeover after a lapsed lease)', async () => {
+    const { log, cache } = await gateWithCache();
+    // Between this attempt's decision and its append, a retry of the same key on another replica (which took the
+    // reservation over once the lease ran out) appends the same command.
+    let takenOver = false;
+    const racing = Object.create(log) as EventStore;
+    racing.appendToStream = async (streamId, events, options) => {
+      if (!takenOver) {
+        takenOver = true;
+        await log.appendToStream(GATE, [{ eventId: 'retry-1', type: 'Counted', data: {}, metadata: { idempotencyKey: KEY } }]);
+      }
+      return log.appendToStream(streamId, events, options);
+    };
+
+    const outcome = await run(racing, cache, { type: 'Count' }, undefined, { idempotencyKey: KEY, backoff: { sleep: async () => undefined } });
+
+    expect(outcome).toMatchObject({ kind: 'recovered', streamRevision: 1, appended: 0 });
+    expect((await log.readStream(GATE)).map((e) => e.type)).toEqual(['Opened', 'Counted']);
+  });
+
   it('costs a keyed command that is not recovered no read at all', async () => {
     const { log, cache } = await gateWithCache();
     const { store, reads } = recording(log);

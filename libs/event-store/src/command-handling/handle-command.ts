@@ -220,6 +220,7 @@ export async function handleCommand<C, S, E extends { type: string; data: unknow
   // state was current (another writer's event makes it fail, and the command is decided again on a read stream). Only
   // an append is answered this way: a refusal, "nothing to do" or an If-Match mismatch is answered from a state that
   // was read, never from a cached one that may lack another process's events.
+  let conflictedOnCache = false;
   const cached = options.cache?.get(options.streamId, decider);
   if (cached && (options.expectedRevision === undefined || options.expectedRevision === cached.revision)) {
     const state = cached.state as S;
@@ -235,12 +236,19 @@ export async function handleCommand<C, S, E extends { type: string; data: unknow
         return await append(state, cached.revision, events, now);
       } catch (error) {
         if (!(error instanceof StreamVersionConflict)) throw error;
+        conflictedOnCache = true;
       }
     }
   }
 
   const backoff: ConflictBackoff = { ...DEFAULT_BACKOFF, ...options.backoff };
   for (let attempt = 1; ; attempt++) {
+    // After a conflict, a keyed command looks for its key first: the other writer may have been another attempt of
+    // this very request (a retry that took over the reservation once its lease ran out), whose outcome is then ours.
+    if (key !== undefined && (attempt > 1 || conflictedOnCache)) {
+      const earlier = await findIdempotentOutcome(store, options.streamId, key);
+      if (earlier) return { kind: 'recovered', ...earlier, appended: 0 };
+    }
     const { state, revision, position } = await loadAggregate(store, options.streamId, decider, options.cache);
     if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
       throw new ExpectedRevisionMismatch(options.streamId, options.expectedRevision, revision);

@@ -132,6 +132,11 @@ export class MongoReadModelStore implements ReadModelStore {
     private readonly db: Db,
   ) {}
 
+  /** The connected database, for this process's other collections in it (idempotency keys): one client per process. */
+  get database(): Db {
+    return this.db;
+  }
+
   private static mapError(e: unknown): unknown {
     if (!isUnavailable(e)) return e;
     return new ReadModelStoreUnavailable(`read-model store unavailable: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
