@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   ErrorType, EventStoreDBClient, MaxAppendSizeExceededError, NO_STREAM, START, WrongExpectedVersionError, isCommandError, jsonEvent, streamNameFilter,
-  type AllStreamResolvedEvent,
+  type AllStreamResolvedEvent, type JSONType,
 } from '@eventstore/db-client';
 import { startEventStoreDbDouble, type EventStoreDbDouble, type SubscriptionDropReason } from '../doubles/eventstoredb-grpc-double';
 
@@ -23,7 +23,7 @@ describe('EventStoreDB gRPC double', () => {
     clients.push(client);
     return { double, client };
   };
-  const event = (data: object = { n: 1 }, id = randomUUID()) => jsonEvent({ id, type: 'Tested', data });
+  const event = (data: JSONType = { n: 1 }, id = randomUUID()) => jsonEvent({ id, type: 'Tested', data });
 
   it('announces BatchAppend, and the client appends through it', async () => {
     const { double, client } = await start();
