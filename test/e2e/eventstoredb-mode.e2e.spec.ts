@@ -47,6 +47,24 @@ describe.each(PATHS)('the API with EVENTSTORE_CONNECTION_STRING ($path)', ({ pat
     expect(path === 'BatchAppend' ? [double.calls.batchAppend > 0, double.calls.append] : [double.calls.append > 0, double.calls.batchAppend]).toEqual([true, 0]);
   });
 
+  it('re-opens the projector\'s subscription when the server drops it, counts it in /metrics, and keeps projecting', async () => {
+    const restartsOf = async (): Promise<number> => {
+      const text = String((await t.request('GET', '/metrics', { token: null })).body);
+      return Number(/crm_subscription_restarts_total\{reason="unknown"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const before = await restartsOf();
+    expect(double.dropSubscriptions('server-error')).toBeGreaterThan(0);
+    const created = await t.request('POST', '/customers', { body: { name: 'After the drop', kind: 'customer' } });
+    expect(created.status).toBe(201);
+    const read = await t.request('GET', `/customers/${created.body.id as string}?minPosition=${created.body.position as number}`);
+    expect({ status: read.status, name: read.body.name }).toEqual({ status: 200, name: 'After the drop' });
+    // The counter travels with the projector's next progress report: wait for it, bounded.
+    const deadline = Date.now() + 5_000;
+    let restarts = await restartsOf();
+    while (restarts <= before && Date.now() < deadline) restarts = await restartsOf();
+    expect(restarts).toBeGreaterThan(before);
+  });
+
   it('answers 503 store-unavailable with Retry-After when the event store is down, and the readiness probe fails', async () => {
     await double.stop();
     stopped = true;

@@ -39,8 +39,10 @@
  *   or before it, so it grows with its distance from the head.
  * - Subscriptions are served by the server (catch-up, then live, in one call), filtered server-side by event type
  *   or, without `eventTypes`, by stream name (system and reservation streams excluded). If the server drops the
- *   subscription (e.g. it restarts), the iteration fails with `StoreUnavailable`; resubscribe from the last
- *   position seen.
+ *   subscription (e.g. it restarts, or an older server cuts off a slow consumer), the iteration fails with
+ *   `StoreUnavailable` after the events it had received; the consumer resubscribes from the last position it saw
+ *   (the projection runner does, see libs/read-models/src/runner/resilient-subscription.ts). The adapter does not
+ *   resubscribe by itself: only the consumer knows what it has seen, and an outage stays visible to it.
  */
 import {
   ANY,
