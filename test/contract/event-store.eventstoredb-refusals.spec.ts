@@ -6,14 +6,21 @@ import { DEFAULT_MAX_APPEND_SIZE, type EventStoreDbDouble, startEventStoreDbDoub
  * Appends the server refuses for what they are, through the real @eventstore/db-client: they are the caller's, will be
  * refused again, and must not read as "store unavailable" (which clients retry forever).
  */
-describe('EventStoreDB adapter: appends the server refuses', () => {
+// Both append paths of the client: BatchAppend (a server that announces it, as every current one does) and Append.
+describe.each([
+  { path: 'BatchAppend', serverFeatures: true, reason: 'BadRequest' },
+  { path: 'Append', serverFeatures: false, reason: 'Required Metadata Property \'type\' is missing' },
+])('EventStoreDB adapter: appends the server refuses ($path)', ({ path, serverFeatures, reason }) => {
   let double: EventStoreDbDouble;
   let store: EventStoreDbEventStore;
   beforeAll(async () => {
-    double = await startEventStoreDbDouble({ refuseAppendsTo: { streamPrefix: 'refused-', details: 'Required Metadata Property \'type\' is missing' } });
+    double = await startEventStoreDbDouble({ serverFeatures, refuseAppendsTo: { streamPrefix: 'refused-', details: 'Required Metadata Property \'type\' is missing' } });
     store = new EventStoreDbEventStore(double.connectionString);
   });
   afterAll(async () => {
+    // Every append of this file went the way the server's features say.
+    expect(double.calls[path === 'BatchAppend' ? 'append' : 'batchAppend']).toBe(0);
+    expect(double.calls[path === 'BatchAppend' ? 'batchAppend' : 'append']).toBeGreaterThan(0);
     await store.close();
     await double.stop();
   });
@@ -39,11 +46,12 @@ describe('EventStoreDB adapter: appends the server refuses', () => {
     expect(await store.readStream(stream)).toHaveLength(3);
   });
 
+  // On BatchAppend the 6.x client drops the server's reason and keeps "BadRequest".
   it('any other INVALID_ARGUMENT on an append: InvalidAppend with the server\'s reason, not StoreUnavailable', async () => {
     const stream = `refused-${randomUUID()}`;
     const refusal = await refusalOf(store.appendToStream(stream, [event('ok')]));
     expect(refusal).not.toBeInstanceOf(StoreUnavailable);
     expect(refusal).toBeInstanceOf(InvalidAppend);
-    expect(refusal).toMatchObject({ streamId: stream, reason: 'Required Metadata Property \'type\' is missing' });
+    expect(refusal).toMatchObject({ streamId: stream, reason });
   });
 });

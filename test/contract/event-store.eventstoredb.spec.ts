@@ -2,20 +2,28 @@ import { EventStoreDbEventStore } from '@crm/event-store';
 import { type EventStoreDbDouble, startEventStoreDbDouble } from '../doubles/eventstoredb-grpc-double';
 import { describeEventStoreContract } from './event-store.contract';
 
-describe('EventStoreDB adapter against the in-process gRPC double', () => {
+// Both append paths of the client: BatchAppend, which it uses when ServerFeatures announces it (every current server
+// does), and the streaming Append of older servers (the double's ServerFeatures turned off).
+describe.each([
+  { path: 'BatchAppend' as const, serverFeatures: true },
+  { path: 'Append' as const, serverFeatures: false },
+])('EventStoreDB adapter against the in-process gRPC double ($path)', ({ path, serverFeatures }) => {
   let double: EventStoreDbDouble;
 
   beforeAll(async () => {
-    double = await startEventStoreDbDouble();
+    double = await startEventStoreDbDouble({ serverFeatures });
   });
   afterAll(async () => {
+    // The suite's appends all went the way the server's features say (the client picks the path per append).
+    const other = path === 'BatchAppend' ? 'append' : 'batchAppend';
+    expect({ [path]: double.calls[path === 'BatchAppend' ? 'batchAppend' : 'append'] > 0, [other]: double.calls[other] }).toEqual({ [path]: true, [other]: 0 });
     await double.stop();
   });
 
-  // One double for the file (tests use random stream names); a fresh adapter and client per test.
+  // One double per path (tests use random stream names); a fresh adapter and client per test.
   // As deployed: ESDB's own id semantics (same-stream re-append is idempotent, ids are not globally unique).
   describeEventStoreContract(
-    'eventstoredb (gRPC double)',
+    `eventstoredb (gRPC double, ${path})`,
     async () => {
       const store = new EventStoreDbEventStore(double.connectionString);
       return { store, dispose: () => store.close() };
@@ -24,7 +32,7 @@ describe('EventStoreDB adapter against the in-process gRPC double', () => {
   );
 
   // Opt-in: globally unique event ids through reservation streams (one extra round trip per append).
-  describeEventStoreContract('eventstoredb (gRPC double, reserveEventIds)', async () => {
+  describeEventStoreContract(`eventstoredb (gRPC double, ${path}, reserveEventIds)`, async () => {
     const store = new EventStoreDbEventStore(double.connectionString, { reserveEventIds: true });
     return { store, dispose: () => store.close() };
   });

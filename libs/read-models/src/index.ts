@@ -6,6 +6,7 @@ export * from './projection/projection';
 export * from './runner/event-feed';
 export * from './runner/projection-runner';
 export * from './runner/position-waiters';
+export * from './runner/resilient-subscription';
 export * from './projections';
 export * from './projection/in-memory-projector';
 export * from './serving/serving-registry';

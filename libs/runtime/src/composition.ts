@@ -93,6 +93,7 @@ export function makeProjectorHost(args: {
       batchSize: args.config.projectionBatchSize,
       onBatch: (projection, events) => args.metrics.projectionEvents.inc({ projection }, events),
       onProgress: args.onProgress,
+      onSubscriptionRestart: (reason) => args.metrics.subscriptionRestarts.inc({ reason }),
     },
     onBreach: (kind) => args.metrics.slaBreaches.inc({ kind }),
     logger: { error: (m) => logger.error(m), log: (m) => logger.log(m) },

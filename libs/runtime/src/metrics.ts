@@ -56,6 +56,7 @@ export class Metrics {
   readonly eventsAppended = new Counter('crm_events_appended_total', 'Events appended by commands of this process');
   readonly projectionEvents = new Counter('crm_projection_events_applied_total', 'Events applied by projections of this process');
   readonly slaBreaches = new Counter('crm_sla_breaches_recorded_total', 'SlaBreached events appended by the SLA watcher of this process');
+  readonly subscriptionRestarts = new Counter('crm_subscription_restarts_total', 'Live subscriptions to the event log re-opened by projectors of this process after the store dropped them, by reason');
 
   render(gauges: ReadonlyArray<{ name: string; help: string; values: ReadonlyArray<{ labels: Labels; value: number }> }>): string {
     const lines = [
@@ -64,6 +65,7 @@ export class Metrics {
       ...this.eventsAppended.render(),
       ...this.projectionEvents.render(),
       ...this.slaBreaches.render(),
+      ...this.subscriptionRestarts.render(),
     ];
     for (const g of gauges) {
       lines.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`);
@@ -77,4 +79,5 @@ export class Metrics {
 export interface ProjectorMetrics {
   readonly projectionEvents: { inc(labels: Labels, by?: number): void };
   readonly slaBreaches: { inc(labels: Labels, by?: number): void };
+  readonly subscriptionRestarts: { inc(labels: Labels, by?: number): void };
 }

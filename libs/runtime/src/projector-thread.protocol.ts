@@ -17,6 +17,7 @@ export type FromProjectorThread =
     /** Counter increments since the previous message: [labels value, by]. */
     readonly projectionEvents: Array<[projection: string, by: number]>;
     readonly slaBreaches: Array<[kind: string, by: number]>;
+    readonly subscriptionRestarts: Array<[reason: string, by: number]>;
   }
   | { readonly t: 'reply'; readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly t: 'reply'; readonly id: number; readonly ok: false; readonly error: string }

@@ -50,17 +50,22 @@ async function main(): Promise<void> {
     const progress = progressOf(host);
     const events = metrics.projectionEvents.take();
     const breaches = metrics.slaBreaches.take();
+    const restarts = metrics.subscriptionRestarts.take();
     const key = JSON.stringify(progress);
-    if (key === last && events.length === 0 && breaches.length === 0) return;
+    if (key === last && events.length === 0 && breaches.length === 0 && restarts.length === 0) return;
     last = key;
-    post({ t: 'progress', progress, projectionEvents: events, slaBreaches: breaches });
+    post({ t: 'progress', progress, projectionEvents: events, slaBreaches: breaches, subscriptionRestarts: restarts });
   };
   const schedule = (): void => {
     if (scheduled) return;
     scheduled = true;
     setImmediate(flush);
   };
-  const metrics = { projectionEvents: new PendingCounter('projection', schedule), slaBreaches: new PendingCounter('kind', schedule) };
+  const metrics = {
+    projectionEvents: new PendingCounter('projection', schedule),
+    slaBreaches: new PendingCounter('kind', schedule),
+    subscriptionRestarts: new PendingCounter('reason', schedule),
+  };
   const appended = new Set<() => void>();
   let close: (() => Promise<void>) | undefined;
   let stopping = false;

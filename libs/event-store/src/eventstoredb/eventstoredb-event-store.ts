@@ -12,8 +12,10 @@
  *   deadlines, leader changes, access denied and unknown server errors → `StoreUnavailable`; a missing stream reads
  *   as []. An append over the server's maximum append size → `AppendTooLarge`; any other append the server answers
  *   with INVALID_ARGUMENT → `InvalidAppend` (the 6.x client reports those it has no class for, e.g. the per-event
- *   size limit of newer servers, as "unknown", which read as unavailable and were retried forever). Other client
- *   errors (stream deleted, ...) pass through unchanged.
+ *   size limit of newer servers, as "unknown", which read as unavailable and were retried forever). On BatchAppend
+ *   (the client's path when the server announces it, as every current server does) the client keeps no reason for
+ *   an invalid event: `InvalidAppend` then says "BadRequest". Other client errors (stream deleted, ...) pass through
+ *   unchanged.
  * - `readAll`, `subscribeToAll` and `headPosition` hide system events (streams or types starting with `$`) and the
  *   adapter's own event-id reservation streams (below). `fromPosition` is exclusive, as the port says.
  *
@@ -37,8 +39,10 @@
  *   or before it, so it grows with its distance from the head.
  * - Subscriptions are served by the server (catch-up, then live, in one call), filtered server-side by event type
  *   or, without `eventTypes`, by stream name (system and reservation streams excluded). If the server drops the
- *   subscription (e.g. it restarts), the iteration fails with `StoreUnavailable`; resubscribe from the last
- *   position seen.
+ *   subscription (e.g. it restarts, or an older server cuts off a slow consumer), the iteration fails with
+ *   `StoreUnavailable` after the events it had received; the consumer resubscribes from the last position it saw
+ *   (the projection runner does, see libs/read-models/src/runner/resilient-subscription.ts). The adapter does not
+ *   resubscribe by itself: only the consumer knows what it has seen, and an outage stays visible to it.
  */
 import {
   ANY,
@@ -162,6 +166,12 @@ function appendRefusal(streamId: string, error: unknown): AppendTooLarge | Inval
     const max = (error as { maxAppendSize?: number }).maxAppendSize;
     return new AppendTooLarge(streamId, Number.isFinite(max) ? max : undefined, { cause: error });
   }
+  // BatchAppend (the client's path whenever the server announces it) reports refusals as google.rpc.Status messages;
+  // the 6.x client keeps only the status message of details it has no class for: "Could not recognize BadRequest"
+  // (an event the server cannot take; its reason is lost) or "... MaximumAppendEventSizeExceeded" (newer servers).
+  const unrecognised = error.type === ErrorType.UNKNOWN ? /^Could not recognize (\w+)$/.exec(error.message)?.[1] : undefined;
+  if (unrecognised === 'MaximumAppendEventSizeExceeded') return new AppendTooLarge(streamId, undefined, { cause: error });
+  if (unrecognised === 'BadRequest') return new InvalidAppend(streamId, 'BadRequest', { cause: error });
   const raw = (error as { _raw?: RawServiceError })._raw;
   const code = (error as { code?: unknown }).code ?? raw?.code;
   if (error.type !== ErrorType.INVALID_ARGUMENT && code !== GRPC_INVALID_ARGUMENT) return undefined;

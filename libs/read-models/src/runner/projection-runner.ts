@@ -6,6 +6,7 @@ import { chooseServing, ServingRegistry, type Serving } from '../serving/serving
 import type { Doc, DocumentWrite, ReadModelStore } from '../store/read-model-store.port';
 import type { EventFeed } from './event-feed';
 import { PositionWaiters } from './position-waiters';
+import { ResilientSubscription, type ResubscribeOptions } from './resilient-subscription';
 import { SharedLogReader } from './shared-log-reader';
 
 export type ProjectionState = 'starting' | 'catching-up' | 'live' | 'failed' | 'stopped';
@@ -40,6 +41,10 @@ export interface RunnerOptions {
   readonly dropDelayMs?: number;
   /** Called whenever a checkpoint, a status or the serving build may have changed (where position waiters wake). */
   readonly onProgress?: () => void;
+  /** Backoff of re-opening the live subscription after the store dropped it (100 ms doubling to 5 s by default). */
+  readonly resubscribe?: ResubscribeOptions;
+  /** Called each time the live subscription is re-opened, with why it ended (for metrics). */
+  readonly onSubscriptionRestart?: (reason: string) => void;
 }
 
 /**
@@ -100,8 +105,8 @@ export class ProjectionRunner implements ProjectionControl {
   private appendSeq = 0;
   private wakers = new Set<() => void>();
   private readonly positionWaiters = new PositionWaiters();
-  private subscription: (AsyncIterable<ProjectedEvent> & { close(): Promise<void> }) | undefined;
-  private subscriptionDone: Promise<void> | undefined;
+  /** Wakes the workers on every append; re-opened from the last position seen when the store drops it. */
+  private subscription: ResilientSubscription | undefined;
   /** Checkpoint-only moves waiting for the shared write (see moveCheckpoint). */
   private readonly pendingMoves = new Map<string, number>();
   private movesWritten: Promise<void> | undefined;
@@ -145,8 +150,12 @@ export class ProjectionRunner implements ProjectionControl {
       }
     }
     const head = await this.feed.headPosition();
-    this.subscription = this.feed.subscribeToAll({ fromPosition: head });
-    this.subscriptionDone = this.listen(this.subscription);
+    this.subscription = new ResilientSubscription((fromPosition) => this.feed.subscribeToAll({ fromPosition }), head, () => this.wakeAll(), {
+      ...this.options.resubscribe,
+      logger: this.options.logger,
+      onRestart: this.options.onSubscriptionRestart,
+    });
+    this.subscription.start();
   }
 
   /**
@@ -236,7 +245,7 @@ export class ProjectionRunner implements ProjectionControl {
     this.wakeAll();
     this.notifyPositionWaiters();
     await this.subscription?.close();
-    await Promise.allSettled([this.subscriptionDone, ...this.workers.map((w) => w.done)]);
+    await Promise.allSettled(this.workers.map((w) => w.done ?? Promise.resolve()));
     for (const w of this.workers) if (w.status !== 'failed') w.status = 'stopped';
   }
 
@@ -272,18 +281,6 @@ export class ProjectionRunner implements ProjectionControl {
     return this.positionWaiters.waitFor(
       position, timeoutMs, () => this.checkpointOf(name) ?? 0, () => this.servingWorker(name)?.status === 'failed' || this.stopped,
     );
-  }
-
-  private async listen(subscription: AsyncIterable<ProjectedEvent>): Promise<void> {
-    try {
-      for await (const _event of subscription) {
-        if (this.stopped) return;
-        this.wakeAll();
-      }
-    } catch (error) {
-      // Without the live signal the workers still poll; log and carry on.
-      if (!this.stopped) this.options.logger?.error({ msg: 'append subscription ended', error: String(error) });
-    }
   }
 
   private wakeAll(): void {
