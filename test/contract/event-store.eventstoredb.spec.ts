@@ -49,7 +49,6 @@ if (realServer) {
     { uniqueEventIds: false },
   );
 } else {
-  describe.skip('EventStore contract: eventstoredb real server (set EVENTSTORE_CONNECTION_STRING)', () => {
-    it('runs the contract against the server in EVENTSTORE_CONNECTION_STRING', () => undefined);
-  });
+  // Said once, not as a test that passes without asserting anything.
+  console.warn('EventStore contract against a real EventStoreDB skipped: set EVENTSTORE_CONNECTION_STRING to run it');
 }

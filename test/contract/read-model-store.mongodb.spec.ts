@@ -88,7 +88,6 @@ if (realServer) {
     };
   });
 } else {
-  describe.skip('ReadModelStore contract: mongodb real server (set MONGODB_URI)', () => {
-    it('runs the contract against the server in MONGODB_URI', () => undefined);
-  });
+  // Said once, not as a test that passes without asserting anything.
+  console.warn('ReadModelStore contract against a real MongoDB skipped: set MONGODB_URI to run it');
 }

@@ -60,7 +60,9 @@ describe('projections in a worker thread (PROJECTOR=thread)', () => {
   it('reports every projection of the thread in GET /projections, /health/ready and /metrics', async () => {
     const id = await registerCustomer('Status Reader');
     const position = await logContact(id, 'status please');
+    // Both projections asserted on below: the profile (status, checkpoint) and the timeline (events applied, metrics).
     expect((await t.request('GET', `/customers/${id}?minPosition=${position}`)).status).toBe(200);
+    expect((await t.request('GET', `/customers/${id}/timeline?minPosition=${position}`)).status).toBe(200);
     const status = await t.request('GET', '/projections');
     expect(status.status).toBe(200);
     const byName = new Map<string, { status: string; checkpoint: number; eventsApplied: number | null }>(
@@ -134,8 +136,13 @@ describe('projections in a worker thread (PROJECTOR=thread)', () => {
     expect(summaries).toEqual(['during the outage 4', 'during the outage 3', 'during the outage 2', 'during the outage 1', 'during the outage 0', 'before the crash']);
     const profile = await t.request('GET', `/customers/${id}?minPosition=${last}`);
     expect(profile.status).toBe(200);
-    const status = await t.request('GET', '/projections');
-    expect(status.body.projections.every((p: { status: string }) => p.status === 'live')).toBe(true);
+    // Waited for exactly what is asserted: every projection of the restarted thread live again and past the outage
+    // (the two queries above only waited for two of the nine).
+    const projections = await waitUntil('every projection to be live past the outage', async () => {
+      const list = (await t.request('GET', '/projections')).body.projections as Array<{ name: string; status: string; checkpoint: number }>;
+      return list.length === 9 && list.every((p) => p.status === 'live' && p.checkpoint >= last) ? list : undefined;
+    });
+    expect(projections.map((p) => p.status)).toEqual(Array(9).fill('live'));
   });
 
   it('refuses an injected clock in thread mode instead of silently running the watcher on another clock', async () => {
@@ -183,7 +190,15 @@ describe.each([
     expect(profile.body).toMatchObject({ id, name: 'Tess Thread', ownerId: 'agent-ana', outboundContactsLast7Days: 1 });
     const timeline = await t.request('GET', `/customers/${id}/timeline?minPosition=${contact.body.position}`);
     expect(timeline.body.items.map((e: { type: string }) => e.type)).toEqual(['ContactLogged', 'CustomerRegistered']);
-    const status = await t.request('GET', '/projections');
-    expect(status.body.projections.every((p: { status: string }) => p.status === 'live')).toBe(true);
+    // The two reads above waited for two projections; the others may still be catching up: wait for what is asserted.
+    const deadline = Date.now() + 30_000;
+    let statuses: string[] = [];
+    while (Date.now() < deadline) {
+      statuses = ((await t.request('GET', '/projections')).body.projections as Array<{ status: string; checkpoint: number }>)
+        .filter((p) => p.status !== 'live' || p.checkpoint < contact.body.position).map((p) => p.status);
+      if (statuses.length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(statuses).toEqual([]);
   });
 });

@@ -3,13 +3,14 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { mkdirSync } from 'node:fs';
-import type { EventStore } from '@crm/event-store';
+import type { EventStore, KeyStore } from '@crm/event-store';
 import { ALL_PROJECTIONS, MongoReadModelStore, ServingReadModelStore, ServingRegistry } from '@crm/read-models';
 import {
   connectionsCheckingIntervalMs, LOG_LEVELS, makeDeciders, makeProjectorHost, Metrics, openEventStore, openKeyStore, openReadModelStore, ProjectorThread,
   systemClock, type AppConfig, type Clock, type ProjectorHost,
 } from '@crm/runtime';
 import { AppModule } from './app.module';
+import { dataDirWriteProbe, WriteHealth } from './health/write-health';
 import { setUpTokens, type TokenSetup } from './auth/token-registry';
 import { writeCommandResponse } from './http/command-response';
 import {
@@ -26,6 +27,10 @@ export interface CreateAppOptions {
   readonly eventStore?: EventStore;
   /** Tests drive the SLA watcher by hand (checkOnce) instead of on a timer. */
   readonly startSlaWatcher?: boolean;
+  /** Tests may inject the key store (e.g. one that fails as a full disk would); else DATA_DIR/keys.db. */
+  readonly keyStore?: KeyStore;
+  /** The write readiness makes (default: a file written and removed in DATA_DIR); tests fail it as a full disk would. */
+  readonly writeProbe?: () => Promise<void>;
 }
 
 
@@ -39,7 +44,8 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
     // The thread opens its own connections and runs on the system clock: it cannot honour what a test injects.
     throw new Error('PROJECTOR=thread runs the projector on its own stores and the system clock; use PROJECTOR=embedded to inject them');
   }
-  const keyStore = openKeyStore(config);
+  const keyStore = options.keyStore ?? openKeyStore(config);
+  const writeHealth = new WriteHealth(options.writeProbe ?? dataDirWriteProbe(config.dataDir), () => clock.now());
   const metrics = new Metrics();
   const logger = new ConsoleLogger({ json: true, logLevels: LOG_LEVELS[config.logLevel] });
   let thread: ProjectorThread | undefined;
@@ -108,6 +114,8 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
       const histogram = request.method === 'GET' ? metrics.queryDuration : metrics.commandDuration;
       histogram.observe({ method: request.method, route, status: String(reply.statusCode) }, Number(process.hrtime.bigint() - t0) / 1e9);
     }
+    // A command that succeeded wrote: writes work again (the failure side is recorded by the problem filter).
+    if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 300) writeHealth.succeeded();
     done();
   });
   // Commands without a body (convert, close) are validated as an empty object rather than refused as "no body".
@@ -116,7 +124,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({
-      config, clock, eventStore, readModelStore: servingStore, keyStore, tokens: tokens.registry, metrics, projector, thread, idempotencyStore,
+      config, clock, eventStore, readModelStore: servingStore, keyStore, tokens: tokens.registry, metrics, writeHealth, projector, thread, idempotencyStore,
       deciders: { customer: deciders.customer, complaint: deciders.complaint }, slaPolicy: deciders.slaPolicy,
     }),
     adapter,

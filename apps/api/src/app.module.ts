@@ -14,6 +14,7 @@ import { ComplaintCommandsController } from './complaints/complaint-commands.con
 import { CustomerCommandHandler } from './customers/customer-command.handler';
 import { CustomerCommandsController } from './customers/customer-commands.controller';
 import { HealthController } from './health/health.controller';
+import { WRITE_HEALTH, type WriteHealth } from './health/write-health';
 import { StreamEventsController } from './history/stream-events.controller';
 import { AUDIT_SIGNER, AuditExportController } from './history/audit-export.controller';
 import { AuditTrailController } from './history/audit-trail.controller';
@@ -48,6 +49,8 @@ export interface AppModuleOptions {
   readonly deciders: { customer: ReturnType<typeof makeCustomerDecider>; complaint: ComplaintDecider };
   readonly slaPolicy: unknown;
   readonly metrics: Metrics;
+  /** Failing writes as the API sees them (readiness). */
+  readonly writeHealth: WriteHealth;
   /** Present when the projections run on this process's event loop (PROJECTOR=embedded). */
   readonly projector?: ProjectorHost;
   /** Present when they run in a worker thread of this process (PROJECTOR=thread, npm start). */
@@ -111,6 +114,7 @@ export class AppModule {
         { provide: PROJECTOR_HOST, useValue: options.projector ?? options.thread ?? null },
         ...(options.projector || options.thread ? [{ provide: PROJECTION_RUNNER, useValue: options.projector?.runner ?? options.thread }] : []),
         { provide: Metrics, useValue: options.metrics },
+        { provide: WRITE_HEALTH, useValue: options.writeHealth },
         { provide: AUDIT_SIGNER, useFactory: () => loadAuditSigner(config) },
         { provide: LOYALTY_POLICY, useValue: { ...DEFAULT_LOYALTY_POLICY, currency: config.loyaltyCurrency } },
         ReadModelGate,

@@ -1,5 +1,6 @@
 export * from './event-store.port';
 export * from './errors';
+export * from './storage-faults';
 export * from './catch-up-subscription';
 export * from './in-memory/in-memory-event-store';
 export * from './sqlite/sqlite-event-store';

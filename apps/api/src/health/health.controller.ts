@@ -5,6 +5,7 @@ import { type ProjectionControl, READ_MODEL_STORE, type ReadModelStore } from '@
 import { Public } from '../auth/principal';
 import { ApiProblem } from '../http/problem';
 import { PROJECTION_RUNNER } from '../read-side/read-model-gate';
+import { WRITE_HEALTH, type WriteHealth } from './write-health';
 
 @ApiTags('operations')
 @Controller('health')
@@ -14,6 +15,7 @@ export class HealthController {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL_STORE) private readonly readModels: ReadModelStore,
     @Optional() @Inject(PROJECTION_RUNNER) private readonly runner?: ProjectionControl,
+    @Optional() @Inject(WRITE_HEALTH) private readonly writes?: WriteHealth,
   ) {}
 
   @Get('live')
@@ -21,7 +23,10 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready when both stores answer and no projection of this process has stopped on a failing event. */
+  /**
+   * Ready when both stores answer, writes do not fail (a full disk: every command would fail while reads still
+   * answer) and no projection of this process has stopped on a failing event.
+   */
   @Get('ready')
   async ready(): Promise<unknown> {
     const checks: Record<string, unknown> = {};
@@ -39,12 +44,20 @@ export class HealthController {
       ok = false;
       checks['readModelStore'] = { error: error instanceof Error ? error.message : String(error) };
     }
+    const disk = this.writes ? await this.writes.check() : undefined;
+    if (disk) checks['disk'] = disk;
+    const writesFailing = disk !== undefined && disk.status !== 'ok';
+    if (writesFailing) ok = false;
     const failed = ((await this.runner?.status()) ?? []).filter((s) => s.status === 'failed').map((s) => s.name);
     checks['projections'] = { failed };
     if (failed.length) ok = false;
     if (!ok) {
       const eventStoreDown = typeof checks['eventStore'] === 'object' && checks['eventStore'] !== null && 'error' in checks['eventStore'];
-      throw new ApiProblem(503, eventStoreDown ? 'store-unavailable' : 'not-ready', 'Not ready', 'A store is unreachable or a projection has stopped', checks, { 'Retry-After': '5' });
+      throw new ApiProblem(
+        503, eventStoreDown || writesFailing ? 'store-unavailable' : 'not-ready', 'Not ready',
+        writesFailing ? 'Writes are failing (the disk is full or failing)' : 'A store is unreachable or a projection has stopped',
+        checks, { 'Retry-After': '5' },
+      );
     }
     return { status: 'ok', ...checks };
   }

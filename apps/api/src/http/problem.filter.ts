@@ -1,5 +1,6 @@
-import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, Inject, Logger, Optional } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { WRITE_HEALTH, type WriteHealth } from '../health/write-health';
 import { IdempotentReplay } from '../idempotency/idempotency.guard';
 import { toProblem } from './to-problem';
 
@@ -11,6 +12,8 @@ import { toProblem } from './to-problem';
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
 
+  constructor(@Optional() @Inject(WRITE_HEALTH) private readonly writes?: WriteHealth) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
     const reply = ctx.getResponse<FastifyReply>();
@@ -21,6 +24,8 @@ export class ProblemFilter implements ExceptionFilter {
       return;
     }
     const problem = toProblem(exception);
+    // Readiness reports a full disk from the first request that met it.
+    if (problem.status === 503) this.writes?.failed(exception);
     if (problem.status >= 500) {
       this.logger.error(
         { msg: 'request failed', method: request.method, url: request.url, status: problem.status },

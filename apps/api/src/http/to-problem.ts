@@ -1,6 +1,9 @@
 import { HttpException } from '@nestjs/common';
 import { DomainError } from '@crm/domain';
-import { AppendTooLarge, InvalidAppend, StoreUnavailable, StreamVersionConflict, SubjectErased } from '@crm/event-store';
+import {
+  AppendTooLarge, describeStorageFault, InvalidAppend, StoreUnavailable, storageFaultOf, StreamVersionConflict, SubjectErased,
+} from '@crm/event-store';
+import { ReadModelStoreUnavailable } from '@crm/read-models';
 import { DOMAIN_ERROR_HTTP } from './domain-error-map';
 import { ApiProblem, problems } from './problem';
 
@@ -28,7 +31,9 @@ export function toProblem(exception: unknown): ApiProblem {
   if (exception instanceof StreamVersionConflict) {
     return problems.concurrencyConflict(`Stream ${exception.streamId} changed concurrently`);
   }
-  if (exception instanceof StoreUnavailable) return problems.storeUnavailable(exception.message);
+  if (exception instanceof StoreUnavailable || exception instanceof ReadModelStoreUnavailable) {
+    return problems.storeUnavailable(exception.message);
+  }
   if (exception instanceof AppendTooLarge) return problems.appendTooLarge(exception.maxBytes);
   if (exception instanceof InvalidAppend) return problems.appendRefused(exception.reason);
   if (exception instanceof SubjectErased) {
@@ -37,6 +42,10 @@ export function toProblem(exception: unknown): ApiProblem {
   if (isFastifyError(exception)) return fromFastify(exception);
   if (exception instanceof HttpException) return fromHttpException(exception);
   if (exception instanceof SyntaxError) return problems.malformedJson(exception.message);
+  // A store that let SQLite's or the file system's error through (a full disk, a lock held past the busy timeout):
+  // still the store's failure, to be retried, never a 500.
+  const fault = storageFaultOf(exception);
+  if (fault) return problems.storeUnavailable(describeStorageFault(fault));
   return problems.internal();
 }
 

@@ -1,5 +1,8 @@
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
+import { StoreUnavailable } from '../errors';
+import { BUSY_TIMEOUT_MS } from '../sqlite/sqlite-event-store';
+import { describeStorageFault, storageFaultOf } from '../storage-faults';
 
 /** Per-subject (customer) data keys. Deleting a key is the erasure: what it encrypted can never be read again. */
 export interface KeyStore {
@@ -31,18 +34,51 @@ export class SqliteKeyStore implements KeyStore {
   private checkedAt = 0;
 
   /** `recheckMs`: how often at most another process's commits are looked for (the check is a file lock round trip). */
+  private readonly insertKey: Database.Statement;
+  private readonly eraseKey: Database.Statement;
+
   constructor(filename: string, private readonly recheckMs = 50) {
     this.db = new Database(filename);
+    // Rollback journal: a writer needs the file to itself for its commit. The API, the projector and an import share it.
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     this.db.pragma('journal_mode = DELETE');
     this.db.pragma('secure_delete = ON');
     this.db.pragma('synchronous = FULL');
     this.db.exec('CREATE TABLE IF NOT EXISTS subject_keys (subject TEXT PRIMARY KEY, key BLOB, created_at TEXT NOT NULL, erased_at TEXT)');
     this.dataVersion = this.db.prepare('PRAGMA data_version').pluck();
     this.select = this.db.prepare('SELECT key, erased_at FROM subject_keys WHERE subject = ?');
+    this.insertKey = this.db.prepare('INSERT OR IGNORE INTO subject_keys (subject, key, created_at) VALUES (?, ?, ?)');
+    this.eraseKey = this.db.prepare(`INSERT INTO subject_keys (subject, key, created_at, erased_at) VALUES (?, NULL, ?, ?)
+        ON CONFLICT (subject) DO UPDATE SET key = NULL, erased_at = excluded.erased_at WHERE subject_keys.erased_at IS NULL`);
     this.seenVersion = this.dataVersion.get();
   }
 
+  /**
+   * A write in its own IMMEDIATE transaction: the write lock is waited for (busy_timeout) before anything is read, so
+   * two processes queue instead of one failing. SQLite's errors (a full disk, a lock held too long) become
+   * StoreUnavailable: the caller's request was fine, the store is not.
+   */
+  private write<T>(what: string, fn: () => T): T {
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (cause) {
+      const fault = storageFaultOf(cause);
+      if (!fault) throw cause;
+      throw new StoreUnavailable(`key store ${what} failed: ${describeStorageFault(fault)}`, { cause });
+    }
+  }
+
   existingKey(subject: string): Buffer | 'erased' | undefined {
+    try {
+      return this.lookUp(subject);
+    } catch (cause) {
+      const fault = storageFaultOf(cause);
+      if (!fault) throw cause;
+      throw new StoreUnavailable(`key store read failed: ${describeStorageFault(fault)}`, { cause });
+    }
+  }
+
+  private lookUp(subject: string): Buffer | 'erased' | undefined {
     const now = Date.now();
     if (now - this.checkedAt >= this.recheckMs) {
       this.checkedAt = now;
@@ -66,16 +102,13 @@ export class SqliteKeyStore implements KeyStore {
     const existing = this.existingKey(subject);
     if (existing) return existing;
     const key = randomBytes(32);
-    this.db.prepare('INSERT OR IGNORE INTO subject_keys (subject, key, created_at) VALUES (?, ?, ?)').run(subject, key, new Date().toISOString());
+    this.write('write', () => this.insertKey.run(subject, key, new Date().toISOString()));
     this.cache.delete(subject);
     return this.existingKey(subject) ?? key;
   }
 
   erase(subject: string, at: Date): boolean {
-    const info = this.db
-      .prepare(`INSERT INTO subject_keys (subject, key, created_at, erased_at) VALUES (?, NULL, ?, ?)
-        ON CONFLICT (subject) DO UPDATE SET key = NULL, erased_at = excluded.erased_at WHERE subject_keys.erased_at IS NULL`)
-      .run(subject, at.toISOString(), at.toISOString());
+    const info = this.write('erasure', () => this.eraseKey.run(subject, at.toISOString(), at.toISOString()));
     this.cache.set(subject, 'erased');
     return info.changes > 0;
   }

@@ -3,6 +3,7 @@ import { closeSync, fdatasync, openSync } from 'node:fs';
 import { AppendNotifier, catchUpSubscription } from '../catch-up-subscription';
 import { WalCheckpointer } from './wal-checkpointer';
 import { checkExpectedRevision, DuplicateEventId, StoreUnavailable, StreamVersionConflict } from '../errors';
+import { describeStorageFault, storageFaultOf } from '../storage-faults';
 import type {
   AppendResult,
   EventStore,
@@ -59,6 +60,12 @@ interface PendingAppend {
   reject: (e: unknown) => void;
 }
 
+/**
+ * How long a write waits for another connection's write lock (another process on the same DATA_DIR: an import while
+ * the server runs). The wait blocks the thread (SQLite sleeps in the call), as long as the other's commit takes.
+ */
+export const BUSY_TIMEOUT_MS = 5000;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
   position    INTEGER PRIMARY KEY,
@@ -110,7 +117,7 @@ export class SqliteEventStore implements EventStore {
     insert: Database.Statement<[string, string, number, string, string, string, string]>;
     head: Database.Statement<[], { position: number | null }>;
   };
-  private readonly commitBatch: (batch: PendingAppend[]) => Array<AppendResult | { error: unknown }>;
+  private readonly commitBatch: Database.Transaction<(batch: PendingAppend[]) => Array<AppendResult | { error: unknown }>>;
 
   constructor(options: SqliteEventStoreOptions) {
     this.now = options.now ?? (() => new Date());
@@ -123,8 +130,9 @@ export class SqliteEventStore implements EventStore {
     } catch (cause) {
       throw new StoreUnavailable(`cannot open event store ${options.filename}`, { cause });
     }
+    // First: switching the journal mode and creating the schema take locks too, which another process may hold.
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     const wal = this.db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
-    this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     // FULL durability without blocking the event loop on fsync: SQLite commits at NORMAL (no sync), then the WAL
     // file, which holds every committed frame, is fdatasync'ed on the thread pool and only then are the appends
@@ -170,13 +178,15 @@ export class SqliteEventStore implements EventStore {
       return { nextExpectedRevision: revision, position };
     });
     // Each append runs in its own savepoint (a nested better-sqlite3 transaction), so one refused append
-    // rolls back alone and the others in the group still commit.
+    // rolls back alone and the others in the group still commit. A full disk or an I/O error is not a refusal:
+    // SQLite may already have rolled back the whole transaction (it does for SQLITE_FULL), so the whole group fails.
     this.commitBatch = this.db.transaction((batch: PendingAppend[]) => {
       const recordedAt = this.now().toISOString();
       return batch.map((p) => {
         try {
           return appendOne(p, recordedAt);
         } catch (error) {
+          if (storageFaultOf(error) || !this.db.inTransaction) throw error;
           return { error };
         }
       });
@@ -205,9 +215,13 @@ export class SqliteEventStore implements EventStore {
     if (batch.length === 0) return;
     let results: Array<AppendResult | { error: unknown }>;
     try {
-      results = this.commitBatch(batch);
+      // IMMEDIATE: the write lock is taken before the first read, waiting up to busy_timeout for another process's
+      // commit (an import, a projector). A deferred transaction reads first and then cannot upgrade once another
+      // connection has committed since its read (SQLITE_BUSY_SNAPSHOT, "database is locked"), whatever the timeout.
+      results = this.commitBatch.immediate(batch);
     } catch (cause) {
-      const error = new StoreUnavailable('event store commit failed', { cause });
+      const fault = storageFaultOf(cause);
+      const error = new StoreUnavailable(`event store commit failed${fault ? `: ${describeStorageFault(fault)}` : ''}`, { cause });
       for (const p of batch) p.reject(error);
       return;
     }

@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3';
+import { describeStorageFault, storageFaultOf } from '@crm/event-store';
+import { ReadModelStoreUnavailable } from '../store/errors';
 import type {
   Checkpoint, Doc, DocumentWrite, FieldCondition, FindOptions, IndexSpec, Query, ReadModelStore, Scalar,
 } from '../store/read-model-store.port';
@@ -98,13 +100,28 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   constructor(filename: string) {
     this.db = new Database(filename);
+    // First: the journal mode switch and the schema take locks another process (a projector) may hold.
+    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
     // Overwritten documents (e.g. masked at erasure) leave no old bytes in freed pages.
     this.db.pragma('secure_delete = ON');
     this.db.exec(`CREATE TABLE IF NOT EXISTS rm_checkpoints (
       projection TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at TEXT NOT NULL)`);
+  }
+
+  /**
+   * A full disk, an I/O error or a lock held past the busy timeout is the store's failure, not the caller's:
+   * ReadModelStoreUnavailable (a retry later may succeed; the runner retries a batch from its checkpoint).
+   */
+  private guarded<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (cause) {
+      const fault = storageFaultOf(cause);
+      if (!fault) throw cause;
+      throw new ReadModelStoreUnavailable(`read-model store ${what} failed: ${describeStorageFault(fault)}`, { cause });
+    }
   }
 
   private prepare(sql: string): Database.Statement {
@@ -119,19 +136,21 @@ export class SqliteReadModelStore implements ReadModelStore {
   /** Indexes on `indexKeys`; an index of an earlier release without the trailing id is replaced. */
   async ensureCollection(collection: string, indexes: readonly IndexSpec[]): Promise<void> {
     const t = table(collection);
-    this.db.exec(`CREATE TABLE IF NOT EXISTS ${t} (id TEXT PRIMARY KEY, position INTEGER NOT NULL, doc TEXT NOT NULL)`);
+    this.guarded('write', () => this.db.exec(`CREATE TABLE IF NOT EXISTS ${t} (id TEXT PRIMARY KEY, position INTEGER NOT NULL, doc TEXT NOT NULL)`));
     const nameOf = (fields: IndexSpec['fields']): string =>
       `${t}__${fields.map(([f, d]) => `${f.replace(/\./g, '_')}_${d === 1 ? 'a' : 'd'}`).join('__')}`;
     for (const index of indexes) {
       const fields = indexKeys(index);
       const columns = fields.map(([f, d]) => `${path(f)} ${d === 1 ? 'ASC' : 'DESC'}`).join(', ');
-      this.db.exec(`CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${nameOf(fields)} ON ${t} (${columns})`);
-      if (!index.unique) this.db.exec(`DROP INDEX IF EXISTS ${nameOf(index.fields)}`);
+      this.guarded('write', () => {
+        this.db.exec(`CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${nameOf(fields)} ON ${t} (${columns})`);
+        if (!index.unique) this.db.exec(`DROP INDEX IF EXISTS ${nameOf(index.fields)}`);
+      });
     }
   }
 
   async dropCollection(collection: string): Promise<void> {
-    this.db.exec(`DROP TABLE IF EXISTS ${table(collection)}`);
+    this.guarded('write', () => this.db.exec(`DROP TABLE IF EXISTS ${table(collection)}`));
     this.statements.clear();
     this.writeStatements.clear();
   }
@@ -186,7 +205,8 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   async applyBatch(writes: readonly DocumentWrite[], checkpoint: { projection: string; position: number }): Promise<void> {
     const now = new Date().toISOString();
-    this.db.transaction(() => {
+    // IMMEDIATE: the write lock before the first read, so another process's commit is waited for, not failed on.
+    this.guarded('write', () => this.db.transaction(() => {
       for (const w of writes) {
         const statements = this.writers(w.collection);
         if (w.doc === null) {
@@ -197,14 +217,14 @@ export class SqliteReadModelStore implements ReadModelStore {
         }
       }
       this.moveCheckpoint(checkpoint.projection, checkpoint.position, now);
-    })();
+    }).immediate());
   }
 
   async saveCheckpoints(checkpoints: ReadonlyArray<{ projection: string; position: number }>): Promise<void> {
     const now = new Date().toISOString();
-    this.db.transaction(() => {
+    this.guarded('write', () => this.db.transaction(() => {
       for (const c of checkpoints) this.moveCheckpoint(c.projection, c.position, now);
-    })();
+    }).immediate());
   }
 
   private moveCheckpoint(projection: string, position: number, now: string): void {
@@ -229,7 +249,7 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async deleteCheckpoint(projection: string): Promise<void> {
-    this.prepare('DELETE FROM rm_checkpoints WHERE projection = ?').run(projection);
+    this.guarded('write', () => this.prepare('DELETE FROM rm_checkpoints WHERE projection = ?').run(projection));
   }
 
   /**
