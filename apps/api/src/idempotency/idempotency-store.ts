@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { createHash, randomUUID } from 'node:crypto';
+import { BUSY_TIMEOUT_MS } from '@crm/event-store';
 
 export interface StoredResponse {
   status: number;
@@ -72,7 +73,7 @@ interface Row {
  */
 export class SqliteIdempotencyStore implements IdempotencyStore {
   private readonly db: Database.Database;
-  private readonly reserveTx: (scope: string, hash: string, nowMs: number, requestId: string) => Reservation;
+  private readonly reserveTx: Database.Transaction<(scope: string, hash: string, nowMs: number, requestId: string) => Reservation>;
   private readonly completeStmt: Database.Statement<[string, string, number, string]>;
   /** Reservations whose requests are running in this process, with when they were reserved. */
   private readonly running = new Map<string, number>();
@@ -85,6 +86,8 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     this.staleAfterMs = options.staleAfterMs ?? 60_000;
     this.retentionMs = options.retentionMs ?? Number.POSITIVE_INFINITY;
     this.db = new Database(filename);
+    // As every SQLite store of DATA_DIR: wait for another connection's write lock instead of failing at once.
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(`CREATE TABLE IF NOT EXISTS idempotency (
@@ -123,7 +126,8 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
   }
 
   async reserve(scope: string, requestHash: string, nowMs: number, requestId: string): Promise<Reservation> {
-    return this.reserveTx(scope, requestHash, nowMs, requestId);
+    // IMMEDIATE: the write lock is taken before the SELECT, so the read-then-upsert cannot act on a stale read.
+    return this.reserveTx.immediate(scope, requestHash, nowMs, requestId);
   }
 
   async complete(scope: string, requestHash: string, response: StoredResponse, nowMs: number): Promise<void> {
