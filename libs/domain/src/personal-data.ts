@@ -8,12 +8,12 @@
  * A path is dotted (`changes.name`); `[]` after a key walks every element of an array (`lines[].description`).
  *
  * Not here: `CustomerErased.reason` is appended after the key is destroyed, so it cannot be sealed with it; it is the
- * erasure's own record (a request reference) and must not describe the customer (docs/privacy.md). `externalRef` is
- * a source-system id, not free text: it stays so that a re-import recognises an erased customer instead of
- * recreating them; analysts still never see it (query controllers leave it out).
+ * erasure's own record (a request reference) and must not describe the customer (docs/privacy.md).
+ * `externalRef` is personal although not free text: it names the person in a source system (a re-import recognises
+ * an erased customer by its deterministic id, not by this ref).
  */
 export const PERSONAL_FIELDS: Readonly<Record<string, readonly string[]>> = {
-  CustomerRegistered: ['name', 'email', 'phone'],
+  CustomerRegistered: ['name', 'email', 'phone', 'externalRef'],
   CustomerProfileChanged: ['changes.name', 'changes.email', 'changes.phone'],
   CustomerOwnerAssigned: ['reason'],
   ContactLogged: ['summary', 'outcome'],

@@ -109,7 +109,7 @@ function profileChanges(event: ProjectedEvent): DocumentChange[] {
         });
       case 'CustomerErased':
         return change((doc) => ({
-          ...doc, name: ERASED, email: null, phone: null, searchText: '', erasedAt: e.data.erasedAt,
+          ...doc, name: ERASED, email: null, phone: null, externalRef: null, searchText: '', erasedAt: e.data.erasedAt,
           openFollowUps: doc.openFollowUps.map((f) => ({ ...f, reason: ERASED })),
           lastContact: doc.lastContact ? { ...doc.lastContact, outcome: ERASED } : null,
         }));
