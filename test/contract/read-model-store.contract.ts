@@ -125,5 +125,40 @@ export function describeReadModelStoreContract(
       expect(await store.getCheckpoint(p)).toBeNull();
       expect((await store.listCheckpoints(p)).map((c) => c.projection)).toEqual([`${p}#g1`]);
     });
+
+    it('lists the collections that exist, and no longer a dropped one (every build an erasure must reach)', async () => {
+      const [a, b] = [coll(), coll()];
+      for (const c of [a, b]) {
+        await store.ensureCollection(c, []);
+        await store.applyBatch([{ collection: c, id: 'x', doc: doc('x', 1, {}), position: 1 }], { projection: checkpointName(), position: 1 });
+      }
+      expect(await store.listCollections()).toEqual(expect.arrayContaining([a, b]));
+      await store.dropCollection(a);
+      const after = await store.listCollections();
+      expect([after.includes(a), after.includes(b)]).toEqual([false, true]);
+      expect(after.some((name) => name.includes('checkpoint'))).toBe(false);
+    });
+
+    it('rewrites the matching documents in place, keeping their positions (erasure of a build no runner advances)', async () => {
+      const c = coll();
+      await store.ensureCollection(c, []);
+      await store.applyBatch([
+        { collection: c, id: 'a', doc: doc('a', 5, { customerId: 'x', name: 'Zoë' }), position: 5 },
+        { collection: c, id: 'b', doc: doc('b', 7, { customerId: 'x', name: 'Zoë', gone: true }), position: 7 },
+        { collection: c, id: 'c', doc: doc('c', 6, { customerId: 'y', name: 'Yan' }), position: 6 },
+      ], { projection: checkpointName(), position: 7 });
+      const changed = await store.rewrite(c, { customerId: 'x' }, (d) => (d['gone'] ? null : { ...d, name: '[erased]' }));
+      expect(changed).toBe(2);
+      expect(await store.find(c, {}, { sort: [['customerId', 1]] })).toEqual([
+        { _id: 'a', _position: 5, customerId: 'x', name: '[erased]' },
+        { _id: 'c', _position: 6, customerId: 'y', name: 'Yan' },
+      ]);
+      // The position guard still works on a rewritten document: a replay is ignored, a newer write lands.
+      await store.applyBatch([{ collection: c, id: 'a', doc: doc('a', 5, { customerId: 'x', name: 'Zoë' }), position: 5 }], { projection: checkpointName(), position: 5 });
+      expect((await store.get(c, 'a'))?.['name']).toBe('[erased]');
+      await store.applyBatch([{ collection: c, id: 'a', doc: doc('a', 9, { customerId: 'x', name: 'new' }), position: 9 }], { projection: checkpointName(), position: 9 });
+      expect(await store.get(c, 'a')).toEqual({ _id: 'a', _position: 9, customerId: 'x', name: 'new' });
+      expect(await store.rewrite(c, { customerId: 'nobody' }, () => null)).toBe(0);
+    });
   });
 }

@@ -12,6 +12,7 @@ import {
 import { AppModule } from './app.module';
 import { setUpTokens, type TokenSetup } from './auth/token-registry';
 import { writeCommandResponse } from './http/command-response';
+import { ErasureService } from './privacy/erasure.service';
 import { rememberIdempotentResponse } from './idempotency/idempotency.guard';
 import { readModelPositionHeader } from './queries/read-model-position.hook';
 
@@ -108,5 +109,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   await projector?.start();
+  // An erasure a crash cut short (key destroyed, CustomerErased not yet recorded) is completed before any request.
+  await app.get(ErasureService).resumeInterrupted();
   return { app, tokens, projector, thread };
 }

@@ -9,3 +9,4 @@ export * from './runner/position-waiters';
 export * from './projections';
 export * from './projection/in-memory-projector';
 export * from './serving/serving-registry';
+export * from './serving/every-build';

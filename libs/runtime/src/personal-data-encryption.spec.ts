@@ -15,6 +15,9 @@ class MemoryKeyStore implements KeyStore {
     this.keys.set(subject, 'erased');
     return true;
   }
+  erasedSubjects(): string[] {
+    return [...this.keys].filter(([, key]) => key === 'erased').map(([subject]) => subject);
+  }
   close(): void {}
 }
 

@@ -9,6 +9,8 @@ export interface KeyStore {
   existingKey(subject: string): Buffer | 'erased' | undefined;
   /** Destroys the key and keeps a tombstone; returns false when there was nothing left to erase. */
   erase(subject: string, at: Date): boolean;
+  /** Every subject whose key was destroyed (tombstones): what a start checks for erasures a crash left unfinished. */
+  erasedSubjects(): string[];
   close(): void;
 }
 
@@ -78,6 +80,10 @@ export class SqliteKeyStore implements KeyStore {
       .run(subject, at.toISOString(), at.toISOString());
     this.cache.set(subject, 'erased');
     return info.changes > 0;
+  }
+
+  erasedSubjects(): string[] {
+    return this.db.prepare('SELECT subject FROM subject_keys WHERE erased_at IS NOT NULL ORDER BY subject').pluck().all() as string[];
   }
 
   close(): void {

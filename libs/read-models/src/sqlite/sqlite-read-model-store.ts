@@ -136,6 +136,32 @@ export class SqliteReadModelStore implements ReadModelStore {
     this.writeStatements.clear();
   }
 
+  async listCollections(): Promise<string[]> {
+    const rows = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 3) = 'rm_' AND name <> 'rm_checkpoints' ORDER BY name")
+      .pluck().all() as string[];
+    return rows.map((name) => name.slice(3));
+  }
+
+  async rewrite(collection: string, query: Query, evolve: (doc: Doc) => Readonly<Record<string, unknown>> | null): Promise<number> {
+    const t = table(collection);
+    const docs = await this.find(collection, query);
+    const update = this.db.prepare(`UPDATE ${t} SET doc = ? WHERE id = ? AND position = ?`);
+    const remove = this.db.prepare(`DELETE FROM ${t} WHERE id = ? AND position = ?`);
+    let changed = 0;
+    this.db.transaction(() => {
+      for (const doc of docs) {
+        const next = evolve(doc);
+        if (next === null) {
+          changed += remove.run(doc._id, doc._position).changes;
+          continue;
+        }
+        const { _id: _ignoredId, _position: _ignoredPosition, ...body } = next;
+        changed += update.run(JSON.stringify(body), doc._id, doc._position).changes;
+      }
+    })();
+    return changed;
+  }
+
   async get(collection: string, id: string): Promise<Doc | null> {
     const row = this.prepare(`SELECT id, position, doc FROM ${table(collection)} WHERE id = ?`).get(id) as Row | undefined;
     return row ? toDoc(row) : null;
