@@ -74,6 +74,10 @@ export function mapPersonalDataLazily(type: string, data: unknown, fn: (value: u
   const copy = mapPersonalData(type, data, (value) => value) as Record<string, unknown>;
   for (const steps of paths) {
     const leaf = steps[steps.length - 1]!;
+    if (steps.length === 1 && !leaf.each) {
+      defineLazily(copy, leaf.key, fn); // the common case (a top-level field): no walk
+      continue;
+    }
     for (const parent of parentsOf(copy, steps)) {
       if (leaf.each) {
         const list = parent[leaf.key];
