@@ -59,7 +59,7 @@ export class ErasureService {
   async erase(customerId: string, reason: string, ctx: CommandContext): Promise<ErasureOutcome> {
     const trail = await customerTrail(this.events, this.readModels, this.gate, customerId);
     const keyDestroyed = this.keys.erase(customerId, this.clock.now());
-    return { ...(await this.complete(customerId, reason, ctx, trail)), keyDestroyed };
+    return { ...(await this.complete(customerId, reason, ctx, trail, true)), keyDestroyed };
   }
 
   /**
@@ -76,9 +76,11 @@ export class ErasureService {
         // The trail waits for the streams index; a projector far behind must not keep the API from starting.
         const trail = await customerTrail(this.events, this.readModels, this.gate, customerId).catch(() => own);
         const id = uuidv7(this.clock.now().getTime());
+        // No wait for the projections (a separate projector may not run yet): every build is masked in place below,
+        // and each runner masks again when it reaches the CustomerErased.
         const done = await this.complete(customerId, 'erasure interrupted before it was recorded; completed at start', {
           principal: ERASURE_RESUMER, correlationId: id, causationId: id,
-        }, trail);
+        }, trail, false);
         this.logger.warn({ msg: 'completed an interrupted erasure', customerId, position: done.outcome.position, readModelsPending: done.pending });
         completed.push(customerId);
       } catch (error) {
@@ -89,7 +91,9 @@ export class ErasureService {
     return completed;
   }
 
-  private async complete(customerId: string, reason: string, ctx: CommandContext, trail: readonly RecordedEvent[]): Promise<Omit<ErasureOutcome, 'keyDestroyed'>> {
+  private async complete(
+    customerId: string, reason: string, ctx: CommandContext, trail: readonly RecordedEvent[], waitForProjections: boolean,
+  ): Promise<Omit<ErasureOutcome, 'keyDestroyed'>> {
     const withPersonalData = trail.filter((e) => (PERSONAL_FIELDS[e.type] ?? []).length > 0);
     const types = new Set(withPersonalData.map((e) => e.type));
     const fields = Object.fromEntries(Object.entries(PERSONAL_FIELDS).filter(([type]) => types.has(type)).map(([t, f]) => [t, [...f]]));
@@ -98,8 +102,9 @@ export class ErasureService {
     const pending: string[] = [];
     for (const p of MASKED) {
       try {
-        await this.gate.atLeast(p, outcome.position);
-        masked.push(p.name);
+        await this.gate.atLeast(p, waitForProjections ? outcome.position : undefined);
+        if ((await this.gate.position(p)) >= outcome.position) masked.push(p.name);
+        else pending.push(p.name);
       } catch {
         pending.push(p.name);
       }
@@ -116,8 +121,9 @@ export class ErasureService {
         this.logger.error({ msg: 'masking every read-model build failed', customerId, error: String(error) });
       }
     }
-    // Compacting only helps once every read model has masked; with one still pending the receipt says so.
-    const compacted = pending.length === 0 && everyBuild ? await this.readModels.compact() : false;
+    // Compacting only helps once every build is masked: by the runners, or in place above once the key is gone (from
+    // then on no runner can write the plain values again). With a read model still pending the receipt says so.
+    const compacted = everyBuild && (pending.length === 0 || !waitForProjections) ? await this.readModels.compact() : false;
     return {
       outcome, fields, eventsWithPersonalData: withPersonalData.length, streams: [...new Set(trail.map((e) => e.streamId))], masked, pending, compacted,
     };
