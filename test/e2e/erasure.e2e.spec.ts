@@ -230,3 +230,30 @@ describe.each([
   }, 30_000);
 });
 
+
+describe('an erasure interrupted by a crash, API without a projector (PROJECTOR=off: a separate projector process)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { PROJECTOR: 'off', READ_WAIT_MS: '200' } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('is completed at start all the same, once', async () => {
+    expect((await t.request('POST', '/customers', { body: { id: 'interrupted-off', name: `Otto ${marker()}`, kind: 'customer' } })).status).toBe(201);
+    const keys = new SqliteKeyStore(join(t.dataDir, 'keys.db'));
+    try {
+      keys.erase('interrupted-off', new Date('2026-11-23T10:00:00Z'));
+    } finally {
+      keys.close();
+    }
+    const erasures = async (): Promise<unknown[]> =>
+      ((await t.request('GET', '/streams/customer-interrupted-off/events', { token: TOKENS.auditor })).body.events as Array<{ type: string; metadata: unknown }>)
+        .filter((e) => e.type === 'CustomerErased').map((e) => e.metadata);
+    await t.restart();
+    expect(await erasures()).toMatchObject([{ actor: { id: 'erasure-resume', role: 'system' } }]);
+    await t.restart();
+    expect(await erasures()).toHaveLength(1);
+  });
+});
