@@ -1,3 +1,14 @@
+import type { ComplaintEvent } from './complaint/complaint-events';
+import type { CustomerEvent } from './customer/customer-events';
+import type { OrderEvent } from './order/order-events';
+
+/**
+ * Event types whose data names the customer they are about: the encrypting store seals their personal fields with that
+ * customer's key (`customerId`). A personal field on a type without it would be stored in clear, so PERSONAL_FIELDS
+ * only accepts these (a compile error otherwise).
+ */
+type AboutACustomer = Extract<CustomerEvent | ComplaintEvent | OrderEvent, { data: { customerId: string } }>['type'];
+
 /**
  * Which fields of which events are personal data: a customer's identity (name, e-mail, phone) and every free-text
  * field of an event about a customer (DESIGN §7: summaries, outcomes, descriptions, reasons, notes, messages,
@@ -27,7 +38,7 @@ export const PERSONAL_FIELDS: Readonly<Record<string, readonly string[]>> = {
   ComplaintOwnerChanged: ['reason'],
   PurchaseRecorded: ['lines[].description'],
   ReturnRecorded: ['reason'],
-};
+} satisfies { readonly [T in AboutACustomer]?: readonly string[] };
 
 /** One step of a path: a key, and whether its value is an array whose every element the rest of the path walks. */
 interface Step {
