@@ -18,7 +18,7 @@ const notes: Projection = {
     if (e.type === 'Note') return [{ collection: 'notes', id: e.eventId, replaces: true, evolve: () => ({ who: d.who, text: d.text }) }];
     return [
       { collection: 'notes', where: { who: d.who }, evolve: (doc: Doc) => ({ ...doc, text: '[erased]' }) },
-      { collection: 'people', id: d.who, evolve: (doc: Doc | null) => (doc ? { ...doc, name: '[erased]' } : null) },
+      { collection: 'people', id: d.who, evolve: (doc: Doc | null) => (doc ? { ...doc, name: '[erased]', aliases: (doc['aliases'] as string[]).map(() => '[erased]') } : null) },
       { collection: 'notes', id: e.eventId, replaces: true, evolve: () => ({ who: d.who, text: 'forgotten' }) },
     ];
   },
@@ -54,7 +54,7 @@ describe('applyToEveryBuild', () => {
       await store.applyBatch([
         { collection: `notes_${b}`, id: 'n1', doc: { _id: 'n1', _position: 3, who: 'zoe', text: 'Zoë is moving' }, position: 3 },
         { collection: `notes_${b}`, id: 'n2', doc: { _id: 'n2', _position: 4, who: 'yan', text: 'Yan called' }, position: 4 },
-        { collection: `people_${b}`, id: 'zoe', doc: { _id: 'zoe', _position: 2, name: 'Zoë' }, position: 2 },
+        { collection: `people_${b}`, id: 'zoe', doc: { _id: 'zoe', _position: 2, name: 'Zoë', aliases: ['Zo'] }, position: 2 },
       ], { projection: `notes@${b}`, position: 4 });
     }
     const rewritten = await applyToEveryBuild(store, [notes], event('Forget', { who: 'zoe' }, 9));
@@ -64,8 +64,15 @@ describe('applyToEveryBuild', () => {
         { _id: 'n1', _position: 3, who: 'zoe', text: '[erased]' },
         { _id: 'n2', _position: 4, who: 'yan', text: 'Yan called' },
       ]);
-      expect(await store.get(`people_${b}`, 'zoe')).toEqual({ _id: 'zoe', _position: 2, name: '[erased]' });
+      expect(await store.get(`people_${b}`, 'zoe')).toEqual({ _id: 'zoe', _position: 2, name: '[erased]', aliases: ['[erased]'] });
     }
     expect(await applyToEveryBuild(store, [notes], event('Note', { who: 'zoe', text: 'x' }, 10))).toBe(0);
+  });
+
+  it('deletes a document of an older shape that this code cannot mask, rather than leave personal data in it', async () => {
+    await store.ensureCollection('people_v1', []);
+    await store.applyBatch([{ collection: 'people_v1', id: 'zoe', doc: { _id: 'zoe', _position: 2, name: 'Zoë' }, position: 2 }], { projection: 'notes@v1', position: 2 });
+    expect(await applyToEveryBuild(store, [notes], event('Forget', { who: 'zoe' }, 9))).toBe(1);
+    expect(await store.get('people_v1', 'zoe')).toBeNull();
   });
 });

@@ -22,7 +22,7 @@ export function buildsOf(collection: string, names: readonly string[]): Build[] 
  * building or retired, in place (`ReadModelStore.rewrite`). A runner applies the event only to the builds it
  * advances: a build replaced by a rebuild, or an older code version's, would otherwise keep the personal data it had
  * until it is dropped. Changes that create the event's own document are not applied: no build is advanced by this.
- * Idempotent (masking masked data changes nothing). Returns the number of documents rewritten.
+ * Idempotent (masking masked data changes nothing). Returns the number of documents rewritten or deleted.
  */
 export async function applyToEveryBuild(store: ReadModelStore, projections: readonly Projection[], event: ProjectedEvent): Promise<number> {
   const names = await store.listCollections();
@@ -32,7 +32,15 @@ export async function applyToEveryBuild(store: ReadModelStore, projections: read
     for (const change of p.changes(event)) {
       if (!isDocumentsChange(change) && change.replaces) continue;
       const query = isDocumentsChange(change) ? change.where : { _id: change.id };
-      const evolve = (doc: Doc): Readonly<Record<string, unknown>> | null => change.evolve(doc);
+      // A build of an older code version may hold documents this code's evolve cannot read: such a document is
+      // deleted rather than left with personal data in it (a frozen older build serving a while longer then lacks it).
+      const evolve = (doc: Doc): Readonly<Record<string, unknown>> | null => {
+        try {
+          return change.evolve(doc);
+        } catch {
+          return null;
+        }
+      };
       for (const build of buildsOf(change.collection, names)) rewritten += await store.rewrite(build.name, query, evolve);
     }
   }
