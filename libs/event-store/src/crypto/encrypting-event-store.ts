@@ -58,7 +58,7 @@ function nextIv(): Buffer {
 
 /**
  * Crypto-shredding (DESIGN §7): personal fields are encrypted with their subject's key before they reach the log, and
- * decrypted on every read. Erasing the subject destroys the key: its events stay (types, times, amounts, outcomes),
+ * decrypted on every read. Erasing the subject destroys the key: its events stay (types, times, amounts, codes),
  * the personal fields read as "[erased]" everywhere, and the stored bytes are unreadable for good.
  */
 export class EncryptingEventStore implements EventStore {
