@@ -195,6 +195,8 @@ export class MongoReadModelStore implements ReadModelStore {
         continue;
       }
       const { _id: _ignoredId, _position: _ignoredPosition, ...fields } = next;
+      const { _id: _currentId, _position: _currentPosition, ...current } = doc;
+      if (JSON.stringify(fields) === JSON.stringify(current)) continue; // masked already: nothing to write
       changed += (await this.guard(() => coll.replaceOne(filter, { ...fields, _id: doc._id, _position: doc._position }))).matchedCount;
     }
     return changed;

@@ -66,6 +66,7 @@ describe('applyToEveryBuild', () => {
       ]);
       expect(await store.get(`people_${b}`, 'zoe')).toEqual({ _id: 'zoe', _position: 2, name: '[erased]', aliases: ['[erased]'] });
     }
+    expect(await applyToEveryBuild(store, [notes], event('Forget', { who: 'zoe' }, 9))).toBe(0); // idempotent
     expect(await applyToEveryBuild(store, [notes], event('Note', { who: 'zoe', text: 'x' }, 10))).toBe(0);
   });
 
