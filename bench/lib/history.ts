@@ -176,6 +176,9 @@ class GeneratorKeys implements KeyStore {
   erase(): boolean {
     throw new Error('the history generator erases nobody');
   }
+  erasedSubjects(): string[] {
+    return [];
+  }
   close(): void {}
   drain(): Array<[string, Buffer, string]> {
     const p = this.pending;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Doc, ReadModelStore } from '@crm/read-models';
+import { InMemoryEventStore } from '@crm/event-store';
+import { ProjectionRunner, type Doc, type Projection, type ReadModelStore } from '@crm/read-models';
 
 /**
  * The one contract every ReadModelStore adapter passes unchanged (SQLite, MongoDB through the real driver against
@@ -124,6 +125,79 @@ export function describeReadModelStoreContract(
       await store.deleteCheckpoint(p);
       expect(await store.getCheckpoint(p)).toBeNull();
       expect((await store.listCheckpoints(p)).map((c) => c.projection)).toEqual([`${p}#g1`]);
+    });
+
+    it('lists the collections that exist, and no longer a dropped one (every build an erasure must reach)', async () => {
+      const [a, b] = [coll(), coll()];
+      for (const c of [a, b]) {
+        await store.ensureCollection(c, []);
+        await store.applyBatch([{ collection: c, id: 'x', doc: doc('x', 1, {}), position: 1 }], { projection: checkpointName(), position: 1 });
+      }
+      expect(await store.listCollections()).toEqual(expect.arrayContaining([a, b]));
+      await store.dropCollection(a);
+      const after = await store.listCollections();
+      expect([after.includes(a), after.includes(b)]).toEqual([false, true]);
+      expect(after.some((name) => name.includes('checkpoint'))).toBe(false);
+    });
+
+    it('rewrites the matching documents in place, keeping their positions (erasure of a build no runner advances)', async () => {
+      const c = coll();
+      await store.ensureCollection(c, []);
+      await store.applyBatch([
+        { collection: c, id: 'a', doc: doc('a', 5, { customerId: 'x', name: 'Zoë' }), position: 5 },
+        { collection: c, id: 'b', doc: doc('b', 7, { customerId: 'x', name: 'Zoë', gone: true }), position: 7 },
+        { collection: c, id: 'c', doc: doc('c', 6, { customerId: 'y', name: 'Yan' }), position: 6 },
+      ], { projection: checkpointName(), position: 7 });
+      const changed = await store.rewrite(c, { customerId: 'x' }, (d) => (d['gone'] ? null : { ...d, name: '[erased]' }));
+      expect(changed).toBe(2);
+      expect(await store.find(c, {}, { sort: [['customerId', 1]] })).toEqual([
+        { _id: 'a', _position: 5, customerId: 'x', name: '[erased]' },
+        { _id: 'c', _position: 6, customerId: 'y', name: 'Yan' },
+      ]);
+      // The position guard still works on a rewritten document: a replay is ignored, a newer write lands.
+      await store.applyBatch([{ collection: c, id: 'a', doc: doc('a', 5, { customerId: 'x', name: 'Zoë' }), position: 5 }], { projection: checkpointName(), position: 5 });
+      expect((await store.get(c, 'a'))?.['name']).toBe('[erased]');
+      await store.applyBatch([{ collection: c, id: 'a', doc: doc('a', 9, { customerId: 'x', name: 'new' }), position: 9 }], { projection: checkpointName(), position: 9 });
+      expect(await store.get(c, 'a')).toEqual({ _id: 'a', _position: 9, customerId: 'x', name: 'new' });
+      expect(await store.rewrite(c, { customerId: 'nobody' }, () => null)).toBe(0);
+      // Masking what is masked already changes nothing, and says so.
+      expect(await store.rewrite(c, { customerId: 'y' }, (d) => ({ ...d }))).toBe(0);
+    });
+
+    it('a runner start drops the builds nothing serves any more (one retired by a rebuild before a stop)', async () => {
+      const c = coll();
+      const name = `counting_${c}`;
+      const projection: Projection = {
+        name, version: 1, eventTypes: ['Tick'], collections: [{ name: c, indexes: [] }],
+        changes: () => [{ collection: c, id: 'all', evolve: (d: Doc | null) => ({ count: ((d?.['count'] as number | undefined) ?? 0) + 1 }) }],
+      };
+      const log = new InMemoryEventStore();
+      await log.appendToStream('ticks', [1, 2].map((i) => ({ eventId: `${c}-${i}`, type: 'Tick', data: {}, metadata: {} })));
+      const first = new ProjectionRunner(log, store, [projection], { idlePollMs: 20, dropDelayMs: 60_000 });
+      await first.start();
+      try {
+        expect(await first.waitFor(name, 2, 5000)).toBe(true);
+        await first.rebuild(name);
+        const deadline = Date.now() + 5000;
+        while (first.status()[0]?.serving?.generation !== 1) {
+          if (Date.now() > deadline) throw new Error('the rebuild did not switch');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      } finally {
+        await first.stop();
+      }
+      const builds = async (): Promise<string[]> => (await store.listCollections()).filter((n) => n.startsWith(`${c}_v`));
+      expect(await builds()).toEqual([`${c}_v1`, `${c}_v1_g1`]);
+
+      const restarted = new ProjectionRunner(log, store, [projection], { idlePollMs: 20 });
+      await restarted.start();
+      try {
+        expect(await builds()).toEqual([`${c}_v1_g1`]);
+        expect((await store.listCheckpoints(`${name}@`)).map((x) => x.projection)).toEqual([`${name}@v1#g1`]);
+        expect(await store.get(`${c}_v1_g1`, 'all')).toMatchObject({ count: 2 });
+      } finally {
+        await restarted.stop();
+      }
     });
   });
 }

@@ -42,6 +42,7 @@ describe('a full disk over HTTP', () => {
       },
       existingKey: (subject) => real.existingKey(subject),
       erase: (subject, at) => real.erase(subject, at),
+      erasedSubjects: () => real.erasedSubjects(),
       close: () => real.close(),
     };
     const inner = openEventStore(config, clock, keys);

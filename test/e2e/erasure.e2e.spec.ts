@@ -1,6 +1,41 @@
+import Database from 'better-sqlite3';
+import { randomInt } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SqliteKeyStore } from '@crm/event-store';
 import { startTestApp, TOKENS, type TestApp } from '../support/test-app';
+
+/** 24 letters from outside the hex alphabet: no id, hash, position or ciphertext holds it by chance. */
+const marker = (): string => Array.from({ length: 24 }, () => 'ghijklmnopqrstuvwxyz'[randomInt(20)]).join('');
+
+/** Files of the data directory whose bytes (UTF-8 or UTF-16) hold `value`. */
+function filesHolding(dir: string, value: string, prefix = ''): string[] {
+  return readdirSync(dir).filter((f) => f.startsWith(prefix)).filter((f) => {
+    const bytes = readFileSync(join(dir, f));
+    return bytes.includes(value) || bytes.includes(Buffer.from(value, 'utf16le'));
+  });
+}
+
+/** Every table of read-models.db (every build of every read model) whose rows hold `value`, through SQLite itself. */
+function tablesHolding(dataDir: string, value: string): string[] {
+  const db = new Database(join(dataDir, 'read-models.db'), { readonly: true, fileMustExist: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
+    return tables.filter((t) => JSON.stringify(db.prepare(`SELECT * FROM "${t}"`).all()).includes(value));
+  } finally {
+    db.close();
+  }
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /**
  * GDPR erasure by crypto-shredding: personal data is encrypted per customer in the log, the key is destroyed on
@@ -44,8 +79,11 @@ describe.each([
     const erased = await t.request('POST', '/customers/eleanor/erase', { token: TOKENS.admin, body: { reason: 'GDPR request #42' } });
     expect(erased.status).toBe(201);
     expect(erased.body.receipt).toMatchObject({
-      customerId: 'eleanor', keyDestroyed: true, reason: 'GDPR request #42', eventsWithPersonalData: 5,
-      fields: { CustomerRegistered: ['name', 'email', 'phone'], ContactLogged: ['summary'], ComplaintFiled: ['description'], ComplaintResponded: ['message'], FollowUpScheduled: ['reason'] },
+      customerId: 'eleanor', keyDestroyed: true, reason: 'GDPR request #42', eventsWithPersonalData: 6,
+      fields: {
+        CustomerRegistered: ['name', 'email', 'phone', 'externalRef'], ContactLogged: ['summary', 'outcome'], ComplaintFiled: ['category', 'description'],
+        ComplaintResponded: ['message'], FollowUpScheduled: ['reason'], PurchaseRecorded: ['lines[].description'],
+      },
       readModelsMasked: ['customer_profiles', 'customer_timelines', 'complaints', 'follow_ups'], readModelsPending: [], readModelFilesCompacted: true,
     });
 
@@ -80,5 +118,144 @@ describe.each([
     expect(leftovers).toEqual([]);
     // The other customer is untouched.
     expect((await t.request('GET', '/customers/father-mckenzie')).body.name).toBe('Father McKenzie');
+  });
+  it('erases every free-text field and every read-model build, a build retired by a rebuild included', async () => {
+    const M = marker();
+    const id = `free-text-${projectorThread ? 't' : 'e'}`;
+    const post = async (method: string, path: string, body?: unknown, token?: string): Promise<{ id?: string; position: number }> => {
+      const res = await t.request(method, path, { body, token });
+      if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
+    };
+    await post('POST', '/customers', { id, name: `Vera ${M}`, email: `vera@${M}.example`, kind: 'customer', externalRef: `shop:${M}` });
+    await post('POST', `/customers/${id}/contacts`, { channel: 'phone', direction: 'inbound', purpose: 'support', summary: `summary ${M}`, outcome: `outcome ${M}` });
+    await post('PUT', `/customers/${id}/owner`, { ownerId: 'agent-bob', reason: `owner ${M}` });
+    const complaint = (await post('POST', '/complaints', { customerId: id, channel: 'email', category: `category ${M}`, priority: 'P3', description: `description ${M}` })).id;
+    await post('PUT', `/complaints/${complaint}/owner`, { ownerId: 'agent-ana', reason: `reassigned ${M}` });
+    await post('POST', '/purchases', { customerId: id, orderId: `${id}-order`, currency: 'GBP', lines: [{ sku: 'VERA-1', description: `line ${M}`, quantity: 2, unitPrice: '3.00' }] });
+    const last = await post('POST', `/purchases/${id}-order/returns`, { lines: [{ sku: 'VERA-1', quantity: 1 }], reason: `return ${M}` });
+    const timeline = await t.request('GET', `/customers/${id}/timeline?minPosition=${last.position}`);
+    expect(JSON.stringify(timeline.body)).toContain(`outcome ${M}`);
+    // Sealed in the log from the start: the log files never held any of it in clear.
+    expect(filesHolding(t.dataDir, M, 'events.db')).toEqual([]);
+
+    // A blue/green rebuild retires the builds that served until now; their tables stay beside the new ones a while.
+    for (const name of ['customer_timelines', 'customer_profiles', 'complaints']) {
+      expect((await t.request('POST', `/projections/${name}/rebuild`, { token: TOKENS.admin })).status).toBe(202);
+    }
+    await until(async () => {
+      const list = (await t.request('GET', '/projections', { token: TOKENS.admin })).body as { projections?: unknown[] } | unknown[];
+      const items = (Array.isArray(list) ? list : (list.projections ?? [])) as Array<{ name: string; serving?: { generation: number }; rebuild?: unknown }>;
+      const switched = ['customer_timelines', 'customer_profiles', 'complaints'].every((n) => items.some((p) => p.name === n && p.serving?.generation === 1 && !p.rebuild));
+      return switched ? true : undefined;
+    }, 'the rebuilds to switch');
+    const before = tablesHolding(t.dataDir, M);
+    expect(before).toEqual(expect.arrayContaining(['rm_timeline_entries_v1', 'rm_timeline_entries_v1_g1']));
+
+    const erased = await t.request('POST', `/customers/${id}/erase`, { token: TOKENS.admin, body: { reason: 'GDPR request #77' } });
+    expect(erased.status).toBe(201);
+    expect(erased.body.receipt).toMatchObject({ readModelsPending: [], readModelFilesCompacted: true });
+    expect(erased.body.receipt.fields).toMatchObject({
+      ContactLogged: ['summary', 'outcome'], CustomerOwnerAssigned: ['reason'], ComplaintFiled: ['category', 'description'],
+      ComplaintOwnerChanged: ['reason'], PurchaseRecorded: ['lines[].description'], ReturnRecorded: ['reason'],
+    });
+
+    // Raw bytes of every file first (after the erasure's compaction), then every table of every build through SQLite.
+    expect(filesHolding(t.dataDir, M)).toEqual([]);
+    expect(tablesHolding(t.dataDir, M)).toEqual([]);
+    const answers = {
+      trail: (await t.request('GET', `/customers/${id}/trail`, { token: TOKENS.auditor })).body,
+      auditExport: (await t.request('GET', `/audit/export?customerId=${id}`, { token: TOKENS.auditor })).body,
+      export: (await t.request('GET', `/customers/${id}/export`, { token: TOKENS.admin })).body,
+      analystEvents: (await t.request('GET', '/events', { token: TOKENS.analyst })).body,
+      auditorEvents: (await t.request('GET', '/events', { token: TOKENS.auditor })).body,
+      timeline: (await t.request('GET', `/customers/${id}/timeline?minPosition=${erased.body.position}`)).body,
+      profile: (await t.request('GET', `/customers/${id}?minPosition=${erased.body.position}`)).body,
+      complaint: (await t.request('GET', `/complaints/${complaint}?minPosition=${erased.body.position}`)).body,
+    };
+    expect(Object.entries(answers).filter(([, body]) => (typeof body === 'string' ? body : JSON.stringify(body)).includes(M)).map(([k]) => k)).toEqual([]);
+    // What is not free text stays: codes to group by, amounts, the history itself.
+    expect(answers.complaint).toMatchObject({ priority: 'P3', channel: 'email', category: '[erased]', description: '[erased]' });
+    const purchase = answers.trail.events.find((e: { type: string }) => e.type === 'PurchaseRecorded');
+    expect(purchase.data.lines[0]).toMatchObject({ sku: 'VERA-1', quantity: 2, description: '[erased]' });
+  }, 30_000);
+});
+
+/**
+ * A crash between destroying the key and recording CustomerErased: commands already answer 410, while the read models
+ * still show what they had projected. Every start completes such an erasure, once.
+ */
+describe.each([
+  ['PROJECTOR=embedded', false],
+  ['PROJECTOR=thread', true],
+])('an erasure interrupted by a crash is completed at the next start (%s)', (_mode, projectorThread) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ projectorThread });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('completes it at start (CustomerErased by the system, read models masked), and only once however often it starts', async () => {
+    const M = marker();
+    const registered = await t.request('POST', '/customers', { body: { id: 'interrupted', name: `Nora ${M}`, email: `nora@${M}.example`, kind: 'customer' } });
+    const other = await t.request('POST', '/customers', { body: { id: 'bystander', name: 'Bystander Person', kind: 'customer' } });
+    expect([registered.status, other.status]).toEqual([201, 201]);
+    expect((await t.request('GET', `/customers/interrupted?minPosition=${other.body.position}`)).body.name).toBe(`Nora ${M}`);
+
+    // What the crash leaves behind: the key destroyed (as the erasure's first step does), nothing appended.
+    const keys = new SqliteKeyStore(join(t.dataDir, 'keys.db'));
+    try {
+      expect(keys.erase('interrupted', new Date('2026-11-23T10:00:00Z'))).toBe(true);
+    } finally {
+      keys.close();
+    }
+    const erasures = async (): Promise<Array<{ type: string; metadata: unknown; position: number }>> =>
+      ((await t.request('GET', '/streams/customer-interrupted/events', { token: TOKENS.auditor })).body.events as Array<{ type: string; metadata: unknown; position: number }>)
+        .filter((e) => e.type === 'CustomerErased');
+    expect(await erasures()).toEqual([]);
+
+    await t.restart();
+    const afterFirst = await erasures();
+    expect(afterFirst).toMatchObject([{ type: 'CustomerErased', metadata: { actor: { id: 'erasure-resume', role: 'system' } } }]);
+    const at = afterFirst[0]!.position;
+    const profile = await t.request('GET', `/customers/interrupted?minPosition=${at}`);
+    expect(profile.body).toMatchObject({ name: '[erased]', email: null });
+    expect((await t.request('GET', `/customers?q=${M}&minPosition=${at}`)).body.items).toEqual([]);
+    expect((await t.request('GET', `/customers/interrupted/timeline?minPosition=${at}`)).body.items.map((e: { type: string }) => e.type)).toContain('CustomerErased');
+    expect(filesHolding(t.dataDir, M)).toEqual([]);
+
+    await t.restart();
+    expect((await erasures()).map((e) => e.position)).toEqual([at]);
+    expect((await t.request('GET', '/customers/bystander')).body.name).toBe('Bystander Person');
+  }, 30_000);
+});
+
+
+describe('an erasure interrupted by a crash, API without a projector (PROJECTOR=off: a separate projector process)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { PROJECTOR: 'off', READ_WAIT_MS: '200' } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('is completed at start all the same, once', async () => {
+    expect((await t.request('POST', '/customers', { body: { id: 'interrupted-off', name: `Otto ${marker()}`, kind: 'customer' } })).status).toBe(201);
+    const keys = new SqliteKeyStore(join(t.dataDir, 'keys.db'));
+    try {
+      keys.erase('interrupted-off', new Date('2026-11-23T10:00:00Z'));
+    } finally {
+      keys.close();
+    }
+    const erasures = async (): Promise<unknown[]> =>
+      ((await t.request('GET', '/streams/customer-interrupted-off/events', { token: TOKENS.auditor })).body.events as Array<{ type: string; metadata: unknown }>)
+        .filter((e) => e.type === 'CustomerErased').map((e) => e.metadata);
+    await t.restart();
+    expect(await erasures()).toMatchObject([{ actor: { id: 'erasure-resume', role: 'system' } }]);
+    await t.restart();
+    expect(await erasures()).toHaveLength(1);
   });
 });

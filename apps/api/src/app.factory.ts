@@ -18,6 +18,7 @@ import {
 } from './http/http-edge';
 import { releaseUnansweredIdempotencyKey, rememberIdempotentResponse } from './idempotency/idempotency.guard';
 import { MongoIdempotencyStore } from './idempotency/mongo-idempotency-store';
+import { ErasureService } from './privacy/erasure.service';
 import { readModelPositionHeader } from './queries/read-model-position.hook';
 
 export interface CreateAppOptions {
@@ -143,5 +144,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   await projector?.start();
+  // An erasure a crash cut short (key destroyed, CustomerErased not yet recorded) is completed before any request.
+  await app.get(ErasureService).resumeInterrupted();
   return { app, tokens, projector, thread };
 }

@@ -34,6 +34,7 @@ import { AnalyticsController } from './queries/analytics.controller';
 import { LoyaltyController } from './queries/loyalty.controller';
 import { TimelineController } from './queries/timeline.controller';
 import { SlaWhatIfController } from './queries/sla-whatif.controller';
+import { ErasureService } from './privacy/erasure.service';
 import { KEY_STORE, PrivacyController } from './privacy/privacy.controller';
 import { PROJECTION_RUNNER, ReadModelGate } from './read-side/read-model-gate';
 import { PurchaseCommandsController } from './purchases/purchase-commands.controller';
@@ -128,6 +129,7 @@ export class AppModule {
         { provide: COMPLAINT_DECIDER, useValue: options.deciders.complaint },
         { provide: ORDER_DECIDER, useValue: orderDecider },
         CommandExecutor,
+        ErasureService,
         CustomerCommandHandler,
         ComplaintCommandHandler,
         OrderCommandHandler,

@@ -10,3 +10,4 @@ export * from './runner/resilient-subscription';
 export * from './projections';
 export * from './projection/in-memory-projector';
 export * from './serving/serving-registry';
+export * from './serving/every-build';

@@ -15,6 +15,9 @@ class MemoryKeyStore implements KeyStore {
     this.keys.set(subject, 'erased');
     return true;
   }
+  erasedSubjects(): string[] {
+    return [...this.keys].filter(([, key]) => key === 'erased').map(([subject]) => subject);
+  }
   close(): void {}
 }
 
@@ -71,4 +74,36 @@ describe('personal fields through the encrypting store (a stream read opens them
     const [registered] = await store.readStream('customer-c2');
     expect(registered!.data).toEqual({ customerId: 'c2', kind: 'prospect', name: '[erased]' });
   });
+
+  it("seals the free text of order and complaint events with their customer's key, and reads older clear values as they are", async () => {
+    const inner = new InMemoryEventStore();
+    const keys = new MemoryKeyStore();
+    const store = new EncryptingEventStore(inner, keys, PERSONAL_DATA_POLICY);
+    // Stored before these fields were personal: in clear, and they stay readable.
+    await inner.appendToStream('order-o1', [event('PurchaseRecorded', { orderId: 'o1', customerId: 'c4', lines: [{ sku: 'A', description: 'old mug', quantity: 1 }] })]);
+    await store.appendToStream('order-o1', [event('ReturnRecorded', { orderId: 'o1', customerId: 'c4', reason: 'Zoë dropped it', lines: [{ sku: 'A', quantity: 1 }] })]);
+    await store.appendToStream('order-o2', [
+      event('PurchaseRecorded', { orderId: 'o2', customerId: 'c4', lines: [{ sku: 'A', description: 'new mug', quantity: 1 }, { sku: 'B', quantity: 2 }] }),
+    ]);
+    await store.appendToStream('complaint-k1', [
+      event('ComplaintFiled', { complaintId: 'k1', customerId: 'c4', priority: 'P2', channel: 'phone', category: "Zoë's card", description: 'double charge' }),
+      event('ComplaintOwnerChanged', { complaintId: 'k1', customerId: 'c4', ownerId: 'a2', reason: 'Zoë asked for Ann' }),
+    ]);
+    const raw = JSON.stringify([...(await inner.readStream('order-o1')).slice(1), ...(await inner.readStream('order-o2')), ...(await inner.readStream('complaint-k1'))]);
+    expect(raw).not.toMatch(/Zoë|new mug|double charge/);
+    expect(raw).toContain('"sku":"B"');
+    expect(raw).toContain('"priority":"P2"');
+
+    const read = async (stream: string): Promise<unknown[]> => (await store.readAll()).filter((e) => e.streamId === stream).map((e) => e.data);
+    expect(await read('order-o1')).toMatchObject([{ lines: [{ description: 'old mug' }] }, { reason: 'Zoë dropped it' }]);
+    expect(await read('order-o2')).toMatchObject([{ lines: [{ sku: 'A', description: 'new mug' }, { sku: 'B', quantity: 2 }] }]);
+    expect(await read('complaint-k1')).toMatchObject([{ category: "Zoë's card", description: 'double charge' }, { reason: 'Zoë asked for Ann' }]);
+
+    keys.erase('c4');
+    expect(await read('order-o2')).toMatchObject([{ lines: [{ sku: 'A', description: '[erased]' }, { sku: 'B', quantity: 2 }] }]);
+    expect(await read('complaint-k1')).toMatchObject([{ priority: 'P2', category: '[erased]', description: '[erased]' }, { reason: '[erased]' }]);
+    // A value stored in clear before it was personal cannot be shredded from the file, but no read shows it any more.
+    expect(await read('order-o1')).toMatchObject([{ lines: [{ description: '[erased]' }] }, { reason: '[erased]' }]);
+  });
 });
+

@@ -9,8 +9,14 @@ import type { ReservedKey } from '../idempotency/idempotency.guard';
 import { CLOCK, domainEventMetadata, type Clock } from '@crm/runtime';
 import { Metrics } from '@crm/runtime';
 
+/** The service itself as an actor: an erasure a crash left unfinished, completed at the next start. */
+export interface SystemActor {
+  readonly id: string;
+  readonly role: 'system';
+}
+
 export interface CommandContext {
-  readonly principal: Principal;
+  readonly principal: Principal | SystemActor;
   readonly correlationId: string;
   /** Id of the command (the HTTP request) that caused the events. */
   readonly causationId: string;

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { PRIORITIES, SLA_KINDS } from '@crm/domain';
+import { PRIORITIES, REDACTED, SLA_KINDS } from '@crm/domain';
 import {
   COMPLAINTS, complaintsProjection, FOLLOW_UPS, followUpsProjection, physicalCollection, READ_MODEL_STORE, SLA_BREACHES,
   slaBreachesProjection, type Doc, type Query as DocQuery, type ReadModelStore,
@@ -20,6 +20,16 @@ const STATUSES = ['open', 'filed', 'responded', 'resolved', 'closed'] as const;
 function withoutStoreFields(doc: Doc): Record<string, unknown> {
   const { _id, _position, nextDeadline: _nd, nextDueAt: _nda, ...rest } = doc;
   return { ...rest, lastPosition: _position };
+}
+
+/** The free text of a complaint (ComplaintFiled's personal fields), which analysts never see (docs/privacy.md). */
+const COMPLAINT_FREE_TEXT = ['category', 'description'] as const;
+
+function complaintView(doc: Doc, who: Principal): Record<string, unknown> {
+  const view = withoutStoreFields(doc);
+  if (who.role !== 'analyst') return view;
+  for (const field of COMPLAINT_FREE_TEXT) if (view[field] !== undefined && view[field] !== null) view[field] = REDACTED;
+  return view;
 }
 
 @ApiTags('complaints')
@@ -66,7 +76,7 @@ export class ComplaintQueriesController {
       this.store.find(COMPLAINT_DOCS, filter, { sort: [['filedAt', -1]], limit, skip: offset }),
       this.store.count(COMPLAINT_DOCS, filter),
     ]);
-    return { items: docs.map(withoutStoreFields), total, limit, offset, asOfPosition };
+    return { items: docs.map((d) => complaintView(d, who)), total, limit, offset, asOfPosition };
   }
 
   @Get('complaints/:id')
@@ -82,7 +92,7 @@ export class ComplaintQueriesController {
       ? (await this.store.find(COMPLAINT_DOCS, { complaintId: id, customerId: who.customerId ?? '' }, { limit: 1 }))[0]
       : await this.store.get(COMPLAINT_DOCS, id);
     if (!doc) throw problems.notFound('complaint-not-found', `Complaint ${id} not found`);
-    return { id, ...withoutStoreFields(doc), asOfPosition };
+    return { id, ...complaintView(doc, who), asOfPosition };
   }
 
   @Get('sla/breaches')

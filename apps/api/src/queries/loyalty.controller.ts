@@ -64,7 +64,8 @@ export class LoyaltyController {
     @MinPosition() minPosition: number | undefined,
     @CurrentPrincipal() who: Principal,
   ): Promise<unknown> {
-    const showNames = who.role !== 'analyst'; // analysts get no personal data
+    // Analysts get no personal data: neither the name nor the source-system id that identifies the person there.
+    const showNames = who.role !== 'analyst';
     const by = enumParam(byParam, 'by', ['monetary', 'points'] as const) ?? 'monetary';
     const limit = intParam(limitParam, 'limit', 10, 1, 500);
     const asOfPosition = await this.gate.atLeast(loyaltyProjection, minPosition);
@@ -81,8 +82,7 @@ export class LoyaltyController {
         return {
           rank: i + 1,
           customerId: d.customerId,
-          ...(showNames ? { name: names.get(d.customerId)?.['name'] ?? null } : {}),
-          externalRef: names.get(d.customerId)?.['externalRef'] ?? null,
+          ...(showNames ? { name: names.get(d.customerId)?.['name'] ?? null, externalRef: names.get(d.customerId)?.['externalRef'] ?? null } : {}),
           monetary: money(net, this.policy.currency),
           points,
           tier: tierFor(this.policy, points),

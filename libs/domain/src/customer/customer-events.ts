@@ -69,7 +69,7 @@ export type FollowUpCancelled = {
 
 /**
  * GDPR erasure: the customer's data key was destroyed, so every personal field of its events reads as erased from
- * now on. The history itself (types, times, amounts, outcomes) stays. `fields`: what was erased, per event type.
+ * now on. The history itself (types, times, amounts, codes such as sku and priority) stays. `fields`: what was erased, per event type.
  */
 export type CustomerErased = {
   type: 'CustomerErased';

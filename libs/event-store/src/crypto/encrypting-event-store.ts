@@ -58,7 +58,7 @@ function nextIv(): Buffer {
 
 /**
  * Crypto-shredding (DESIGN §7): personal fields are encrypted with their subject's key before they reach the log, and
- * decrypted on every read. Erasing the subject destroys the key: its events stay (types, times, amounts, outcomes),
+ * decrypted on every read. Erasing the subject destroys the key: its events stay (types, times, amounts, codes),
  * the personal fields read as "[erased]" everywhere, and the stored bytes are unreadable for good.
  */
 export class EncryptingEventStore implements EventStore {
@@ -102,8 +102,11 @@ export class EncryptingEventStore implements EventStore {
       if (!subject) return e;
       const key = keyOf(subject);
       const data = map(e.type, e.data, (v) => {
+        // An erased subject's fields read as erased even when stored in clear (before the field was classified
+        // personal): the bytes cannot be rewritten, but no read shows them.
+        if (key === 'erased') return ERASED;
         if (typeof v !== 'string' || !v.startsWith(PREFIX)) return v; // written before encryption was enabled
-        return key && key !== 'erased' ? decrypt(key, subject, v) : ERASED;
+        return key ? decrypt(key, subject, v) : ERASED;
       });
       return { ...e, data };
     };

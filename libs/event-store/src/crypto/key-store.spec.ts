@@ -55,4 +55,13 @@ describe('SqliteKeyStore shared by two processes', () => {
     expect(api.existingKey('cust-1')).toBe('erased');
     expect(api.existingKey('cust-2')).toEqual(two);
   });
+
+  it('lists the erased subjects (tombstones), including one erased before it ever had a key', () => {
+    api.keyFor('cust-1');
+    api.keyFor('cust-2');
+    expect(projector.erasedSubjects()).toEqual([]);
+    api.erase('cust-2', at);
+    projector.erase('cust-never-keyed', at);
+    expect(api.erasedSubjects()).toEqual(['cust-2', 'cust-never-keyed']);
+  });
 });

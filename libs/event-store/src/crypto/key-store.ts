@@ -12,6 +12,8 @@ export interface KeyStore {
   existingKey(subject: string): Buffer | 'erased' | undefined;
   /** Destroys the key and keeps a tombstone; returns false when there was nothing left to erase. */
   erase(subject: string, at: Date): boolean;
+  /** Every subject whose key was destroyed (tombstones): what a start checks for erasures a crash left unfinished. */
+  erasedSubjects(): string[];
   close(): void;
 }
 
@@ -111,6 +113,10 @@ export class SqliteKeyStore implements KeyStore {
     const info = this.write('erasure', () => this.eraseKey.run(subject, at.toISOString(), at.toISOString()));
     this.cache.set(subject, 'erased');
     return info.changes > 0;
+  }
+
+  erasedSubjects(): string[] {
+    return this.db.prepare('SELECT subject FROM subject_keys WHERE erased_at IS NOT NULL ORDER BY subject').pluck().all() as string[];
   }
 
   close(): void {

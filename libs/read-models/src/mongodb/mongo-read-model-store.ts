@@ -183,6 +183,30 @@ export class MongoReadModelStore implements ReadModelStore {
     });
   }
 
+  async listCollections(): Promise<string[]> {
+    const found = await this.guard(() => this.db.listCollections({}, { nameOnly: true }).toArray());
+    return found.map((c) => c.name).filter((name) => name !== CHECKPOINTS && NAME.test(name)).sort();
+  }
+
+  async rewrite(collection: string, query: Query, evolve: (doc: Doc) => Readonly<Record<string, unknown>> | null): Promise<number> {
+    const coll = this.coll(collection);
+    const docs = await this.find(collection, query);
+    let changed = 0;
+    for (const doc of docs) {
+      const next = evolve(doc);
+      const filter = { _id: doc._id, _position: doc._position };
+      if (next === null) {
+        changed += (await this.guard(() => coll.deleteOne(filter))).deletedCount;
+        continue;
+      }
+      const { _id: _ignoredId, _position: _ignoredPosition, ...fields } = next;
+      const { _id: _currentId, _position: _currentPosition, ...current } = doc;
+      if (JSON.stringify(fields) === JSON.stringify(current)) continue; // masked already: nothing to write
+      changed += (await this.guard(() => coll.replaceOne(filter, { ...fields, _id: doc._id, _position: doc._position }))).matchedCount;
+    }
+    return changed;
+  }
+
   async get(collection: string, id: string): Promise<Doc | null> {
     const coll = this.coll(collection);
     const found = await this.guard(() => coll.findOne({ _id: id }));

@@ -79,7 +79,7 @@ export const complaintsProjection: Projection = {
     ];
     switch (e.type) {
       case 'CustomerErased':
-        return [{ collection: COMPLAINTS, where: { customerId: e.data.customerId }, evolve: (d: Doc) => ({ ...d, description: ERASED }) }];
+        return [{ collection: COMPLAINTS, where: { customerId: e.data.customerId }, evolve: (d: Doc) => ({ ...d, category: ERASED, description: ERASED }) }];
       case 'ComplaintFiled':
         return [{
           collection: COMPLAINTS,

@@ -109,8 +109,9 @@ function profileChanges(event: ProjectedEvent): DocumentChange[] {
         });
       case 'CustomerErased':
         return change((doc) => ({
-          ...doc, name: ERASED, email: null, phone: null, searchText: '', erasedAt: e.data.erasedAt,
+          ...doc, name: ERASED, email: null, phone: null, externalRef: null, searchText: '', erasedAt: e.data.erasedAt,
           openFollowUps: doc.openFollowUps.map((f) => ({ ...f, reason: ERASED })),
+          lastContact: doc.lastContact ? { ...doc.lastContact, outcome: ERASED } : null,
         }));
       case 'ProspectConverted':
         return change((doc) => ({ ...doc, kind: 'customer' }));

@@ -86,6 +86,28 @@ describe('blue/green builds', () => {
     await runner.stop();
   });
 
+  it('drops at the next start a build replaced before a restart (its delayed drop never ran)', async () => {
+    await tick(3);
+    const runner = new ProjectionRunner(log, store, [counting(1, 'g')], { idlePollMs: 20, dropDelayMs: 60_000 });
+    await runner.start();
+    expect(await runner.waitFor('counting', 3, 5000)).toBe(true);
+    await runner.rebuild('counting');
+    await until(async () => runner.status()[0]?.serving?.generation === 1);
+    await runner.stop();
+    // Stopped within the drop delay: generation 0 is retired, serves nothing, and nothing would ever advance it.
+    expect(await store.listCollections()).toEqual(['counters_v1', 'counters_v1_g1']);
+
+    const restarted = new ProjectionRunner(log, store, [counting(1, 'g')], { idlePollMs: 20 });
+    await restarted.start();
+    expect(restarted.registry.servingOf(counting(1, ''))).toEqual({ version: 1, generation: 1 });
+    expect(await store.listCollections()).toEqual(['counters_v1_g1']);
+    expect((await store.listCheckpoints('')).map((c) => c.projection)).toEqual(['counting@v1#g1', 'ready:counting@v1#g1']);
+    await tick(1);
+    expect(await restarted.waitFor('counting', 4, 5000)).toBe(true);
+    expect(await store.get('counters_v1_g1', 'all')).toMatchObject({ count: 4 });
+    await restarted.stop();
+  });
+
   it('leaves generation 0 serving after a crash mid-rebuild, and resumes the rebuild at the next start', async () => {
     await tick(6);
     const first = new ProjectionRunner(log, store, [counting(1, 'g0')], { idlePollMs: 20 });

@@ -2,6 +2,7 @@ import {
   checkpointName, isDocumentsChange, parseCheckpointName, physicalCollection, readyMarkerName, type Change,
   type DocumentChange, type ProjectedEvent, type Projection,
 } from '../projection/projection';
+import { buildsOf } from '../serving/every-build';
 import { chooseServing, ServingRegistry, type Serving } from '../serving/serving-registry';
 import type { Doc, DocumentWrite, ReadModelStore } from '../store/read-model-store.port';
 import type { EventFeed } from './event-feed';
@@ -139,15 +140,21 @@ export class ProjectionRunner implements ProjectionControl {
       const builds = (await this.store.listCheckpoints(`${p.name}@v${p.version}`)).map((c) => parseCheckpointName(p.name, c.projection)).filter((x): x is Serving => x !== null && x.version === p.version);
       const serving = chooseServing(p, ready);
       this.registry.set(p.name, serving);
+      const keep: Serving[] = [serving];
       if (serving.version === p.version) {
         await this.addWorker(p, serving.generation, 'serving', ready.some((r) => r.version === p.version && r.generation === serving.generation));
         const unfinished = builds.filter((b) => b.generation > serving.generation).sort((a, b) => b.generation - a.generation)[0];
-        if (unfinished) await this.addWorker(p, unfinished.generation, 'rebuilding', false);
+        if (unfinished) {
+          keep.push(unfinished);
+          await this.addWorker(p, unfinished.generation, 'rebuilding', false);
+        }
       } else {
         this.frozen.set(p.name, (await this.store.getCheckpoint(checkpointName(p, serving.generation, serving.version)))?.position ?? 0);
         const resume = builds.sort((a, b) => b.generation - a.generation)[0]?.generation ?? 0;
+        keep.push({ version: p.version, generation: resume });
         await this.addWorker(p, resume, 'rebuilding', false);
       }
+      await this.dropRetiredBuilds(p, keep);
     }
     const head = await this.feed.headPosition();
     this.subscription = new ResilientSubscription((fromPosition) => this.feed.subscribeToAll({ fromPosition }), head, () => this.wakeAll(), {
@@ -228,6 +235,31 @@ export class ProjectionRunner implements ProjectionControl {
     }, this.options.dropDelayMs ?? 10_000);
     timer.unref?.();
     this.dropTimers.add(timer);
+  }
+
+  /**
+   * Drops every build of `p` other than `keep` (the one that serves and the one being built): builds replaced before a
+   * restart whose delayed drop never ran. Nothing serves from them (the registry chooses the newest ready build, and
+   * other processes refresh within a second), and no runner advances them, so an erasure after the switch would
+   * otherwise have to find them forever.
+   */
+  private async dropRetiredBuilds(p: Projection, keep: readonly Serving[]): Promise<void> {
+    const kept = (b: Serving): boolean => keep.some((k) => k.version === b.version && k.generation === b.generation);
+    const names = await this.store.listCollections();
+    const retired = new Map<string, Serving>();
+    for (const c of p.collections) {
+      for (const b of buildsOf(c.name, names)) if (!kept(b)) retired.set(`${b.version}#${b.generation}`, b);
+    }
+    for (const prefix of [`${p.name}@v`, `ready:${p.name}@v`]) {
+      for (const c of await this.store.listCheckpoints(prefix)) {
+        const b = parseCheckpointName(p.name, c.projection);
+        if (b && !kept(b)) retired.set(`${b.version}#${b.generation}`, b);
+      }
+    }
+    for (const b of retired.values()) {
+      this.options.logger?.log({ msg: 'dropping a retired build', projection: p.name, version: b.version, generation: b.generation });
+      await this.dropBuild(p, b);
+    }
   }
 
   private async dropBuild(p: Projection, build: Serving): Promise<void> {

@@ -87,6 +87,13 @@ export class ServingReadModelStore implements ReadModelStore {
   dropCollection(collection: string): Promise<void> {
     return this.inner.dropCollection(collection);
   }
+  /** Physical names, as they are: erasure and clean-up work on every build, not on the one that serves. */
+  listCollections(): Promise<string[]> {
+    return this.inner.listCollections();
+  }
+  rewrite(collection: string, query: Query, evolve: (doc: Doc) => Readonly<Record<string, unknown>> | null): Promise<number> {
+    return this.inner.rewrite(collection, query, evolve);
+  }
   async get(collection: string, id: string): Promise<Doc | null> {
     return this.inner.get(await this.target(collection), id);
   }

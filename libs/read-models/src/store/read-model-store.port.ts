@@ -77,6 +77,19 @@ export interface Checkpoint {
 export interface ReadModelStore {
   ensureCollection(collection: string, indexes: readonly IndexSpec[]): Promise<void>;
   dropCollection(collection: string): Promise<void>;
+  /**
+   * The collections that exist (at least those holding documents), by name: every build of every projection, serving,
+   * building or retired, so an erasure can reach them all and a restart can drop the retired ones.
+   */
+  listCollections(): Promise<string[]>;
+  /**
+   * Rewrites the documents matching `query` with `evolve` (null deletes), keeping each one's `_position`. Unlike
+   * `applyBatch` it is not a projection step: it masks personal data (erasure) in builds that no runner advances, and
+   * in a build a runner is behind on, whose own pass over the erasure event later finds the data masked already. A
+   * document written meanwhile (another `_position`) is left to that writer. Returns how many documents it changed
+   * (one `evolve` leaves as it was is not written).
+   */
+  rewrite(collection: string, query: Query, evolve: (doc: Doc) => Readonly<Record<string, unknown>> | null): Promise<number>;
   get(collection: string, id: string): Promise<Doc | null>;
   /** Several documents by id; missing ones are absent from the map. */
   getMany(collection: string, ids: readonly string[]): Promise<Map<string, Doc>>;
