@@ -1,10 +1,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { EventStoreDBClient, jsonEvent, NO_STREAM } from '@eventstore/db-client';
 import { MongoClient } from 'mongodb';
+import { freePort } from '../support/free-port';
 
 /**
  * `npm run servers:doubles` as an operator uses it: started as its own process, it prints the two connection
@@ -49,16 +49,6 @@ function serve(env: Record<string, string>): Promise<Served> {
   });
 }
 
-/** A port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 async function useBoth(esdbUri: string, mongoUri: string): Promise<void> {
   const esdb = EventStoreDBClient.connectionString(esdbUri);
   const mongo = new MongoClient(mongoUri, { serverSelectionTimeoutMS: 5_000 });
@@ -80,6 +70,8 @@ async function useBoth(esdbUri: string, mongoUri: string): Promise<void> {
 }
 
 describe('npm run servers:doubles', () => {
+  // Each test starts the doubles through npm and ts-node (seconds on a busy 2-core machine), then waits up to WAIT_MS.
+  jest.setTimeout(3 * WAIT_MS);
   let running: Served | undefined;
   afterEach(() => {
     if (running && running.child.exitCode === null) running.child.kill('SIGKILL');

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig, openEventStore, systemClock } from '@crm/runtime';
 import { SqliteReadModelStore } from '@crm/read-models';
 import { checkpointsIn, cleanRebuild, dumpReadModels, until } from '../support/read-model-state';
 import { makeTempDir } from '../support/temp-dir';
+import { freePort } from '../support/free-port';
 
 /**
  * The server (`node dist/…/main.js`, as `npm start` runs it: projections in the worker thread) is killed with SIGKILL
@@ -36,16 +36,6 @@ interface Op {
   answer?: { status: number; body: { id: string; streamRevision: number; position: number } };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address !== 'string' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const exited = (child: ChildProcess): Promise<void> =>
   new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
