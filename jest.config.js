@@ -21,8 +21,12 @@ const transform = {
   'node_modules/content-disposition/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true } }],
 };
 const transformIgnorePatterns = ['/node_modules/(?!content-disposition/)'];
+// Jest's 5 s default per test and hook is shorter than starting a real app (Nest, SQLite, a worker thread) on a 2-core
+// machine under load: a clean CI run with other work beside it timed out hooks that finish in under a second when idle.
+// Tests wait on conditions with their own bounds; this only bounds a test that hangs.
 const base = {
   rootDir: __dirname, moduleFileExtensions: ['ts', 'js', 'json'], testEnvironment: 'node', transform, transformIgnorePatterns, moduleNameMapper,
+  testTimeout: 60_000,
 };
 const selectsFaults = (() => {
   const i = process.argv.indexOf('--selectProjects');
