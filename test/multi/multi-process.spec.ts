@@ -176,6 +176,7 @@ describeBuilt('2 API replicas and 2 projector replicas on shared servers, killed
 
   it(`acknowledges each command once, projects what a clean rebuild projects, breaches once, keeps no files (${ROUNDS} rounds)`, async () => {
     const tmp = makeTempDir('crm-multi-');
+    if (LOG_DIR) mkdirSync(LOG_DIR, { recursive: true });
     const doubles = REAL_SERVERS ? undefined : await startDoubles();
     const services: Service[] = [];
     try {
