@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { checkpointName, MongoReadModelStore, ALL_PROJECTIONS } from '@crm/read-models';
 import { loadConfig, openEventStore, systemClock } from '@crm/runtime';
+import { freePort } from '../support/free-port';
 import { cleanRebuildInto, dumpReadModels, until } from '../support/read-model-state';
 import { makeTempDir } from '../support/temp-dir';
 
@@ -65,17 +65,6 @@ interface Op {
   answer?: Answer;
 }
 type Reply = { status: number; body: Record<string, unknown>; replayed: boolean } | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address !== 'string' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const exited = (child: ChildProcess): Promise<void> =>
   new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
