@@ -2,7 +2,8 @@
  * Projects so a developer can run one layer. `npm test` runs unit, contract and e2e; `faults` (a real full disk on a
  * tmpfs: root, a mount and a build) runs only when selected (`npm run test:faults`): `--selectProjects` picks projects
  * by displayName, and without it Jest runs every project, so `faults` is listed only when asked for (by name, or by a
- * path under test/faults).
+ * path under test/faults). `multi` (separate API and projector processes on the servers or their doubles, killed
+ * with SIGKILL: `npm run test:multi`) likewise.
  */
 const moduleNameMapper = {
   '^@crm/domain$': '<rootDir>/libs/domain/src',
@@ -28,16 +29,18 @@ const base = {
   rootDir: __dirname, moduleFileExtensions: ['ts', 'js', 'json'], testEnvironment: 'node', transform, transformIgnorePatterns, moduleNameMapper,
   testTimeout: 60_000,
 };
-const selectsFaults = (() => {
+/** A project listed only when selected by name (`--selectProjects <name>`) or by a path under test/<name>. */
+const selects = (name) => {
   const i = process.argv.indexOf('--selectProjects');
   const selected = i >= 0 ? process.argv.slice(i + 1).filter((a) => !a.startsWith('-')) : [];
-  return selected.includes('faults') || process.argv.some((a) => a.includes('test/faults'));
-})();
+  return selected.includes(name) || process.argv.some((a) => a.includes(`test/${name}`));
+};
 module.exports = {
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
     { ...base, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.spec.ts'] },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'] },
-    ...(selectsFaults ? [{ ...base, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.spec.ts'] }] : []),
+    ...(selects('faults') ? [{ ...base, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.spec.ts'] }] : []),
+    ...(selects('multi') ? [{ ...base, displayName: 'multi', testMatch: ['<rootDir>/test/multi/**/*.spec.ts'] }] : []),
   ],
 };

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@crm/event-store';
 import { ALL_PROJECTIONS, checkpointName, physicalCollection, ProjectionRunner, SqliteReadModelStore, type Doc } from '@crm/read-models';
-import type { EventFeed } from '@crm/read-models';
+import type { EventFeed, ReadModelStore } from '@crm/read-models';
 import { seedHistory } from './seed-history';
 import { makeTempDir } from './temp-dir';
 
@@ -27,7 +27,7 @@ export async function until(predicate: () => Promise<boolean> | boolean, timeout
 }
 
 /** Every document of every projection's serving build, by collection, sorted by id. */
-export async function dumpReadModels(store: SqliteReadModelStore): Promise<Record<string, Doc[]>> {
+export async function dumpReadModels(store: ReadModelStore): Promise<Record<string, Doc[]>> {
   const result: Record<string, Doc[]> = {};
   for (const p of ALL_PROJECTIONS) {
     for (const c of p.collections) {
@@ -42,16 +42,21 @@ export async function dumpReadModels(store: SqliteReadModelStore): Promise<Recor
 export async function cleanRebuild(events: EventFeed, file: string, head: number): Promise<Record<string, Doc[]>> {
   const clean = new SqliteReadModelStore(file);
   try {
-    const runner = new ProjectionRunner(events, clean, ALL_PROJECTIONS, { batchSize: 1000 });
-    await runner.start();
-    for (const p of ALL_PROJECTIONS) {
-      if (!(await runner.waitFor(p.name, head, 30_000))) throw new Error(`clean rebuild of ${p.name} did not reach ${head}`);
-    }
-    await runner.stop();
-    return await dumpReadModels(clean);
+    return await cleanRebuildInto(events, clean, head);
   } finally {
     await clean.close();
   }
+}
+
+/** The same into a store the caller opened empty (e.g. a fresh MongoDB database) and closes. */
+export async function cleanRebuildInto(events: EventFeed, clean: ReadModelStore, head: number): Promise<Record<string, Doc[]>> {
+  const runner = new ProjectionRunner(events, clean, ALL_PROJECTIONS, { batchSize: 1000 });
+  await runner.start();
+  for (const p of ALL_PROJECTIONS) {
+    if (!(await runner.waitFor(p.name, head, 60_000))) throw new Error(`clean rebuild of ${p.name} did not reach ${head}`);
+  }
+  await runner.stop();
+  return await dumpReadModels(clean);
 }
 
 /**
