@@ -47,7 +47,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   }
   const keyStore = options.keyStore ?? openKeyStore(config);
   const writeHealth = new WriteHealth(options.writeProbe ?? dataDirWriteProbe(config.dataDir), () => clock.now());
-  const metrics = new Metrics();
+  const metrics = new Metrics({ defaultMetrics: true });
   const logger = new ConsoleLogger({ json: true, logLevels: LOG_LEVELS[config.logLevel] });
   let thread: ProjectorThread | undefined;
   const eventStore = options.eventStore ?? openEventStore(config, clock, keyStore, { onCommitted: () => thread?.signalAppend() });
