@@ -2,9 +2,8 @@
  * Entry of the projector thread that `npm start` runs beside the API (see ProjectorThread): the same projector as
  * the projector process, on its own connections to the stores, reporting progress to the API thread.
  */
-import { ConsoleLogger } from '@nestjs/common';
 import { parentPort, workerData } from 'node:worker_threads';
-import { LOG_LEVELS } from './composition';
+import { makeLogger } from './logger';
 import type { AppConfig } from './config';
 import { openProjector } from './open-projector';
 import type { ProjectorHost } from './projector-host';
@@ -122,7 +121,7 @@ async function main(): Promise<void> {
  * when every projection is live (as the projector process logs its status).
  */
 function reportCatchUp(host: ProjectorHost): void {
-  const logger = new ConsoleLogger('projector', { json: true, logLevels: LOG_LEVELS[config.logLevel] });
+  const logger = makeLogger(config, 'projector');
   let wasBehind = false;
   const timer = setInterval(() => {
     const behind = host.runner.status().filter((s) => s.status !== 'live' || s.rebuild);
