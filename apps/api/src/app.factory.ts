@@ -6,7 +6,7 @@ import type { DestinationStream } from 'pino';
 import type { EventStore, KeyStore } from '@crm/event-store';
 import { ALL_PROJECTIONS, MongoReadModelStore, ServingReadModelStore, ServingRegistry } from '@crm/read-models';
 import {
-  connectionsCheckingIntervalMs, createPinoLogger, makeDeciders, PinoLoggerService, makeProjectorHost, Metrics, openEventStore, openKeyStore, openReadModelStore, ProjectorThread,
+  activeTracing, connectionsCheckingIntervalMs, createPinoLogger, tracingEnabled, makeDeciders, PinoLoggerService, makeProjectorHost, Metrics, openEventStore, openKeyStore, openReadModelStore, ProjectorThread,
   systemClock, type AppConfig, type Clock, type ProjectorHost,
 } from '@crm/runtime';
 import { AppModule } from './app.module';
@@ -21,6 +21,7 @@ import { MongoIdempotencyStore } from './idempotency/mongo-idempotency-store';
 import { ErasureService } from './privacy/erasure.service';
 import { readModelPositionHeader } from './queries/read-model-position.hook';
 import { logCompleted, requestIdOf } from './http/request-id';
+import { installHttpTracing } from './http/http-tracing';
 
 export interface CreateAppOptions {
   readonly config: AppConfig;
@@ -99,6 +100,14 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   // Decided once: at LOG_LEVEL=warn and below the access log costs a request nothing, not even building the line.
   const logRequests = pinoLogger.isLevelEnabled('info');
   const fastify = adapter.getInstance();
+  // Before every other hook, so that the server span covers them (auth, idempotency, limits) and is the parent of
+  // the decision and append spans. Started by main.ts from OTEL_* (or by a test), else not installed at all.
+  if (tracingEnabled()) {
+    installHttpTracing(fastify);
+    fastify.addHook('onClose', (_instance, done) => {
+      void (activeTracing()?.flush() ?? Promise.resolve()).then(() => done(), () => done());
+    });
+  }
   // Callback-style hooks: an async hook costs every request a promise and a microtask.
   fastify.addHook('onRequest', (request, reply, done) => {
     started.set(request, process.hrtime.bigint());

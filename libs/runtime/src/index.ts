@@ -12,3 +12,4 @@ export * from './replay';
 export * from './open-projector';
 export * from './projector-thread';
 export * from './logger';
+export * from './tracing';

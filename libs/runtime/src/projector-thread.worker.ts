@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { makeLogger } from './logger';
 import type { AppConfig } from './config';
 import { openProjector } from './open-projector';
+import { activeTracing, startTracing } from './tracing';
 import type { ProjectorHost } from './projector-host';
 import type { FromProjectorThread, ProgressEntry, ToProjectorThread } from './projector-thread.protocol';
 
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
   const stop = async (closeProjector: () => Promise<void>): Promise<void> => {
     try {
       await closeProjector();
+      await activeTracing()?.flush();
     } finally {
       post({ t: 'stopped' });
       port.close();
@@ -101,6 +103,8 @@ async function main(): Promise<void> {
     }
   };
   try {
+    // A worker thread is a realm of its own: the API's tracer provider is not visible here, so it starts its own.
+    await startTracing({ serviceName: 'crm-projector' });
     ({ host, close } = await openProjector(config, {
       metrics, onProgress: schedule, appendsElsewhere: (listener) => appended.add(listener),
     }));
