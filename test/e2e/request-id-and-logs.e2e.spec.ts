@@ -85,6 +85,15 @@ describe('request id and structured logs', () => {
     ]);
   });
 
+  it('echoes the replay\'s own request id, not the first attempt\'s, when an Idempotency-Key is replayed', async () => {
+    const body = { name: 'Twice', kind: 'customer' };
+    const first = await t.request('POST', '/customers', { body, headers: { 'idempotency-key': 'idem-req-id-3q', 'x-request-id': 'first-try-3q' } });
+    const replay = await t.request('POST', '/customers', { body, headers: { 'idempotency-key': 'idem-req-id-3q', 'x-request-id': 'second-try-3q' } });
+    expect([first.status, replay.status]).toEqual([201, 201]);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect([first.headers.get('x-request-id'), replay.headers.get('x-request-id')]).toEqual(['first-try-3q', 'second-try-3q']);
+  });
+
   it('puts the request id on the error line of a failed request', async () => {
     const res = await t.request('GET', '/complaints?minPosition=987654321', { headers: { 'x-request-id': 'slow-read-5v' } });
     expect(res.status).toBe(503);

@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { hostname } from 'node:os';
 import { pino, stdTimeFunctions, type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
 import type { AppConfig } from './config';
 
@@ -13,14 +14,14 @@ export const PINO_LEVELS: Record<AppConfig['logLevel'], LevelWithSilent> = {
 
 /**
  * The process's pino logger: one JSON object per line on stdout (or `destination`, which tests capture), the level
- * as its name rather than pino's number (what log shippers and people grep for), ISO time, and the process id so
- * that lines of several replicas collected in one place stay apart.
+ * as its name rather than pino's number (what log shippers and people grep for), ISO time, and the host and process
+ * id so that lines of several replicas collected in one place stay apart.
  */
 export function createPinoLogger(level: AppConfig['logLevel'], destination?: DestinationStream, bindings: Record<string, unknown> = {}): Logger {
   return pino(
     {
       level: PINO_LEVELS[level],
-      base: { pid: process.pid, ...bindings },
+      base: { pid: process.pid, hostname: hostname(), ...bindings },
       timestamp: stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
