@@ -89,6 +89,19 @@ describe('OpenTelemetry traces', () => {
     expect(behind.status.code).toBe(2);
   });
 
+  it('does not trace health probes and metric scrapes, which would bury the traces of real requests', async () => {
+    const probes = await Promise.all(['/health/live', '/health/ready', '/metrics'].map((path) =>
+      t.request('GET', path, { token: null, headers: { 'x-request-id': `probe-${path.length}-q8` } })));
+    for (const probe of probes) {
+      expect(probe.status).toBe(200);
+      expect(probe.headers.get('traceparent')).toBeNull();
+    }
+    // A later request's span is exported: had the probes been traced, theirs would be there before it.
+    await t.request('GET', '/complaints', { headers: { 'x-request-id': 'after-probes-q8' } });
+    await waitForSpan('GET /complaints', (s) => s.attributes['crm.request_id'] === 'after-probes-q8');
+    expect(spans().filter((s) => String(s.attributes['crm.request_id']).startsWith('probe-'))).toEqual([]);
+  });
+
   it('ignores a malformed traceparent and starts a trace of its own', async () => {
     await t.request('GET', '/complaints', { headers: { traceparent: '00-zzzz-not-a-trace-01', 'x-request-id': 'req-bad-tp-7' } });
     const server = await waitForSpan('GET /complaints', (s) => s.attributes['crm.request_id'] === 'req-bad-tp-7');

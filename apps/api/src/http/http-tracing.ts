@@ -2,6 +2,12 @@ import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, ty
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { activeTraceparent, tracer } from '@crm/event-store';
 
+/**
+ * Probes and scrapes: every balancer and Prometheus calls them every few seconds on every replica, and their traces
+ * would bury the ones of real requests (their latency is in /metrics and their failures in the logs).
+ */
+const UNTRACED_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
+
 interface Traced {
   readonly span: Span;
   readonly context: Context;
@@ -18,8 +24,12 @@ interface Traced {
 export function installHttpTracing(fastify: FastifyInstance): void {
   const traced = new WeakMap<FastifyRequest, Traced>();
   fastify.addHook('onRequest', (request, reply, done) => {
-    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
     const path = request.url.split('?', 1)[0] ?? '';
+    if (UNTRACED_PATHS.has(path)) {
+      done();
+      return;
+    }
+    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
     const span = tracer.startSpan(request.method, {
       kind: SpanKind.SERVER,
       attributes: { 'http.request.method': request.method, 'url.path': path, 'crm.request_id': request.id },
