@@ -50,6 +50,9 @@ describe('operations: projections, metrics, readiness, read-your-writes', () => 
     expect(text).toMatch(/crm_events_appended_total \d+/);
     expect(text).toMatch(/crm_projection_lag_events\{projection="customer_profiles"\} \d+/);
     expect(text).toContain('crm_sla_breaches_recorded_total');
+    // Known series exist before their first increment (0, not absent), as the hand-written registry's did.
+    expect(text).toMatch(/^crm_sla_breaches_recorded_total\{kind="resolution"\} \d+$/m);
+    expect(text).toMatch(/^crm_projection_events_applied_total\{projection="loyalty"\} \d+$/m);
   });
 
   it('exposes the standard process and runtime metrics beside its own: CPU, memory, heap, GC, event-loop lag', async () => {

@@ -51,7 +51,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   }
   const keyStore = options.keyStore ?? openKeyStore(config);
   const writeHealth = new WriteHealth(options.writeProbe ?? dataDirWriteProbe(config.dataDir), () => clock.now());
-  const metrics = new Metrics({ defaultMetrics: true });
+  const metrics = new Metrics({ defaultMetrics: true, projections: ALL_PROJECTIONS.map((p) => p.name) });
   const pinoLogger = createPinoLogger(config.logLevel, options.logDestination);
   const logger = new PinoLoggerService(pinoLogger);
   let thread: ProjectorThread | undefined;

@@ -1,3 +1,4 @@
+import { SLA_KINDS } from '@crm/domain';
 import { collectDefaultMetrics, Counter as PromCounter, Gauge, Histogram as PromHistogram, Registry } from 'prom-client';
 
 /**
@@ -45,6 +46,8 @@ export interface MetricsOptions {
    * API's Metrics) leave it off, since each collector keeps a GC observer and an event-loop histogram alive.
    */
   readonly defaultMetrics?: boolean;
+  /** Names of the projections whose applied-events counters start at 0 (the API passes them all). */
+  readonly projections?: readonly string[];
 }
 
 export class Metrics {
@@ -59,6 +62,9 @@ export class Metrics {
 
   constructor(options: MetricsOptions = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+    // Series that exist from the start read 0 rather than absent, so rate() and alerts see the first increment.
+    for (const kind of SLA_KINDS) this.slaBreaches.inc({ kind }, 0);
+    for (const projection of options.projections ?? []) this.projectionEvents.inc({ projection }, 0);
   }
 
   /** The Prometheus text exposition: every series above, the default ones when on, and `gauges` as of now. */
