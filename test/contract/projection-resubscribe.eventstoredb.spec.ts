@@ -80,7 +80,7 @@ describe('ProjectionRunner over EventStoreDB: subscriptions the server drops', (
     expect(await appendAndWait(r, append)).toBeLessThan(IDLE_POLL_MS / 10);
     expect(await appendAndWait(r, append)).toBeLessThan(IDLE_POLL_MS / 10);
     expect(double?.calls.subscription).toBe(before + 1);
-    expect(metrics.render([])).toContain(`crm_subscription_restarts_total{reason="${label}"} 1`);
+    expect(await metrics.render()).toContain(`crm_subscription_restarts_total{reason="${label}"} 1`);
   });
 
   it('a server that drops every subscription after a few events: each is re-opened from where it stopped, nothing is missed', async () => {
@@ -88,6 +88,6 @@ describe('ProjectionRunner over EventStoreDB: subscriptions the server drops', (
     for (let i = 0; i < 7; i++) await appendAndWait(r, append);
     const status = r.status().find((s) => s.name === 'counting');
     expect(status?.eventsApplied).toBe(7);
-    expect(metrics.render([])).toMatch(/crm_subscription_restarts_total\{reason="timeout"\} [1-9]/);
+    expect(await metrics.render()).toMatch(/crm_subscription_restarts_total\{reason="timeout"\} [1-9]/);
   });
 });

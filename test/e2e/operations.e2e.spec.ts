@@ -50,6 +50,24 @@ describe('operations: projections, metrics, readiness, read-your-writes', () => 
     expect(text).toMatch(/crm_events_appended_total \d+/);
     expect(text).toMatch(/crm_projection_lag_events\{projection="customer_profiles"\} \d+/);
     expect(text).toContain('crm_sla_breaches_recorded_total');
+    // Known series exist before their first increment (0, not absent), as the hand-written registry's did.
+    expect(text).toMatch(/^crm_sla_breaches_recorded_total\{kind="resolution"\} \d+$/m);
+    expect(text).toMatch(/^crm_projection_events_applied_total\{projection="loyalty"\} \d+$/m);
+  });
+
+  it('exposes the standard process and runtime metrics beside its own: CPU, memory, heap, GC, event-loop lag', async () => {
+    const text = String((await t.request('GET', '/metrics', { token: null })).body);
+    expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(text).toMatch(/^process_cpu_system_seconds_total \d/m);
+    expect(text).toMatch(/^process_resident_memory_bytes [1-9]\d*/m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes [1-9]\d*/m);
+    expect(text).toMatch(/^nodejs_heap_space_size_used_bytes\{space="old"\} \d+/m);
+    expect(text).toContain('# TYPE nodejs_gc_duration_seconds histogram');
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
+    // Each series once: one registry per app, no second registration of prom-client's defaults.
+    expect(text.match(/^# TYPE process_cpu_user_seconds_total /gm)).toHaveLength(1);
+    expect(text.match(/^# TYPE crm_command_duration_seconds /gm)).toHaveLength(1);
   });
 
   it('is ready when both stores answer', async () => {

@@ -43,6 +43,8 @@ export async function startTestApp(options: {
   now?: Date; env?: Record<string, string>; customerTokens?: Array<{ token: string; customerId: string }>; startSlaWatcher?: boolean;
   /** As `npm start` runs: projections and SLA watcher in a worker thread, on the system clock (`clock` is not used). */
   projectorThread?: boolean;
+  /** Where the app's JSON log lines go (LOG_LEVEL is silent unless `env` says otherwise). */
+  logDestination?: { write(line: string): void };
 } = {}): Promise<TestApp> {
   const tmp = makeTempDir('crm-e2e-');
   const clock = new ManualClock(options.now ?? new Date('2026-11-23T10:00:00Z'));
@@ -67,9 +69,10 @@ export async function startTestApp(options: {
   let thread: ProjectorThread | undefined;
   let baseUrl = '';
   const boot = async (): Promise<void> => {
+    const logDestination = options.logDestination;
     ({ app, projector, thread } = options.projectorThread
-      ? await createApp({ config })
-      : await createApp({ config, clock, startSlaWatcher: options.startSlaWatcher ?? false }));
+      ? await createApp({ config, logDestination })
+      : await createApp({ config, clock, startSlaWatcher: options.startSlaWatcher ?? false, logDestination }));
     await app.listen(0, '127.0.0.1');
     const address = app.getHttpServer().address();
     if (!address || typeof address === 'string') throw new Error('no port');

@@ -1,12 +1,12 @@
-import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { mkdirSync } from 'node:fs';
+import type { DestinationStream } from 'pino';
 import type { EventStore, KeyStore } from '@crm/event-store';
 import { ALL_PROJECTIONS, MongoReadModelStore, ServingReadModelStore, ServingRegistry } from '@crm/read-models';
 import {
-  connectionsCheckingIntervalMs, LOG_LEVELS, makeDeciders, makeProjectorHost, Metrics, openEventStore, openKeyStore, openReadModelStore, ProjectorThread,
+  activeTracing, connectionsCheckingIntervalMs, createPinoLogger, tracingEnabled, makeDeciders, PinoLoggerService, makeProjectorHost, Metrics, openEventStore, openKeyStore, openReadModelStore, ProjectorThread,
   systemClock, type AppConfig, type Clock, type ProjectorHost,
 } from '@crm/runtime';
 import { AppModule } from './app.module';
@@ -20,6 +20,8 @@ import { releaseUnansweredIdempotencyKey, rememberIdempotentResponse } from './i
 import { MongoIdempotencyStore } from './idempotency/mongo-idempotency-store';
 import { ErasureService } from './privacy/erasure.service';
 import { readModelPositionHeader } from './queries/read-model-position.hook';
+import { logCompleted, requestIdOf } from './http/request-id';
+import { installHttpTracing } from './http/http-tracing';
 
 export interface CreateAppOptions {
   readonly config: AppConfig;
@@ -32,6 +34,8 @@ export interface CreateAppOptions {
   readonly keyStore?: KeyStore;
   /** The write readiness makes (default: a file written and removed in DATA_DIR); tests fail it as a full disk would. */
   readonly writeProbe?: () => Promise<void>;
+  /** Where the JSON log lines go (default stdout); tests capture them. */
+  readonly logDestination?: DestinationStream;
 }
 
 
@@ -47,8 +51,9 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   }
   const keyStore = options.keyStore ?? openKeyStore(config);
   const writeHealth = new WriteHealth(options.writeProbe ?? dataDirWriteProbe(config.dataDir), () => clock.now());
-  const metrics = new Metrics();
-  const logger = new ConsoleLogger({ json: true, logLevels: LOG_LEVELS[config.logLevel] });
+  const metrics = new Metrics({ defaultMetrics: true, projections: ALL_PROJECTIONS.map((p) => p.name) });
+  const pinoLogger = createPinoLogger(config.logLevel, options.logDestination);
+  const logger = new PinoLoggerService(pinoLogger);
   let thread: ProjectorThread | undefined;
   const eventStore = options.eventStore ?? openEventStore(config, clock, keyStore, { onCommitted: () => thread?.signalAppend() });
   const readModelStore = await openReadModelStore(config);
@@ -83,6 +88,8 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
       connectionsCheckingInterval: connectionsCheckingIntervalMs(limits),
     },
     frameworkErrors: answerFrameworkError,
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     clientErrorHandler: answerClientError,
   });
   applyServerLimits(adapter.getHttpServer(), limits);
@@ -90,10 +97,22 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   // (W3C) tells a client how much of what it waited was the app: the rest is the network, queues before the app read
   // the request, and the client itself.
   const started = new WeakMap<object, bigint>();
+  // Decided once: at LOG_LEVEL=warn and below the access log costs a request nothing, not even building the line.
+  const logRequests = pinoLogger.isLevelEnabled('info');
   const fastify = adapter.getInstance();
+  // Before every other hook, so that the server span covers them (auth, idempotency, limits) and is the parent of
+  // the decision and append spans. Started by main.ts from OTEL_* (or by a test), else not installed at all.
+  if (tracingEnabled()) {
+    installHttpTracing(fastify);
+    fastify.addHook('onClose', (_instance, done) => {
+      void (activeTracing()?.flush() ?? Promise.resolve()).then(() => done(), () => done());
+    });
+  }
   // Callback-style hooks: an async hook costs every request a promise and a microtask.
-  fastify.addHook('onRequest', (request, _reply, done) => {
+  fastify.addHook('onRequest', (request, reply, done) => {
     started.set(request, process.hrtime.bigint());
+    // Set first, so that every answer carries it: successes, problems, and replays of an Idempotency-Key.
+    void reply.header('x-request-id', request.id);
     done();
   });
   fastify.addHook('onSend', (request, reply, payload, done) => {
@@ -115,6 +134,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
       const histogram = request.method === 'GET' ? metrics.queryDuration : metrics.commandDuration;
       histogram.observe({ method: request.method, route, status: String(reply.statusCode) }, Number(process.hrtime.bigint() - t0) / 1e9);
     }
+    if (logRequests && t0 !== undefined) logCompleted(pinoLogger, request, reply.statusCode, t0);
     // A command that succeeded wrote: writes work again (the failure side is recorded by the problem filter).
     if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 300) writeHealth.succeeded();
     done();

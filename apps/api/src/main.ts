@@ -1,15 +1,20 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
-import { loadConfig } from '@crm/runtime';
+import { loadConfig, startTracing } from '@crm/runtime';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Before the app is built: the HTTP hooks are installed only when tracing is on (OTEL_* variables).
+  const tracing = await startTracing({ serviceName: 'crm-api' });
   const { app, tokens } = await createApp({ config });
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);
   const logger = new Logger('main');
-  logger.log({ msg: 'listening', port: config.port, dataDir: config.dataDir, eventStore: config.eventStoreConnectionString ? 'eventstoredb' : 'sqlite' });
+  logger.log({
+    msg: 'listening', port: config.port, dataDir: config.dataDir, eventStore: config.eventStoreConnectionString ? 'eventstoredb' : 'sqlite',
+    tracing: tracing ? 'on' : 'off',
+  });
   if (tokens.createdAdminToken) {
     // Printed once, on the start that created it; afterwards it is only in the file (mode 600).
     process.stdout.write(

@@ -1,5 +1,4 @@
-import { ConsoleLogger } from '@nestjs/common';
-import { LOG_LEVELS, loadConfig, openProjector } from '@crm/runtime';
+import { loadConfig, makeLogger, openProjector, startTracing } from '@crm/runtime';
 
 /**
  * The projector as its own process (docker compose `projector` service; the API then runs with PROJECTOR=off):
@@ -8,7 +7,8 @@ import { LOG_LEVELS, loadConfig, openProjector } from '@crm/runtime';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = new ConsoleLogger('projector', { json: true, logLevels: LOG_LEVELS[config.logLevel] });
+  const logger = makeLogger(config, 'projector');
+  const tracing = await startTracing({ serviceName: 'crm-projector' });
   const { host, close } = await openProjector(config);
   logger.log({ msg: 'projector started', projections: host.runner.status().map((s) => `${s.name}@v${s.version}:${s.checkpoint}`) });
   const report = setInterval(() => {
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     logger.log({ msg: 'stopping', signal });
     clearInterval(report);
     await close();
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -11,3 +11,4 @@ export * from './upcasting/upcasting-event-store';
 export * from './crypto/key-store';
 export * from './crypto/encrypting-event-store';
 export * from './read-log';
+export * from './tracing/trace-context';

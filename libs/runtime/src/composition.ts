@@ -1,4 +1,4 @@
-import { ConsoleLogger, type LogLevel } from '@nestjs/common';
+import type { LogLevel } from '@nestjs/common';
 import { join } from 'node:path';
 import {
   EVENT_UPCASTERS, makeComplaintDecider, makeCustomerDecider, mapPersonalData, mapPersonalDataLazily, PERSONAL_FIELDS,
@@ -10,6 +10,7 @@ import {
 import { MongoReadModelStore, SqliteReadModelStore, type ReadModelStore } from '@crm/read-models';
 import type { Clock } from './clock';
 import type { AppConfig } from './config';
+import { makeLogger } from './logger';
 import type { ProjectorMetrics } from './metrics';
 import { loadContactPolicy, loadSlaPolicy } from './policies';
 import { ProjectorHost } from './projector-host';
@@ -79,7 +80,7 @@ export function makeProjectorHost(args: {
   complaintDecider: ReturnType<typeof makeComplaintDecider>; metrics: ProjectorMetrics; startSlaWatcher?: boolean;
   onProgress?: () => void;
 }): ProjectorHost {
-  const logger = new ConsoleLogger('projector', { json: true, logLevels: LOG_LEVELS[args.config.logLevel] });
+  const logger = makeLogger(args.config, 'projector');
   return new ProjectorHost({
     events: args.eventStore,
     readModels: args.readModelStore,

@@ -11,3 +11,5 @@ export * from './audit-chain';
 export * from './replay';
 export * from './open-projector';
 export * from './projector-thread';
+export * from './logger';
+export * from './tracing';

@@ -1,77 +1,90 @@
+import { SLA_KINDS } from '@crm/domain';
+import { collectDefaultMetrics, Counter as PromCounter, Gauge, Histogram as PromHistogram, Registry } from 'prom-client';
+
 /**
- * A small Prometheus text-format registry (counters, gauges computed at scrape, histograms). Enough for the few
- * series this service exposes, without a dependency.
+ * The process's Prometheus metrics, on prom-client: one Registry per Metrics (never prom-client's global one, so two
+ * apps in one test process, or the API and its projector thread, never share or double-register a series). The
+ * names, types, labels and buckets are the ones the hand-written registry exposed before: dashboards keep working.
  */
 type Labels = Readonly<Record<string, string>>;
 
-const key = (labels: Labels): string =>
-  Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`).join(',');
-
+/** A counter with the call shape the projector and the command path already use (`inc(labels, by)`). */
 class Counter {
-  readonly values = new Map<string, number>();
-  constructor(readonly name: string, readonly help: string) {}
-  inc(labels: Labels = {}, by = 1): void {
-    const k = key(labels);
-    this.values.set(k, (this.values.get(k) ?? 0) + by);
+  private readonly counter: PromCounter;
+  constructor(registry: Registry, name: string, help: string, labelNames: readonly string[] = []) {
+    this.counter = new PromCounter({ name, help, labelNames, registers: [registry] });
   }
-  render(): string[] {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    if (this.values.size === 0) lines.push(`${this.name} 0`);
-    for (const [k, v] of this.values) lines.push(`${this.name}${k ? `{${k}}` : ''} ${v}`);
-    return lines;
+  inc(labels: Labels = {}, by = 1): void {
+    this.counter.inc(labels, by);
   }
 }
 
 class Histogram {
-  private readonly series = new Map<string, { counts: number[]; sum: number; count: number }>();
-  constructor(readonly name: string, readonly help: string, readonly buckets: readonly number[]) {}
-  observe(labels: Labels, value: number): void {
-    const k = key(labels);
-    let s = this.series.get(k);
-    if (!s) this.series.set(k, (s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
-    this.buckets.forEach((b, i) => {
-      if (value <= b) s.counts[i] = (s.counts[i] ?? 0) + 1;
-    });
-    s.sum += value;
-    s.count += 1;
+  private readonly histogram: PromHistogram;
+  constructor(registry: Registry, name: string, help: string, labelNames: readonly string[], buckets: readonly number[]) {
+    this.histogram = new PromHistogram({ name, help, labelNames, buckets: [...buckets], registers: [registry] });
   }
-  render(): string[] {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    for (const [k, s] of this.series) {
-      const sep = k ? `${k},` : '';
-      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket{${sep}le="${b}"} ${s.counts[i] ?? 0}`));
-      lines.push(`${this.name}_bucket{${sep}le="+Inf"} ${s.count}`);
-      lines.push(`${this.name}_sum${k ? `{${k}}` : ''} ${s.sum}`);
-      lines.push(`${this.name}_count${k ? `{${k}}` : ''} ${s.count}`);
-    }
-    return lines;
+  observe(labels: Labels, value: number): void {
+    this.histogram.observe(labels, value);
   }
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const REQUEST_LABELS = ['method', 'route', 'status'] as const;
+
+/** A gauge whose values are computed at scrape time by the caller (projection lag needs the store). */
+export interface ScrapedGauge {
+  readonly name: string;
+  readonly help: string;
+  readonly values: ReadonlyArray<{ labels: Labels; value: number }>;
+}
+
+export interface MetricsOptions {
+  /**
+   * prom-client's default process and runtime metrics (CPU, resident memory, heap, GC, event-loop lag, handles). Once
+   * per process: the API process turns it on; tests and the projector thread (whose counters are forwarded to the
+   * API's Metrics) leave it off, since each collector keeps a GC observer and an event-loop histogram alive.
+   */
+  readonly defaultMetrics?: boolean;
+  /** Names of the projections whose applied-events counters start at 0 (the API passes them all). */
+  readonly projections?: readonly string[];
+}
 
 export class Metrics {
-  readonly commandDuration = new Histogram('crm_command_duration_seconds', 'Command latency from request to response', LATENCY_BUCKETS);
-  readonly queryDuration = new Histogram('crm_query_duration_seconds', 'Query (GET) latency from request to response', LATENCY_BUCKETS);
-  readonly eventsAppended = new Counter('crm_events_appended_total', 'Events appended by commands of this process');
-  readonly projectionEvents = new Counter('crm_projection_events_applied_total', 'Events applied by projections of this process');
-  readonly slaBreaches = new Counter('crm_sla_breaches_recorded_total', 'SlaBreached events appended by the SLA watcher of this process');
-  readonly subscriptionRestarts = new Counter('crm_subscription_restarts_total', 'Live subscriptions to the event log re-opened by projectors of this process after the store dropped them, by reason');
+  readonly registry = new Registry();
+  readonly commandDuration = new Histogram(this.registry, 'crm_command_duration_seconds', 'Command latency from request to response', REQUEST_LABELS, LATENCY_BUCKETS);
+  readonly queryDuration = new Histogram(this.registry, 'crm_query_duration_seconds', 'Query (GET) latency from request to response', REQUEST_LABELS, LATENCY_BUCKETS);
+  readonly eventsAppended = new Counter(this.registry, 'crm_events_appended_total', 'Events appended by commands of this process');
+  readonly projectionEvents = new Counter(this.registry, 'crm_projection_events_applied_total', 'Events applied by projections of this process', ['projection']);
+  readonly slaBreaches = new Counter(this.registry, 'crm_sla_breaches_recorded_total', 'SlaBreached events appended by the SLA watcher of this process', ['kind']);
+  readonly subscriptionRestarts = new Counter(this.registry, 'crm_subscription_restarts_total', 'Live subscriptions to the event log re-opened by projectors of this process after the store dropped them, by reason', ['reason']);
+  private readonly gauges = new Map<string, Gauge>();
 
-  render(gauges: ReadonlyArray<{ name: string; help: string; values: ReadonlyArray<{ labels: Labels; value: number }> }>): string {
-    const lines = [
-      ...this.commandDuration.render(),
-      ...this.queryDuration.render(),
-      ...this.eventsAppended.render(),
-      ...this.projectionEvents.render(),
-      ...this.slaBreaches.render(),
-      ...this.subscriptionRestarts.render(),
-    ];
+  constructor(options: MetricsOptions = {}) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+    // Series that exist from the start read 0 rather than absent, so rate() and alerts see the first increment.
+    for (const kind of SLA_KINDS) this.slaBreaches.inc({ kind }, 0);
+    for (const projection of options.projections ?? []) this.projectionEvents.inc({ projection }, 0);
+  }
+
+  /** The Prometheus text exposition: every series above, the default ones when on, and `gauges` as of now. */
+  async render(gauges: readonly ScrapedGauge[] = []): Promise<string> {
     for (const g of gauges) {
-      lines.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`);
-      for (const v of g.values) lines.push(`${g.name}${Object.keys(v.labels).length ? `{${key(v.labels)}}` : ''} ${v.value}`);
+      let gauge = this.gauges.get(g.name);
+      if (!gauge) {
+        const labelNames = [...new Set(g.values.flatMap((v) => Object.keys(v.labels)))];
+        gauge = new Gauge({ name: g.name, help: g.help, labelNames, registers: [this.registry] });
+        this.gauges.set(g.name, gauge);
+      }
+      // Values of this scrape only: a projection that disappeared must not keep its last lag.
+      gauge.reset();
+      for (const v of g.values) gauge.set(v.labels, v.value);
     }
-    return `${lines.join('\n')}\n`;
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
   }
 }
 

@@ -2,11 +2,11 @@
  * Entry of the projector thread that `npm start` runs beside the API (see ProjectorThread): the same projector as
  * the projector process, on its own connections to the stores, reporting progress to the API thread.
  */
-import { ConsoleLogger } from '@nestjs/common';
 import { parentPort, workerData } from 'node:worker_threads';
-import { LOG_LEVELS } from './composition';
+import { makeLogger } from './logger';
 import type { AppConfig } from './config';
 import { openProjector } from './open-projector';
+import { activeTracing, startTracing } from './tracing';
 import type { ProjectorHost } from './projector-host';
 import type { FromProjectorThread, ProgressEntry, ToProjectorThread } from './projector-thread.protocol';
 
@@ -87,6 +87,7 @@ async function main(): Promise<void> {
   const stop = async (closeProjector: () => Promise<void>): Promise<void> => {
     try {
       await closeProjector();
+      await activeTracing()?.flush();
     } finally {
       post({ t: 'stopped' });
       port.close();
@@ -102,6 +103,8 @@ async function main(): Promise<void> {
     }
   };
   try {
+    // A worker thread is a realm of its own: the API's tracer provider is not visible here, so it starts its own.
+    await startTracing({ serviceName: 'crm-projector' });
     ({ host, close } = await openProjector(config, {
       metrics, onProgress: schedule, appendsElsewhere: (listener) => appended.add(listener),
     }));
@@ -122,7 +125,7 @@ async function main(): Promise<void> {
  * when every projection is live (as the projector process logs its status).
  */
 function reportCatchUp(host: ProjectorHost): void {
-  const logger = new ConsoleLogger('projector', { json: true, logLevels: LOG_LEVELS[config.logLevel] });
+  const logger = makeLogger(config, 'projector');
   let wasBehind = false;
   const timer = setInterval(() => {
     const behind = host.runner.status().filter((s) => s.status !== 'live' || s.rebuild);

@@ -3,6 +3,7 @@ import type { RequestWithPrincipal } from '../auth/principal';
 import { problems } from '../http/problem';
 import { uuidv7, type Clock } from '@crm/runtime';
 import { reservedKeyOf } from '../idempotency/idempotency.guard';
+import { SAFE_ID } from '../http/request-id';
 import type { CommandContext } from './command-executor';
 
 const ETAG = /^(?:W\/)?"?(\d{1,15})"?$/;
@@ -14,8 +15,6 @@ export function parseIfMatch(header: unknown): number | undefined {
   if (!match?.[1]) throw problems.badRequest(`If-Match must be a stream revision such as "3", got ${header}`);
   return Number(match[1]);
 }
-
-const SAFE_ID = /^[\w.:@-]{1,128}$/;
 
 /**
  * Principal, correlation id (X-Correlation-Id or a new one), causation id (this request), If-Match, and the reserved

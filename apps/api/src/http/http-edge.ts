@@ -52,11 +52,12 @@ export function refuseDeepBodies(request: FastifyRequest, _reply: FastifyReply, 
  * Fastify's `frameworkErrors`: errors its router raises before any route (and before Nest) sees the request. Its own
  * answers are plain JSON that echo the whole path; these are problems that echo nothing.
  */
-export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const problem = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? problems.uriTooLong()
     : error.code === 'FST_ERR_BAD_URL' ? problems.badUrl()
     : problems.internal();
-  void reply.status(problem.status).type('application/problem+json').send(problem.toBody());
+  // Refused while routing, before the onRequest hook that echoes the request id: echoed here instead.
+  void reply.status(problem.status).header('x-request-id', request.id).type('application/problem+json').send(problem.toBody());
 }
 
 function rawProblemResponse(problem: ApiProblem): string {

@@ -28,7 +28,7 @@ export class ProblemFilter implements ExceptionFilter {
     if (problem.status === 503) this.writes?.failed(exception);
     if (problem.status >= 500) {
       this.logger.error(
-        { msg: 'request failed', method: request.method, url: request.url, status: problem.status },
+        { msg: 'request failed', reqId: request.id, method: request.method, path: request.url.split('?', 1)[0], status: problem.status },
         exception instanceof Error ? exception.stack : String(exception),
       );
     }

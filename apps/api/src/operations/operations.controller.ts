@@ -90,8 +90,8 @@ export class OperationsController {
 
   @Get('metrics')
   @Public()
-  @Header('content-type', 'text/plain; version=0.0.4')
-  @ApiOperation({ summary: 'Prometheus metrics: command latency, appends, projection lag, SLA breaches' })
+  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+  @ApiOperation({ summary: 'Prometheus metrics: command latency, appends, projection lag, SLA breaches, and the process and runtime metrics (CPU, memory, heap, GC, event-loop lag)' })
   async metricsText(): Promise<string> {
     const reports = await this.projections();
     const openBreaches = await this.readModels.count(physicalCollection(complaintsProjection, COMPLAINTS), { breached: true, open: true });

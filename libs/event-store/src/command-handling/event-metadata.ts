@@ -1,3 +1,5 @@
+import { activeTraceparent } from '../tracing/trace-context';
+
 /** What a command says about the events it causes; the factory adds the per-event fields. */
 export interface CommandMetadata {
   readonly correlationId: string;
@@ -22,6 +24,11 @@ export type EventMetadata = {
   readonly recordedAt: string;
   readonly schemaVersion: number;
   readonly idempotencyKey?: string;
+  /**
+   * W3C trace context of the append that wrote the event, when the writer was traced (OTEL_* set): the projector links
+   * its span of the batch to it. Absent when tracing is off.
+   */
+  readonly traceparent?: string;
 };
 
 /** Id and metadata of one event of type `type` that a command appends at `now`. */
@@ -48,6 +55,12 @@ export function eventMetadataFactory(options: {
       recordedAt,
       schemaVersion: schemaVersionOf(type),
     };
-    return command.idempotencyKey === undefined ? metadata : { ...metadata, idempotencyKey: command.idempotencyKey };
+    const traceparent = activeTraceparent();
+    if (command.idempotencyKey === undefined && traceparent === undefined) return metadata;
+    return {
+      ...metadata,
+      ...(command.idempotencyKey === undefined ? {} : { idempotencyKey: command.idempotencyKey }),
+      ...(traceparent === undefined ? {} : { traceparent }),
+    };
   };
 }

@@ -1,6 +1,7 @@
 import { StreamVersionConflict } from '../errors';
 import type { EventStore, EventToAppend, ExpectedRevision } from '../event-store.port';
 import type { CommandMetadata, EventMetadataFactory } from './event-metadata';
+import { failed, inSpan, tracer } from '../tracing/trace-context';
 
 /**
  * Load → fold → decide → append with the expected revision: the one write path, shared by the HTTP API, the SLA
@@ -189,7 +190,28 @@ export async function handleCommand<C, S, E extends { type: string; data: unknow
 ): Promise<HandleCommandResult> {
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const commandFor = (state: S): C => (typeof options.command === 'function' ? (options.command as (s: S) => C)(state) : options.command);
-  const append = async (state: S, revision: number, events: E[], now: Date): Promise<HandleCommandResult> => {
+  // Spans of the decision and of the append (children of the request's span when traced): the two costs of a command
+  // that a trace should tell apart. The decision is synchronous and pure, so its span is never the active one.
+  const decide = (state: S, now: Date): E[] => {
+    const span = tracer.startSpan('decide', { attributes: { 'crm.stream.id': options.streamId } });
+    try {
+      const events = decider.decide(commandFor(state), state, now);
+      if (span.isRecording()) span.setAttribute('crm.event.count', events.length);
+      return events;
+    } catch (error) {
+      failed(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  };
+  const append = (state: S, revision: number, events: E[], now: Date): Promise<HandleCommandResult> =>
+    inSpan('append', { 'crm.stream.id': options.streamId, 'crm.event.count': events.length, 'crm.stream.expected_revision': revision }, async (span) => {
+      const result = await appendNow(state, revision, events, now);
+      if (span.isRecording()) span.setAttributes({ 'crm.log.position': result.position, 'crm.stream.revision': result.streamRevision });
+      return result;
+    });
+  const appendNow = async (state: S, revision: number, events: E[], now: Date): Promise<HandleCommandResult> => {
     const toAppend = events.map((e): EventToAppend => {
       const metadata = options.eventMetadata(e.type, options.metadata, now);
       return { eventId: metadata.eventId, type: e.type, data: e.data, metadata };
@@ -227,7 +249,7 @@ export async function handleCommand<C, S, E extends { type: string; data: unknow
     const now = options.now();
     let events: E[] = [];
     try {
-      events = decider.decide(commandFor(state), state, now);
+      events = decide(state, now);
     } catch {
       events = []; // decided again below on a read state, which throws for real if it still refuses
     }
@@ -254,7 +276,7 @@ export async function handleCommand<C, S, E extends { type: string; data: unknow
       throw new ExpectedRevisionMismatch(options.streamId, options.expectedRevision, revision);
     }
     const now = options.now();
-    const events = decider.decide(commandFor(state), state, now);
+    const events = decide(state, now);
     if (events.length === 0) return { kind: 'unchanged', streamRevision: revision, position, appended: 0 };
     try {
       return await append(state, revision, events, now);

@@ -9,6 +9,7 @@ import type { EventFeed } from './event-feed';
 import { PositionWaiters } from './position-waiters';
 import { ResilientSubscription, type ResubscribeOptions } from './resilient-subscription';
 import { SharedLogReader } from './shared-log-reader';
+import { tracedBatch } from './projection-tracing';
 
 export type ProjectionState = 'starting' | 'catching-up' | 'live' | 'failed' | 'stopped';
 
@@ -354,7 +355,7 @@ export class ProjectionRunner implements ProjectionControl {
         if (reached > w.checkpoint) {
           const started = Date.now();
           if (page.length === 0) await this.moveCheckpoint(w, reached);
-          else await this.oneAtATime(() => this.applyPage(w, page, reached));
+          else await tracedBatch(w.projection.name, w.generation, page, () => this.oneAtATime(() => this.applyPage(w, page, reached)));
           this.options.onBatch?.(w.projection.name, page.length, Date.now() - started);
         }
         if (w.lastError && w.lastError.eventType === '') w.lastError = null; // a store error that has passed
