@@ -11,3 +11,5 @@ export * from './upcasting/upcasting-event-store';
 export * from './crypto/key-store';
 export * from './crypto/encrypting-event-store';
 export * from './read-log';
+export * from './crypto/key-encryption-key';
+export * from './crypto/mongo-key-store';
