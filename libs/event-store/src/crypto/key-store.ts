@@ -32,6 +32,8 @@ export interface SqliteKeyStoreOptions {
   readonly kek: KeyEncryptionKey;
   /** How often at most another process's commits are looked for (the check is a file lock round trip). */
   readonly recheckMs?: number;
+  /** Milliseconds since the epoch; tests move it by hand. */
+  readonly now?: () => number;
 }
 
 interface KeyRow {
@@ -61,12 +63,14 @@ export class SqliteKeyStore implements KeyStore {
   private readonly eraseKey: Database.Statement;
   private readonly kek: KeyEncryptionKey;
   private readonly recheckMs: number;
+  private readonly now: () => number;
   private seenVersion: unknown;
   private checkedAt = 0;
 
   constructor(filename: string, options: SqliteKeyStoreOptions) {
     this.kek = options.kek;
     this.recheckMs = options.recheckMs ?? 50;
+    this.now = options.now ?? Date.now;
     this.db = new Database(filename);
     // Rollback journal: a writer needs the file to itself for its commit. The API, the projector and an import share it.
     this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -132,7 +136,7 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   private lookUp(subject: string): SubjectKey | undefined {
-    const now = Date.now();
+    const now = this.now();
     if (now - this.checkedAt >= this.recheckMs) {
       this.checkedAt = now;
       const version = this.dataVersion.get();
@@ -156,7 +160,7 @@ export class SqliteKeyStore implements KeyStore {
       const existing = this.existingKey(subject);
       if (existing) return Promise.resolve(existing);
       const key = randomBytes(32);
-      this.write('write', () => this.insertKey.run(subject, this.kek.wrap(subject, key), new Date().toISOString(), this.kek.id));
+      this.write('write', () => this.insertKey.run(subject, this.kek.wrap(subject, key), new Date(this.now()).toISOString(), this.kek.id));
       this.cache.delete(subject);
       return Promise.resolve(this.existingKey(subject) ?? key);
     } catch (error) {
