@@ -31,6 +31,7 @@ describe('two API replicas in production mode, sharing nothing but the servers',
   const secrets = makeTempDir('crm-production-secrets-');
   const dbName = `crm_prod_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const CACHE_TTL_MS = 300;
+  let envOf: () => Record<string, string> = () => ({});
 
   beforeAll(async () => {
     [esdb, mongo] = await Promise.all([startEventStoreDbDouble(), startMongoDouble()]);
@@ -40,6 +41,7 @@ describe('two API replicas in production mode, sharing nothing but the servers',
       DATA_KEY_CACHE_TTL_MS: String(CACHE_TTL_MS),
       ...writeProductionSecrets(secrets.dir),
     };
+    envOf = () => env;
     a = await startTestApp({ env });
     b = await startTestApp({ env: { ...env, PROJECTOR: 'off' } });
     client = await new MongoClient(mongo.uri).connect();
@@ -98,6 +100,24 @@ describe('two API replicas in production mode, sharing nothing but the servers',
     expect((await a.request('GET', '/health/ready', { token: null })).status).toBe(200);
     expect((await b.request('GET', '/audit/export', { token: TOKENS.auditor })).status).toBe(200); // signed with AUDIT_SIGNING_KEY_FILE
     expect({ a: filesUnder(a.dataDir), b: filesUnder(b.dataDir) }).toEqual({ a: [], b: [] });
+  });
+
+  it('runs a projector process (openProjector) on the same servers and keys, creating nothing under its DATA_DIR', async () => {
+    const dataDir = join(secrets.dir, `projector-data-${randomUUID()}`);
+    const created = await a.request('POST', '/customers', { body: { name: 'Projected Elsewhere', kind: 'customer' } });
+    const config = loadConfig({ ...envOf(), DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+    const projector = await openProjector(config);
+    try {
+      const position = created.body.position as number;
+      const deadline = Date.now() + 10_000;
+      const behind = (): boolean => projector.host.runner.status().some((p) => p.checkpoint < position);
+      while (behind() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(behind()).toBe(false);
+    } finally {
+      await projector.close();
+    }
+    expect(filesUnder(dataDir)).toEqual([]);
+    expect(existsSync(dataDir)).toBe(false);
   });
 });
 
