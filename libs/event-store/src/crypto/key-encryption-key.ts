@@ -12,6 +12,17 @@ export class DataKeyUnwrapFailed extends Error {
   }
 }
 
+/**
+ * The stored keys were wrapped by another KEK than the one configured (a wrong or regenerated file): found at start,
+ * by unwrapping one stored key, so the process refuses to run instead of failing every read of personal data.
+ */
+export function wrongKekError(where: string, storedKekId: string | null | undefined, kek: KeyEncryptionKey): Error {
+  return new Error(
+    `the data keys in ${where} were wrapped by another key-encryption key (${storedKekId ?? 'unknown'}; the configured one is ${kek.id}): `
+    + `${KEK_VARIABLE} (embedded default DATA_DIR/data-key-encryption-key) must be the file they were stored with; refusing to start`,
+  );
+}
+
 const WRAP_VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { StoreUnavailable } from '../errors';
 import { BUSY_TIMEOUT_MS } from '../sqlite/sqlite-event-store';
 import { describeStorageFault, storageFaultOf } from '../storage-faults';
-import type { KeyEncryptionKey } from './key-encryption-key';
+import { DataKeyUnwrapFailed, wrongKekError, type KeyEncryptionKey } from './key-encryption-key';
 
 /** A subject's data key, or 'erased' once its key was destroyed (for good). */
 export type SubjectKey = Buffer | 'erased';
@@ -79,6 +79,7 @@ export class SqliteKeyStore implements KeyStore {
     this.db.pragma('synchronous = FULL');
     this.db.exec('CREATE TABLE IF NOT EXISTS subject_keys (subject TEXT PRIMARY KEY, key BLOB, created_at TEXT NOT NULL, erased_at TEXT, kek_id TEXT)');
     this.write('migration', () => this.wrapKeysInClear());
+    this.verifyKek(filename);
     this.dataVersion = this.db.prepare('PRAGMA data_version').pluck();
     this.select = this.db.prepare('SELECT key, erased_at, kek_id FROM subject_keys WHERE subject = ?');
     this.insertKey = this.db.prepare('INSERT OR IGNORE INTO subject_keys (subject, key, created_at, kek_id) VALUES (?, ?, ?, ?)');
@@ -94,6 +95,20 @@ export class SqliteKeyStore implements KeyStore {
     const inClear = this.db.prepare('SELECT subject, key FROM subject_keys WHERE key IS NOT NULL AND kek_id IS NULL').all() as Array<{ subject: string; key: Buffer }>;
     const update = this.db.prepare('UPDATE subject_keys SET key = ?, kek_id = ? WHERE subject = ? AND kek_id IS NULL');
     for (const row of inClear) update.run(this.kek.wrap(row.subject, row.key), this.kek.id, row.subject);
+  }
+
+  /** One stored key must unwrap: a lost and regenerated KEK file, or another one, is refused at start. */
+  private verifyKek(filename: string): void {
+    const sample = this.db.prepare('SELECT subject, key, kek_id FROM subject_keys WHERE key IS NOT NULL AND kek_id IS NOT NULL LIMIT 1').get() as
+      { subject: string; key: Buffer; kek_id: string } | undefined;
+    if (!sample) return;
+    try {
+      this.kek.unwrap(sample.subject, sample.key);
+    } catch (error) {
+      if (!(error instanceof DataKeyUnwrapFailed)) throw error;
+      this.db.close();
+      throw wrongKekError(filename, sample.kek_id, this.kek);
+    }
   }
 
   /**

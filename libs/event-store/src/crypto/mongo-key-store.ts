@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { StoreUnavailable } from '../errors';
-import type { KeyEncryptionKey } from './key-encryption-key';
+import { DataKeyUnwrapFailed, wrongKekError, type KeyEncryptionKey } from './key-encryption-key';
 import type { KeyStore, SubjectKey } from './key-store';
 
 /** The one place that names the collection (docs/privacy.md, "Envelope encryption"). */
@@ -67,10 +67,23 @@ export class MongoKeyStore implements KeyStore {
   private readonly ttlMs: number;
   private readonly now: () => number;
 
-  /** Ensures the tombstones' index. `db` belongs to the caller (the read-model store's client): `close` leaves it open. */
+  /**
+   * Ensures the tombstones' index, and unwraps one stored key: a replica given another KEK than the others refuses to
+   * start rather than fail every read of personal data. `db` belongs to the caller (the read-model store's client):
+   * `close` leaves it open.
+   */
   static async open(db: Db, options: MongoKeyStoreOptions): Promise<MongoKeyStore> {
     const store = new MongoKeyStore(db.collection<DataKeyRecord>(DATA_KEYS_COLLECTION), options);
     await store.guard('index creation', () => store.keys.createIndex({ erasedAt: 1 }, { name: 'erasedAt', sparse: true }));
+    const sample = await store.guard('read', () => store.keys.findOne({ wrappedKey: { $exists: true } }));
+    if (sample) {
+      try {
+        store.keyOf(sample);
+      } catch (error) {
+        if (error instanceof DataKeyUnwrapFailed) throw wrongKekError(`MongoDB collection ${DATA_KEYS_COLLECTION}`, sample.kekId, options.kek);
+        throw error;
+      }
+    }
     return store;
   }
 
