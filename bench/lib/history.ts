@@ -27,10 +27,8 @@ import {
   makeComplaintDecider, makeCustomerDecider, orderDecider, orderStream, PRIORITIES,
   type Channel, type ComplaintCommand, type ContactPurpose, type CustomerCommand, type OrderCommand, type Priority,
 } from '@crm/domain';
-import {
-  EncryptingEventStore, SqliteEventStore, SqliteKeyStore, type AppendResult, type EventStore, type EventToAppend, type KeyStore,
-} from '@crm/event-store';
-import { PERSONAL_DATA_POLICY } from '@crm/runtime/composition';
+import { KeyEncryptionKey, sealEvents, SqliteEventStore, SqliteKeyStore, type EventToAppend } from '@crm/event-store';
+import { EMBEDDED_KEK_FILE, PERSONAL_DATA_POLICY } from '@crm/runtime/composition';
 import { domainEventMetadata } from '@crm/runtime/event-metadata';
 import { uuidv7 } from '@crm/runtime/uuidv7';
 
@@ -156,55 +154,30 @@ const SKUS = Array.from({ length: 400 }, (_, i) => ({
   unitPrice: 199 + ((i * 7919) % 24_800),
 }));
 
-/** The production key store's interface, keys kept in memory and written to keys.db with the generator's batches. */
-class GeneratorKeys implements KeyStore {
+/** Keys kept in memory, written to keys.db (wrapped, as the production SqliteKeyStore stores them) with the generator's batches. */
+class GeneratorKeys {
   private readonly keys = new Map<string, Buffer>();
-  private pending: Array<[string, Buffer, string]> = [];
-  constructor(private readonly now: () => number) {}
+  private pending: Array<[string, Buffer, string, string]> = [];
+  constructor(private readonly now: () => number, private readonly kek: KeyEncryptionKey) {}
   keyFor(subject: string): Buffer {
     let key = this.keys.get(subject);
     if (!key) {
       key = randomBytes(32);
       this.keys.set(subject, key);
-      this.pending.push([subject, key, new Date(this.now()).toISOString()]);
+      this.pending.push([subject, this.kek.wrap(subject, key), new Date(this.now()).toISOString(), this.kek.id]);
     }
     return key;
   }
-  existingKey(subject: string): Buffer | undefined {
-    return this.keys.get(subject);
-  }
-  erase(): boolean {
-    throw new Error('the history generator erases nobody');
-  }
-  erasedSubjects(): string[] {
-    return [];
-  }
-  close(): void {}
-  drain(): Array<[string, Buffer, string]> {
+  drain(): Array<[string, Buffer, string, string]> {
     const p = this.pending;
     this.pending = [];
     return p;
   }
 }
 
-/**
- * Seals events as the app's store does on append: the production EncryptingEventStore over an inner store that only
- * hands back what it was given (the generator writes the rows itself).
- */
-function makeSealer(keys: KeyStore): (streamId: string, events: readonly EventToAppend[]) => readonly EventToAppend[] {
-  let sealed: readonly EventToAppend[] = [];
-  const capture: Pick<EventStore, 'appendToStream'> = {
-    appendToStream: (_streamId, events): Promise<AppendResult> => {
-      sealed = events;
-      return Promise.resolve({ nextExpectedRevision: -1, position: 0 });
-    },
-  };
-  // The field policy openEventStore uses.
-  const store = new EncryptingEventStore(capture as EventStore, keys, PERSONAL_DATA_POLICY);
-  return (streamId, events) => {
-    void store.appendToStream(streamId, events); // seals synchronously, then calls capture
-    return sealed;
-  };
+/** Seals events as the app's store does on append (the production EncryptingEventStore's sealing, keys at hand). */
+function makeSealer(keys: GeneratorKeys): (streamId: string, events: readonly EventToAppend[]) => readonly EventToAppend[] {
+  return (_streamId, events) => sealEvents(PERSONAL_DATA_POLICY, events, (subject) => keys.keyFor(subject));
 }
 
 /** Writes the history; returns what an app or a bench needs to address it. */
@@ -230,14 +203,15 @@ export async function generateHistory(options: HistoryOptions): Promise<HistoryI
   const insert = db.prepare('INSERT INTO events (event_id, stream_id, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
   // The key store's file and table as the production SqliteKeyStore creates them; rows added with each batch.
   const keysFile = join(dirname(options.file), 'keys.db');
-  new SqliteKeyStore(keysFile).close();
+  const kek = KeyEncryptionKey.readOrCreateFile(join(dirname(options.file), EMBEDDED_KEK_FILE));
+  await new SqliteKeyStore(keysFile, { kek }).close();
   const keysDb = new Database(keysFile);
-  const insertKey = keysDb.prepare('INSERT INTO subject_keys (subject, key, created_at) VALUES (?, ?, ?)');
-  const saveKeys = keysDb.transaction((rows: Array<[string, Buffer, string]>) => {
+  const insertKey = keysDb.prepare('INSERT INTO subject_keys (subject, key, created_at, kek_id) VALUES (?, ?, ?, ?)');
+  const saveKeys = keysDb.transaction((rows: Array<[string, Buffer, string, string]>) => {
     for (const row of rows) insertKey.run(...row);
   });
   let clock = 0;
-  const keys = new GeneratorKeys(() => clock);
+  const keys = new GeneratorKeys(() => clock, kek);
   const seal = makeSealer(keys);
 
   const customer = makeCustomerDecider({ contactPolicy: DEFAULT_CONTACT_CAP_POLICY });

@@ -13,7 +13,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_PROJECTIONS, ProjectionRunner } from '@crm/read-models';
-import { loadConfig, openEventStore, openReadModelStore, systemClock } from '@crm/runtime';
+import { loadConfig, openEventStoreWithKeys, openReadModelStore, systemClock } from '@crm/runtime';
 import { maxRssMb, mb, peakRssMb, profiled, workerMain } from './worker-main';
 
 export interface RebuildResult {
@@ -61,7 +61,7 @@ workerMain(async (): Promise<RebuildResult> => {
     ...(process.env.BENCH_BATCH_SIZE ? { PROJECTION_BATCH_SIZE: process.env.BENCH_BATCH_SIZE } : {}),
   });
   const timeoutMs = Number(process.env.BENCH_TIMEOUT_MS ?? 600_000);
-  const events = openEventStore(config, systemClock);
+  const events = await openEventStoreWithKeys(config, systemClock);
   const readModels = await openReadModelStore(config);
   const only = process.env.BENCH_PROJECTIONS?.split(',').map((x) => x.trim()).filter(Boolean);
   const projections = only ? ALL_PROJECTIONS.filter((p) => only.includes(p.name)) : ALL_PROJECTIONS;

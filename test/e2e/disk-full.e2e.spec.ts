@@ -34,13 +34,13 @@ describe('a full disk over HTTP', () => {
     writeFileSync(tokensFile, JSON.stringify([{ token: TOKEN, id: 'agent-ana', role: 'agent' }]));
     const config = loadConfig({ DATA_DIR: join(tmp.dir, 'data'), AUTH_TOKENS_FILE: tokensFile, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL', PROJECTOR: 'embedded' });
     mkdirSync(config.dataDir, { recursive: true });
-    const real = openKeyStore(config);
+    const real = await openKeyStore(config);
     const keys: KeyStore = {
-      keyFor: (subject) => {
-        if (full && real.existingKey(subject) === undefined) throw new SqliteError('database or disk is full', 'SQLITE_FULL');
+      keyFor: async (subject) => {
+        if (full && !(await real.existingKeys([subject])).has(subject)) throw new SqliteError('database or disk is full', 'SQLITE_FULL');
         return real.keyFor(subject);
       },
-      existingKey: (subject) => real.existingKey(subject),
+      existingKeys: (subjects) => real.existingKeys(subjects),
       erase: (subject, at) => real.erase(subject, at),
       erasedSubjects: () => real.erasedSubjects(),
       close: () => real.close(),

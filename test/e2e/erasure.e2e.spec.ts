@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import { randomInt } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SqliteKeyStore } from '@crm/event-store';
+import { KeyEncryptionKey, SqliteKeyStore } from '@crm/event-store';
+import { EMBEDDED_KEK_FILE } from '@crm/runtime';
 import { startTestApp, TOKENS, type TestApp } from '../support/test-app';
 
 /** 24 letters from outside the hex alphabet: no id, hash, position or ciphertext holds it by chance. */
@@ -205,11 +206,11 @@ describe.each([
     expect((await t.request('GET', `/customers/interrupted?minPosition=${other.body.position}`)).body.name).toBe(`Nora ${M}`);
 
     // What the crash leaves behind: the key destroyed (as the erasure's first step does), nothing appended.
-    const keys = new SqliteKeyStore(join(t.dataDir, 'keys.db'));
+    const keys = new SqliteKeyStore(join(t.dataDir, 'keys.db'), { kek: KeyEncryptionKey.readFile(join(t.dataDir, EMBEDDED_KEK_FILE)) });
     try {
-      expect(keys.erase('interrupted', new Date('2026-11-23T10:00:00Z'))).toBe(true);
+      expect(await keys.erase('interrupted', new Date('2026-11-23T10:00:00Z'))).toBe(true);
     } finally {
-      keys.close();
+      await keys.close();
     }
     const erasures = async (): Promise<Array<{ type: string; metadata: unknown; position: number }>> =>
       ((await t.request('GET', '/streams/customer-interrupted/events', { token: TOKENS.auditor })).body.events as Array<{ type: string; metadata: unknown; position: number }>)
@@ -244,11 +245,11 @@ describe('an erasure interrupted by a crash, API without a projector (PROJECTOR=
 
   it('is completed at start all the same, once', async () => {
     expect((await t.request('POST', '/customers', { body: { id: 'interrupted-off', name: `Otto ${marker()}`, kind: 'customer' } })).status).toBe(201);
-    const keys = new SqliteKeyStore(join(t.dataDir, 'keys.db'));
+    const keys = new SqliteKeyStore(join(t.dataDir, 'keys.db'), { kek: KeyEncryptionKey.readFile(join(t.dataDir, EMBEDDED_KEK_FILE)) });
     try {
-      keys.erase('interrupted-off', new Date('2026-11-23T10:00:00Z'));
+      await keys.erase('interrupted-off', new Date('2026-11-23T10:00:00Z'));
     } finally {
-      keys.close();
+      await keys.close();
     }
     const erasures = async (): Promise<unknown[]> =>
       ((await t.request('GET', '/streams/customer-interrupted-off/events', { token: TOKENS.auditor })).body.events as Array<{ type: string; metadata: unknown }>)

@@ -4,13 +4,16 @@ import { idempotencyScopeHash } from '../../apps/api/src/idempotency/idempotency
 import { IDEMPOTENCY_COLLECTION } from '../../apps/api/src/idempotency/mongo-idempotency-store';
 import { startEventStoreDbDouble, type EventStoreDbDouble } from '../doubles/eventstoredb-grpc-double';
 import { startMongoDouble, type MongoDoubleHandle } from '../doubles/mongo-wire-double';
+import { writeProductionSecrets } from '../support/production-secrets';
+import { makeTempDir } from '../support/temp-dir';
 import { startTestApp, type TestApp, type TestResponse } from '../support/test-app';
 
 const LEASE_MS = 30_000;
 
 /**
  * Production topology: two API replicas (A runs the projector, B none, as `docker compose` scales the API) share the
- * event log (EventStoreDB double), MongoDB (wire double: read models and idempotency records) and DATA_DIR's data keys.
+ * event log (EventStoreDB double) and MongoDB (wire double: read models, idempotency records and the data keys, wrapped
+ * by the key-encryption key both replicas are given), each with a DATA_DIR of its own.
  * Each replica has its own injected clock.
  */
 describe('Idempotency-Key across two API replicas sharing MongoDB', () => {
@@ -20,15 +23,17 @@ describe('Idempotency-Key across two API replicas sharing MongoDB', () => {
   let a: TestApp;
   let b: TestApp;
   const dbName = `crm_replicas_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const secrets = makeTempDir('crm-replicas-secrets-');
   beforeAll(async () => {
     [esdb, mongo] = await Promise.all([startEventStoreDbDouble(), startMongoDouble()]);
     const env = {
       EVENTSTORE_CONNECTION_STRING: esdb.connectionString,
       MONGODB_URI: mongo.uri.replace('/?', `/${dbName}?`),
       IDEMPOTENCY_LEASE_MS: String(LEASE_MS),
+      ...writeProductionSecrets(secrets.dir),
     };
     a = await startTestApp({ env });
-    b = await startTestApp({ env: { ...env, DATA_DIR: a.dataDir, PROJECTOR: 'off' } });
+    b = await startTestApp({ env: { ...env, PROJECTOR: 'off' } });
     client = await new MongoClient(mongo.uri).connect();
   });
   afterAll(async () => {
@@ -36,6 +41,7 @@ describe('Idempotency-Key across two API replicas sharing MongoDB', () => {
     await b?.close();
     await a?.close();
     await Promise.all([mongo?.stop(), esdb?.stop()]);
+    secrets.remove();
   });
 
   const outcome = (r: TestResponse): unknown => ({ status: r.status, body: r.body, etag: r.headers.get('etag'), location: r.headers.get('location') });
@@ -48,7 +54,7 @@ describe('Idempotency-Key across two API replicas sharing MongoDB', () => {
     const body = { name: 'Replica Replayed', kind: 'customer' };
     const first = await a.request('POST', '/customers', { body, headers: { 'idempotency-key': key } });
     expect(first.status).toBe(201);
-    // Shared through MongoDB, not through the SQLite file of the DATA_DIR these replicas happen to share.
+    // Shared through MongoDB: the replicas have no DATA_DIR in common.
     expect(await records().findOne({ _id: idempotencyScopeHash(`agent-ana\n${key}`) })).toMatchObject({ state: 'done' });
 
     const retry = await b.request('POST', '/customers', { body, headers: { 'idempotency-key': key } });

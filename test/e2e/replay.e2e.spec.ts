@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { customerProfilesProjection, loyaltyProjection, physicalCollection, CUSTOMER_PROFILES, LOYALTY, SqliteReadModelStore } from '@crm/read-models';
-import { openEventStore, replayProjections, systemClock, loadConfig } from '@crm/runtime';
+import { openEventStoreWithKeys, replayProjections, systemClock, loadConfig } from '@crm/runtime';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 describe('replay of read models as of a past point into a separate store', () => {
@@ -20,7 +20,7 @@ describe('replay of read models as of a past point into a separate store', () =>
     await t.request('PATCH', `/customers/${id}`, { body: { name: 'After' } });
     const second = (await t.request('POST', '/purchases', { body: { customerId: id, currency: 'GBP', lines: [{ sku: 'B', quantity: 1, unitPrice: '50' }] } })).body;
 
-    const events = openEventStore(loadConfig({ DATA_DIR: t.dataDir }), systemClock);
+    const events = await openEventStoreWithKeys(loadConfig({ DATA_DIR: t.dataDir }), systemClock);
     const out = join(t.dataDir, '..', 'replay-position.db');
     const result = await replayProjections({ events, projections: [customerProfilesProjection, loyaltyProjection], until: first.position, out });
     expect(result.position).toBe(first.position);

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, openEventStore, systemClock } from '@crm/runtime';
+import { loadConfig, openEventStoreWithKeys, systemClock } from '@crm/runtime';
 import { SqliteReadModelStore } from '@crm/read-models';
 import { checkpointsIn, cleanRebuild, dumpReadModels, until } from '../support/read-model-state';
 import { makeTempDir } from '../support/temp-dir';
@@ -211,7 +211,7 @@ describeBuilt('kill -9 of the server during keyed and unkeyed writes and during 
       // The read models the thread built across all the kills equal a clean rebuild of the log.
       const readModelsFile = join(dataDir, 'read-models.db');
       // Opened as the server opens it (personal fields decrypted), else the rebuild would project ciphertext.
-      const events = openEventStore(loadConfig({ DATA_DIR: dataDir, SQLITE_SYNCHRONOUS: 'NORMAL' }), systemClock);
+      const events = await openEventStoreWithKeys(loadConfig({ DATA_DIR: dataDir, SQLITE_SYNCHRONOUS: 'NORMAL' }), systemClock);
       const head = await events.headPosition();
       await start();
       await until(async () => (await checkpointsIn(readModelsFile)).every((c) => c >= head), 120_000, 'projections to reach the head');

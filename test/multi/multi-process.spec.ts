@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } fro
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { checkpointName, MongoReadModelStore, ALL_PROJECTIONS } from '@crm/read-models';
-import { loadConfig, openEventStore, systemClock } from '@crm/runtime';
+import { loadConfig, openEventStoreWithKeys, systemClock } from '@crm/runtime';
 import { freePort } from '../support/free-port';
 import { cleanRebuildInto, dumpReadModels, until } from '../support/read-model-state';
 import { makeTempDir } from '../support/temp-dir';
@@ -369,7 +369,7 @@ describeBuilt('2 API replicas and 2 projector replicas on shared servers, killed
 
       // Read models: what the two projectors built across the kills equals a clean rebuild of the same log.
       const config = loadConfig({ ...common, DATA_DIR: dataDir('auditor') });
-      const events = openEventStore(config, systemClock);
+      const events = await openEventStoreWithKeys(config, systemClock);
       const served = await MongoReadModelStore.connect(mongo, database);
       const clean = await MongoReadModelStore.connect(mongo, `${database}_clean`);
       try {

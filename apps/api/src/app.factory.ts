@@ -6,7 +6,8 @@ import type { DestinationStream } from 'pino';
 import type { EventStore, KeyStore } from '@crm/event-store';
 import { ALL_PROJECTIONS, MongoReadModelStore, ServingReadModelStore, ServingRegistry } from '@crm/read-models';
 import {
-  activeTracing, connectionsCheckingIntervalMs, createPinoLogger, tracingEnabled, makeDeciders, PinoLoggerService, makeProjectorHost, Metrics, openEventStore, openKeyStore, openReadModelStore, ProjectorThread,
+  activeTracing, assertProductionSettings, connectionsCheckingIntervalMs, createPinoLogger, isProductionMode, loadKeyEncryptionKey, tracingEnabled,
+  makeDeciders, PinoLoggerService, makeProjectorHost, Metrics, openEventStore, openKeyStore, openReadModelStore, ProjectorThread,
   systemClock, type AppConfig, type Clock, type ProjectorHost,
 } from '@crm/runtime';
 import { AppModule } from './app.module';
@@ -30,7 +31,7 @@ export interface CreateAppOptions {
   readonly eventStore?: EventStore;
   /** Tests drive the SLA watcher by hand (checkOnce) instead of on a timer. */
   readonly startSlaWatcher?: boolean;
-  /** Tests may inject the key store (e.g. one that fails as a full disk would); else DATA_DIR/keys.db. */
+  /** Tests may inject the key store (e.g. one that fails as a full disk would); else by configuration (openKeyStore). */
   readonly keyStore?: KeyStore;
   /** The write readiness makes (default: a file written and removed in DATA_DIR); tests fail it as a full disk would. */
   readonly writeProbe?: () => Promise<void>;
@@ -43,20 +44,28 @@ export interface CreateAppOptions {
 export async function createApp(options: CreateAppOptions): Promise<{ app: NestFastifyApplication; tokens: TokenSetup; projector?: ProjectorHost; thread?: ProjectorThread }> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
-  mkdirSync(config.dataDir, { recursive: true });
+  // Production mode writes nothing under DATA_DIR: what it would create there must come from configuration.
+  assertProductionSettings(config, 'api');
+  const production = isProductionMode(config);
+  if (!production) mkdirSync(config.dataDir, { recursive: true });
+  // Read (and checked) before anything connects: a missing or invalid key file is a start-up error, not a later 500.
+  const kek = options.keyStore ? undefined : loadKeyEncryptionKey(config);
   const tokens = setUpTokens(config);
   if (config.projector === 'thread' && (options.clock || options.eventStore || options.startSlaWatcher === false)) {
     // The thread opens its own connections and runs on the system clock: it cannot honour what a test injects.
     throw new Error('PROJECTOR=thread runs the projector on its own stores and the system clock; use PROJECTOR=embedded to inject them');
   }
-  const keyStore = options.keyStore ?? openKeyStore(config);
-  const writeHealth = new WriteHealth(options.writeProbe ?? dataDirWriteProbe(config.dataDir), () => clock.now());
+  const readModelStore = await openReadModelStore(config);
+  // In production mode on the read models' MongoDB client (collection data_keys); else DATA_DIR/keys.db.
+  const keyStore = options.keyStore ?? await openKeyStore(config, readModelStore, kek);
+  // Production mode keeps nothing on local disk: no DATA_DIR write to probe.
+  const writeProbe = options.writeProbe ?? (production ? () => Promise.resolve() : dataDirWriteProbe(config.dataDir));
+  const writeHealth = new WriteHealth(writeProbe, () => clock.now());
   const metrics = new Metrics({ defaultMetrics: true, projections: ALL_PROJECTIONS.map((p) => p.name) });
   const pinoLogger = createPinoLogger(config.logLevel, options.logDestination);
   const logger = new PinoLoggerService(pinoLogger);
   let thread: ProjectorThread | undefined;
   const eventStore = options.eventStore ?? openEventStore(config, clock, keyStore, { onCommitted: () => thread?.signalAppend() });
-  const readModelStore = await openReadModelStore(config);
   // With MONGODB_URI, replicas share their idempotency records, on the read models' client (one per process).
   const idempotencyStore = readModelStore instanceof MongoReadModelStore
     ? await MongoIdempotencyStore.open(readModelStore.database, { leaseMs: config.idempotencyLeaseMs })

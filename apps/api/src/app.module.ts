@@ -78,7 +78,7 @@ class StoreLifecycle implements OnApplicationShutdown {
     await this.idempotency.close();
     await this.readModels.close();
     await this.store.close();
-    this.keys.close();
+    await this.keys.close();
   }
 }
 

@@ -1,6 +1,6 @@
 import { orderDecider } from '@crm/domain';
 import type { EventStore } from '@crm/event-store';
-import { domainEventMetadata, loadConfig, makeDeciders, openEventStore, systemClock, uuidv7, type AppConfig } from '@crm/runtime';
+import { domainEventMetadata, loadConfig, makeDeciders, openEventStoreWithKeys, systemClock, uuidv7, type AppConfig } from '@crm/runtime';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CsvSyntaxError } from './csv';
@@ -51,7 +51,7 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
   const rejects = new RejectsFile(
     options.rejectsFile ? resolve(options.rejectsFile) : join(config.dataDir, `import-rejects-${options.kind}-${startedAt.toISOString().replace(/[:.]/g, '-')}.csv`),
   );
-  const store = options.eventStore ?? openEventStore(config, systemClock);
+  const store = options.eventStore ?? await openEventStoreWithKeys(config, systemClock);
   const deciders = makeDeciders(config);
   const ctx: ImportContext = {
     store,

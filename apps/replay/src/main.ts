@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ALL_PROJECTIONS } from '@crm/read-models';
-import { loadConfig, openEventStore, replayProjections, systemClock } from '@crm/runtime';
+import { loadConfig, openEventStoreWithKeys, replayProjections, systemClock } from '@crm/runtime';
 
 const USAGE = 'usage: npm run replay -- --projection <name|all> --until <position|ISO time> --out <file.db>\n' +
   `projections: ${ALL_PROJECTIONS.map((p) => p.name).join(', ')}\n`;
@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${out} exists; choose a new file\n`);
     return 2;
   }
-  const events = openEventStore(config, systemClock);
+  const events = await openEventStoreWithKeys(config, systemClock);
   const started = Date.now();
   try {
     const result = await replayProjections({ events, projections, until, out });

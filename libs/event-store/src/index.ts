@@ -12,3 +12,5 @@ export * from './crypto/key-store';
 export * from './crypto/encrypting-event-store';
 export * from './read-log';
 export * from './tracing/trace-context';
+export * from './crypto/key-encryption-key';
+export * from './crypto/mongo-key-store';

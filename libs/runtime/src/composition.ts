@@ -4,12 +4,12 @@ import {
   EVENT_UPCASTERS, makeComplaintDecider, makeCustomerDecider, mapPersonalData, mapPersonalDataLazily, PERSONAL_FIELDS,
 } from '@crm/domain';
 import {
-  EncryptingEventStore, EventStoreDbEventStore, SqliteEventStore, SqliteKeyStore, UpcasterRegistry, UpcastingEventStore,
-  type EventStore, type FieldEncryptionPolicy, type KeyStore, type SqliteEventStoreOptions,
+  EncryptingEventStore, EventStoreDbEventStore, KeyEncryptionKey, MongoKeyStore, SqliteEventStore, SqliteKeyStore, UpcasterRegistry,
+  UpcastingEventStore, type EventStore, type FieldEncryptionPolicy, type KeyStore, type SqliteEventStoreOptions,
 } from '@crm/event-store';
 import { MongoReadModelStore, SqliteReadModelStore, type ReadModelStore } from '@crm/read-models';
 import type { Clock } from './clock';
-import type { AppConfig } from './config';
+import { isProductionMode, type AppConfig } from './config';
 import { makeLogger } from './logger';
 import type { ProjectorMetrics } from './metrics';
 import { loadContactPolicy, loadSlaPolicy } from './policies';
@@ -26,9 +26,47 @@ export const LOG_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
   debug: ['fatal', 'error', 'warn', 'log', 'debug'],
 };
 
-/** Per-customer data keys (crypto-shredding), in DATA_DIR/keys.db. */
-export function openKeyStore(config: AppConfig): KeyStore {
-  return new SqliteKeyStore(join(config.dataDir, 'keys.db'));
+/** The embedded mode's key-encryption key, created beside keys.db when DATA_KEY_ENCRYPTION_KEY_FILE is not set. */
+export const EMBEDDED_KEK_FILE = 'data-key-encryption-key';
+
+/**
+ * The key-encryption key: DATA_KEY_ENCRYPTION_KEY_FILE, else (embedded mode only) DATA_DIR/data-key-encryption-key,
+ * created on first start. Production mode without the variable is refused by assertProductionSettings first.
+ */
+export function loadKeyEncryptionKey(config: AppConfig): KeyEncryptionKey {
+  if (config.dataKeyEncryptionKeyFile) return KeyEncryptionKey.readFile(config.dataKeyEncryptionKeyFile);
+  if (isProductionMode(config)) throw new Error('production mode needs DATA_KEY_ENCRYPTION_KEY_FILE (32 random bytes, base64)');
+  return KeyEncryptionKey.readOrCreateFile(join(config.dataDir, EMBEDDED_KEK_FILE));
+}
+
+/**
+ * Per-customer data keys (crypto-shredding), wrapped by the key-encryption key: in production mode in MongoDB
+ * (collection data_keys, on the read-model store's client when one is given, else on a client of its own that
+ * `close` closes), else in DATA_DIR/keys.db.
+ */
+export async function openKeyStore(
+  config: AppConfig, readModels?: ReadModelStore, kek: KeyEncryptionKey = loadKeyEncryptionKey(config),
+): Promise<KeyStore> {
+  if (!isProductionMode(config) || !config.mongodbUri) return new SqliteKeyStore(join(config.dataDir, 'keys.db'), { kek });
+  const options = { kek, cacheTtlMs: config.dataKeyCacheTtlMs };
+  if (readModels instanceof MongoReadModelStore) return MongoKeyStore.open(readModels.database, options);
+  const own = await MongoReadModelStore.connect(config.mongodbUri);
+  try {
+    const keys = await MongoKeyStore.open(own.database, options);
+    return {
+      keyFor: (subject) => keys.keyFor(subject),
+      existingKeys: (subjects) => keys.existingKeys(subjects),
+      erase: (subject, at) => keys.erase(subject, at),
+      erasedSubjects: () => keys.erasedSubjects(),
+      close: async () => {
+        await keys.close();
+        await own.close();
+      },
+    };
+  } catch (error) {
+    await own.close().catch(() => undefined);
+    throw error;
+  }
 }
 
 /** The domain's personal fields, encrypted with the key of the customer the event is about. */
@@ -50,7 +88,7 @@ export type AppendSignals = Pick<SqliteEventStoreOptions, 'onCommitted' | 'appen
  * then read through the domain's upcasters (every read path sees current schemas).
  */
 export function openEventStore(
-  config: AppConfig, clock: Clock, keys: KeyStore = openKeyStore(config), signals: AppendSignals = {},
+  config: AppConfig, clock: Clock, keys: KeyStore, signals: AppendSignals = {},
 ): EventStore {
   const raw = config.eventStoreConnectionString
     ? new EventStoreDbEventStore(config.eventStoreConnectionString)
@@ -59,6 +97,23 @@ export function openEventStore(
     });
   const encrypted = new EncryptingEventStore(raw, keys, PERSONAL_DATA_POLICY);
   return new UpcastingEventStore(encrypted, new UpcasterRegistry(EVENT_UPCASTERS));
+}
+
+/** The configured event store on a key store of its own, which `close` closes too (tools: importer, replay, benches). */
+export async function openEventStoreWithKeys(config: AppConfig, clock: Clock): Promise<EventStore> {
+  const keys = await openKeyStore(config);
+  const store = openEventStore(config, clock, keys);
+  return {
+    appendToStream: (streamId, events, options) => store.appendToStream(streamId, events, options),
+    readStream: (streamId, options) => store.readStream(streamId, options),
+    readAll: (options) => store.readAll(options),
+    subscribeToAll: (options) => store.subscribeToAll(options),
+    headPosition: () => store.headPosition(),
+    close: async () => {
+      await store.close();
+      await keys.close();
+    },
+  };
 }
 
 export async function openReadModelStore(config: AppConfig): Promise<ReadModelStore> {

@@ -37,6 +37,13 @@ export interface AppConfig {
   readonly projectionBatchSize: number;
   /** Ed25519 private key (PKCS#8 PEM) that signs audit exports; created under DATA_DIR when absent. */
   readonly auditSigningKeyFile?: string;
+  /**
+   * The key-encryption key's file (32 random bytes, base64) that wraps every per-customer data key. Required in
+   * production mode (EVENTSTORE_CONNECTION_STRING and MONGODB_URI); else created under DATA_DIR when absent.
+   */
+  readonly dataKeyEncryptionKeyFile?: string;
+  /** Production mode: how long a replica uses a data key from memory; an erasure elsewhere is seen within this time. */
+  readonly dataKeyCacheTtlMs: number;
   /** Socket and connection limits of the HTTP server (docs/security.md, "Connection limits and timeouts"). */
   readonly http: HttpServerLimits;
 }
@@ -129,9 +136,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     slaIntervalMs: intFrom(env.SLA_INTERVAL_MS, 1000, 'SLA_INTERVAL_MS'),
     loyaltyCurrency: (env.LOYALTY_CURRENCY ?? 'GBP').toUpperCase(),
     auditSigningKeyFile: env.AUDIT_SIGNING_KEY_FILE || undefined,
+    dataKeyEncryptionKeyFile: env.DATA_KEY_ENCRYPTION_KEY_FILE || undefined,
+    dataKeyCacheTtlMs: intFrom(env.DATA_KEY_CACHE_TTL_MS, 5_000, 'DATA_KEY_CACHE_TTL_MS'),
     projectionBatchSize: Math.max(1, intFrom(env.PROJECTION_BATCH_SIZE, 5000, 'PROJECTION_BATCH_SIZE')),
     http: httpLimits(env, bodyLimitBytes),
   };
+}
+
+/**
+ * Production mode: the event log in EventStoreDB and the read models in MongoDB. The processes then keep nothing on
+ * local disk (data keys, idempotency records and checkpoints are in MongoDB), so any number of replicas can run.
+ */
+export function isProductionMode(config: Pick<AppConfig, 'eventStoreConnectionString' | 'mongodbUri'>): boolean {
+  return config.eventStoreConnectionString !== undefined && config.mongodbUri !== undefined;
+}
+
+/**
+ * What production mode needs from configuration that the embedded mode would create under DATA_DIR: one file per
+ * replica would give each replica its own secrets (tokens, signing key) or could not be shared at all (data keys).
+ * The API needs all three; a projector signs nothing and serves no HTTP, so only the data keys' KEK.
+ */
+export function missingProductionSettings(config: AppConfig, process: 'api' | 'projector'): string[] {
+  if (!isProductionMode(config)) return [];
+  const missing: string[] = [];
+  if (!config.dataKeyEncryptionKeyFile) missing.push('DATA_KEY_ENCRYPTION_KEY_FILE (the key-encryption key that wraps the per-customer data keys: 32 random bytes, base64)');
+  if (process === 'api' && !config.auditSigningKeyFile) missing.push('AUDIT_SIGNING_KEY_FILE (the Ed25519 key that signs audit exports, PKCS#8 PEM)');
+  if (process === 'api' && !config.authTokensFile && !config.authTokensJson) missing.push('AUTH_TOKENS_FILE or AUTH_TOKENS (the bearer tokens)');
+  return missing;
+}
+
+/** Refuses to start a production-mode process without the settings it must not invent under DATA_DIR. */
+export function assertProductionSettings(config: AppConfig, process: 'api' | 'projector'): void {
+  const missing = missingProductionSettings(config, process);
+  if (missing.length === 0) return;
+  throw new Error(`production mode (EVENTSTORE_CONNECTION_STRING and MONGODB_URI set) keeps no state under DATA_DIR; set ${missing.join('; ')}`);
 }
 
 export const APP_CONFIG = Symbol('AppConfig');

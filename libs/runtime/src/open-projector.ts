@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { systemClock } from './clock';
 import {
-  makeDeciders, makeProjectorHost, openEventStore, openKeyStore, openReadModelStore, type AppendSignals,
+  loadKeyEncryptionKey, makeDeciders, makeProjectorHost, openEventStore, openKeyStore, openReadModelStore, type AppendSignals,
 } from './composition';
-import type { AppConfig } from './config';
+import { assertProductionSettings, isProductionMode, type AppConfig } from './config';
 import { Metrics, type ProjectorMetrics } from './metrics';
 import type { ProjectorHost } from './projector-host';
 
@@ -21,10 +21,19 @@ export interface OpenProjectorOptions {
 export async function openProjector(
   config: AppConfig, options: OpenProjectorOptions = {},
 ): Promise<{ host: ProjectorHost; close: () => Promise<void> }> {
-  mkdirSync(config.dataDir, { recursive: true });
-  const keys = openKeyStore(config);
-  const eventStore = openEventStore(config, systemClock, keys, { appendsElsewhere: options.appendsElsewhere });
+  // Production mode: nothing under DATA_DIR, and the data keys' KEK from its file (checked before connecting).
+  assertProductionSettings(config, 'projector');
+  if (!isProductionMode(config)) mkdirSync(config.dataDir, { recursive: true });
+  const kek = loadKeyEncryptionKey(config);
   const readModelStore = await openReadModelStore(config);
+  let keys: Awaited<ReturnType<typeof openKeyStore>>;
+  try {
+    keys = await openKeyStore(config, readModelStore, kek);
+  } catch (error) {
+    await readModelStore.close().catch(() => undefined);
+    throw error;
+  }
+  const eventStore = openEventStore(config, systemClock, keys, { appendsElsewhere: options.appendsElsewhere });
   const host = makeProjectorHost({
     config, clock: systemClock, eventStore, readModelStore, complaintDecider: makeDeciders(config).complaint,
     metrics: options.metrics ?? new Metrics(), onProgress: options.onProgress,
@@ -33,7 +42,7 @@ export async function openProjector(
     await host.stop();
     await readModelStore.close();
     await eventStore.close();
-    keys.close();
+    await keys.close();
   };
   try {
     await host.start();

@@ -1,24 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { EncryptingEventStore, InMemoryEventStore, type KeyStore } from '@crm/event-store';
+import { EncryptingEventStore, InMemoryEventStore, type KeyStore, type SubjectKey } from '@crm/event-store';
 import { PERSONAL_DATA_POLICY } from './composition';
 
 class MemoryKeyStore implements KeyStore {
-  private readonly keys = new Map<string, Buffer | 'erased'>();
-  keyFor(subject: string): Buffer | 'erased' {
+  private readonly keys = new Map<string, SubjectKey>();
+  async keyFor(subject: string): Promise<SubjectKey> {
     if (!this.keys.has(subject)) this.keys.set(subject, randomBytes(32));
     return this.keys.get(subject)!;
   }
-  existingKey(subject: string): Buffer | 'erased' | undefined {
-    return this.keys.get(subject);
+  async existingKeys(subjects: Iterable<string>): Promise<Map<string, SubjectKey>> {
+    return new Map([...subjects].flatMap((s) => { const key = this.keys.get(s); return key ? [[s, key] as const] : []; }));
   }
-  erase(subject: string): boolean {
+  async erase(subject: string): Promise<boolean> {
     this.keys.set(subject, 'erased');
     return true;
   }
-  erasedSubjects(): string[] {
+  async erasedSubjects(): Promise<string[]> {
     return [...this.keys].filter(([, key]) => key === 'erased').map(([subject]) => subject);
   }
-  close(): void {}
+  async close(): Promise<void> {}
 }
 
 describe('personal fields through the encrypting store (a stream read opens them lazily)', () => {
@@ -70,7 +70,7 @@ describe('personal fields through the encrypting store (a stream read opens them
     const keys = new MemoryKeyStore();
     const store = new EncryptingEventStore(new InMemoryEventStore(), keys, PERSONAL_DATA_POLICY);
     await store.appendToStream('customer-c2', [event('CustomerRegistered', { customerId: 'c2', kind: 'prospect', name: 'Ann' })]);
-    keys.erase('c2');
+    await keys.erase('c2');
     const [registered] = await store.readStream('customer-c2');
     expect(registered!.data).toEqual({ customerId: 'c2', kind: 'prospect', name: '[erased]' });
   });
@@ -99,7 +99,7 @@ describe('personal fields through the encrypting store (a stream read opens them
     expect(await read('order-o2')).toMatchObject([{ lines: [{ sku: 'A', description: 'new mug' }, { sku: 'B', quantity: 2 }] }]);
     expect(await read('complaint-k1')).toMatchObject([{ category: "Zoë's card", description: 'double charge' }, { reason: 'Zoë asked for Ann' }]);
 
-    keys.erase('c4');
+    await keys.erase('c4');
     expect(await read('order-o2')).toMatchObject([{ lines: [{ sku: 'A', description: '[erased]' }, { sku: 'B', quantity: 2 }] }]);
     expect(await read('complaint-k1')).toMatchObject([{ priority: 'P2', category: '[erased]', description: '[erased]' }, { reason: '[erased]' }]);
     // A value stored in clear before it was personal cannot be shredded from the file, but no read shows it any more.

@@ -58,7 +58,7 @@ export class ErasureService {
   /** The whole erasure of an existing customer (the caller checked it exists). */
   async erase(customerId: string, reason: string, ctx: CommandContext): Promise<ErasureOutcome> {
     const trail = await customerTrail(this.events, this.readModels, this.gate, customerId);
-    const keyDestroyed = this.keys.erase(customerId, this.clock.now());
+    const keyDestroyed = await this.keys.erase(customerId, this.clock.now());
     return { ...(await this.complete(customerId, reason, ctx, trail, true)), keyDestroyed };
   }
 
@@ -69,7 +69,7 @@ export class ErasureService {
    */
   async resumeInterrupted(): Promise<string[]> {
     const completed: string[] = [];
-    for (const customerId of this.keys.erasedSubjects()) {
+    for (const customerId of await this.keys.erasedSubjects()) {
       const own = await this.events.readStream(customerStream(customerId));
       if (own.length === 0 || own.some((e) => e.type === 'CustomerErased')) continue;
       try {

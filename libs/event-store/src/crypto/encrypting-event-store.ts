@@ -3,7 +3,7 @@ import type {
   AppendResult, EventStore, EventToAppend, ExpectedRevision, ReadAllOptions, ReadStreamOptions, RecordedEvent, SubscribeOptions,
   Subscription,
 } from '../event-store.port';
-import type { KeyStore } from './key-store';
+import type { KeyStore, SubjectKey } from './key-store';
 
 const PREFIX = 'enc:v1:';
 export const ERASED = '[erased]';
@@ -57,9 +57,29 @@ function nextIv(): Buffer {
 }
 
 /**
+ * Seals the personal fields of `events` with their subjects' keys (`keyOf` answers synchronously: the caller fetched
+ * the keys first). Throws SubjectErased for a subject that was erased. Exported for the history generator (bench).
+ */
+export function sealEvents(
+  policy: FieldEncryptionPolicy, events: readonly EventToAppend[], keyOf: (subject: string) => SubjectKey,
+): EventToAppend[] {
+  return events.map((e) => {
+    if (!policy.hasFields(e.type)) return e;
+    const subject = policy.subjectOf(e.type, e.data);
+    if (!subject) return e;
+    const key = keyOf(subject);
+    if (key === 'erased') throw new SubjectErased(subject);
+    return { ...e, data: policy.mapFields(e.type, e.data, (v) => encrypt(key, subject, v)) };
+  });
+}
+
+/**
  * Crypto-shredding (DESIGN §7): personal fields are encrypted with their subject's key before they reach the log, and
  * decrypted on every read. Erasing the subject destroys the key: its events stay (types, times, amounts, codes),
  * the personal fields read as "[erased]" everywhere, and the stored bytes are unreadable for good.
+ *
+ * The key store may be across the network (MongoDB): keys are fetched once per append and once per read batch, before
+ * any field is touched, so sealing and the lazy per-field opening stay synchronous and never wait on I/O.
  */
 export class EncryptingEventStore implements EventStore {
   constructor(
@@ -68,39 +88,36 @@ export class EncryptingEventStore implements EventStore {
     private readonly policy: FieldEncryptionPolicy,
   ) {}
 
-  appendToStream(streamId: string, events: readonly EventToAppend[], options?: { readonly expectedRevision?: ExpectedRevision }): Promise<AppendResult> {
-    try {
-      return this.inner.appendToStream(streamId, events.map((e) => this.seal(e)), options);
-    } catch (error) {
-      return Promise.reject(error);
+  private subjectsOf(events: ReadonlyArray<{ readonly type: string; readonly data: unknown }>): Set<string> {
+    const subjects = new Set<string>();
+    for (const e of events) {
+      if (!this.policy.hasFields(e.type)) continue;
+      const subject = this.policy.subjectOf(e.type, e.data);
+      if (subject) subjects.add(subject);
     }
+    return subjects;
   }
 
-  private seal(e: EventToAppend): EventToAppend {
-    if (!this.policy.hasFields(e.type)) return e;
-    const subject = this.policy.subjectOf(e.type, e.data);
-    if (!subject) return e;
-    const key = this.keys.keyFor(subject);
-    if (key === 'erased') throw new SubjectErased(subject);
-    return { ...e, data: this.policy.mapFields(e.type, e.data, (v) => encrypt(key, subject, v)) };
+  async appendToStream(streamId: string, events: readonly EventToAppend[], options?: { readonly expectedRevision?: ExpectedRevision }): Promise<AppendResult> {
+    const keys = new Map<string, SubjectKey>();
+    // A command's events are about one customer (rarely more): one key each, created on first use.
+    for (const subject of this.subjectsOf(events)) keys.set(subject, await this.keys.keyFor(subject));
+    return this.inner.appendToStream(streamId, sealEvents(this.policy, events, (s) => keys.get(s) ?? 'erased'), options);
   }
 
   /**
-   * Opens the events of one read. Keys are looked up once per subject per read (a stream's events share one), at read
-   * time: a key store that fails fails the read, as before, and never the code that later reads a field.
+   * Opens the events of one read with the keys fetched for it (`existingKeys`, once per read): a key store that fails
+   * fails the read, as before, and never the code that later reads a field.
    */
-  private opener(lazily = false): (e: RecordedEvent) => RecordedEvent {
-    const keys = new Map<string, Buffer | 'erased' | undefined>();
-    const keyOf = (subject: string): Buffer | 'erased' | undefined => {
-      if (!keys.has(subject)) keys.set(subject, this.keys.existingKey(subject));
-      return keys.get(subject);
-    };
+  private async opener(events: readonly RecordedEvent[], lazily = false): Promise<(e: RecordedEvent) => RecordedEvent> {
+    const subjects = this.subjectsOf(events);
+    const keys = subjects.size === 0 ? new Map<string, SubjectKey>() : await this.keys.existingKeys(subjects);
     const map = (lazily ? this.policy.mapFieldsLazily : undefined) ?? this.policy.mapFields;
     return (e) => {
       if (!this.policy.hasFields(e.type)) return e;
       const subject = this.policy.subjectOf(e.type, e.data);
       if (!subject) return e;
-      const key = keyOf(subject);
+      const key = keys.get(subject);
       const data = map(e.type, e.data, (v) => {
         // An erased subject's fields read as erased even when stored in clear (before the field was classified
         // personal): the bytes cannot be rewritten, but no read shows them.
@@ -119,11 +136,13 @@ export class EncryptingEventStore implements EventStore {
    * get: eagerly, without the getters' cost.
    */
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
-    return (await this.inner.readStream(streamId, options)).map(this.opener(true));
+    const events = await this.inner.readStream(streamId, options);
+    return events.map(await this.opener(events, true));
   }
 
   async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
-    return (await this.inner.readAll(options)).map(this.opener());
+    const events = await this.inner.readAll(options);
+    return events.map(await this.opener(events));
   }
 
   /**
@@ -134,10 +153,10 @@ export class EncryptingEventStore implements EventStore {
   subscribeToAll(options?: SubscribeOptions): Subscription {
     const inner = this.inner.subscribeToAll(options);
     // Events arrive one by one, over time: each is its own read (no key memo kept across them).
-    const open = (e: RecordedEvent): RecordedEvent => this.opener(true)(e);
+    const open = async (e: RecordedEvent): Promise<RecordedEvent> => (await this.opener([e], true))(e);
     return {
       async *[Symbol.asyncIterator]() {
-        for await (const e of inner) yield open(e);
+        for await (const e of inner) yield await open(e);
       },
       close: () => inner.close(),
     };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { SqliteKeyStore } from '../crypto/key-store';
+import { KeyEncryptionKey } from '../crypto/key-encryption-key';
 import { StoreUnavailable } from '../errors';
 import { storageFaultOf } from '../storage-faults';
 import { SqliteEventStore } from './sqlite-event-store';
@@ -31,27 +32,27 @@ describe('SQLite stores on a full disk', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('key store: creating a key fails as StoreUnavailable (not a bare SqliteError), and works again once there is room', () => {
-    const keys = new SqliteKeyStore(join(dir, 'keys.db'), 0);
+  it('key store: creating a key fails as StoreUnavailable (not a bare SqliteError), and works again once there is room', async () => {
+    const keys = new SqliteKeyStore(join(dir, 'keys.db'), { kek: KeyEncryptionKey.generate(), recheckMs: 0 });
     try {
-      keys.keyFor('before');
+      await keys.keyFor('before');
       fillUp(connectionOf(keys));
       let failure: unknown;
       for (let i = 0; i < 2000 && failure === undefined; i++) {
         try {
-          keys.keyFor(`subject-${i}`);
+          await keys.keyFor(`subject-${i}`);
         } catch (error) {
           failure = error;
         }
       }
       expect(failure).toBeInstanceOf(StoreUnavailable);
       expect(storageFaultOf(failure)).toBe('disk');
-      expect(keys.existingKey('before')).toBeInstanceOf(Buffer); // reads still work
+      expect((await keys.existingKeys(['before'])).get('before')).toBeInstanceOf(Buffer); // reads still work
       makeRoom(connectionOf(keys));
-      expect(keys.keyFor('after')).toBeInstanceOf(Buffer);
-      expect(keys.existingKey('after')).toBeInstanceOf(Buffer);
+      expect(await keys.keyFor('after')).toBeInstanceOf(Buffer);
+      expect((await keys.existingKeys(['after'])).get('after')).toBeInstanceOf(Buffer);
     } finally {
-      keys.close();
+      await keys.close();
     }
   });
 
