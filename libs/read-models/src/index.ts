@@ -14,3 +14,4 @@ export * from './serving/every-build';
 export * from './leases/lease-store.port';
 export * from './leases/sqlite-lease-store';
 export * from './leases/mongo-lease-store';
+export * from './leases/lease-manager';

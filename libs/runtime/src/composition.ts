@@ -12,7 +12,7 @@ import type { Clock } from './clock';
 import type { AppConfig } from './config';
 import type { ProjectorMetrics } from './metrics';
 import { loadContactPolicy, loadSlaPolicy } from './policies';
-import { ProjectorHost } from './projector-host';
+import { ProjectorHost, type ProjectorHostOptions } from './projector-host';
 import { uuidv7 } from './uuidv7';
 
 /** How both processes (api, projector) assemble stores, deciders and the projector from configuration. */
@@ -77,7 +77,7 @@ export function makeDeciders(config: AppConfig): { customer: ReturnType<typeof m
 export function makeProjectorHost(args: {
   config: AppConfig; clock: Clock; eventStore: EventStore; readModelStore: ReadModelStore;
   complaintDecider: ReturnType<typeof makeComplaintDecider>; metrics: ProjectorMetrics; startSlaWatcher?: boolean;
-  onProgress?: () => void;
+  onProgress?: () => void; leases?: ProjectorHostOptions['leases'];
 }): ProjectorHost {
   const logger = new ConsoleLogger('projector', { json: true, logLevels: LOG_LEVELS[args.config.logLevel] });
   return new ProjectorHost({
@@ -88,6 +88,7 @@ export function makeProjectorHost(args: {
     newEventId: (now) => uuidv7(now.getTime()),
     slaIntervalMs: args.config.slaIntervalMs,
     startSlaWatcher: args.startSlaWatcher,
+    leases: args.leases,
     runner: {
       idlePollMs: args.config.eventStoreConnectionString ? 500 : 1000,
       batchSize: args.config.projectionBatchSize,

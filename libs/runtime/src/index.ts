@@ -11,3 +11,4 @@ export * from './audit-chain';
 export * from './replay';
 export * from './open-projector';
 export * from './projector-thread';
+export * from './projector-leases';

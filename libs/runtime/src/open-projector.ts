@@ -6,6 +6,7 @@ import {
 import type { AppConfig } from './config';
 import { Metrics, type ProjectorMetrics } from './metrics';
 import type { ProjectorHost } from './projector-host';
+import { projectorLeases } from './projector-leases';
 
 export interface OpenProjectorOptions {
   readonly metrics?: ProjectorMetrics;
@@ -27,7 +28,7 @@ export async function openProjector(
   const readModelStore = await openReadModelStore(config);
   const host = makeProjectorHost({
     config, clock: systemClock, eventStore, readModelStore, complaintDecider: makeDeciders(config).complaint,
-    metrics: options.metrics ?? new Metrics(), onProgress: options.onProgress,
+    metrics: options.metrics ?? new Metrics(), onProgress: options.onProgress, leases: projectorLeases(config, readModelStore),
   });
   const close = async (): Promise<void> => {
     await host.stop();
