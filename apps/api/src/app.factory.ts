@@ -4,7 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { mkdirSync } from 'node:fs';
 import type { EventStore, KeyStore } from '@crm/event-store';
-import { ALL_PROJECTIONS, MongoReadModelStore, ServingReadModelStore, ServingRegistry } from '@crm/read-models';
+import { ALL_PROJECTIONS, MongoLeaseStore, MongoReadModelStore, ServingReadModelStore, ServingRegistry } from '@crm/read-models';
 import {
   connectionsCheckingIntervalMs, LOG_LEVELS, makeDeciders, makeProjectorHost, Metrics, openEventStore, openKeyStore, openReadModelStore, ProjectorThread,
   systemClock, type AppConfig, type Clock, type ProjectorHost,
@@ -56,6 +56,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   const idempotencyStore = readModelStore instanceof MongoReadModelStore
     ? await MongoIdempotencyStore.open(readModelStore.database, { leaseMs: config.idempotencyLeaseMs })
     : undefined;
+  const leaseStore = readModelStore instanceof MongoReadModelStore ? new MongoLeaseStore(readModelStore.database) : undefined;
   const deciders = makeDeciders(config);
   const projector = config.projector === 'embedded'
     ? makeProjectorHost({ config, clock, eventStore, readModelStore, complaintDecider: deciders.complaint, metrics, startSlaWatcher: options.startSlaWatcher })
@@ -125,7 +126,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({
-      config, clock, eventStore, readModelStore: servingStore, keyStore, tokens: tokens.registry, metrics, writeHealth, projector, thread, idempotencyStore,
+      config, clock, eventStore, readModelStore: servingStore, keyStore, tokens: tokens.registry, metrics, writeHealth, projector, thread, idempotencyStore, leaseStore,
       deciders: { customer: deciders.customer, complaint: deciders.complaint }, slaPolicy: deciders.slaPolicy,
     }),
     adapter,

@@ -37,6 +37,7 @@ export interface LeaseStore {
   leave(replica: string): Promise<void>;
 }
 
+export const LEASE_STORE = Symbol('LeaseStore');
 export const LEASES = 'projection_leases';
 export const REPLICAS = 'projector_replicas';
 /** The SLA watcher's lease: whoever holds it runs the passes, so a due deadline is looked at by one replica at a time. */
