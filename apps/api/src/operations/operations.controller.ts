@@ -101,6 +101,11 @@ export class OperationsController {
       throw new ApiProblem(409, 'projector-not-embedded', 'The projections run in another process',
         'This API runs with PROJECTOR=off; restart the projector with the new build or run the rebuild where the projector runs');
     }
+    if (!(await this.runner.status()).some((s) => s.name === name)) {
+      // Projector replicas: this process's projector does not hold the projection's lease now.
+      throw new ApiProblem(409, 'projector-not-embedded', 'The projection runs in another process',
+        `${name} runs on another projector replica now (see owner in GET /projections); run the rebuild where it runs`);
+    }
     const { generation, alreadyRunning } = await this.runner.rebuild(name);
     return { projection: name, generation, alreadyRunning, status: `/projections` };
   }
