@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InMemoryEventStore } from '@crm/event-store';
-import { ProjectionRunner, type Doc, type Projection, type ReadModelStore } from '@crm/read-models';
+import { FencedOff, ProjectionRunner, type Doc, type Projection, type ReadModelStore } from '@crm/read-models';
 
 /**
  * The one contract every ReadModelStore adapter passes unchanged (SQLite, MongoDB through the real driver against
@@ -109,6 +109,47 @@ export function describeReadModelStoreContract(
       expect((await store.getCheckpoint(b))?.position).toBe(12);
       await store.saveCheckpoints([]);
       expect((await store.getCheckpoint(b))?.position).toBe(12);
+    });
+
+    describe('fencing (projector replicas: a newer lease holder refuses the older one)', () => {
+      it('refuses a batch whose fence is older than the one recorded, checkpoint and documents included', async () => {
+        const c = coll();
+        const p = checkpointName();
+        await store.ensureCollection(c, []);
+        await store.applyBatch([{ collection: c, id: 'a', doc: doc('a', 5, { by: 'successor-7f3q' }), position: 5 }], { projection: p, position: 5, fence: 2 });
+        // The paused former holder (fence 1) comes back with newer positions than its successor has reached.
+        await expect(store.applyBatch(
+          [{ collection: c, id: 'a', doc: doc('a', 9, { by: 'stale-holder-k2x' }), position: 9 }],
+          { projection: p, position: 9, fence: 1 },
+        )).rejects.toBeInstanceOf(FencedOff);
+        expect(await store.get(c, 'a')).toEqual({ _id: 'a', _position: 5, by: 'successor-7f3q' });
+        expect(await store.getCheckpoint(p)).toMatchObject({ position: 5, fence: 2 });
+        // The current holder goes on; an unfenced write (embedded mode, tools) is not checked.
+        await store.applyBatch([{ collection: c, id: 'a', doc: doc('a', 10, { by: 'successor-7f3q' }), position: 10 }], { projection: p, position: 10, fence: 2 });
+        expect(await store.get(c, 'a')).toEqual({ _id: 'a', _position: 10, by: 'successor-7f3q' });
+        expect(await store.getCheckpoint(p)).toMatchObject({ position: 10, fence: 2 });
+      });
+
+      it('records a takeover\'s fence even when its first write moves no position', async () => {
+        const p = checkpointName();
+        await store.applyBatch([], { projection: p, position: 8, fence: 1 });
+        await store.applyBatch([], { projection: p, position: 8, fence: 3 });
+        await expect(store.applyBatch([], { projection: p, position: 9, fence: 2 })).rejects.toBeInstanceOf(FencedOff);
+        expect(await store.getCheckpoint(p)).toMatchObject({ position: 8, fence: 3 });
+      });
+
+      it('moves the checkpoints it may and names the fenced-off ones', async () => {
+        const mine = checkpointName();
+        const lost = checkpointName();
+        await store.applyBatch([], { projection: lost, position: 3, fence: 4 });
+        const refused = await store.saveCheckpoints([{ projection: mine, position: 6, fence: 1 }, { projection: lost, position: 6, fence: 3 }]).then(
+          () => null, (e: unknown) => e,
+        );
+        expect(refused).toBeInstanceOf(FencedOff);
+        expect((refused as FencedOff).projections).toEqual([lost]);
+        expect((await store.getCheckpoint(mine))?.position).toBe(6);
+        expect(await store.getCheckpoint(lost)).toMatchObject({ position: 3, fence: 4 });
+      });
     });
 
     it('drops a collection and deletes a checkpoint', async () => {

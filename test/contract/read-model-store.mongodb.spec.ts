@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as net from 'node:net';
 import { MongoClient } from 'mongodb';
-import { MongoReadModelStore, ReadModelStoreUnavailable } from '@crm/read-models';
+import { FencedOff, MongoReadModelStore, ReadModelStoreUnavailable } from '@crm/read-models';
 import { type MongoDoubleHandle, startMongoDouble } from '../doubles/mongo-wire-double';
 import { describeReadModelStoreContract } from './read-model-store.contract';
 
@@ -40,6 +40,24 @@ describe('MongoDB adapter against the in-process wire-protocol double', () => {
       } finally {
         await Promise.all(stores.map((s) => s.close()));
         await client.close();
+      }
+    });
+
+    it('takes an E11000 on _id for "already applied" only when the stored position is at or past the write\'s', async () => {
+      // The stored document is newer-fenced and older-positioned: the upsert's filter misses it and collides on _id.
+      // Taken for a replay, the stale holder's newer-positioned write would vanish silently; it is refused instead.
+      const store = await MongoReadModelStore.connect(double.uri, freshDbName());
+      try {
+        await store.applyBatch([{ collection: 'shared', id: 'a', doc: { _id: 'a', _position: 4, v: 'fence-5-q8' }, position: 4 }], { projection: 'successor', position: 4, fence: 5 });
+        await expect(
+          store.applyBatch([{ collection: 'shared', id: 'a', doc: { _id: 'a', _position: 6, v: 'fence-1-z3' }, position: 6 }], { projection: 'other', position: 6, fence: 1 }),
+        ).rejects.toBeInstanceOf(FencedOff);
+        // A true replay (stored position at or past the write's) is still skipped silently.
+        await store.applyBatch([{ collection: 'shared', id: 'a', doc: { _id: 'a', _position: 3, v: 'replay' }, position: 3 }], { projection: 'other', position: 3, fence: 1 });
+        expect(await store.get('shared', 'a')).toEqual({ _id: 'a', _position: 4, v: 'fence-5-q8' });
+        expect((await store.getCheckpoint('other'))?.position).toBe(3);
+      } finally {
+        await store.close();
       }
     });
 

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
  * Writes a realistic history through the real deciders: per customer a registration, contacts, a purchase with a
  * return, a complaint with a response and a follow-up. Returns the number of commands run.
  */
-export async function seedHistory(store: EventStore, customers: number, start = new Date('2026-11-01T08:00:00Z')): Promise<number> {
+export async function seedHistory(store: EventStore, customers: number, start = new Date('2026-11-01T08:00:00Z'), idPrefix = 'seed'): Promise<number> {
   const customer = makeCustomerDecider({ contactPolicy: DEFAULT_CONTACT_CAP_POLICY });
   const complaint = makeComplaintDecider({ slaPolicy: DEFAULT_SLA_POLICY });
   let t = start.getTime();
@@ -26,7 +26,7 @@ export async function seedHistory(store: EventStore, customers: number, start = 
     commands += 1;
   };
   for (let i = 0; i < customers; i++) {
-    const id = `seed-${i}`;
+    const id = `${idPrefix}-${i}`;
     const at = (): string => new Date(t).toISOString();
     await run(customer, customerStream(id), { type: 'RegisterCustomer', data: { customerId: id, kind: i % 3 ? 'customer' : 'prospect', name: `Customer ${i}`, ownerId: `agent-${i % 4}` } });
     for (let c = 0; c < 2; c++) {

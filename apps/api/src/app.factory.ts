@@ -4,7 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { mkdirSync } from 'node:fs';
 import type { DestinationStream } from 'pino';
 import type { EventStore, KeyStore } from '@crm/event-store';
-import { ALL_PROJECTIONS, MongoReadModelStore, ServingReadModelStore, ServingRegistry } from '@crm/read-models';
+import { ALL_PROJECTIONS, MongoLeaseStore, MongoReadModelStore, ServingReadModelStore, ServingRegistry } from '@crm/read-models';
 import {
   activeTracing, assertProductionSettings, connectionsCheckingIntervalMs, createPinoLogger, isProductionMode, loadKeyEncryptionKey, tracingEnabled,
   makeDeciders, PinoLoggerService, makeProjectorHost, Metrics, openEventStore, openKeyStore, openReadModelStore, ProjectorThread,
@@ -70,6 +70,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   const idempotencyStore = readModelStore instanceof MongoReadModelStore
     ? await MongoIdempotencyStore.open(readModelStore.database, { leaseMs: config.idempotencyLeaseMs })
     : undefined;
+  const leaseStore = readModelStore instanceof MongoReadModelStore ? new MongoLeaseStore(readModelStore.database) : undefined;
   const deciders = makeDeciders(config);
   const projector = config.projector === 'embedded'
     ? makeProjectorHost({ config, clock, eventStore, readModelStore, complaintDecider: deciders.complaint, metrics, startSlaWatcher: options.startSlaWatcher })
@@ -154,7 +155,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({
-      config, clock, eventStore, readModelStore: servingStore, keyStore, tokens: tokens.registry, metrics, writeHealth, projector, thread, idempotencyStore,
+      config, clock, eventStore, readModelStore: servingStore, keyStore, tokens: tokens.registry, metrics, writeHealth, projector, thread, idempotencyStore, leaseStore,
       deciders: { customer: deciders.customer, complaint: deciders.complaint }, slaPolicy: deciders.slaPolicy,
     }),
     adapter,

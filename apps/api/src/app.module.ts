@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DEFAULT_LOYALTY_POLICY, type makeCustomerDecider, orderDecider } from '@crm/domain';
 import { EVENT_STORE, type EventStore, type KeyStore } from '@crm/event-store';
 import { loadAuditSigner, type ProjectorHost, type ProjectorThread } from '@crm/runtime';
-import { READ_MODEL_STORE, type ReadModelStore } from '@crm/read-models';
+import { LEASE_STORE, READ_MODEL_STORE, type LeaseStore, type ReadModelStore } from '@crm/read-models';
 import { AuthGuard } from './auth/auth.guard';
 import { TokenRegistry } from './auth/token-registry';
 import { CommandExecutor } from './commands/command-executor';
@@ -58,6 +58,8 @@ export interface AppModuleOptions {
   readonly thread?: ProjectorThread;
   /** Shared by replicas (MongoDB) when configured; else SQLite in DATA_DIR. */
   readonly idempotencyStore?: IdempotencyStore;
+  /** The projector replicas' leases (MongoDB), for GET /projections to show who owns what; none in the embedded mode. */
+  readonly leaseStore?: LeaseStore;
 }
 
 export const PROJECTOR_HOST = Symbol('ProjectorHost');
@@ -112,6 +114,7 @@ export class AppModule {
         { provide: EVENT_STORE, useValue: options.eventStore },
         { provide: READ_MODEL_STORE, useValue: options.readModelStore },
         { provide: KEY_STORE, useValue: options.keyStore },
+        { provide: LEASE_STORE, useValue: options.leaseStore ?? null },
         { provide: PROJECTOR_HOST, useValue: options.projector ?? options.thread ?? null },
         ...(options.projector || options.thread ? [{ provide: PROJECTION_RUNNER, useValue: options.projector?.runner ?? options.thread }] : []),
         { provide: Metrics, useValue: options.metrics },

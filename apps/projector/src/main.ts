@@ -2,17 +2,23 @@ import { loadConfig, makeLogger, openProjector, startTracing } from '@crm/runtim
 
 /**
  * The projector as its own process (docker compose `projector` service; the API then runs with PROJECTOR=off):
- * every projection from its checkpoint, then live, plus the SLA watcher. SIGTERM stops it between batches;
- * SIGKILL at any moment is safe too (the per-document position guard makes the replay idempotent).
+ * every projection from its checkpoint, then live, plus the SLA watcher. With MONGODB_URI any number of these run:
+ * each runs the projections (and the SLA watcher) whose lease it holds (docs/decisions.md, "Projector replicas").
+ * SIGTERM stops it between batches and releases its leases, for the others to take at once; SIGKILL at any moment
+ * is safe too (the per-document position guard makes the replay idempotent, and the leases expire).
  */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = makeLogger(config, 'projector');
   const tracing = await startTracing({ serviceName: 'crm-projector' });
   const { host, close } = await openProjector(config);
-  logger.log({ msg: 'projector started', projections: host.runner.status().map((s) => `${s.name}@v${s.version}:${s.checkpoint}`) });
+  logger.log({
+    msg: 'projector started',
+    replica: host.leaseManager?.replicaId ?? null,
+    projections: host.runner.status().map((s) => `${s.name}@v${s.version}:${s.checkpoint}`),
+  });
   const report = setInterval(() => {
-    logger.log({ msg: 'projector status', projections: host.runner.status() });
+    logger.log({ msg: 'projector status', replica: host.leaseManager?.replicaId ?? null, leases: host.leaseManager?.holding() ?? null, projections: host.runner.status() });
   }, 30_000);
   report.unref();
   let stopping = false;

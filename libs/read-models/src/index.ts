@@ -11,3 +11,7 @@ export * from './projections';
 export * from './projection/in-memory-projector';
 export * from './serving/serving-registry';
 export * from './serving/every-build';
+export * from './leases/lease-store.port';
+export * from './leases/sqlite-lease-store';
+export * from './leases/mongo-lease-store';
+export * from './leases/lease-manager';

@@ -13,7 +13,7 @@ import { isProductionMode, type AppConfig } from './config';
 import { makeLogger } from './logger';
 import type { ProjectorMetrics } from './metrics';
 import { loadContactPolicy, loadSlaPolicy } from './policies';
-import { ProjectorHost } from './projector-host';
+import { ProjectorHost, type ProjectorHostOptions } from './projector-host';
 import { uuidv7 } from './uuidv7';
 
 /** How both processes (api, projector) assemble stores, deciders and the projector from configuration. */
@@ -133,7 +133,7 @@ export function makeDeciders(config: AppConfig): { customer: ReturnType<typeof m
 export function makeProjectorHost(args: {
   config: AppConfig; clock: Clock; eventStore: EventStore; readModelStore: ReadModelStore;
   complaintDecider: ReturnType<typeof makeComplaintDecider>; metrics: ProjectorMetrics; startSlaWatcher?: boolean;
-  onProgress?: () => void;
+  onProgress?: () => void; leases?: ProjectorHostOptions['leases'];
 }): ProjectorHost {
   const logger = makeLogger(args.config, 'projector');
   return new ProjectorHost({
@@ -144,6 +144,7 @@ export function makeProjectorHost(args: {
     newEventId: (now) => uuidv7(now.getTime()),
     slaIntervalMs: args.config.slaIntervalMs,
     startSlaWatcher: args.startSlaWatcher,
+    leases: args.leases,
     runner: {
       idlePollMs: args.config.eventStoreConnectionString ? 500 : 1000,
       batchSize: args.config.projectionBatchSize,

@@ -48,4 +48,11 @@ describe('loadConfig: HTTP server limits', () => {
     expect(connectionsCheckingIntervalMs(loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '200', HTTP_REQUEST_TIMEOUT_MS: '300' }).http)).toBe(50);
     expect(connectionsCheckingIntervalMs(loadConfig({}).http)).toBe(1000);
   });
+
+  it('leases projections for 15 s renewed every 5 s by default; the renewal follows a configured lease and must be shorter', () => {
+    expect(loadConfig({})).toMatchObject({ projectionLeaseMs: 15_000, projectionLeaseRenewMs: 5_000, projectorReplicaId: undefined });
+    expect(loadConfig({ PROJECTION_LEASE_MS: '6000', PROJECTOR_REPLICA_ID: 'proj-b' })).toMatchObject({ projectionLeaseMs: 6_000, projectionLeaseRenewMs: 2_000, projectorReplicaId: 'proj-b' });
+    expect(() => loadConfig({ PROJECTION_LEASE_MS: '5000', PROJECTION_LEASE_RENEW_MS: '5000' }))
+      .toThrow('PROJECTION_LEASE_RENEW_MS (5000) must be less than PROJECTION_LEASE_MS (5000)');
+  });
 });

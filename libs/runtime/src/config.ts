@@ -44,6 +44,14 @@ export interface AppConfig {
   readonly dataKeyEncryptionKeyFile?: string;
   /** Production mode: how long a replica uses a data key from memory; an erasure elsewhere is seen within this time. */
   readonly dataKeyCacheTtlMs: number;
+  /**
+   * Projector replicas (MONGODB_URI set): how long a projection's lease runs without renewal, and how often it is
+   * renewed. A dead replica's projections move to the others within lease + renew (20 s by default).
+   */
+  readonly projectionLeaseMs: number;
+  readonly projectionLeaseRenewMs: number;
+  /** This projector replica's id in the leases (PROJECTOR_REPLICA_ID; default host name, process id and a random part). */
+  readonly projectorReplicaId?: string;
   /** Socket and connection limits of the HTTP server (docs/security.md, "Connection limits and timeouts"). */
   readonly http: HttpServerLimits;
 }
@@ -111,6 +119,16 @@ function projectorMode(value: string | undefined): AppConfig['projector'] {
   throw new Error(`PROJECTOR must be thread, embedded or off, got "${value}"`);
 }
 
+function leaseTimes(env: NodeJS.ProcessEnv): Pick<AppConfig, 'projectionLeaseMs' | 'projectionLeaseRenewMs'> {
+  const projectionLeaseMs = positiveIntFrom(env.PROJECTION_LEASE_MS, 15_000, 'PROJECTION_LEASE_MS');
+  const projectionLeaseRenewMs = positiveIntFrom(env.PROJECTION_LEASE_RENEW_MS, Math.max(1, Math.floor(projectionLeaseMs / 3)), 'PROJECTION_LEASE_RENEW_MS');
+  // Renewing less often than the lease runs would let every lease lapse between two renewals.
+  if (projectionLeaseRenewMs >= projectionLeaseMs) {
+    throw new Error(`PROJECTION_LEASE_RENEW_MS (${projectionLeaseRenewMs}) must be less than PROJECTION_LEASE_MS (${projectionLeaseMs})`);
+  }
+  return { projectionLeaseMs, projectionLeaseRenewMs };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const synchronous = (env.SQLITE_SYNCHRONOUS ?? 'FULL').toUpperCase();
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') throw new Error('SQLITE_SYNCHRONOUS must be FULL or NORMAL');
@@ -140,6 +158,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataKeyCacheTtlMs: intFrom(env.DATA_KEY_CACHE_TTL_MS, 5_000, 'DATA_KEY_CACHE_TTL_MS'),
     projectionBatchSize: Math.max(1, intFrom(env.PROJECTION_BATCH_SIZE, 5000, 'PROJECTION_BATCH_SIZE')),
     http: httpLimits(env, bodyLimitBytes),
+    ...leaseTimes(env),
+    projectorReplicaId: env.PROJECTOR_REPLICA_ID || undefined,
   };
 }
 

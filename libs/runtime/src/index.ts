@@ -13,3 +13,4 @@ export * from './open-projector';
 export * from './projector-thread';
 export * from './logger';
 export * from './tracing';
+export * from './projector-leases';

@@ -6,6 +6,7 @@ import {
 import { assertProductionSettings, isProductionMode, type AppConfig } from './config';
 import { Metrics, type ProjectorMetrics } from './metrics';
 import type { ProjectorHost } from './projector-host';
+import { projectorLeases } from './projector-leases';
 
 export interface OpenProjectorOptions {
   readonly metrics?: ProjectorMetrics;
@@ -36,7 +37,7 @@ export async function openProjector(
   const eventStore = openEventStore(config, systemClock, keys, { appendsElsewhere: options.appendsElsewhere });
   const host = makeProjectorHost({
     config, clock: systemClock, eventStore, readModelStore, complaintDecider: makeDeciders(config).complaint,
-    metrics: options.metrics ?? new Metrics(), onProgress: options.onProgress,
+    metrics: options.metrics ?? new Metrics(), onProgress: options.onProgress, leases: projectorLeases(config, readModelStore),
   });
   const close = async (): Promise<void> => {
     await host.stop();

@@ -1,7 +1,8 @@
 import type { makeComplaintDecider } from '@crm/domain';
 import type { EventStore } from '@crm/event-store';
 import {
-  ALL_PROJECTIONS, ProjectionRunner, ServingReadModelStore, type Projection, type ReadModelStore, type RunnerOptions,
+  ALL_PROJECTIONS, LeaseManager, ProjectionRunner, ServingReadModelStore, SLA_WATCHER_LEASE, type LeasedUnit, type LeaseStore,
+  type Projection, type ReadModelStore, type RunnerOptions,
 } from '@crm/read-models';
 import { SlaWatcher } from './sla-watcher';
 
@@ -18,6 +19,20 @@ export interface ProjectorHostOptions {
   readonly runner?: RunnerOptions;
   readonly onBreach?: (kind: string) => void;
   readonly logger?: { error(message: unknown): void; log(message: unknown): void };
+  /**
+   * Projector replicas: the projections and the SLA watcher run here only while this replica holds their lease
+   * (LeaseManager). Without it, this process runs them all (the embedded mode: one projector, no leases).
+   */
+  readonly leases?: {
+    readonly store: LeaseStore;
+    readonly replicaId: string;
+    readonly leaseMs?: number;
+    readonly renewMs?: number;
+    /** Milliseconds since the epoch (tests inject their clock). */
+    readonly now?: () => number;
+    /** Tests drive the passes by hand (`leaseManager.tick()`). */
+    readonly manual?: boolean;
+  };
 }
 
 /** The projector: every projection's runner plus the SLA watcher. Embedded in the API process or its own process. */
@@ -26,12 +41,19 @@ export class ProjectorHost {
   readonly slaWatcher: SlaWatcher;
   /** The read models as queries must see them: logical names resolved to the build that serves. */
   readonly servingStore: ServingReadModelStore;
+  /** With projector replicas: which projections (and whether the SLA watcher) run here. */
+  readonly leaseManager: LeaseManager | undefined;
   private started = false;
 
   constructor(private readonly options: ProjectorHostOptions) {
-    this.runner = new ProjectionRunner(options.events, options.readModels, options.projections ?? ALL_PROJECTIONS, {
+    const projections = options.projections ?? ALL_PROJECTIONS;
+    this.runner = new ProjectionRunner(options.events, options.readModels, projections, {
       logger: options.logger,
       ...options.runner,
+      onFencedOff: (name) => {
+        options.runner?.onFencedOff?.(name);
+        void this.leaseManager?.lost(name);
+      },
     });
     // The watcher reads the complaints board through the serving registry, so a blue/green switch is followed.
     this.servingStore = new ServingReadModelStore(options.readModels, this.runner.registry);
@@ -42,17 +64,36 @@ export class ProjectorHost {
       logger: options.logger,
       onBreach: options.onBreach,
     });
+    const leases = options.leases;
+    if (leases) {
+      const units: LeasedUnit[] = projections.map((p) => ({
+        name: p.name,
+        start: (token) => this.runner.startProjection(p.name, token),
+        stop: () => this.runner.stopProjection(p.name),
+      }));
+      if (options.startSlaWatcher ?? true) {
+        units.push({ name: SLA_WATCHER_LEASE, start: async () => this.slaWatcher.start(), stop: () => this.slaWatcher.stop() });
+      }
+      this.leaseManager = new LeaseManager({ ...leases, units, logger: options.logger });
+    }
   }
 
   async start(): Promise<void> {
-    await this.runner.start();
-    if (this.options.startSlaWatcher ?? true) this.slaWatcher.start();
+    if (this.leaseManager) {
+      await this.runner.start([]);
+      if (!this.options.leases?.manual) this.leaseManager.start();
+    } else {
+      await this.runner.start();
+      if (this.options.startSlaWatcher ?? true) this.slaWatcher.start();
+    }
     this.started = true;
   }
 
+  /** Stops everything; with leases, releases them so that the other replicas take over at once. */
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    await this.leaseManager?.stop();
     await this.slaWatcher.stop();
     await this.runner.stop();
   }

@@ -172,6 +172,10 @@ export class ProjectorThread implements ProjectionControl {
       this.registry.set(name, { version, generation });
       this.mirror.set(name, { checkpoint, state, version, generation });
     }
+    // Progress lists every projection the thread runs. With projector replicas (MONGODB_URI) it runs only those whose
+    // lease it holds: one it gave up is forgotten here, so queries wait on its checkpoint in the store instead.
+    const running = new Set(progress.map(([name]) => name));
+    for (const name of [...this.mirror.keys()]) if (!running.has(name)) this.mirror.delete(name);
     this.wake();
   }
 

@@ -38,7 +38,9 @@ export class SlaWatcher {
     this.eventMetadata = domainEventMetadata(options.newEventId);
   }
 
+  /** Starts the passes (again after a stop: a replica that takes the SLA watcher's lease back). */
   start(): void {
+    this.stopped = false;
     const interval = this.options.intervalMs ?? 1000;
     const tick = (): void => {
       if (this.stopped) return;

@@ -2,8 +2,8 @@ import { Controller, Get, Header, HttpCode, Inject, Optional, Param, Post, UseGu
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import {
-  ALL_PROJECTIONS, COMPLAINTS, complaintsProjection, physicalCollection, type ProjectionControl, READ_MODEL_STORE,
-  type ReadModelStore,
+  ALL_PROJECTIONS, COMPLAINTS, complaintsProjection, LEASE_STORE, physicalCollection, type Lease, type LeaseStore,
+  type ProjectionControl, READ_MODEL_STORE, type ReadModelStore,
 } from '@crm/read-models';
 import { Public, Roles } from '../auth/principal';
 import { CLOCK, type Clock } from '@crm/runtime';
@@ -23,6 +23,18 @@ export interface ProjectionReport {
   eventsApplied: number | null;
   serving: unknown;
   rebuild: unknown;
+  /**
+   * Projector replicas (MongoDB): the replica holding the projection's lease, and when that lease runs out unless
+   * renewed. Null in the embedded mode (one projector, no leases), or when no replica holds it now.
+   */
+  owner: string | null;
+  leaseExpiresAt: string | null;
+}
+
+/** An expired lease has no owner: its replica is gone or stalled, and the next replica to look takes it. */
+function ownerOf(lease: Lease | undefined, now: number): Pick<ProjectionReport, 'owner' | 'leaseExpiresAt'> {
+  if (!lease || lease.expiresAt <= now) return { owner: null, leaseExpiresAt: null };
+  return { owner: lease.holder, leaseExpiresAt: new Date(lease.expiresAt).toISOString() };
 }
 
 @ApiTags('operations')
@@ -36,6 +48,8 @@ export class OperationsController {
     private readonly metrics: Metrics,
     private readonly gate: ReadModelGate,
     @Optional() @Inject(PROJECTION_RUNNER) private readonly runner?: ProjectionControl,
+    // Leases live beside the read models: any API replica reads them (the embedded SQLite mode has none).
+    @Optional() @Inject(LEASE_STORE) private readonly leases?: LeaseStore | null,
   ) {}
 
   /** Checkpoints from the store (true in both deployments); status from the runner when it runs in this process. */
@@ -43,6 +57,7 @@ export class OperationsController {
     const head = await this.events.headPosition();
     const local = new Map(((await this.runner?.status()) ?? []).map((s) => [s.name, s]));
     const now = this.clock.now().getTime();
+    const leases = new Map<string, Lease>((await this.leases?.list())?.map((l) => [l.name, l]));
     return Promise.all(
       ALL_PROJECTIONS.map(async (p) => {
         const status = local.get(p.name);
@@ -60,6 +75,8 @@ export class OperationsController {
           eventsApplied: status?.eventsApplied ?? null,
           serving: status?.serving ?? null,
           rebuild: status?.rebuild ?? null,
+          // Leases run on the replicas' wall clocks (not the business clock a test may inject).
+          ...ownerOf(leases.get(p.name), Date.now()),
         };
       }),
     );
@@ -83,6 +100,11 @@ export class OperationsController {
     if (!this.runner) {
       throw new ApiProblem(409, 'projector-not-embedded', 'The projections run in another process',
         'This API runs with PROJECTOR=off; restart the projector with the new build or run the rebuild where the projector runs');
+    }
+    if (!(await this.runner.status()).some((s) => s.name === name)) {
+      // Projector replicas: this process's projector does not hold the projection's lease now.
+      throw new ApiProblem(409, 'projector-not-embedded', 'The projection runs in another process',
+        `${name} runs on another projector replica now (see owner in GET /projections); run the rebuild where it runs`);
     }
     const { generation, alreadyRunning } = await this.runner.rebuild(name);
     return { projection: name, generation, alreadyRunning, status: `/projections` };

@@ -1,9 +1,9 @@
 import type {
   AnyBulkWriteOperation, Collection, Db, Document, Filter, IndexDescription, MongoBulkWriteError, MongoClient,
 } from 'mongodb';
-import { ReadModelStoreUnavailable } from '../store/errors';
+import { FencedOff, ReadModelStoreUnavailable } from '../store/errors';
 import type {
-  Checkpoint, Doc, DocumentWrite, FieldCondition, FindOptions, IndexSpec, Query, ReadModelStore, Scalar,
+  Checkpoint, CheckpointWrite, Doc, DocumentWrite, FieldCondition, FindOptions, IndexSpec, Query, ReadModelStore, Scalar,
 } from '../store/read-model-store.port';
 import { indexKeys } from '../store/read-model-store.port';
 
@@ -23,6 +23,8 @@ const UNAVAILABLE = new Set(['MongoServerSelectionError', 'MongoNetworkError']);
 interface StoredDoc {
   _id: string;
   _position: number;
+  /** Fencing token of the lease holder that wrote it last (absent: written unfenced). */
+  _fence?: number;
   [field: string]: unknown;
 }
 
@@ -30,6 +32,16 @@ interface CheckpointDoc {
   _id: string;
   position: number;
   updatedAt: string;
+  fence?: number;
+}
+
+/** A write that found a stored document at an older position and a fence it may pass lost a race: tried again. */
+const CONFLICT_RETRIES = 3;
+
+/** Matches a document (or checkpoint) that the holder of `fence` may overwrite. */
+function fenceFilter(field: '_fence' | 'fence', fence: number | undefined): Document {
+  if (fence === undefined) return {};
+  return { $or: [{ [field]: { $lte: fence } }, { [field]: { $exists: false } }] };
 }
 
 function collectionName(collection: string): string {
@@ -63,7 +75,7 @@ function toCondition(condition: FieldCondition): Scalar | Document {
 }
 
 function toDoc(stored: Document): Doc {
-  const { _id: id, _position: position, ...fields } = stored;
+  const { _id: id, _position: position, _fence: _ignoredFence, ...fields } = stored;
   if (typeof id !== 'string' || typeof position !== 'number') throw new Error('malformed read-model document');
   return { ...fields, _id: id, _position: position };
 }
@@ -91,11 +103,16 @@ function isBulkWriteError(e: unknown): e is MongoBulkWriteError {
   return e instanceof Error && e.name === 'MongoBulkWriteError' && 'writeErrors' in e;
 }
 
-/** Only `_id` duplicates (stale or replayed writes) are benign; anything else, incl. a write-concern error, is not. */
-function rethrowUnlessReplays(e: unknown): void {
+/**
+ * The operations (by index) whose upsert collided on `_id`: the guard's filter missed a stored document. Whether that
+ * is a replay (stored position at or past the write's) or something else is for the caller to find out by reading it.
+ * Anything but `_id` duplicates, incl. a write-concern error, is thrown.
+ */
+function idDuplicatesOf(e: unknown): number[] {
   if (!isBulkWriteError(e) || e.result.getWriteConcernError()) throw e;
   const writeErrors = Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
   if (writeErrors.length === 0 || !writeErrors.every((w) => isIdDuplicate({ code: w.code, errmsg: w.errmsg }))) throw e;
+  return writeErrors.map((w) => w.index);
 }
 
 /** Database from the URI path (`mongodb://host/<db>?…`), if any. */
@@ -190,9 +207,11 @@ export class MongoReadModelStore implements ReadModelStore {
 
   async rewrite(collection: string, query: Query, evolve: (doc: Doc) => Readonly<Record<string, unknown>> | null): Promise<number> {
     const coll = this.coll(collection);
-    const docs = await this.find(collection, query);
+    const stored = await this.guard(() => coll.find(toFilter(query)).toArray());
     let changed = 0;
-    for (const doc of docs) {
+    for (const raw of stored) {
+      const doc = toDoc(raw);
+      const fence = raw._fence === undefined ? {} : { _fence: raw._fence };
       const next = evolve(doc);
       const filter = { _id: doc._id, _position: doc._position };
       if (next === null) {
@@ -202,7 +221,7 @@ export class MongoReadModelStore implements ReadModelStore {
       const { _id: _ignoredId, _position: _ignoredPosition, ...fields } = next;
       const { _id: _currentId, _position: _currentPosition, ...current } = doc;
       if (JSON.stringify(fields) === JSON.stringify(current)) continue; // masked already: nothing to write
-      changed += (await this.guard(() => coll.replaceOne(filter, { ...fields, _id: doc._id, _position: doc._position }))).matchedCount;
+      changed += (await this.guard(() => coll.replaceOne(filter, { ...fields, ...fence, _id: doc._id, _position: doc._position }))).matchedCount;
     }
     return changed;
   }
@@ -249,7 +268,11 @@ export class MongoReadModelStore implements ReadModelStore {
     return this.guard(() => coll.countDocuments(filter));
   }
 
-  async applyBatch(writes: readonly DocumentWrite[], checkpoint: { projection: string; position: number }): Promise<void> {
+  async applyBatch(writes: readonly DocumentWrite[], checkpoint: CheckpointWrite): Promise<void> {
+    const { fence } = checkpoint;
+    // A fenced batch first raises the checkpoint's fence to its own (refused if a newer holder raised it higher): from
+    // then on the previous holder's checkpoint writes are refused, and its document writes wherever this batch wrote.
+    if (fence !== undefined) await this.claimFence(checkpoint.projection, fence);
     // One operation per document: its newest write (the earliest on equal positions), which is what applying the
     // writes one by one with the position guard leaves behind. Unordered bulk writes may then run in any order.
     const latest = new Map<string, Map<string, DocumentWrite>>();
@@ -261,53 +284,118 @@ export class MongoReadModelStore implements ReadModelStore {
       if (!previous || w.position > previous.position) byId.set(w.id, w);
     }
     const results = await Promise.allSettled(
-      [...latest].map(async ([collection, byId]) => {
-        const operations = [...byId.values()].map((w): AnyBulkWriteOperation<StoredDoc> => {
-          const filter = { _id: w.id, _position: { $lt: w.position } };
-          if (w.doc === null) return { deleteOne: { filter } };
-          const { _id: _ignoredId, _position: _ignoredPosition, ...fields } = w.doc;
-          return { replaceOne: { filter, replacement: { ...fields, _id: w.id, _position: w.position }, upsert: true } };
-        });
-        try {
-          await this.db.collection<StoredDoc>(collection).bulkWrite(operations, { ordered: false });
-        } catch (e: unknown) {
-          rethrowUnlessReplays(e);
-        }
-      }),
+      [...latest].map(([collection, byId]) => this.writeDocuments(collection, [...byId.values()], checkpoint)),
     );
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw MongoReadModelStore.mapError(failure.reason);
 
-    await this.moveCheckpoint(checkpoint.projection, checkpoint.position);
+    await this.moveCheckpoint(checkpoint);
   }
 
-  async saveCheckpoints(checkpoints: ReadonlyArray<{ projection: string; position: number }>): Promise<void> {
-    await Promise.all(checkpoints.map((c) => this.moveCheckpoint(c.projection, c.position)));
+  /**
+   * Position-guarded (and fence-guarded) upserts. An E11000 on `_id` means the filter missed a stored document: a
+   * replay when its position is at or past the write's (skipped); a newer lease holder's when its fence is higher
+   * (FencedOff); otherwise the document changed between filter and insert (another writer): the write is tried again.
+   */
+  private async writeDocuments(collection: string, writes: readonly DocumentWrite[], checkpoint: CheckpointWrite): Promise<void> {
+    const { fence } = checkpoint;
+    const coll = this.db.collection<StoredDoc>(collection);
+    let pending = writes;
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      const operations = pending.map((w): AnyBulkWriteOperation<StoredDoc> => {
+        const filter: Filter<StoredDoc> = { _id: w.id, _position: { $lt: w.position }, ...fenceFilter('_fence', fence) };
+        if (w.doc === null) return { deleteOne: { filter } };
+        const { _id: _ignoredId, _position: _ignoredPosition, _fence: _ignoredFence, ...fields } = w.doc;
+        return {
+          replaceOne: { filter, replacement: { ...fields, _id: w.id, _position: w.position, ...(fence === undefined ? {} : { _fence: fence }) }, upsert: true },
+        };
+      });
+      let collided: DocumentWrite[];
+      try {
+        await coll.bulkWrite(operations, { ordered: false });
+        return;
+      } catch (e: unknown) {
+        collided = idDuplicatesOf(e).map((i) => pending[i]).filter((w): w is DocumentWrite => w !== undefined);
+      }
+      const stored = await this.guard(() => coll.find({ _id: { $in: collided.map((w) => w.id) } }).toArray());
+      const byId = new Map(stored.map((d) => [d._id, d]));
+      const retry: DocumentWrite[] = [];
+      for (const w of collided) {
+        const current = byId.get(w.id);
+        if (current === undefined) {
+          retry.push(w); // deleted meanwhile
+          continue;
+        }
+        if (current._position >= w.position) continue; // already applied
+        if (fence !== undefined && typeof current._fence === 'number' && current._fence > fence) {
+          throw new FencedOff([checkpoint.projection], fence);
+        }
+        retry.push(w);
+      }
+      if (retry.length > 0 && attempt >= CONFLICT_RETRIES) {
+        throw new Error(`read-model write conflict on ${collection} ${retry.map((w) => w.id).join(', ')}: stored documents keep changing`);
+      }
+      pending = retry;
+    }
   }
 
-  private moveCheckpoint(projection: string, position: number): Promise<void> {
-    return this.guard(async () => {
+  async saveCheckpoints(checkpoints: ReadonlyArray<CheckpointWrite>): Promise<void> {
+    const results = await Promise.allSettled(checkpoints.map((c) => this.moveCheckpoint(c)));
+    const refused = checkpoints.filter((_c, i) => {
+      const r = results[i];
+      return r?.status === 'rejected' && r.reason instanceof FencedOff;
+    });
+    const other = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !(r.reason instanceof FencedOff));
+    if (other) throw other.reason;
+    if (refused.length > 0) throw new FencedOff(refused.map((c) => c.projection), Math.min(...refused.map((c) => c.fence ?? 0)));
+  }
+
+  /** Raises the checkpoint's fence to `fence` unless a newer holder's is there (FencedOff). */
+  private async claimFence(projection: string, fence: number): Promise<void> {
+    await this.guard(async () => {
       try {
         await this.checkpoints.updateOne(
-          { _id: projection, position: { $lt: position } },
-          { $set: { position, updatedAt: new Date().toISOString() } },
+          { _id: projection, ...fenceFilter('fence', fence) },
+          { $max: { fence }, $setOnInsert: { position: 0, updatedAt: new Date().toISOString() } },
           { upsert: true },
         );
       } catch (e: unknown) {
         const fields = typeof e === 'object' && e !== null ? (e as { code?: unknown; errmsg?: unknown; keyPattern?: unknown }) : {};
-        if (!isIdDuplicate(fields)) throw e; // already at or past this position
+        if (!isIdDuplicate(fields)) throw e;
+        throw new FencedOff([projection], fence); // the filter missed the checkpoint: its fence is higher
+      }
+    });
+  }
+
+  /** Only forward; with a fence, only while no newer holder raised the checkpoint's fence. */
+  private moveCheckpoint(checkpoint: CheckpointWrite): Promise<void> {
+    const { projection, position, fence } = checkpoint;
+    return this.guard(async () => {
+      try {
+        await this.checkpoints.updateOne(
+          { _id: projection, position: { $lt: position }, ...fenceFilter('fence', fence) },
+          { $set: { position, updatedAt: new Date().toISOString() }, ...(fence === undefined ? {} : { $max: { fence } }) },
+          { upsert: true },
+        );
+      } catch (e: unknown) {
+        const fields = typeof e === 'object' && e !== null ? (e as { code?: unknown; errmsg?: unknown; keyPattern?: unknown }) : {};
+        if (!isIdDuplicate(fields)) throw e;
+        // Already at or past this position, or fenced: the stored checkpoint says which.
+        if (fence === undefined) return;
+        const stored = await this.checkpoints.findOne({ _id: projection });
+        if (typeof stored?.fence === 'number' && stored.fence > fence) throw new FencedOff([projection], fence);
       }
     });
   }
 
   async getCheckpoint(projection: string): Promise<Checkpoint | null> {
     const found = await this.guard(() => this.checkpoints.findOne({ _id: projection }));
-    return found ? { projection: found._id, position: found.position, updatedAt: found.updatedAt } : null;
+    return found ? { projection: found._id, position: found.position, updatedAt: found.updatedAt, fence: found.fence ?? 0 } : null;
   }
 
   async listCheckpoints(prefix: string): Promise<Checkpoint[]> {
     const found = await this.guard(() => this.checkpoints.find({ _id: { $regex: `^${escapeRegex(prefix)}` } }).sort({ _id: 1 }).toArray());
-    return found.map((c) => ({ projection: c._id, position: c.position, updatedAt: c.updatedAt }));
+    return found.map((c) => ({ projection: c._id, position: c.position, updatedAt: c.updatedAt, fence: c.fence ?? 0 }));
   }
 
   async deleteCheckpoint(projection: string): Promise<void> {

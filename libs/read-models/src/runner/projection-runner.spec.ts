@@ -723,3 +723,56 @@ class HookedFeed implements EventFeed {
     });
   }
 }
+
+describe('ProjectionRunner with leases (projector replicas)', () => {
+  it('runs only the projections it is given, each with its lease\'s fence on every write, until it is told to stop one', async () => {
+    const a = countingProjection('leased_a').projection;
+    const b = countingProjection('leased_b').projection;
+    const store = openStore();
+    await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(3));
+    const r = runner(log, store, [a, b]);
+    await r.start([]);
+    expect(r.status()).toEqual([]);
+    await r.startProjection('leased_a', 7);
+    expect(await r.waitFor('leased_a', 4, WAIT_MS)).toBe(true);
+    expect(r.running()).toEqual(['leased_a']);
+    expect(r.status().map((s) => s.name)).toEqual(['leased_a']);
+    expect(await store.getCheckpoint(checkpointName(a))).toMatchObject({ position: 4, fence: 7 });
+    expect(await store.getCheckpoint(checkpointName(b))).toBeNull();
+    await expect(r.rebuild('leased_b')).rejects.toThrow('leased_b runs on another projector replica');
+
+    await r.stopProjection('leased_a');
+    expect(r.running()).toEqual([]);
+    expect(r.checkpointOf('leased_a')).toBeUndefined();
+    await append(...contacts(1, 50));
+    await r.startProjection('leased_b', 1);
+    expect(await r.waitFor('leased_b', 5, WAIT_MS)).toBe(true);
+    expect(await store.getCheckpoint(checkpointName(a))).toMatchObject({ position: 4 }); // not advanced once stopped
+  });
+
+  it('stops only the fenced-off projection when a newer lease holder has written it, and says so', async () => {
+    const a = countingProjection('fenced_a').projection;
+    const b = countingProjection('fenced_b').projection;
+    const store = openStore();
+    await append(customerRegistered('2026-03-01T09:00:00.000Z'));
+    const fenced: string[] = [];
+    const r = runner(log, store, [a, b], { ...FAST_POLL, onFencedOff: (name) => fenced.push(name) });
+    await r.start([]);
+    await r.startProjection('fenced_a', 1);
+    await r.startProjection('fenced_b', 1);
+    expect(await r.waitFor('fenced_a', 1, WAIT_MS)).toBe(true);
+    // Another replica took fenced_a over (token 2) and wrote its checkpoint.
+    await store.applyBatch([], { projection: checkpointName(a), position: 1, fence: 2 });
+    const next = await append(...contacts(2));
+    expect(await r.waitFor('fenced_b', next, WAIT_MS)).toBe(true);
+    // Waits on the condition asserted (the worker reads, is refused, stops), bounded.
+    for (const deadline = Date.now() + WAIT_MS; fenced.length === 0 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(fenced).toEqual(['fenced_a']);
+    const status = r.status().find((s) => s.name === 'fenced_a');
+    expect(status).toMatchObject({ status: 'stopped', checkpoint: 1 });
+    expect(status?.lastError?.message).toMatch(/fenced off/);
+    // Nothing of the refused batch was written (SQLite: documents and checkpoint in one transaction).
+    expect(await store.getCheckpoint(checkpointName(a))).toMatchObject({ position: 1, fence: 2 });
+    expect(await store.getCheckpoint(checkpointName(b))).toMatchObject({ position: next, fence: 1 });
+  });
+});

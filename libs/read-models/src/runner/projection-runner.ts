@@ -4,6 +4,7 @@ import {
 } from '../projection/projection';
 import { buildsOf } from '../serving/every-build';
 import { chooseServing, ServingRegistry, type Serving } from '../serving/serving-registry';
+import { FencedOff } from '../store/errors';
 import type { Doc, DocumentWrite, ReadModelStore } from '../store/read-model-store.port';
 import type { EventFeed } from './event-feed';
 import { PositionWaiters } from './position-waiters';
@@ -47,6 +48,11 @@ export interface RunnerOptions {
   readonly resubscribe?: ResubscribeOptions;
   /** Called each time the live subscription is re-opened, with why it ended (for metrics). */
   readonly onSubscriptionRestart?: (reason: string) => void;
+  /**
+   * A write of `projection` was refused because a newer lease holder wrote it (FencedOff): its workers have stopped
+   * on this replica. The lease manager then gives the projection up (libs/read-models/src/leases/lease-manager.ts).
+   */
+  readonly onFencedOff?: (projection: string) => void;
 }
 
 /**
@@ -81,6 +87,8 @@ interface Worker {
   eventsApplied: number;
   /** A build that is not ready yet writes without its secondary indexes: they are created when it catches up. */
   indexesPending: boolean;
+  /** Fencing token of this replica's lease on the projection, carried by every write (undefined: not leased). */
+  readonly fence: number | undefined;
   done?: Promise<void>;
 }
 
@@ -110,10 +118,15 @@ export class ProjectionRunner implements ProjectionControl {
   /** Wakes the workers on every append; re-opened from the last position seen when the store drops it. */
   private subscription: ResilientSubscription | undefined;
   /** Checkpoint-only moves waiting for the shared write (see moveCheckpoint). */
-  private readonly pendingMoves = new Map<string, number>();
+  private readonly pendingMoves = new Map<string, { position: number; fence: number | undefined }>();
   private movesWritten: Promise<void> | undefined;
   /** Resolves when the batch being applied is done (see oneAtATime). */
   private turn: Promise<void> = Promise.resolve();
+  /**
+   * The projections this runner runs, with the fencing token of its lease on each (undefined: unleased). All of them
+   * in the embedded mode; with projector replicas, those whose lease this replica holds (see LeaseManager).
+   */
+  private readonly active = new Map<string, number | undefined>();
 
   constructor(
     private readonly feed: EventFeed,
@@ -135,28 +148,8 @@ export class ProjectionRunner implements ProjectionControl {
    * an unfinished newer build (a rebuild interrupted by a crash) resumes beside it; a new code version builds beside
    * the older version's data, which keeps serving, frozen, until the new one is ready.
    */
-  async start(): Promise<void> {
-    for (const p of this.projections) {
-      const ready = (await this.store.listCheckpoints(`ready:${p.name}@v`)).map((c) => parseCheckpointName(p.name, c.projection)).filter((x): x is Serving => x !== null);
-      const builds = (await this.store.listCheckpoints(`${p.name}@v${p.version}`)).map((c) => parseCheckpointName(p.name, c.projection)).filter((x): x is Serving => x !== null && x.version === p.version);
-      const serving = chooseServing(p, ready);
-      this.registry.set(p.name, serving);
-      const keep: Serving[] = [serving];
-      if (serving.version === p.version) {
-        await this.addWorker(p, serving.generation, 'serving', ready.some((r) => r.version === p.version && r.generation === serving.generation));
-        const unfinished = builds.filter((b) => b.generation > serving.generation).sort((a, b) => b.generation - a.generation)[0];
-        if (unfinished) {
-          keep.push(unfinished);
-          await this.addWorker(p, unfinished.generation, 'rebuilding', false);
-        }
-      } else {
-        this.frozen.set(p.name, (await this.store.getCheckpoint(checkpointName(p, serving.generation, serving.version)))?.position ?? 0);
-        const resume = builds.sort((a, b) => b.generation - a.generation)[0]?.generation ?? 0;
-        keep.push({ version: p.version, generation: resume });
-        await this.addWorker(p, resume, 'rebuilding', false);
-      }
-      await this.dropRetiredBuilds(p, keep);
-    }
+  async start(names: readonly string[] | 'all' = 'all'): Promise<void> {
+    for (const p of this.projections) if (names === 'all' || names.includes(p.name)) await this.startProjection(p.name);
     const head = await this.feed.headPosition();
     this.subscription = new ResilientSubscription((fromPosition) => this.feed.subscribeToAll({ fromPosition }), head, () => this.wakeAll(), {
       ...this.options.resubscribe,
@@ -167,12 +160,63 @@ export class ProjectionRunner implements ProjectionControl {
   }
 
   /**
+   * Starts running one projection (a lease taken: `fence` is its token, carried by every write). Nothing when it
+   * runs already.
+   */
+  async startProjection(name: string, fence?: number): Promise<void> {
+    const p = this.projections.find((x) => x.name === name);
+    if (!p) throw new Error(`unknown projection ${name}`);
+    if (this.stopped || this.active.has(name)) return;
+    this.active.set(name, fence);
+    const ready = (await this.store.listCheckpoints(`ready:${p.name}@v`)).map((c) => parseCheckpointName(p.name, c.projection)).filter((x): x is Serving => x !== null);
+    const builds = (await this.store.listCheckpoints(`${p.name}@v${p.version}`)).map((c) => parseCheckpointName(p.name, c.projection)).filter((x): x is Serving => x !== null && x.version === p.version);
+    const serving = chooseServing(p, ready);
+    this.registry.set(p.name, serving);
+    const keep: Serving[] = [serving];
+    if (serving.version === p.version) {
+      await this.addWorker(p, serving.generation, 'serving', ready.some((r) => r.version === p.version && r.generation === serving.generation));
+      const unfinished = builds.filter((b) => b.generation > serving.generation).sort((a, b) => b.generation - a.generation)[0];
+      if (unfinished) {
+        keep.push(unfinished);
+        await this.addWorker(p, unfinished.generation, 'rebuilding', false);
+      }
+    } else {
+      this.frozen.set(p.name, (await this.store.getCheckpoint(checkpointName(p, serving.generation, serving.version)))?.position ?? 0);
+      const resume = builds.sort((a, b) => b.generation - a.generation)[0]?.generation ?? 0;
+      keep.push({ version: p.version, generation: resume });
+      await this.addWorker(p, resume, 'rebuilding', false);
+    }
+    await this.dropRetiredBuilds(p, keep);
+  }
+
+  /**
+   * Stops running one projection (its lease lost or given up): its workers stop after the write in flight, which the
+   * store refuses anyway if a newer holder has written meanwhile. Resolves when none of them writes any more.
+   */
+  async stopProjection(name: string): Promise<void> {
+    if (!this.active.delete(name)) return;
+    this.frozen.delete(name);
+    const mine = this.workers.filter((w) => w.projection.name === name);
+    for (const w of mine) w.retired = true;
+    this.wakeAll();
+    await Promise.allSettled(mine.map((w) => w.done ?? Promise.resolve()));
+    this.workers = this.workers.filter((w) => !mine.includes(w));
+    this.notifyPositionWaiters();
+  }
+
+  /** The projections this runner runs now (all of them unless leases share them out among replicas). */
+  running(): string[] {
+    return [...this.active.keys()];
+  }
+
+  /**
    * Blue/green rebuild: builds generation N+1 beside the serving N, which keeps serving; switches when N+1 has caught
    * up with the log, then drops N. A crash before the switch leaves N serving; the rebuild resumes at the next start.
    */
   async rebuild(name: string): Promise<{ generation: number; alreadyRunning: boolean }> {
     const p = this.projections.find((x) => x.name === name);
     if (!p) throw new Error(`unknown projection ${name}`);
+    if (!this.active.has(name)) throw new Error(`projection ${name} runs on another projector replica`);
     const running = this.workers.find((w) => w.projection.name === name && w.role === 'rebuilding' && !w.retired);
     if (running) return { generation: running.generation, alreadyRunning: true };
     const known = (await this.store.listCheckpoints(`${p.name}@v${p.version}`)).map((c) => parseCheckpointName(p.name, c.projection)?.generation ?? 0);
@@ -190,7 +234,7 @@ export class ProjectionRunner implements ProjectionControl {
     const w: Worker = {
       projection: p, generation, role, ready, retired: false, types: new Set(p.eventTypes),
       checkpoint: (await this.store.getCheckpoint(checkpointName(p, generation)))?.position ?? 0,
-      status: 'starting', lastError: null, eventsApplied: 0, indexesPending: !ready,
+      status: 'starting', lastError: null, eventsApplied: 0, indexesPending: !ready, fence: this.active.get(p.name),
     };
     this.workers.push(w);
     w.done = this.run(w);
@@ -217,7 +261,7 @@ export class ProjectionRunner implements ProjectionControl {
     if (w.ready) return;
     const p = w.projection;
     await this.ensureIndexes(w);
-    await this.store.applyBatch([], { projection: readyMarkerName(p, w.generation), position: Math.max(1, w.checkpoint) });
+    await this.store.applyBatch([], { projection: readyMarkerName(p, w.generation), position: Math.max(1, w.checkpoint), fence: w.fence });
     w.ready = true;
     if (w.role !== 'rebuilding') return;
     const previous = this.registry.servingOf(p);
@@ -282,9 +326,9 @@ export class ProjectionRunner implements ProjectionControl {
     for (const w of this.workers) if (w.status !== 'failed') w.status = 'stopped';
   }
 
-  /** One entry per projection: the serving build, and the build running beside it if any. */
+  /** One entry per projection this runner runs: the serving build, and the build running beside it if any. */
   status(): ProjectionStatus[] {
-    return this.projections.map((p) => {
+    return this.projections.filter((p) => this.active.has(p.name)).map((p) => {
       const serving = this.servingWorker(p.name);
       const beside = this.workers.find((w) => w.projection.name === p.name && w.role === 'rebuilding' && !w.retired);
       const frozen = this.frozen.get(p.name);
@@ -368,6 +412,15 @@ export class ProjectionRunner implements ProjectionControl {
         // Only sleep when no append was signalled since this read began (else read again at once).
         if (complete && this.appendSeq === seenSeq && !this.stopped) await this.idle();
       } catch (error) {
+        if (error instanceof FencedOff) {
+          // Another replica holds the projection now (this one paused past its lease): stop here, leave it to them.
+          w.status = 'stopped';
+          w.lastError = { message: error.message, position: w.checkpoint, eventType: '' };
+          this.options.logger?.error({ msg: 'projection fenced off by a newer lease holder, stopping it here', projection: w.projection.name, fence: w.fence });
+          this.notifyPositionWaiters();
+          this.options.onFencedOff?.(w.projection.name);
+          return;
+        }
         if (error instanceof ProjectionFailure) {
           w.status = 'failed';
           w.lastError = { message: error.message, position: error.event.position, eventType: error.event.type };
@@ -405,15 +458,21 @@ export class ProjectionRunner implements ProjectionControl {
    * most have nothing to do: their moves of the same turn of the event loop share one write instead of one each.
    */
   private moveCheckpoint(w: Worker, position: number): Promise<void> {
-    this.pendingMoves.set(checkpointName(w.projection, w.generation), position);
+    const name = checkpointName(w.projection, w.generation);
+    this.pendingMoves.set(name, { position, fence: w.fence });
     this.movesWritten ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-      const moves = [...this.pendingMoves].map(([projection, at]) => ({ projection, position: at }));
+      const moves = [...this.pendingMoves].map(([projection, at]) => ({ projection, ...at }));
       this.pendingMoves.clear();
       this.movesWritten = undefined;
       return this.store.saveCheckpoints(moves);
     });
-    return this.movesWritten.then(() => {
+    const moved = (): void => {
       w.checkpoint = Math.max(w.checkpoint, position);
+    };
+    // The shared write refuses only the fenced-off checkpoints among its moves: the others' were written.
+    return this.movesWritten.then(moved, (error: unknown) => {
+      if (error instanceof FencedOff && !error.projections.includes(name)) return moved();
+      throw error;
     });
   }
 
@@ -436,7 +495,7 @@ export class ProjectionRunner implements ProjectionControl {
     // Commits what this batch applied so far, so that a query over the store sees it.
     const flush = async (): Promise<void> => {
       if (dirty.size === 0 && lastApplied <= w.checkpoint) return;
-      await this.store.applyBatch([...dirty.values()], { projection: checkpointName(p, w.generation), position: lastApplied });
+      await this.store.applyBatch([...dirty.values()], { projection: checkpointName(p, w.generation), position: lastApplied, fence: w.fence });
       w.checkpoint = Math.max(w.checkpoint, lastApplied);
       w.eventsApplied += applied;
       applied = 0;
@@ -482,7 +541,7 @@ export class ProjectionRunner implements ProjectionControl {
     }
     const checkpoint = failure ? lastApplied : reached;
     if (checkpoint > w.checkpoint || dirty.size > 0) {
-      await this.store.applyBatch([...dirty.values()], { projection: checkpointName(p, w.generation), position: checkpoint });
+      await this.store.applyBatch([...dirty.values()], { projection: checkpointName(p, w.generation), position: checkpoint, fence: w.fence });
       w.checkpoint = Math.max(w.checkpoint, checkpoint);
       w.eventsApplied += applied;
     }

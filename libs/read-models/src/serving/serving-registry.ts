@@ -1,6 +1,6 @@
 import { parseCheckpointName, physicalCollection, type Projection } from '../projection/projection';
 import type {
-  Checkpoint, Doc, DocumentWrite, FindOptions, IndexSpec, Query, ReadModelStore,
+  Checkpoint, CheckpointWrite, Doc, DocumentWrite, FindOptions, IndexSpec, Query, ReadModelStore,
 } from '../store/read-model-store.port';
 
 export interface Serving {
@@ -106,10 +106,10 @@ export class ServingReadModelStore implements ReadModelStore {
   async count(collection: string, query: Query): Promise<number> {
     return this.inner.count(await this.target(collection), query);
   }
-  applyBatch(writes: readonly DocumentWrite[], checkpoint: { projection: string; position: number }): Promise<void> {
+  applyBatch(writes: readonly DocumentWrite[], checkpoint: CheckpointWrite): Promise<void> {
     return this.inner.applyBatch(writes, checkpoint);
   }
-  saveCheckpoints(checkpoints: ReadonlyArray<{ projection: string; position: number }>): Promise<void> {
+  saveCheckpoints(checkpoints: ReadonlyArray<CheckpointWrite>): Promise<void> {
     return this.inner.saveCheckpoints(checkpoints);
   }
   getCheckpoint(projection: string): Promise<Checkpoint | null> {

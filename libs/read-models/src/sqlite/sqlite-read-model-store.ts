@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { describeStorageFault, storageFaultOf } from '@crm/event-store';
-import { ReadModelStoreUnavailable } from '../store/errors';
+import { FencedOff, ReadModelStoreUnavailable } from '../store/errors';
 import type {
-  Checkpoint, Doc, DocumentWrite, FieldCondition, FindOptions, IndexSpec, Query, ReadModelStore, Scalar,
+  Checkpoint, CheckpointWrite, Doc, DocumentWrite, FieldCondition, FindOptions, IndexSpec, Query, ReadModelStore, Scalar,
 } from '../store/read-model-store.port';
 import { indexKeys } from '../store/read-model-store.port';
 
@@ -107,7 +107,12 @@ export class SqliteReadModelStore implements ReadModelStore {
     // Overwritten documents (e.g. masked at erasure) leave no old bytes in freed pages.
     this.db.pragma('secure_delete = ON');
     this.db.exec(`CREATE TABLE IF NOT EXISTS rm_checkpoints (
-      projection TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at TEXT NOT NULL)`);
+      projection TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at TEXT NOT NULL, fence INTEGER NOT NULL DEFAULT 0)`);
+    // Files of releases before fencing: the column is added in place (every existing checkpoint unfenced, 0).
+    const columns = this.db.pragma('table_info(rm_checkpoints)') as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'fence')) {
+      this.guarded('write', () => this.db.exec('ALTER TABLE rm_checkpoints ADD COLUMN fence INTEGER NOT NULL DEFAULT 0'));
+    }
   }
 
   /**
@@ -238,10 +243,12 @@ export class SqliteReadModelStore implements ReadModelStore {
     return w;
   }
 
-  async applyBatch(writes: readonly DocumentWrite[], checkpoint: { projection: string; position: number }): Promise<void> {
+  async applyBatch(writes: readonly DocumentWrite[], checkpoint: CheckpointWrite): Promise<void> {
     const now = new Date().toISOString();
     // IMMEDIATE: the write lock before the first read, so another process's commit is waited for, not failed on.
+    // The fence is checked inside it: documents and checkpoint commit together, so a refused batch writes nothing.
     this.guarded('write', () => this.db.transaction(() => {
+      if (this.fencedOff(checkpoint)) throw new FencedOff([checkpoint.projection], checkpoint.fence ?? 0);
       for (const w of writes) {
         const statements = this.writers(w.collection);
         if (w.doc === null) {
@@ -251,36 +258,52 @@ export class SqliteReadModelStore implements ReadModelStore {
           statements.upsert.run(w.id, w.position, JSON.stringify(body));
         }
       }
-      this.moveCheckpoint(checkpoint.projection, checkpoint.position, now);
+      this.moveCheckpoint(checkpoint, now);
     }).immediate());
   }
 
-  async saveCheckpoints(checkpoints: ReadonlyArray<{ projection: string; position: number }>): Promise<void> {
+  async saveCheckpoints(checkpoints: ReadonlyArray<CheckpointWrite>): Promise<void> {
     const now = new Date().toISOString();
+    const refused: CheckpointWrite[] = [];
     this.guarded('write', () => this.db.transaction(() => {
-      for (const c of checkpoints) this.moveCheckpoint(c.projection, c.position, now);
+      for (const c of checkpoints) {
+        if (this.fencedOff(c)) refused.push(c);
+        else this.moveCheckpoint(c, now);
+      }
     }).immediate());
+    if (refused.length > 0) throw new FencedOff(refused.map((c) => c.projection), Math.min(...refused.map((c) => c.fence ?? 0)));
   }
 
-  private moveCheckpoint(projection: string, position: number, now: string): void {
+  /** Inside the write transaction: has a newer lease holder written this checkpoint? */
+  private fencedOff(checkpoint: CheckpointWrite): boolean {
+    if (checkpoint.fence === undefined) return false;
+    const stored = this.prepare('SELECT fence FROM rm_checkpoints WHERE projection = ?').pluck().get(checkpoint.projection) as number | undefined;
+    return stored !== undefined && stored > checkpoint.fence;
+  }
+
+  /** Position only forward; the fence only up (a fenced write that moves no position still records its token). */
+  private moveCheckpoint(checkpoint: CheckpointWrite, now: string): void {
     this.prepare(
-      `INSERT INTO rm_checkpoints (projection, position, updated_at) VALUES (?, ?, ?)
-       ON CONFLICT (projection) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at
-       WHERE rm_checkpoints.position < excluded.position`,
-    ).run(projection, position, now);
+      `INSERT INTO rm_checkpoints (projection, position, updated_at, fence) VALUES (?, ?, ?, ?)
+       ON CONFLICT (projection) DO UPDATE SET
+         updated_at = CASE WHEN rm_checkpoints.position < excluded.position THEN excluded.updated_at ELSE rm_checkpoints.updated_at END,
+         position = max(rm_checkpoints.position, excluded.position),
+         fence = max(rm_checkpoints.fence, excluded.fence)
+       WHERE rm_checkpoints.position < excluded.position OR rm_checkpoints.fence < excluded.fence`,
+    ).run(checkpoint.projection, checkpoint.position, now, checkpoint.fence ?? 0);
   }
 
   async getCheckpoint(projection: string): Promise<Checkpoint | null> {
-    const row = this.prepare('SELECT projection, position, updated_at FROM rm_checkpoints WHERE projection = ?').get(projection) as
-      | { projection: string; position: number; updated_at: string }
+    const row = this.prepare('SELECT projection, position, updated_at, fence FROM rm_checkpoints WHERE projection = ?').get(projection) as
+      | { projection: string; position: number; updated_at: string; fence: number }
       | undefined;
-    return row ? { projection: row.projection, position: row.position, updatedAt: row.updated_at } : null;
+    return row ? { projection: row.projection, position: row.position, updatedAt: row.updated_at, fence: row.fence } : null;
   }
 
   async listCheckpoints(prefix: string): Promise<Checkpoint[]> {
-    const rows = this.prepare("SELECT projection, position, updated_at FROM rm_checkpoints WHERE substr(projection, 1, ?) = ? ORDER BY projection")
-      .all(prefix.length, prefix) as Array<{ projection: string; position: number; updated_at: string }>;
-    return rows.map((r) => ({ projection: r.projection, position: r.position, updatedAt: r.updated_at }));
+    const rows = this.prepare("SELECT projection, position, updated_at, fence FROM rm_checkpoints WHERE substr(projection, 1, ?) = ? ORDER BY projection")
+      .all(prefix.length, prefix) as Array<{ projection: string; position: number; updated_at: string; fence: number }>;
+    return rows.map((r) => ({ projection: r.projection, position: r.position, updatedAt: r.updated_at, fence: r.fence }));
   }
 
   async deleteCheckpoint(projection: string): Promise<void> {

@@ -67,11 +67,25 @@ export interface DocumentWrite {
   readonly position: number;
 }
 
+/**
+ * A checkpoint write. `fence` is the fencing token of the projector replica's lease on the projection (see
+ * libs/read-models/src/leases): the store refuses (FencedOff) a write whose fence is lower than the highest it has
+ * recorded for this checkpoint, and the documents of a fenced batch are refused likewise. No fence: no check (the
+ * embedded single-process mode, tools).
+ */
+export interface CheckpointWrite {
+  readonly projection: string;
+  readonly position: number;
+  readonly fence?: number;
+}
+
 export interface Checkpoint {
   readonly projection: string;
   /** Position of the last event the projection has fully applied (0: none). */
   readonly position: number;
   readonly updatedAt: string;
+  /** Highest fencing token that wrote this checkpoint (0 when never fenced). */
+  readonly fence?: number;
 }
 
 export interface ReadModelStore {
@@ -98,13 +112,17 @@ export interface ReadModelStore {
   /**
    * Writes documents (guarded by `_position`) and then the checkpoint. SQLite does both in one transaction; MongoDB
    * writes documents first and the checkpoint last, which the position guard makes safe to replay.
+   * With `checkpoint.fence`: raises FencedOff, writing nothing more, when a newer lease holder has written
+   * (SQLite: nothing of the batch is written; MongoDB: documents carry `_fence`, and only those a newer holder has
+   * not touched may have been written, which the position guard makes harmless).
    */
-  applyBatch(writes: readonly DocumentWrite[], checkpoint: { projection: string; position: number }): Promise<void>;
+  applyBatch(writes: readonly DocumentWrite[], checkpoint: CheckpointWrite): Promise<void>;
   /**
    * Moves several checkpoints forward (never back) in one write, with no documents: projections that had nothing to
-   * apply in a stretch of the log. One transaction for all instead of one per projection.
+   * apply in a stretch of the log. One transaction for all instead of one per projection. A fenced-off entry is
+   * skipped, the others are written, then FencedOff names the skipped ones.
    */
-  saveCheckpoints(checkpoints: ReadonlyArray<{ projection: string; position: number }>): Promise<void>;
+  saveCheckpoints(checkpoints: ReadonlyArray<CheckpointWrite>): Promise<void>;
   getCheckpoint(projection: string): Promise<Checkpoint | null>;
   /** Checkpoints whose name starts with `prefix`, by name. */
   listCheckpoints(prefix: string): Promise<Checkpoint[]>;

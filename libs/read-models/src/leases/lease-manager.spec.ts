@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { LeaseManager, type LeasedUnit } from './lease-manager';
+import type { LeaseStore } from './lease-store.port';
+import { SqliteLeaseStore } from './sqlite-lease-store';
+
+/** Units that record whether they run, with the token they were started with. */
+function units(names: readonly string[]): { units: LeasedUnit[]; running: Map<string, number> } {
+  const running = new Map<string, number>();
+  return {
+    running,
+    units: names.map((name) => ({
+      name,
+      start: async (token: number) => void running.set(name, token),
+      stop: async () => void running.delete(name),
+    })),
+  };
+}
+
+describe('LeaseManager', () => {
+  let dir: string;
+  let store: SqliteLeaseStore;
+  let clock: number;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'crm-leases-'));
+    store = new SqliteLeaseStore(join(dir, 'leases.db'));
+    clock = 1_800_000_000_000;
+  });
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const NAMES = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8', 'p9'];
+  const manager = (id: string, u: LeasedUnit[], leaseStore: LeaseStore = store): LeaseManager =>
+    new LeaseManager({ store: leaseStore, replicaId: id, units: u, leaseMs: 15_000, renewMs: 5_000, now: () => clock });
+
+  it('splits nine units 5/4 between two replicas, and a clean stop hands them over at once', async () => {
+    const a = units(NAMES);
+    const b = units(NAMES);
+    const ma = manager('a', a.units);
+    const mb = manager('b', b.units);
+    await ma.tick();
+    await mb.tick();
+    await ma.tick();
+    await mb.tick();
+    expect([a.running.size, b.running.size]).toEqual([5, 4]);
+    expect([...a.running.keys(), ...b.running.keys()].sort()).toEqual(NAMES);
+    await ma.stop();
+    expect(a.running.size).toBe(0);
+    await mb.tick(); // no waiting for the lease to expire: released, and a's heartbeat is gone
+    expect([...b.running.keys()].sort()).toEqual(NAMES);
+    expect([...b.running.values()]).toEqual(NAMES.map(() => 2)); // each lease taken over once, by b
+  });
+
+  it('stops a unit at once when its lease cannot be renewed (taken over while this replica stalled, or the store unreachable)', async () => {
+    const a = units(['p1', 'p2']);
+    let failing = false;
+    const flaky: LeaseStore = new Proxy(store, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]): Promise<unknown> => {
+          if (failing) throw new Error('connection reset 7f2q');
+          return (value as (...x: unknown[]) => Promise<unknown>).apply(target, args);
+        };
+      },
+    });
+    const ma = manager('a', a.units, flaky);
+    await ma.tick();
+    expect([...a.running.keys()].sort()).toEqual(['p1', 'p2']);
+    failing = true;
+    clock += 5_000;
+    await ma.tick();
+    expect(a.running.size).toBe(0);
+    expect(ma.holding()).toEqual([]);
+  });
+
+  it('lets a paused replica find its leases taken: its renew fails, its units stop, and it takes its fair share again', async () => {
+    const a = units(['p1', 'p2']);
+    const b = units(['p1', 'p2']);
+    const ma = manager('a', a.units);
+    const mb = manager('b', b.units);
+    await ma.tick();
+    clock += 15_001; // a stalls past its leases
+    await mb.tick();
+    expect([...b.running.entries()].sort()).toEqual([['p1', 2], ['p2', 2]]);
+    await ma.tick(); // a wakes up: both leases lost, units stopped; b still holds both
+    expect(a.running.size).toBe(0);
+    await mb.tick(); // b gives one up for a
+    await ma.tick();
+    expect([a.running.size, b.running.size]).toEqual([1, 1]);
+    expect([...a.running.values()]).toEqual([3]);
+  });
+
+  it('refuses a renewal interval that is not shorter than the lease', () => {
+    expect(() => new LeaseManager({ store, replicaId: 'a', units: [], leaseMs: 5_000, renewMs: 5_000 })).toThrow(/more frequent/);
+  });
+});

@@ -1,0 +1,21 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { MongoLeaseStore, MongoReadModelStore, type ReadModelStore } from '@crm/read-models';
+import type { AppConfig } from './config';
+import type { ProjectorHostOptions } from './projector-host';
+
+/**
+ * The leases of a projector replica, in production mode (read models in MongoDB): the projections and the SLA watcher
+ * are shared out among every projector process on that database. The embedded mode (SQLite) has one projector and
+ * runs without leases (docs/decisions.md, "Projector replicas: leases and fencing").
+ */
+export function projectorLeases(config: AppConfig, readModels: ReadModelStore): ProjectorHostOptions['leases'] {
+  if (!(readModels instanceof MongoReadModelStore)) return undefined;
+  return {
+    store: new MongoLeaseStore(readModels.database),
+    // A restarted process is a new holder: its predecessor's leases are taken over (new token), never resumed.
+    replicaId: config.projectorReplicaId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    leaseMs: config.projectionLeaseMs,
+    renewMs: config.projectionLeaseRenewMs,
+  };
+}
