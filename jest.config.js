@@ -27,7 +27,6 @@ const transformIgnorePatterns = ['/node_modules/(?!content-disposition/)'];
 // Tests wait on conditions with their own bounds; this only bounds a test that hangs.
 const base = {
   rootDir: __dirname, moduleFileExtensions: ['ts', 'js', 'json'], testEnvironment: 'node', transform, transformIgnorePatterns, moduleNameMapper,
-  testTimeout: 60_000,
 };
 /** A project listed only when selected by name (`--selectProjects <name>`) or by a path under test/<name>. */
 const selects = (name) => {
@@ -36,6 +35,7 @@ const selects = (name) => {
   return selected.includes(name) || process.argv.some((a) => a.includes(`test/${name}`));
 };
 module.exports = {
+  testTimeout: 60_000, // a global option: jest 29 ignores it inside a project
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
     { ...base, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.spec.ts'] },
