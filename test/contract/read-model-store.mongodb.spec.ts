@@ -3,6 +3,7 @@ import * as net from 'node:net';
 import { MongoClient } from 'mongodb';
 import { FencedOff, MongoReadModelStore, ReadModelStoreUnavailable } from '@crm/read-models';
 import { type MongoDoubleHandle, startMongoDouble } from '../doubles/mongo-wire-double';
+import { UpsertRace } from '../support/upsert-race';
 import { describeReadModelStoreContract } from './read-model-store.contract';
 
 const freshDbName = (): string => `rm_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
@@ -86,6 +87,76 @@ describe('MongoDB adapter against the in-process wire-protocol double', () => {
         MongoReadModelStore.connect(`mongodb://127.0.0.1:${address.port}/?directConnection=true&serverSelectionTimeoutMS=300`),
       ).rejects.toBeInstanceOf(ReadModelStoreUnavailable);
     });
+  });
+});
+
+/**
+ * Two writers of one document whose position-guarded upserts both miss (no document yet) and race to insert, as two
+ * projector replicas can on mongod: the loser's E11000 on `_id` must be told apart by re-reading the stored document
+ * (docs/decisions.md "Projector replicas: leases and fencing").
+ */
+describe('MongoDB adapter: E11000 from two upserts racing on one _id', () => {
+  const race = new UpsertRace();
+  let double: MongoDoubleHandle;
+  let stores: MongoReadModelStore[] = [];
+
+  beforeAll(async () => {
+    double = await startMongoDouble({ upsertGate: race.gate });
+  });
+  afterAll(async () => {
+    await double.stop();
+  });
+  afterEach(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    stores = [];
+  });
+
+  /** Two stores (two clients, so two connections) on one fresh database. */
+  const twoWriters = async (): Promise<[MongoReadModelStore, MongoReadModelStore]> => {
+    const db = freshDbName();
+    stores = await Promise.all([MongoReadModelStore.connect(double.uri, db), MongoReadModelStore.connect(double.uri, db)]);
+    const [a, b] = stores;
+    if (!a || !b) throw new Error('two stores expected');
+    return [a, b];
+  };
+  const write = (store: MongoReadModelStore, position: number, v: string, projection: string, fence?: number): Promise<void> =>
+    store.applyBatch(
+      [{ collection: 'raced', id: 'r1', doc: { _id: 'r1', _position: position, v }, position }],
+      { projection, position, ...(fence === undefined ? {} : { fence }) },
+    );
+  const insertsFirst = (position: number) => (filter: Record<string, unknown>): boolean =>
+    (filter._position as { $lt?: unknown } | undefined)?.$lt === position;
+
+  it('the newer write loses the insert: it is tried again over the older one, not taken for a replay', async () => {
+    const [a, b] = await twoWriters();
+    race.arm('raced', insertsFirst(7));
+    const races = race.races;
+    await Promise.all([write(a, 7, 'older-p7-k1', 'pa'), write(b, 8, 'newer-p8-k1', 'pb')]);
+    expect(race.races).toBe(races + 1);
+    expect(await a.get('raced', 'r1')).toEqual({ _id: 'r1', _position: 8, v: 'newer-p8-k1' });
+  });
+
+  it('the older write loses the insert: a replay, skipped, and its checkpoint still moves', async () => {
+    const [a, b] = await twoWriters();
+    race.arm('raced', insertsFirst(8));
+    const races = race.races;
+    await Promise.all([write(a, 7, 'older-p7-k2', 'pa'), write(b, 8, 'newer-p8-k2', 'pb')]);
+    expect(race.races).toBe(races + 1);
+    expect(await a.get('raced', 'r1')).toEqual({ _id: 'r1', _position: 8, v: 'newer-p8-k2' });
+    expect((await a.getCheckpoint('pa'))?.position).toBe(7);
+  });
+
+  it('a stale lease holder loses the insert to its successor: FencedOff, and the successor\'s document stays', async () => {
+    const [stale, successor] = await twoWriters();
+    race.arm('raced', insertsFirst(7));
+    const races = race.races;
+    const [staleOutcome, successorOutcome] = await Promise.allSettled([
+      write(stale, 8, 'stale-f1-k3', 'stale', 1), write(successor, 7, 'successor-f2-k3', 'successor', 2),
+    ]);
+    expect(race.races).toBe(races + 1);
+    expect(successorOutcome.status).toBe('fulfilled');
+    expect(staleOutcome).toMatchObject({ status: 'rejected', reason: expect.any(FencedOff) as unknown });
+    expect(await stale.get('raced', 'r1')).toEqual({ _id: 'r1', _position: 7, v: 'successor-f2-k3' });
   });
 });
 
