@@ -79,7 +79,11 @@ async function startRelay(target: number): Promise<Relay> {
 describe('store outages', () => {
   // Short bounds for the test; the defaults (5 s each) are in docs/operations.md "Store outages".
   const STORE_TIMEOUT_MS = 1_000;
+  // Refused or reset: one STORE_TIMEOUT_MS (server selection, a deadline); the rest is slack for a loaded machine.
   const BOUND_MS = 4 * STORE_TIMEOUT_MS;
+  // A silent MongoDB: the reply's 3 x STORE_TIMEOUT_MS (socketTimeoutMS), then the driver's one retry finds no server
+  // within server selection + connect: about 5 x, plus slack.
+  const SILENT_MONGO_BOUND_MS = 7 * STORE_TIMEOUT_MS;
   let esdb: EventStoreDbDouble;
   let mongo: MongoDoubleHandle;
   let esdbRelay: Relay;
@@ -187,6 +191,17 @@ describe('store outages', () => {
     await until(projectorCaughtUp, 20_000, 'the projector to resume by itself');
   }, 60_000);
 
+  it('MongoDB unreachable without a reset (stalled network): queries 503 within the bound, then recover', async () => {
+    const id = await createCustomer(`Katherine ${randomUUID()}`);
+    mongoRelay.stall();
+    const query = await timed(() => app.request('GET', `/customers/${id}`));
+    mongoRelay.restore();
+    expect({ status: query.result.status, type: query.result.body.type, retryAfter: query.result.headers.get('retry-after'), fast: query.ms < SILENT_MONGO_BOUND_MS })
+      .toEqual({ status: 503, type: 'store-unavailable', retryAfter: expect.stringMatching(/^\d+$/), fast: true });
+    await until(async () => (await app.request('GET', `/customers/${id}`)).status === 200, 15_000, 'queries after the network is back');
+    acknowledged.push(id);
+  }, 60_000);
+
   it('MongoDB outage: queries, keyed commands and customer creation 503 within the bound; all recovers', async () => {
     const id = await createCustomer(`Grace ${randomUUID()}`);
     await until(projectorCaughtUp, 10_000, 'the projector to catch up before the outage');
@@ -206,7 +221,11 @@ describe('store outages', () => {
     expect(ready.result.body.readModelStore).toEqual({ error: expect.any(String) });
     // The projector stays up: its lease passes fail and say so, and the units whose leases it could not renew stop.
     const leases = projector.host.leaseManager;
-    await until(() => leases?.outage() != null && projector.host.runner.running().length === 0, 10_000, 'the projector to notice the outage and stop its units').catch((e: unknown) => { throw new Error(`${String(e)} ${JSON.stringify({ outage: leases?.outage(), running: projector.host.runner.running(), holding: leases?.holding(), status: projector.host.runner.status() })}`); });
+    const stoppedByOutage = (): boolean => leases?.outage() != null && projector.host.runner.running().length === 0;
+    await until(stoppedByOutage, 10_000, 'the projector to notice the outage and stop its units').catch((e: unknown) => {
+      const seen = { outage: leases?.outage(), running: projector.host.runner.running(), status: projector.host.runner.status() };
+      throw new Error(`${String(e)}: ${JSON.stringify(seen)}`);
+    });
 
     mongoRelay.restore();
     await until(async () => (await app.request('GET', `/customers/${id}`)).status === 200, 15_000, 'queries after MongoDB is back');

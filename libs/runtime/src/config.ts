@@ -17,8 +17,9 @@ export interface AppConfig {
   readonly sqliteSynchronous: 'FULL' | 'NORMAL';
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'silent';
   /**
-   * When set, read models live in MongoDB instead of the embedded SQLite file. Without `serverSelectionTimeoutMS` in
-   * it, STORE_TIMEOUT_MS is added (the driver's own default, 30 s, would hold a request that long in an outage).
+   * When set, read models live in MongoDB instead of the embedded SQLite file. Without `serverSelectionTimeoutMS` and
+   * `socketTimeoutMS` in it, bounds from STORE_TIMEOUT_MS are added (see withMongoTimeouts; the driver's own defaults,
+   * 30 s and none, would hold a request that long, or forever, in an outage).
    */
   readonly mongodbUri?: string;
   /**
@@ -148,6 +149,18 @@ export function withDefaultParam(uri: string, name: string, value: number): stri
   return `${base}${separator}${name}=${value}`;
 }
 
+/**
+ * Bounds of MongoDB calls when the server stops answering, unless the URI sets its own: finding the server and opening
+ * a connection to it within `storeTimeoutMs` each, and a reply on an open connection within 3 x `storeTimeoutMs` (a
+ * network that drops packets silently; the driver would wait forever). The larger second bound leaves room for the
+ * projector's batch writes, which answer once at the end; a batch that needs longer is retried as a store error, so
+ * lower PROJECTION_BATCH_SIZE or set socketTimeoutMS in the URI then.
+ */
+function withMongoTimeouts(uri: string, storeTimeoutMs: number): string {
+  const found = withDefaultParam(withDefaultParam(uri, 'serverSelectionTimeoutMS', storeTimeoutMs), 'connectTimeoutMS', storeTimeoutMs);
+  return withDefaultParam(found, 'socketTimeoutMS', 3 * storeTimeoutMs);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const storeTimeoutMs = positiveIntFrom(env.STORE_TIMEOUT_MS, 5_000, 'STORE_TIMEOUT_MS');
   const eventStoreConnectionString = env.EVENTSTORE_CONNECTION_STRING || undefined;
@@ -169,7 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     contactPolicyFile: env.CONTACT_POLICY_FILE || undefined,
     sqliteSynchronous: synchronous,
     logLevel: logLevel as AppConfig['logLevel'],
-    mongodbUri: mongodbUri && withDefaultParam(mongodbUri, 'serverSelectionTimeoutMS', storeTimeoutMs),
+    mongodbUri: mongodbUri && withMongoTimeouts(mongodbUri, storeTimeoutMs),
     storeTimeoutMs,
     idempotencyLeaseMs: Math.max(1, intFrom(env.IDEMPOTENCY_LEASE_MS, 30_000, 'IDEMPOTENCY_LEASE_MS')),
     projector: projectorMode(env.PROJECTOR),
