@@ -120,6 +120,8 @@ export class ProjectionRunner implements ProjectionControl {
   /** Counts append signals, so a signal that arrives while a worker is reading is not lost. */
   private appendSeq = 0;
   private wakers = new Set<() => void>();
+  /** Workers waiting out a store error's backoff: woken by a stop, not by appends (an outage is not hammered per append). */
+  private backoffWakers = new Set<() => void>();
   private readonly positionWaiters = new PositionWaiters();
   /** Wakes the workers on every append; re-opened from the last position seen when the store drops it. */
   private subscription: ResilientSubscription | undefined;
@@ -157,7 +159,7 @@ export class ProjectionRunner implements ProjectionControl {
   async start(names: readonly string[] | 'all' = 'all'): Promise<void> {
     for (const p of this.projections) if (names === 'all' || names.includes(p.name)) await this.startProjection(p.name);
     const head = await this.feed.headPosition();
-    this.subscription = new ResilientSubscription((fromPosition) => this.feed.subscribeToAll({ fromPosition }), head, () => this.wakeAll(), {
+    this.subscription = new ResilientSubscription((fromPosition) => this.feed.subscribeToAll({ fromPosition }), head, () => this.wakeIdle(), {
       ...this.options.resubscribe,
       logger: this.options.logger,
       onRestart: this.options.onSubscriptionRestart,
@@ -366,11 +368,20 @@ export class ProjectionRunner implements ProjectionControl {
     );
   }
 
-  private wakeAll(): void {
+  /** An append: the idle workers read again at once. */
+  private wakeIdle(): void {
     this.appendSeq += 1;
     const wakers = [...this.wakers];
     this.wakers.clear();
     for (const wake of wakers) wake();
+  }
+
+  /** A stop or a switch: every waiting worker, also those backing off, looks at its state again. */
+  private wakeAll(): void {
+    this.wakeIdle();
+    const backingOff = [...this.backoffWakers];
+    this.backoffWakers.clear();
+    for (const wake of backingOff) wake();
   }
 
   private notifyPositionWaiters(): void {
@@ -379,14 +390,13 @@ export class ProjectionRunner implements ProjectionControl {
   }
 
   private idle(): Promise<void> {
-    return this.pause(this.idlePollMs);
+    return this.pause(this.idlePollMs, this.wakers);
   }
 
-  /** Sleeps `ms`, or less when an append (or stop) wakes the workers. */
-  private pause(ms: number): Promise<void> {
+  /** Sleeps `ms`, or less when woken through `wakers` (appends and stops for `wakers`, stops for `backoffWakers`). */
+  private pause(ms: number, wakers: Set<() => void>): Promise<void> {
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
-      const wakers = this.wakers;
       function done(): void {
         clearTimeout(timer);
         wakers.delete(done);
@@ -456,7 +466,7 @@ export class ProjectionRunner implements ProjectionControl {
         w.lastError = { message: error instanceof Error ? error.message : String(error), position: w.checkpoint, eventType: '' };
         this.options.logger?.error({ msg: 'projection paused on a store error, retrying', projection: w.projection.name, error: w.lastError.message, retryInMs: retryMs });
         this.notifyPositionWaiters();
-        await this.pause(retryMs);
+        await this.pause(retryMs, this.backoffWakers);
         retryMs = Math.min(maxRetryMs, retryMs * 2);
       }
     }
