@@ -91,7 +91,7 @@ export function openEventStore(
   config: AppConfig, clock: Clock, keys: KeyStore, signals: AppendSignals = {},
 ): EventStore {
   const raw = config.eventStoreConnectionString
-    ? new EventStoreDbEventStore(config.eventStoreConnectionString)
+    ? new EventStoreDbEventStore(config.eventStoreConnectionString, { operationTimeoutMs: config.storeTimeoutMs })
     : new SqliteEventStore({
       filename: join(config.dataDir, 'events.db'), synchronous: config.sqliteSynchronous, now: () => clock.now(), ...signals,
     });

@@ -56,3 +56,28 @@ describe('loadConfig: HTTP server limits', () => {
       .toThrow('PROJECTION_LEASE_RENEW_MS (5000) must be less than PROJECTION_LEASE_MS (5000)');
   });
 });
+
+describe('store timeouts (STORE_TIMEOUT_MS)', () => {
+  const base = { EVENTSTORE_CONNECTION_STRING: 'esdb://db.example:2113?tls=false', MONGODB_URI: 'mongodb://mongo.example:27017/crm' };
+
+  it('bounds both clients by 5 s by default, MongoDB replies by 3 x that', () => {
+    const config = loadConfig(base);
+    expect(config.storeTimeoutMs).toBe(5_000);
+    expect(config.eventStoreConnectionString).toBe('esdb://db.example:2113?tls=false&defaultDeadline=5000');
+    expect(config.mongodbUri).toBe('mongodb://mongo.example:27017/crm?serverSelectionTimeoutMS=5000&connectTimeoutMS=5000&socketTimeoutMS=15000');
+  });
+
+  it('follows STORE_TIMEOUT_MS and leaves what the URI sets (any case) alone', () => {
+    const config = loadConfig({
+      STORE_TIMEOUT_MS: '1500',
+      EVENTSTORE_CONNECTION_STRING: 'esdb://db.example:2113?tls=false&defaultdeadline=9000',
+      MONGODB_URI: 'mongodb://mongo.example:27017/?serverSelectionTimeoutMS=42',
+    });
+    expect(config.eventStoreConnectionString).toBe('esdb://db.example:2113?tls=false&defaultdeadline=9000');
+    expect(config.mongodbUri).toBe('mongodb://mongo.example:27017/?serverSelectionTimeoutMS=42&connectTimeoutMS=1500&socketTimeoutMS=4500');
+  });
+
+  it('refuses a timeout that is not a positive number', () => {
+    expect(() => loadConfig({ ...base, STORE_TIMEOUT_MS: '0' })).toThrow(/STORE_TIMEOUT_MS/);
+  });
+});

@@ -16,8 +16,18 @@ export interface AppConfig {
   /** FULL fsyncs every group commit (default); NORMAL trades the last commits on power loss for speed. */
   readonly sqliteSynchronous: 'FULL' | 'NORMAL';
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'silent';
-  /** When set, read models live in MongoDB instead of the embedded SQLite file. */
+  /**
+   * When set, read models live in MongoDB instead of the embedded SQLite file. Without `serverSelectionTimeoutMS` and
+   * `socketTimeoutMS` in it, bounds from STORE_TIMEOUT_MS are added (see withMongoTimeouts; the driver's own defaults,
+   * 30 s and none, would hold a request that long, or forever, in an outage).
+   */
   readonly mongodbUri?: string;
+  /**
+   * STORE_TIMEOUT_MS (default 5000): how long a call to an unreachable store may wait before it fails as unavailable
+   * (503 store-unavailable on the API, a paused projection in the projector). Applied as MongoDB's
+   * `serverSelectionTimeoutMS` and EventStoreDB's `defaultDeadline` unless the URI or connection string sets its own.
+   */
+  readonly storeTimeoutMs: number;
   /**
    * With MONGODB_URI: how long a reservation of an Idempotency-Key counts as running on the replica that took it. A
    * retry of a key whose replica died waits (409) at most this long.
@@ -129,7 +139,32 @@ function leaseTimes(env: NodeJS.ProcessEnv): Pick<AppConfig, 'projectionLeaseMs'
   return { projectionLeaseMs, projectionLeaseRenewMs };
 }
 
+/** `uri` with `name=value` added to its query, unless it already has `name` (case-insensitive, as both clients read it). */
+export function withDefaultParam(uri: string, name: string, value: number): string {
+  const query = uri.includes('?') ? uri.slice(uri.indexOf('?') + 1) : '';
+  if (query.split('&').some((pair) => pair.split('=')[0]?.toLowerCase() === name.toLowerCase())) return uri;
+  const separator = !uri.includes('?') ? '?' : query === '' ? '' : '&';
+  // A MongoDB URI without a path needs one before its query ("mongodb://host/?x=1"); EventStoreDB's takes none.
+  const base = !uri.includes('?') && /^mongodb(\+srv)?:\/\/[^/]*$/.test(uri) ? `${uri}/` : uri;
+  return `${base}${separator}${name}=${value}`;
+}
+
+/**
+ * Bounds of MongoDB calls when the server stops answering, unless the URI sets its own: finding the server and opening
+ * a connection to it within `storeTimeoutMs` each, and a reply on an open connection within 3 x `storeTimeoutMs` (a
+ * network that drops packets silently; the driver would wait forever). The larger second bound leaves room for the
+ * projector's batch writes, which answer once at the end; a batch that needs longer is retried as a store error, so
+ * lower PROJECTION_BATCH_SIZE or set socketTimeoutMS in the URI then.
+ */
+function withMongoTimeouts(uri: string, storeTimeoutMs: number): string {
+  const found = withDefaultParam(withDefaultParam(uri, 'serverSelectionTimeoutMS', storeTimeoutMs), 'connectTimeoutMS', storeTimeoutMs);
+  return withDefaultParam(found, 'socketTimeoutMS', 3 * storeTimeoutMs);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const storeTimeoutMs = positiveIntFrom(env.STORE_TIMEOUT_MS, 5_000, 'STORE_TIMEOUT_MS');
+  const eventStoreConnectionString = env.EVENTSTORE_CONNECTION_STRING || undefined;
+  const mongodbUri = env.MONGODB_URI || undefined;
   const synchronous = (env.SQLITE_SYNCHRONOUS ?? 'FULL').toUpperCase();
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') throw new Error('SQLITE_SYNCHRONOUS must be FULL or NORMAL');
   const logLevel = env.LOG_LEVEL ?? 'log';
@@ -139,7 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     port: intFrom(env.PORT, 3000, 'PORT'),
     host: env.HOST ?? '0.0.0.0',
     dataDir: resolve(env.DATA_DIR ?? './data'),
-    eventStoreConnectionString: env.EVENTSTORE_CONNECTION_STRING || undefined,
+    eventStoreConnectionString: eventStoreConnectionString && withDefaultParam(eventStoreConnectionString, 'defaultDeadline', storeTimeoutMs),
     authTokensFile: env.AUTH_TOKENS_FILE || undefined,
     authTokensJson: env.AUTH_TOKENS || undefined,
     bodyLimitBytes,
@@ -147,7 +182,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     contactPolicyFile: env.CONTACT_POLICY_FILE || undefined,
     sqliteSynchronous: synchronous,
     logLevel: logLevel as AppConfig['logLevel'],
-    mongodbUri: env.MONGODB_URI || undefined,
+    mongodbUri: mongodbUri && withMongoTimeouts(mongodbUri, storeTimeoutMs),
+    storeTimeoutMs,
     idempotencyLeaseMs: Math.max(1, intFrom(env.IDEMPOTENCY_LEASE_MS, 30_000, 'IDEMPOTENCY_LEASE_MS')),
     projector: projectorMode(env.PROJECTOR),
     readWaitMs: intFrom(env.READ_WAIT_MS, 2000, 'READ_WAIT_MS'),

@@ -52,10 +52,15 @@ export class HealthController {
     checks['projections'] = { failed };
     if (failed.length) ok = false;
     if (!ok) {
-      const eventStoreDown = typeof checks['eventStore'] === 'object' && checks['eventStore'] !== null && 'error' in checks['eventStore'];
+      const down = (check: unknown): boolean => typeof check === 'object' && check !== null && 'error' in check;
+      // Either store unreachable is an outage the balancer should route around (docs/operations.md "Store outages").
+      const storeDown = down(checks['eventStore']) || down(checks['readModelStore']);
+      const unreachable = [down(checks['eventStore']) ? 'the event store' : '', down(checks['readModelStore']) ? 'the read-model store' : '']
+        .filter(Boolean).join(' and ');
       throw new ApiProblem(
-        503, eventStoreDown || writesFailing ? 'store-unavailable' : 'not-ready', 'Not ready',
-        writesFailing ? 'Writes are failing (the disk is full or failing)' : 'A store is unreachable or a projection has stopped',
+        503, storeDown || writesFailing ? 'store-unavailable' : 'not-ready', 'Not ready',
+        writesFailing ? 'Writes are failing (the disk is full or failing)'
+          : storeDown ? `Unreachable: ${unreachable}` : 'A projection has stopped',
         checks, { 'Retry-After': '5' },
       );
     }

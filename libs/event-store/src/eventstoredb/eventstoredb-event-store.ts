@@ -43,6 +43,12 @@
  *   `StoreUnavailable` after the events it had received; the consumer resubscribes from the last position it saw
  *   (the projection runner does, see libs/read-models/src/runner/resilient-subscription.ts). The adapter does not
  *   resubscribe by itself: only the consumer knows what it has seen, and an outage stays visible to it.
+ * - Bounded calls. The 6.x client gives reads no deadline at all and BatchAppend (its path on every current server)
+ *   only a deadline the server enforces, so a server that stops answering without closing the connection (a silent
+ *   network drop) holds an append or a read until gRPC keep-alive gives up (~20 s by default). With
+ *   `operationTimeoutMs` each append and each read page that takes longer fails with `StoreUnavailable` (the read is
+ *   cancelled; the append may still be written, as with any StoreUnavailable). Subscriptions are not bounded: they
+ *   are meant to wait; keep-alive ends a dead one and the consumer resubscribes.
  */
 import {
   ANY,
@@ -91,6 +97,25 @@ const RELEASED = 'EventIdReleased';
 const PAGE_SIZE = 500;
 /** A subscription stops reading from the server while this many events wait for the consumer. */
 const SUBSCRIPTION_HIGH_WATER = 1000;
+
+/** `work` if it settles within `ms`, else StoreUnavailable (after `onTimeout`, which cancels what can be cancelled). */
+async function within<T>(ms: number | undefined, what: string, work: Promise<T>, onTimeout?: () => void): Promise<T> {
+  if (ms === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout?.();
+      reject(new StoreUnavailable(`EventStoreDB: ${what} took longer than ${ms} ms`));
+    }, ms);
+  });
+  // The abandoned call's eventual failure is ours to swallow (it is reported as the timeout).
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** The one place where our expected revision becomes the client's (`streamState` in @kurrent/kurrentdb-client). */
 export function toEsdbExpectedRevision(expected: ExpectedRevision): AppendExpectedRevision {
@@ -235,10 +260,15 @@ export class EventStoreDbEventStore implements EventStore {
   private closed = false;
 
   private readonly reserveIds: boolean;
+  private readonly operationTimeoutMs: number | undefined;
 
-  /** From a connection string (the store owns and closes the client) or an existing client (the caller closes it). */
-  constructor(connection: string | EventStoreDBClient, options: { reserveEventIds?: boolean } = {}) {
+  /**
+   * From a connection string (the store owns and closes the client) or an existing client (the caller closes it).
+   * `operationTimeoutMs`: the bound of each append and read page (see "Bounded calls" above; default none).
+   */
+  constructor(connection: string | EventStoreDBClient, options: { reserveEventIds?: boolean; operationTimeoutMs?: number } = {}) {
     this.reserveIds = options.reserveEventIds ?? false;
+    this.operationTimeoutMs = options.operationTimeoutMs;
     this.ownsClient = typeof connection === 'string';
     this.client = typeof connection === 'string' ? EventStoreDBClient.connectionString(connection) : connection;
   }
@@ -251,8 +281,8 @@ export class EventStoreDbEventStore implements EventStore {
     this.assertOpen();
     const expected = options.expectedRevision ?? 'any';
     const reservations = this.reserveIds ? await this.reserveEventIds(streamId, events) : [];
-    const result = await this.client
-      .appendToStream(streamId, events.map(toEventData), { expectedRevision: toEsdbExpectedRevision(expected) })
+    const appended = this.client.appendToStream(streamId, events.map(toEventData), { expectedRevision: toEsdbExpectedRevision(expected) });
+    const result = await within(this.operationTimeoutMs, `append to ${streamId}`, appended)
       .catch(async (error: unknown) => {
         const refusal =
           error instanceof WrongExpectedVersionError
@@ -285,10 +315,13 @@ export class EventStoreDbEventStore implements EventStore {
         fromRevision: from === undefined ? (backwards ? END : START) : BigInt(from),
         maxCount,
       });
-      for await (const resolved of read) {
-        const event = toRecorded(resolved);
-        if (event) events.push(event);
-      }
+      const collect = async (): Promise<void> => {
+        for await (const resolved of read) {
+          const event = toRecorded(resolved);
+          if (event) events.push(event);
+        }
+      };
+      await within(this.operationTimeoutMs, `read of ${streamId}`, collect(), () => void read.cancel().catch(() => undefined));
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
       throw mapError(error);
@@ -385,12 +418,16 @@ export class EventStoreDbEventStore implements EventStore {
 
   private async readLogUnmapped(from: ReadPosition, direction: Direction, maxCount: number): Promise<LogEntry[]> {
     const entries: LogEntry[] = [];
-    for await (const resolved of this.client.readAll({ fromPosition: from, direction, maxCount })) {
-      const at = positionOf(resolved);
-      const event = resolved.event;
-      if (!at || !event) continue;
-      entries.push({ at, event: isHidden(event.streamId, event.type) ? undefined : toRecorded(resolved) });
-    }
+    const read = this.client.readAll({ fromPosition: from, direction, maxCount });
+    const collect = async (): Promise<void> => {
+      for await (const resolved of read) {
+        const at = positionOf(resolved);
+        const event = resolved.event;
+        if (!at || !event) continue;
+        entries.push({ at, event: isHidden(event.streamId, event.type) ? undefined : toRecorded(resolved) });
+      }
+    };
+    await within(this.operationTimeoutMs, 'read of $all', collect(), () => void read.cancel().catch(() => undefined));
     return entries;
   }
 

@@ -77,6 +77,44 @@ describe('LeaseManager', () => {
     expect(ma.holding()).toEqual([]);
   });
 
+  it('reports a store outage until a pass succeeds, renews in parallel, and takes its units again when the store is back', async () => {
+    const a = units(['p1', 'p2', 'p3']);
+    let failing = false;
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const slow: LeaseStore = new Proxy(store, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]): Promise<unknown> => {
+          if (!failing) return (value as (...x: unknown[]) => Promise<unknown>).apply(target, args);
+          inFlight += 1;
+          mostInFlight = Math.max(mostInFlight, inFlight);
+          await new Promise((resolve) => setImmediate(resolve)); // a timeout, in miniature
+          inFlight -= 1;
+          throw new Error('server selection timed out 3hx8');
+        };
+      },
+    });
+    const ma = manager('a', a.units, slow);
+    await ma.tick();
+    expect(ma.outage()).toBeNull();
+    failing = true;
+    clock += 5_000;
+    await ma.tick();
+    expect(a.running.size).toBe(0);
+    expect(mostInFlight).toBe(3); // the three renewals waited out one timeout together
+    expect(ma.outage()).toEqual({ error: 'server selection timed out 3hx8', since: clock });
+    clock += 5_000;
+    await ma.tick();
+    expect(ma.outage()?.since).toBe(clock - 5_000); // since the first failing pass
+    failing = false;
+    clock += 5_000;
+    await ma.tick();
+    expect(ma.outage()).toBeNull();
+    expect([...a.running.keys()].sort()).toEqual(['p1', 'p2', 'p3']);
+  });
+
   it('lets a paused replica find its leases taken: its renew fails, its units stop, and it takes its fair share again', async () => {
     const a = units(['p1', 'p2']);
     const b = units(['p1', 'p2']);

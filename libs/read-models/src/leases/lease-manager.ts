@@ -42,6 +42,7 @@ export class LeaseManager {
   private queue: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private failing: { readonly error: string; readonly since: number } | null = null;
 
   constructor(private readonly options: LeaseManagerOptions) {
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
@@ -59,6 +60,14 @@ export class LeaseManager {
     return [...this.held.values()];
   }
 
+  /**
+   * Since when, and why, the lease store has been failing (null while passes succeed). The units whose renewals failed
+   * are stopped meanwhile; passes go on every `renewMs` and take leases again once the store answers.
+   */
+  outage(): { readonly error: string; readonly since: number } | null {
+    return this.failing;
+  }
+
   /** Runs a pass now and then every `renewMs` until `stop`. */
   start(): void {
     const loop = (): void => {
@@ -72,7 +81,16 @@ export class LeaseManager {
 
   /** One pass (public: tests drive it with their clock). Never throws: a failing store is logged, and retried next pass. */
   tick(): Promise<void> {
-    return this.serially(() => this.pass());
+    return this.serially(async () => {
+      try {
+        await this.pass();
+        if (this.failing) this.options.logger?.log({ msg: 'lease store answers again', replica: this.replicaId, failingSinceMs: this.now() - this.failing.since });
+        this.failing = null;
+      } catch (error) {
+        this.failing ??= { error: error instanceof Error ? error.message : String(error), since: this.now() };
+        throw error;
+      }
+    });
   }
 
   /** A unit's write was fenced off (another replica took it while this one paused): stop it here and forget its lease. */
@@ -135,11 +153,17 @@ export class LeaseManager {
 
   /** A lease that cannot be renewed (taken over, expired, or the store unreachable) stops its unit at once. */
   private async renewAll(now: number): Promise<void> {
-    for (const lease of [...this.held.values()]) {
+    const leases = [...this.held.values()];
+    // In parallel: in an outage each renewal waits out the store's timeout, and one after another they would keep the
+    // units running (and this pass busy) for units x timeout instead of one timeout.
+    const outcomes = await Promise.allSettled(leases.map((lease) => this.options.store.renew(lease, now, this.leaseMs)));
+    for (const [i, lease] of leases.entries()) {
+      const outcome = outcomes[i];
       let renewed: Lease | null;
-      try {
-        renewed = await this.options.store.renew(lease, now, this.leaseMs);
-      } catch (error) {
+      if (outcome?.status === 'fulfilled') {
+        renewed = outcome.value;
+      } else {
+        const error: unknown = outcome?.reason;
         this.options.logger?.error({ msg: 'lease renewal failed', lease: lease.name, error: error instanceof Error ? error.message : String(error) });
         renewed = null;
       }

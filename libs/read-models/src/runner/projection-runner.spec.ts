@@ -405,6 +405,55 @@ describe('ProjectionRunner', () => {
     for (const types of requested) expect([...(types ?? [])].sort()).toEqual([...followUpsProjection.eventTypes].sort());
   });
 
+  describe('an event store outage', () => {
+    it('marks the projection paused (not failed), retries with a backoff, and resumes by itself with every event once', async () => {
+      const { projection, changesCalls } = countingProjection();
+      let down = false;
+      let attempts = 0;
+      const feed: EventFeed = {
+        readAll: (options) => (down ? Promise.reject(new Error('connect ECONNREFUSED 9q4z')) : log.readAll(options)),
+        headPosition: () => {
+          if (!down) return log.headPosition();
+          attempts += 1;
+          return Promise.reject(new Error('connect ECONNREFUSED 9q4z'));
+        },
+        subscribeToAll: (options) => log.subscribeToAll(options),
+      };
+      await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(2));
+      const r = runner(feed, openStore(), [projection], { idlePollMs: 5, storeRetry: { initialDelayMs: 10, maxDelayMs: 80 } });
+      await r.start();
+      expect(await r.waitFor('counting', 3, WAIT_MS)).toBe(true);
+
+      down = true;
+      await append(...contacts(3));
+      const waitUntil = async (predicate: () => boolean): Promise<void> => {
+        const deadline = Date.now() + WAIT_MS;
+        while (!predicate() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
+      };
+      await waitUntil(() => attempts >= 1);
+      const firstFailure = Date.now();
+      await waitUntil(() => r.status()[0]?.status === 'paused');
+      expect(r.status()[0]).toMatchObject({ status: 'paused', checkpoint: 3, lastError: { message: 'connect ECONNREFUSED 9q4z', eventType: '' } });
+      // Backoff: the 5th attempt comes at least 10 + 20 + 40 + 80 ms after the 1st (timers never fire early), where
+      // the 5 ms idle poll would have made it within about 20 ms.
+      // Appends go on meanwhile (the log answers the subscription, the worker's reads fail): they do not cut it short.
+      let more = 0;
+      while (attempts < 5 && Date.now() - firstFailure < WAIT_MS) {
+        await append(...contacts(1));
+        more += 1;
+        await new Promise((resolve) => setTimeout(resolve, 3));
+      }
+      expect(Date.now() - firstFailure).toBeGreaterThanOrEqual(150);
+      expect(r.status()[0]?.status).toBe('paused');
+      const last = await append(...contacts(1));
+
+      down = false;
+      expect(await r.waitFor('counting', last, WAIT_MS)).toBe(true);
+      expect(r.status()[0]).toMatchObject({ status: 'live', checkpoint: last, lastError: null, eventsApplied: 7 + more });
+      expect(changesCalls()).toBe(7 + more);
+    });
+  });
+
   describe('a read-model store that fails a batch', () => {
     it('retries from the same checkpoint when nothing was written, and applies every event once', async () => {
       const { projection, changesCalls } = countingProjection();

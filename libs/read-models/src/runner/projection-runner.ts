@@ -12,7 +12,11 @@ import { ResilientSubscription, type ResubscribeOptions } from './resilient-subs
 import { SharedLogReader } from './shared-log-reader';
 import { tracedBatch } from './projection-tracing';
 
-export type ProjectionState = 'starting' | 'catching-up' | 'live' | 'failed' | 'stopped';
+/**
+ * `paused`: a store (event log or read models) is unreachable; the worker retries from its checkpoint with a capped
+ * backoff and goes on by itself when the store answers. `failed` is for an event the projection cannot apply.
+ */
+export type ProjectionState = 'starting' | 'catching-up' | 'live' | 'paused' | 'failed' | 'stopped';
 
 export interface ProjectionStatus {
   readonly name: string;
@@ -44,6 +48,8 @@ export interface RunnerOptions {
   readonly dropDelayMs?: number;
   /** Called whenever a checkpoint, a status or the serving build may have changed (where position waiters wake). */
   readonly onProgress?: () => void;
+  /** Backoff of a worker whose batch failed on a store error (100 ms doubling to 5 s by default, like resubscribe). */
+  readonly storeRetry?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
   /** Backoff of re-opening the live subscription after the store dropped it (100 ms doubling to 5 s by default). */
   readonly resubscribe?: ResubscribeOptions;
   /** Called each time the live subscription is re-opened, with why it ended (for metrics). */
@@ -114,6 +120,8 @@ export class ProjectionRunner implements ProjectionControl {
   /** Counts append signals, so a signal that arrives while a worker is reading is not lost. */
   private appendSeq = 0;
   private wakers = new Set<() => void>();
+  /** Workers waiting out a store error's backoff: woken by a stop, not by appends (an outage is not hammered per append). */
+  private backoffWakers = new Set<() => void>();
   private readonly positionWaiters = new PositionWaiters();
   /** Wakes the workers on every append; re-opened from the last position seen when the store drops it. */
   private subscription: ResilientSubscription | undefined;
@@ -151,7 +159,7 @@ export class ProjectionRunner implements ProjectionControl {
   async start(names: readonly string[] | 'all' = 'all'): Promise<void> {
     for (const p of this.projections) if (names === 'all' || names.includes(p.name)) await this.startProjection(p.name);
     const head = await this.feed.headPosition();
-    this.subscription = new ResilientSubscription((fromPosition) => this.feed.subscribeToAll({ fromPosition }), head, () => this.wakeAll(), {
+    this.subscription = new ResilientSubscription((fromPosition) => this.feed.subscribeToAll({ fromPosition }), head, () => this.wakeIdle(), {
       ...this.options.resubscribe,
       logger: this.options.logger,
       onRestart: this.options.onSubscriptionRestart,
@@ -360,11 +368,20 @@ export class ProjectionRunner implements ProjectionControl {
     );
   }
 
-  private wakeAll(): void {
+  /** An append: the idle workers read again at once. */
+  private wakeIdle(): void {
     this.appendSeq += 1;
     const wakers = [...this.wakers];
     this.wakers.clear();
     for (const wake of wakers) wake();
+  }
+
+  /** A stop or a switch: every waiting worker, also those backing off, looks at its state again. */
+  private wakeAll(): void {
+    this.wakeIdle();
+    const backingOff = [...this.backoffWakers];
+    this.backoffWakers.clear();
+    for (const wake of backingOff) wake();
   }
 
   private notifyPositionWaiters(): void {
@@ -373,9 +390,13 @@ export class ProjectionRunner implements ProjectionControl {
   }
 
   private idle(): Promise<void> {
+    return this.pause(this.idlePollMs, this.wakers);
+  }
+
+  /** Sleeps `ms`, or less when woken through `wakers` (appends and stops for `wakers`, stops for `backoffWakers`). */
+  private pause(ms: number, wakers: Set<() => void>): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, this.idlePollMs);
-      const wakers = this.wakers;
+      const timer = setTimeout(done, ms);
       function done(): void {
         clearTimeout(timer);
         wakers.delete(done);
@@ -387,6 +408,9 @@ export class ProjectionRunner implements ProjectionControl {
 
   private async run(w: Worker): Promise<void> {
     w.status = 'catching-up';
+    const firstRetryMs = this.options.storeRetry?.initialDelayMs ?? 100;
+    const maxRetryMs = this.options.storeRetry?.maxDelayMs ?? 5_000;
+    let retryMs = firstRetryMs;
     while (!this.stopped && !w.retired) {
       const seenSeq = this.appendSeq;
       try {
@@ -403,6 +427,11 @@ export class ProjectionRunner implements ProjectionControl {
           this.options.onBatch?.(w.projection.name, page.length, Date.now() - started);
         }
         if (w.lastError && w.lastError.eventType === '') w.lastError = null; // a store error that has passed
+        if (w.status === 'paused') {
+          w.status = 'catching-up';
+          retryMs = firstRetryMs;
+          this.options.logger?.log({ msg: 'projection resumed after a store error', projection: w.projection.name, checkpoint: w.checkpoint });
+        }
         if (complete) w.status = 'live';
         this.notifyPositionWaiters();
         if (complete && !w.ready) await this.onCaughtUp(w);
@@ -428,10 +457,17 @@ export class ProjectionRunner implements ProjectionControl {
           this.notifyPositionWaiters();
           return;
         }
-        // The store is unreachable or similar: retry after a pause, from the same checkpoint.
+        // Not the projection's fault (evolve's errors are ProjectionFailure above): the event log or the read-model
+        // store is unreachable or similar. Transient, never poison: pause, retry from the same checkpoint with a
+        // capped backoff (an outage is not hammered), and go on by itself when the store answers again.
+        // A worker stopped meanwhile (lease lost in the same outage) must not sleep out its backoff before it ends.
+        if (this.stopped || w.retired) return;
+        w.status = 'paused';
         w.lastError = { message: error instanceof Error ? error.message : String(error), position: w.checkpoint, eventType: '' };
-        this.options.logger?.error({ msg: 'projection batch failed, retrying', projection: w.projection.name, error: w.lastError.message });
-        await this.idle();
+        this.options.logger?.error({ msg: 'projection paused on a store error, retrying', projection: w.projection.name, error: w.lastError.message, retryInMs: retryMs });
+        this.notifyPositionWaiters();
+        await this.pause(retryMs, this.backoffWakers);
+        retryMs = Math.min(maxRetryMs, retryMs * 2);
       }
     }
   }
