@@ -44,4 +44,42 @@ describe('SharedLogReader', () => {
     expect(rest.events.map((e) => e.position)).toEqual([8, 10]);
     expect(rest.scannedTo).toBe(10);
   });
+
+  it('never checkpoints a reader past events it did not get when a second reader starts further on during the first read', async () => {
+    // Projector replicas: a replica that takes two leases starts two projections on a fresh runner; the second one's
+    // checkpoint (written by the other replica) can lie beyond the head the first one's window read saw.
+    const events: ProjectedEvent[] = [];
+    const append = (type: string): void => {
+      const position = events.length + 1;
+      events.push({ eventId: `e-${position}`, type, data: {}, streamId: 's', revision: position - 1, position, recordedAt: '2026-03-01T00:00:00.000Z', metadata: {} });
+    };
+    for (let i = 0; i < 5; i++) append(i < 2 ? 'A' : 'Other'); // 3..5: of no projection's types
+    let releaseRead!: () => void;
+    const readHeld = new Promise<void>((resolve) => (releaseRead = resolve));
+    let hold = true;
+    const feed: EventFeed = {
+      readAll: async ({ fromPosition = 0, maxCount = Infinity, eventTypes }) => {
+        const page = events.filter((e) => e.position > fromPosition && (!eventTypes || eventTypes.includes(e.type))).slice(0, maxCount);
+        if (hold) {
+          hold = false;
+          await readHeld; // the window's read answers with what the log held when it began: nothing of interest after 2
+        }
+        return page;
+      },
+      headPosition: async () => events.length,
+      subscribeToAll: () => { throw new Error('not used'); },
+    };
+    const reader = new SharedLogReader(feed, 100, 1000, new Set(['A']));
+    const first = reader.read(2, 100, new Set(['A']), 5);
+    await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 4; i++) append('A'); // 6..9, then the second projection starts at 9
+    const second = reader.read(9, 100, new Set(['A']), 9);
+    releaseRead();
+    const slice = await first;
+    const got = slice.events.map((e) => e.position);
+    // Whatever it got, it must not have been told it looked at positions whose events it was not given.
+    const expected = events.filter((e) => e.type === 'A' && e.position > 2 && e.position <= slice.scannedTo).map((e) => e.position);
+    expect(got).toEqual(expected);
+    expect((await second).events.map((e) => e.position).every((p) => p > 9)).toBe(true);
+  });
 });

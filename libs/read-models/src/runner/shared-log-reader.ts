@@ -33,7 +33,11 @@ export class SharedLogReader {
       if (this.window.length === 0 && after > this.to) this.reset(after);
       else return this.direct(after, maxCount, types, head);
     }
-    if (after >= this.to && this.to < head) await this.extend();
+    if (after >= this.to && this.to < head) {
+      await this.extend();
+      // Another reader may have reset the window past `after` while this one waited for the read: read directly.
+      if (after < this.from) return this.direct(after, maxCount, types, head);
+    }
     const events: ProjectedEvent[] = [];
     let scannedTo = Math.max(after, this.to);
     // The window is in log order: start at the first event after `after` (every wake of every projection reads here).
@@ -77,10 +81,15 @@ export class SharedLogReader {
   private extend(): Promise<void> {
     this.extending ??= (async () => {
       try {
+        const base = this.to;
         const head = await this.feed.headPosition();
-        const page = await this.feed.readAll({ fromPosition: this.to, maxCount: this.chunk, eventTypes: this.types ? [...this.types] : undefined });
+        const page = await this.feed.readAll({ fromPosition: base, maxCount: this.chunk, eventTypes: this.types ? [...this.types] : undefined });
+        // A reader reset the window meanwhile (it started beyond it: a projection taken over from another replica).
+        // This page only vouches for (base, head], and `head` may lie before the new start: taking it, or the new
+        // start as `to`, would claim events nobody read (a reader then skipped them). Dropped; the next read extends.
+        if (this.to !== base) return;
         this.window.push(...page);
-        this.to = page.length < this.chunk ? Math.max(head, page.at(-1)?.position ?? this.to) : (page.at(-1)?.position ?? this.to);
+        this.to = page.length < this.chunk ? Math.max(head, page.at(-1)?.position ?? base) : (page.at(-1)?.position ?? base);
         if (this.window.length > this.maxEvents) {
           const drop = this.window.length - this.maxEvents;
           this.from = this.window[drop - 1]?.position ?? this.from;
