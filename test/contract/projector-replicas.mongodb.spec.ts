@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { complaintStream, DEFAULT_SLA_POLICY, makeComplaintDecider, schemaVersionOf } from '@crm/domain';
 import { eventMetadataFactory, handleCommand, InMemoryEventStore } from '@crm/event-store';
 import {
-  ALL_PROJECTIONS, checkpointName, FencedOff, MongoLeaseStore, MongoReadModelStore, physicalCollection, ProjectionRunner,
+  ALL_PROJECTIONS, checkpointName, FencedOff, MongoLeaseStore, MongoReadModelStore, ProjectionRunner,
   SLA_WATCHER_LEASE, type Doc, type ReadModelStore,
 } from '@crm/read-models';
 import { ProjectorHost } from '@crm/runtime';
 import { type MongoDoubleHandle, startMongoDouble } from '../doubles/mongo-wire-double';
-import { until } from '../support/read-model-state';
+import { dumpReadModels, until } from '../support/read-model-state';
 import { seedHistory } from '../support/seed-history';
 
 /**
@@ -45,17 +45,6 @@ function pausable(inner: ReadModelStore): { store: ReadModelStore; pause: () => 
       open?.();
     },
   };
-}
-
-async function dump(store: ReadModelStore): Promise<Record<string, Doc[]>> {
-  const result: Record<string, Doc[]> = {};
-  for (const p of ALL_PROJECTIONS) {
-    for (const c of p.collections) {
-      const name = physicalCollection(p, c.name);
-      result[name] = await store.find(name, {}, { sort: [['_id', 1]] });
-    }
-  }
-  return result;
 }
 
 async function caughtUp(store: ReadModelStore, head: number): Promise<boolean> {
@@ -111,7 +100,7 @@ describe('projector replicas: fenced leases on MongoDB (wire double)', () => {
     } finally {
       await runner.stop();
     }
-    return dump(fresh);
+    return dumpReadModels(fresh);
   }
 
   it('shares the projections out, and a dead replica\'s move to the survivor after the lease; the read models equal a clean rebuild', async () => {
@@ -159,7 +148,7 @@ describe('projector replicas: fenced leases on MongoDB (wire double)', () => {
 
     const head = await events.headPosition();
     await until(() => caughtUp(storeB, head), 20_000, 'the survivor catching up');
-    expect(await dump(storeB)).toEqual(await cleanRebuild(events));
+    expect(await dumpReadModels(storeB)).toEqual(await cleanRebuild(events));
   });
 
   it('refuses the late write of a replica paused past its lease, which then stops that projection', async () => {
@@ -187,15 +176,15 @@ describe('projector replicas: fenced leases on MongoDB (wire double)', () => {
     expect(b.leaseManager!.holding().every((l) => l.token === (tokensBefore.get(l.name) ?? 0) + 1)).toBe(true);
     const head = await events.headPosition();
     await until(() => caughtUp(storeB, head), 20_000, 'B catching up');
-    const before = await dump(storeB);
+    const before = await dumpReadModels(storeB);
 
     // A wakes up and finishes its writes with its old tokens: every one is refused, and A stops those projections.
     paused.resume();
     await until(() => a.runner.running().length === 0, 20_000, 'A stopping every fenced-off projection');
     expect([...fencedOff].sort()).toEqual(ALL_PROJECTIONS.map((x) => x.name).sort());
     expect(held(a).filter((n) => n !== SLA_WATCHER_LEASE)).toEqual([]);
-    expect(await dump(storeB)).toEqual(before);
-    expect(await dump(storeB)).toEqual(await cleanRebuild(events));
+    expect(await dumpReadModels(storeB)).toEqual(before);
+    expect(await dumpReadModels(storeB)).toEqual(await cleanRebuild(events));
     // A store-level look at one refusal, for the record: the old token is below the checkpoint's fence.
     const p = ALL_PROJECTIONS[0]!;
     await expect(rawA.applyBatch([], { projection: checkpointName(p), position: head + 1, fence: tokensBefore.get(p.name)! })).rejects.toBeInstanceOf(FencedOff);
