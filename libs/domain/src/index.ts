@@ -115,9 +115,15 @@ export {
   DEFAULT_SLA_POLICY,
   computeReopenedResolutionDueAt,
   computeSlaDeadlines,
+  fixedSlaPolicyBook,
+  SLA_PAUSE_STATES,
   validateSlaPolicy,
+  WEEKDAYS,
 } from './complaint/sla-policy';
-export type { SlaPolicy, SlaTarget } from './complaint/sla-policy';
+export type {
+  BusinessInterval, SlaCalendarKind, SlaEscalationStep, SlaPauseState, SlaPolicy, SlaPolicyBook, SlaTarget, Weekday,
+} from './complaint/sla-policy';
+export { addSlaMinutes, slaMinutesBetween } from './complaint/sla-clock';
 export { RESOLVED_AT_FIRST_CONTACT, makeComplaintDecider } from './complaint/complaint-decider';
 export type { ComplaintDecider } from './complaint/complaint-decider';
 

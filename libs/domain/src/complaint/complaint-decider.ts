@@ -13,16 +13,17 @@ import type {
 import type { ComplaintEvent } from './complaint-events';
 import { evolveComplaint, initialComplaintState } from './complaint-state';
 import type { ComplaintState, FiledComplaintState } from './complaint-state';
-import { computeReopenedResolutionDueAt, computeSlaDeadlines } from './sla-policy';
-import type { SlaPolicy } from './sla-policy';
+import { computeReopenedResolutionDueAt, computeSlaDeadlines, fixedSlaPolicyBook } from './sla-policy';
+import type { SlaPolicy, SlaPolicyBook } from './sla-policy';
 
 export type ComplaintDecider = Decider<ComplaintCommand, ComplaintState, ComplaintEvent>;
 
 /** Resolution text of a complaint resolved at first contact when the command gives none. */
 export const RESOLVED_AT_FIRST_CONTACT = 'Resolved at first contact';
 
-export function makeComplaintDecider(options: { slaPolicy: SlaPolicy }): ComplaintDecider {
-  const { slaPolicy } = options;
+/** `slaPolicy`: one fixed policy; `slaPolicies`: the versioned policies (current for new complaints). */
+export function makeComplaintDecider(options: { slaPolicy: SlaPolicy } | { slaPolicies: SlaPolicyBook }): ComplaintDecider {
+  const policies = 'slaPolicies' in options ? options.slaPolicies : fixedSlaPolicyBook(options.slaPolicy);
 
   function decide(command: ComplaintCommand, state: ComplaintState, now: Date): ComplaintEvent[] {
     if (command.type === 'FileComplaint') return file(command, state);
@@ -75,7 +76,7 @@ export function makeComplaintDecider(options: { slaPolicy: SlaPolicy }): Complai
       });
     }
     const filedAt = parseInstant(data.occurredAt, 'occurredAt');
-    const sla = computeSlaDeadlines(slaPolicy, data.priority, filedAt);
+    const sla = computeSlaDeadlines(policies.current(), data.priority, filedAt);
     const events: ComplaintEvent[] = [
       {
         type: 'ComplaintFiled',
@@ -125,7 +126,7 @@ export function makeComplaintDecider(options: { slaPolicy: SlaPolicy }): Complai
           reopenedAt: reopenedAt.toISOString(),
           reason: command.data.reason,
           // The policy in force at the reopen applies, not necessarily the one the complaint was filed under.
-          resolutionDueAt: computeReopenedResolutionDueAt(slaPolicy, state.priority, reopenedAt),
+          resolutionDueAt: computeReopenedResolutionDueAt(policies.current(), state.priority, reopenedAt),
         },
       },
     ];
