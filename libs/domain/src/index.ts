@@ -118,12 +118,10 @@ export {
   fixedSlaPolicyBook,
   SLA_PAUSE_STATES,
   validateSlaPolicy,
-  WEEKDAYS,
 } from './complaint/sla-policy';
-export type {
-  BusinessInterval, SlaCalendarKind, SlaEscalationStep, SlaPauseState, SlaPolicy, SlaPolicyBook, SlaTarget, Weekday,
-} from './complaint/sla-policy';
-export { addSlaMinutes, slaMinutesBetween } from './complaint/sla-clock';
+export type { SlaEscalationStep, SlaPauseState, SlaPolicy, SlaPolicyBook, SlaTarget } from './complaint/sla-policy';
+export { addSlaMinutes, slaMinutesBetween, WEEKDAYS } from './complaint/sla-clock';
+export type { BusinessCalendar, BusinessInterval, SlaCalendarKind, Weekday } from './complaint/sla-clock';
 export { RESOLVED_AT_FIRST_CONTACT, makeComplaintDecider } from './complaint/complaint-decider';
 export type { ComplaintDecider } from './complaint/complaint-decider';
 

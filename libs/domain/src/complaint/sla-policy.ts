@@ -2,9 +2,7 @@ import { PRIORITIES } from '../shared/types';
 import type { Priority } from '../shared/types';
 import type { SlaDeadlines, SlaKind } from './complaint-events';
 import { addSlaMinutes } from './sla-clock';
-
-/** `24x7`: every minute counts; `business`: only minutes inside the policy's business hours, outside its holidays. */
-export type SlaCalendarKind = '24x7' | 'business';
+import type { BusinessCalendar, SlaCalendarKind } from './sla-clock';
 
 export type SlaTarget = {
   firstResponseMinutes: number;
@@ -12,12 +10,6 @@ export type SlaTarget = {
   /** Absent means `24x7` (policies written before calendars existed). */
   calendar?: SlaCalendarKind;
 };
-
-export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
-
-/** `["09:00", "17:00"]`: local wall-clock times in the policy's timezone, start inclusive, end exclusive. */
-export type BusinessInterval = readonly [string, string];
 
 /** Complaint states that stop the clocks while the complaint is in them. */
 export const SLA_PAUSE_STATES = ['awaiting-customer'] as const;
@@ -35,14 +27,8 @@ export type SlaEscalationStep = { name: string; kind: SlaKind; atPercent: number
  * stored in ComplaintFiled, so a later policy change never rewrites past deadlines.
  * The calendar fields are optional so that policies of the first shape stay valid: without them a policy is 24x7.
  */
-export interface SlaPolicy {
+export interface SlaPolicy extends BusinessCalendar {
   version: string;
-  /** IANA zone of the business calendar and the holidays; required when a target uses the `business` calendar. */
-  timezone?: string;
-  /** A day missing or empty is closed. */
-  businessHours?: Partial<Record<Weekday, readonly BusinessInterval[]>>;
-  /** Dates (`YYYY-MM-DD`) in the policy's timezone on which business time does not run. */
-  holidays?: readonly string[];
   targets: Record<Priority, SlaTarget>;
   pauseWhen?: readonly SlaPauseState[];
   escalations?: readonly SlaEscalationStep[];
