@@ -117,10 +117,11 @@ export {
   computeSlaDeadlines,
   fixedSlaPolicyBook,
   SLA_PAUSE_STATES,
-  validateSlaPolicy,
 } from './complaint/sla-policy';
+export { checkSlaPolicy, validateSlaPolicy } from './complaint/sla-policy-validation';
+export type { SlaPolicyCheck, SlaPolicyCheckOptions, SlaPolicyProblem } from './complaint/sla-policy-validation';
 export type { SlaEscalationStep, SlaPauseState, SlaPolicy, SlaPolicyBook, SlaTarget } from './complaint/sla-policy';
-export { addSlaMinutes, slaMinutesBetween, WEEKDAYS } from './complaint/sla-clock';
+export { addSlaMinutes, isKnownTimezone, parseWallTime, slaMinutesBetween, WEEKDAYS } from './complaint/sla-clock';
 export type { BusinessCalendar, BusinessInterval, SlaCalendarKind, Weekday } from './complaint/sla-clock';
 export { RESOLVED_AT_FIRST_CONTACT, makeComplaintDecider } from './complaint/complaint-decider';
 export type { ComplaintDecider } from './complaint/complaint-decider';
