@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { DEFAULT_SLA_POLICY, SLA_POLICIES_STREAM, type SlaPolicy } from '@crm/domain';
 import { InMemoryEventStore, type EventStore, type ReadStreamOptions, type RecordedEvent } from '@crm/event-store';
 import { slaPolicyBook } from './policies';
@@ -64,5 +64,26 @@ describe('StreamPolicyBook (SLA policies)', () => {
     await Promise.all([book.refresh(), book.refresh(), book.refresh()]);
     expect(book.revision).toBe(1);
     expect(book.versions()).toHaveLength(3);
+  });
+
+  it('polls the log while polling is on (the projector, whose watcher only needs earlier versions), and stops', async () => {
+    jest.useFakeTimers();
+    try {
+      const store = new InMemoryEventStore();
+      const book = slaPolicyBook(DEFAULT_SLA_POLICY, store);
+      const errors: unknown[] = [];
+      book.startPolling(1_000, (error) => errors.push(error));
+      await publish(store, 'sla-2027-01');
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(book.current().version).toBe('sla-2027-01');
+
+      book.stopPolling();
+      await publish(store, 'sla-2027-02');
+      await jest.advanceTimersByTimeAsync(5_000);
+      expect(book.current().version).toBe('sla-2027-01');
+      expect(errors).toEqual([]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
