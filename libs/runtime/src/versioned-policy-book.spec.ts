@@ -56,6 +56,19 @@ describe('StreamPolicyBook (SLA policies)', () => {
     ]);
   });
 
+  it('steps over an event of another type in the stream instead of reading it again for ever', async () => {
+    const store = new InMemoryEventStore();
+    const { events, reads } = counting(store);
+    await store.appendToStream(SLA_POLICIES_STREAM, [{ eventId: 'e-note', type: 'SlaPolicyNoted', data: {}, metadata: {} }]);
+    const book = slaPolicyBook(DEFAULT_SLA_POLICY, events);
+    await book.refresh();
+    await publish(store, 'sla-2027-01');
+    await book.refresh();
+    expect(reads.map((r) => r.fromRevision)).toEqual([0, 1]);
+    expect(book.current().version).toBe('sla-2027-01');
+    expect(book.revision).toBe(1);
+  });
+
   it('applies each version once when refreshes overlap', async () => {
     const store = new InMemoryEventStore();
     await publish(store, 'sla-2027-01');

@@ -21,6 +21,8 @@ export type PolicyVersion<P extends VersionedPolicy> = P & {
 export class StreamPolicyBook<P extends VersionedPolicy> {
   private readonly published: PublishedPolicy<P>[] = [];
   private readonly byVersionMap = new Map<string, P>();
+  /** The next stream revision to read (events of other types count too, or they would be read again each time). */
+  private nextRevision = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -43,7 +45,7 @@ export class StreamPolicyBook<P extends VersionedPolicy> {
 
   /** The stream revision this copy has read up to (-1: none). */
   get revision(): number {
-    return this.published.length - 1;
+    return this.nextRevision - 1;
   }
 
   /** Newest first: the published versions, then the configured one. */
@@ -56,10 +58,12 @@ export class StreamPolicyBook<P extends VersionedPolicy> {
 
   /** Reads what was published since the last refresh (by any process). Concurrent calls may overlap: each event is applied once. */
   async refresh(): Promise<void> {
-    const recorded = await this.events.readStream(this.streamId, { fromRevision: this.published.length });
+    const recorded = await this.events.readStream(this.streamId, { fromRevision: this.nextRevision });
     for (const event of recorded) {
       // Only the next revision is applied: a concurrent refresh may have applied this one already.
-      if (event.revision !== this.published.length || event.type !== this.eventType) continue;
+      if (event.revision !== this.nextRevision) continue;
+      this.nextRevision += 1;
+      if (event.type !== this.eventType) continue;
       const data = event.data as PublishedPolicy<P>;
       this.published.push({ policy: data.policy, publishedAt: data.publishedAt, publishedBy: data.publishedBy });
       this.byVersionMap.set(data.policy.version, data.policy);
