@@ -71,7 +71,8 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
     ? await MongoIdempotencyStore.open(readModelStore.database, { leaseMs: config.idempotencyLeaseMs })
     : undefined;
   const leaseStore = readModelStore instanceof MongoReadModelStore ? new MongoLeaseStore(readModelStore.database) : undefined;
-  const deciders = makeDeciders(config);
+  const deciders = makeDeciders(config, eventStore);
+  await deciders.slaPolicies.refresh();
   const projector = config.projector === 'embedded'
     ? makeProjectorHost({ config, clock, eventStore, readModelStore, complaintDecider: deciders.complaint, metrics, startSlaWatcher: options.startSlaWatcher })
     : undefined;
@@ -157,6 +158,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
     AppModule.forRoot({
       config, clock, eventStore, readModelStore: servingStore, keyStore, tokens: tokens.registry, metrics, writeHealth, projector, thread, idempotencyStore, leaseStore,
       deciders: { customer: deciders.customer, complaint: deciders.complaint }, slaPolicy: deciders.slaPolicy,
+      slaPolicies: deciders.slaPolicies, slaPolicyDecider: deciders.slaPolicyDecider,
     }),
     adapter,
     { logger, bufferLogs: false },
@@ -173,6 +175,9 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
+  // The embedded SLA watcher decides with the versions complaints were filed under, also those another replica
+  // published: at most one watcher interval behind the log (the API's own commands refresh before deciding).
+  if (projector) deciders.slaPolicies.startPolling(config.slaIntervalMs, (error) => logger.warn(`SLA policies not refreshed: ${String(error)}`, 'sla-policies'));
   await projector?.start();
   // An erasure a crash cut short (key destroyed, CustomerErased not yet recorded) is completed before any request.
   await app.get(ErasureService).resumeInterrupted();
