@@ -71,8 +71,9 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
     ? await MongoIdempotencyStore.open(readModelStore.database, { leaseMs: config.idempotencyLeaseMs })
     : undefined;
   const leaseStore = readModelStore instanceof MongoReadModelStore ? new MongoLeaseStore(readModelStore.database) : undefined;
+  // Not refreshed here: every complaint command and GET /sla/policies refreshes first, and an event log that is down
+  // at start must not keep the API from starting (it answers 503 until the log is back).
   const deciders = makeDeciders(config, eventStore);
-  await deciders.slaPolicies.refresh();
   const projector = config.projector === 'embedded'
     ? makeProjectorHost({ config, clock, eventStore, readModelStore, complaintDecider: deciders.complaint, metrics, startSlaWatcher: options.startSlaWatcher })
     : undefined;

@@ -51,8 +51,10 @@ export async function openProjector(
   };
   try {
     // The watcher decides with the versions complaints were filed under: at most one watcher interval behind the log.
-    await deciders.slaPolicies.refresh();
-    deciders.slaPolicies.startPolling(config.slaIntervalMs, (error) => logger.warn(`SLA policies not refreshed: ${String(error)}`));
+    // A log that is down at start is retried by the polling, as the projections retry their subscriptions.
+    const warn = (error: unknown): void => logger.warn(`SLA policies not refreshed: ${String(error)}`);
+    await deciders.slaPolicies.refresh().catch(warn);
+    deciders.slaPolicies.startPolling(config.slaIntervalMs, warn);
     await host.start();
   } catch (error) {
     await close().catch(() => undefined);
