@@ -38,6 +38,18 @@ async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number, wha
 const exited = (child: ChildProcess): Promise<void> =>
   new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
 
+/** The API as another client would call it (set-up a browser user would not do by hand). */
+async function apiCall(base: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const parsed = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(parsed)}`);
+  return parsed;
+}
+
 describe('agent console in Chromium against npm start', () => {
   // A cold `npm start` compiles the API and the console first (about a minute on a busy 2-core machine).
   jest.setTimeout(300_000);
@@ -46,6 +58,7 @@ describe('agent console in Chromium against npm start', () => {
   let browser: Browser | undefined;
   let base = '';
   let output = '';
+  const api = (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => apiCall(base, method, path, body);
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -199,6 +212,39 @@ describe('agent console in Chromium against npm start', () => {
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Follow-ups' }).click();
       await expectText(page.getByRole('region', { name: 'Upcoming' }), `Check the replacement arrived ${RUN}`);
       await shoot('follow-ups');
+
+      // Another agent resolves and closes the complaint meanwhile; answering it from the stale view is refused by the
+      // complaint's lifecycle, and the console says so in the problem's words.
+      const customerId = decodeURIComponent(customerUrl.split('#/customers/')[1] ?? '');
+      const board = await api('GET', `/complaints?customerId=${encodeURIComponent(customerId)}&status=open`);
+      const complaintId = (board.items as Array<{ complaintId: string }>)[0]?.complaintId ?? '';
+      await page.goBack();
+      await page.getByRole('heading', { level: 2, name: 'Žemaitė Šimkutė' }).waitFor();
+      await api('POST', `/complaints/${complaintId}/resolve`, { resolution: 'Replacement sent' });
+      await api('POST', `/complaints/${complaintId}/close`, {});
+      await open.getByLabel('Reply to the customer').fill(`One more thing ${RUN}`);
+      await open.getByRole('button', { name: 'Respond' }).click();
+      await expectText(open.getByRole('alert'), 'Complaint is closed');
+      await expectText(open.getByRole('alert'), 'complaint-closed');
+
+      // Infinite scroll: more entries than a page (inbound contacts are never capped), newest first, the oldest
+      // (the registration) reached by scrolling to the end.
+      let last = 0;
+      for (let i = 1; i <= 25; i++) {
+        const logged = await api('POST', `/customers/${encodeURIComponent(customerId)}/contacts`,
+          { channel: 'phone', direction: 'inbound', purpose: 'support', summary: `Inbound call ${i} ${RUN}`, outcome: 'answered' });
+        last = Math.max(last, Number(logged.position));
+      }
+      await api('GET', `/customers/${encodeURIComponent(customerId)}/timeline?limit=1&minPosition=${last}`);
+      await page.reload();
+      await expectText(timeline.getByRole('listitem').first(), `Inbound call 25 ${RUN}`);
+      expect(await timeline.getByRole('listitem').count()).toBe(20);
+      await page.getByRole('heading', { level: 2, name: 'Žemaitė Šimkutė' }).focus();
+      await page.keyboard.press('End');
+      await expectText(timeline.getByRole('listitem').last(), 'Registered as customer');
+      const positions = await timeline.getByRole('listitem').evaluateAll((items) => items.map((li) => Number(li.getAttribute('data-position'))));
+      expect(positions.length).toBeGreaterThan(30);
+      expect(positions).toEqual([...positions].sort((a, b) => b - a));
       expect(pageErrors).toEqual([]);
     } finally {
       await context.close();
