@@ -22,6 +22,11 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS ? join(ROOT, process.env.CONSOLE_SCREENSHOTS) : undefined;
 /** Letters only and random: no uuid, position, timestamp or generated summary can contain it by chance. */
 const RUN = `qz${randomBytes(9).toString('base64url').replace(/[^a-zA-Z]/g, 'x')}`;
+/**
+ * What the agent types, with the run's marker so that an assertion cannot match anything else. Screenshots (for the
+ * README) show the plain text: the data dir is fresh, and this run writes everything in it.
+ */
+const mark = (text: string): string => (SCREENSHOTS ? text : `${text} ${RUN}`);
 const TOKEN = `console-agent-${randomBytes(18).toString('base64url')}`;
 const AGENT = 'agent-zofija';
 /** The contact policy this test runs under: two outbound contacts per rolling 7 days, so the third is refused. */
@@ -128,6 +133,16 @@ describe('agent console in Chromium against npm start', () => {
       if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
     };
     try {
+      // Another customer whose P1 complaint was filed (business time) two hours ago: its one-hour first response is
+      // missed, so the SLA watcher records a breach; and a follow-up of the agent's that is already due.
+      const other = await api('POST', '/customers', { name: mark('Jonas Petraitis'), kind: 'customer', ownerId: AGENT });
+      const late = await api('POST', '/complaints', {
+        customerId: other.id, channel: 'email', category: mark('Wrong size'), priority: 'P1', description: 'Sent the wrong size.',
+        occurredAt: new Date(Date.now() - 2 * 3_600_000).toISOString(),
+      });
+      await api('POST', `/customers/${String(other.id)}/follow-ups`, { dueAt: new Date(Date.now() - 600_000).toISOString(), reason: mark('Call back about the size') });
+      await waitFor(async () => (await api('GET', `/complaints/${String(late.id)}`)).breached === true, 30_000, 'the SLA watcher to record the breach');
+
       await page.goto(`${base}/console`);
       await page.getByLabel('API token').fill(TOKEN);
       await shoot('sign-in');
@@ -136,7 +151,7 @@ describe('agent console in Chromium against npm start', () => {
 
       const create = page.getByRole('form', { name: 'New customer' });
       await create.getByLabel('Name').fill('Žemaitė Šimkutė');
-      await create.getByLabel('E-mail').fill(`zemaite.${RUN}@example.test`);
+      await create.getByLabel('E-mail').fill(`zemaite.${SCREENSHOTS ? 'demo' : RUN}@example.test`);
       await create.getByLabel('Phone').fill('+370 612 34567');
       await create.getByRole('button', { name: 'Create customer' }).click();
       await page.getByRole('heading', { level: 2, name: 'Žemaitė Šimkutė' }).waitFor();
@@ -164,14 +179,14 @@ describe('agent console in Chromium against npm start', () => {
         await contact.getByRole('button', { name: 'Log contact' }).click();
       };
       for (let i = 1; i <= CAP; i++) {
-        await logContact(`Offer call ${i} ${RUN}`);
-        await expectText(timeline.getByRole('listitem').first(), `Offer call ${i} ${RUN}`);
+        await logContact(mark(`Offer call ${i}`));
+        await expectText(timeline.getByRole('listitem').first(), mark(`Offer call ${i}`));
       }
       expect(await page.evaluate(() => (globalThis as unknown as { consoleTestMarker?: string }).consoleTestMarker)).toBe('same page');
 
       const complaint = page.getByRole('form', { name: 'File a complaint' });
       await complaint.getByLabel('Priority').selectOption('P2');
-      await complaint.getByLabel('Category').fill(`Late delivery ${RUN}`);
+      await complaint.getByLabel('Category').fill(mark('Late delivery'));
       await complaint.getByLabel('Description').fill('The parcel came two weeks late.');
       await complaint.getByRole('button', { name: 'File complaint' }).click();
       const open = page.getByRole('region', { name: 'Open complaints' });
@@ -183,34 +198,41 @@ describe('agent console in Chromium against npm start', () => {
       expect(seconds(await clock.textContent())).toBeLessThan(seconds(first));
 
       // The cap: CAP outbound contacts in the window already, so the next is refused and the rule is named.
-      await logContact(`Offer call over the cap ${RUN}`);
+      await logContact(mark('Offer call over the cap'));
       const refusal = contact.getByRole('alert');
       await expectText(refusal, 'Contact refused by the contact policy');
       await expectText(refusal, 'rolling-7-day-cap');
       await expectText(refusal, 'contact-cap-exceeded');
       await shoot('customer-360');
-      expect(await timeline.textContent()).not.toContain(`Offer call over the cap ${RUN}`);
+      expect(await timeline.textContent()).not.toContain(mark('Offer call over the cap'));
 
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Complaints' }).click();
       await page.getByRole('heading', { level: 2, name: 'Complaints' }).waitFor();
-      const row = page.getByRole('row').filter({ hasText: `Late delivery ${RUN}` });
+      const row = page.getByRole('row').filter({ hasText: mark('Late delivery') });
       await expectText(row.getByRole('timer'), /^First response due in /);
+      // By due time: the breached complaint (its deadline long past) comes first, marked as breached.
+      const breached = page.getByRole('row').nth(1);
+      await expectText(breached, mark('Wrong size'));
+      await expectText(breached, 'Breached');
+      await expectText(breached.getByRole('timer'), /^First response overdue by \d+h \d+m \d+s$/);
+      await expectText(breached.getByRole('link'), mark('Jonas Petraitis'));
       await shoot('complaints');
 
       await page.goBack();
       await page.getByRole('heading', { level: 2, name: 'Žemaitė Šimkutė' }).waitFor();
-      await open.getByLabel('Reply to the customer').fill(`We are sorry ${RUN}`);
+      await open.getByLabel('Reply to the customer').fill(mark('We are sorry'));
       await open.getByRole('button', { name: 'Respond' }).click();
       // Answered: the first-response clock stops and the resolution clock runs.
       await expectText(open.getByRole('timer').first(), /^Resolution due in /);
 
       const schedule = page.getByRole('form', { name: 'Schedule a follow-up' });
       await schedule.getByLabel('Due').fill(new Date(Date.now() + 3_600_000).toISOString().slice(0, 16));
-      await schedule.getByLabel('Reason').fill(`Check the replacement arrived ${RUN}`);
+      await schedule.getByLabel('Reason').fill(mark('Check the replacement arrived'));
       await schedule.getByRole('button', { name: 'Schedule follow-up' }).click();
-      await expectText(page.getByRole('region', { name: 'Follow-ups' }), `Check the replacement arrived ${RUN}`);
+      await expectText(page.getByRole('region', { name: 'Follow-ups' }), mark('Check the replacement arrived'));
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Follow-ups' }).click();
-      await expectText(page.getByRole('region', { name: 'Upcoming' }), `Check the replacement arrived ${RUN}`);
+      await expectText(page.getByRole('region', { name: 'Upcoming' }), mark('Check the replacement arrived'));
+      await expectText(page.getByRole('region', { name: 'Due now' }), mark('Call back about the size'));
       await shoot('follow-ups');
 
       // Another agent resolves and closes the complaint meanwhile; answering it from the stale view is refused by the
@@ -222,7 +244,7 @@ describe('agent console in Chromium against npm start', () => {
       await page.getByRole('heading', { level: 2, name: 'Žemaitė Šimkutė' }).waitFor();
       await api('POST', `/complaints/${complaintId}/resolve`, { resolution: 'Replacement sent' });
       await api('POST', `/complaints/${complaintId}/close`, {});
-      await open.getByLabel('Reply to the customer').fill(`One more thing ${RUN}`);
+      await open.getByLabel('Reply to the customer').fill(mark('One more thing'));
       await open.getByRole('button', { name: 'Respond' }).click();
       await expectText(open.getByRole('alert'), 'Complaint is closed');
       await expectText(open.getByRole('alert'), 'complaint-closed');
@@ -232,12 +254,12 @@ describe('agent console in Chromium against npm start', () => {
       let last = 0;
       for (let i = 1; i <= 25; i++) {
         const logged = await api('POST', `/customers/${encodeURIComponent(customerId)}/contacts`,
-          { channel: 'phone', direction: 'inbound', purpose: 'support', summary: `Inbound call ${i} ${RUN}`, outcome: 'answered' });
+          { channel: 'phone', direction: 'inbound', purpose: 'support', summary: mark(`Inbound call ${i}`), outcome: 'answered' });
         last = Math.max(last, Number(logged.position));
       }
       await api('GET', `/customers/${encodeURIComponent(customerId)}/timeline?limit=1&minPosition=${last}`);
       await page.reload();
-      await expectText(timeline.getByRole('listitem').first(), `Inbound call 25 ${RUN}`);
+      await expectText(timeline.getByRole('listitem').first(), mark('Inbound call 25'));
       expect(await timeline.getByRole('listitem').count()).toBe(20);
       await page.getByRole('heading', { level: 2, name: 'Žemaitė Šimkutė' }).focus();
       await page.keyboard.press('End');

@@ -1,4 +1,5 @@
 import type { BoardComplaint } from '../api.js';
+import { customerNames } from '../customer-names.js';
 import { formatInstant, h } from '../dom.js';
 import type { Session } from '../session.js';
 import { nextDeadline, slaClock } from '../sla-clock.js';
@@ -7,6 +8,7 @@ import { nextDeadline, slaClock } from '../sla-clock.js';
 export async function renderComplaintBoard(session: Session): Promise<void> {
   const { api, me, main } = session;
   const board = await api.openComplaints();
+  const names = await customerNames(api, board.items.map((c) => c.customerId));
   const rows = board.items
     .map((c) => ({ c, deadline: nextDeadline(c) }))
     .sort((a, b) => (a.deadline ? Date.parse(a.deadline.dueAt) : Infinity) - (b.deadline ? Date.parse(b.deadline.dueAt) : Infinity));
@@ -19,7 +21,7 @@ export async function renderComplaintBoard(session: Session): Promise<void> {
       h('td', {}, c.category),
       h('td', {}, c.ownerId === me.id ? h('strong', {}, 'me') : c.ownerId ?? 'unassigned'),
       h('td', {}, formatInstant(c.filedAt)),
-      h('td', {}, h('a', { href: `#/customers/${encodeURIComponent(c.customerId)}`, 'aria-label': `Open customer of complaint ${c.category}` }, 'Open customer')));
+      h('td', {}, h('a', { href: `#/customers/${encodeURIComponent(c.customerId)}` }, names.get(c.customerId) ?? c.customerId)));
   main.replaceChildren(
     h('h2', {}, 'Complaints'),
     h('section', { class: 'card' },

@@ -88,7 +88,7 @@ export async function renderCustomer(session: Session, customerId: string): Prom
     });
     return h('li', { class: c.breached ? 'breached' : '' },
       h('p', {},
-        h('strong', {}, `${c.priority} complaint`), ` ${c.status}, filed ${formatInstant(c.filedAt)} `,
+        h('strong', {}, `${c.priority} complaint`), ` · ${c.status} · filed ${formatInstant(c.filedAt)} `,
         c.breached ? h('span', { class: 'badge danger' }, 'SLA breached') : null),
       deadline ? h('p', {}, slaClock(deadline)) : null,
       form);
@@ -215,6 +215,6 @@ function entryItem(entry: TimelineEntry): HTMLElement {
     time(entry.occurredAt), ' ',
     h('span', { class: 'badge' }, entry.type), ' ',
     h('span', { class: 'summary' }, entry.summary),
-    typeof entry.data?.['summary'] === 'string' ? h('q', {}, entry.data['summary']) : null,
-    entry.actor ? h('span', { class: 'muted' }, ` by ${entry.actor.id}`) : null);
+    entry.actor ? h('span', { class: 'muted' }, ` by ${entry.actor.id}`) : null,
+    typeof entry.data?.['summary'] === 'string' ? h('q', {}, entry.data['summary']) : null);
 }

@@ -1,4 +1,5 @@
 import type { FollowUp } from '../api.js';
+import { customerNames } from '../customer-names.js';
 import { h, time } from '../dom.js';
 import type { Session } from '../session.js';
 import { problemArea, showProblem } from '../problem-view.js';
@@ -7,6 +8,7 @@ import { problemArea, showProblem } from '../problem-view.js';
 export async function renderFollowUps(session: Session): Promise<void> {
   const { api, me, main } = session;
   const { items } = await api.followUps(me.id);
+  const names = await customerNames(api, items.flatMap((f) => (f.customerId ? [f.customerId] : [])));
   const now = Date.now();
   const due = items.filter((f) => Date.parse(f.dueAt) <= now);
   const upcoming = items.filter((f) => Date.parse(f.dueAt) > now);
@@ -17,8 +19,9 @@ export async function renderFollowUps(session: Session): Promise<void> {
       if (!f.customerId) return;
       void api.completeFollowUp(f.customerId, f.followUpId).then(() => renderFollowUps(session), (error: unknown) => showProblem(problem, error));
     });
-    return h('li', {}, time(f.dueAt), ` ${f.reason} `,
-      f.customerId ? h('a', { href: `#/customers/${encodeURIComponent(f.customerId)}` }, 'Open customer') : null, ' ',
+    return h('li', {}, time(f.dueAt), ' ',
+      f.customerId ? h('a', { href: `#/customers/${encodeURIComponent(f.customerId)}` }, names.get(f.customerId) ?? f.customerId) : null,
+      `: ${f.reason} `,
       f.customerId ? complete : null, problem);
   };
   main.replaceChildren(
