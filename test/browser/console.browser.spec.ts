@@ -146,6 +146,8 @@ describe('agent console in Chromium against npm start', () => {
       await page.goto(`${base}/console`);
       // By keyboard: the token field has the focus on arrival and Enter submits.
       await page.getByLabel('API token').waitFor();
+      // Nothing of the signed-in console shows before sign-in (the navigation would only lead to 401s).
+      expect(await page.getByRole('navigation', { name: 'Main' }).isVisible()).toBe(false);
       await page.keyboard.type(TOKEN);
       await shoot('sign-in');
       await page.keyboard.press('Enter');
