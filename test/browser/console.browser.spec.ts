@@ -162,6 +162,14 @@ describe('agent console in Chromium against npm start', () => {
       const customerUrl = page.url();
 
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Search' }).click();
+      // Keyboard: the search box has the focus, Tab reaches its button, and the focus is visibly outlined.
+      await page.getByLabel('Search customers').waitFor();
+      await page.keyboard.press('Tab');
+      const focused = page.locator(':focus');
+      expect(await focused.textContent()).toBe('Search');
+      // This file is compiled without the DOM library: the browser's getComputedStyle is reached through globalThis.
+      type Styles = { getComputedStyle(element: unknown): { outlineStyle: string } };
+      expect(await focused.evaluate((element) => (globalThis as unknown as Styles).getComputedStyle(element).outlineStyle)).toBe('solid');
       await page.getByLabel('Search customers').fill('zemaite simkute');
       const result = page.getByRole('link', { name: 'Žemaitė Šimkutė' });
       await result.waitFor();
