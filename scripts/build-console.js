@@ -9,7 +9,7 @@ const { join } = require('node:path');
 const root = join(__dirname, '..');
 const out = join(root, 'dist', 'console');
 rmSync(out, { recursive: true, force: true });
-const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'apps', 'console', 'tsconfig.json')], {
+const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'apps', 'console', 'tsconfig.build.json')], {
   cwd: root,
   stdio: 'inherit',
 });
