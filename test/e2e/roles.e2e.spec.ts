@@ -264,6 +264,8 @@ describe('roles × routes', () => {
     { route: 'GET /health/live', method: 'GET', path: '/health/live', expect: PUBLIC },
     { route: 'GET /health/ready', method: 'GET', path: '/health/ready', expect: PUBLIC },
     { route: 'GET /docs-json', method: 'GET', path: '/docs-json', expect: PUBLIC },
+    // Who a token belongs to: any valid token, a customer's too (the console checks a pasted token with it).
+    { route: 'GET /me', method: 'GET', path: '/me', expect: allow(['agent', 'analyst', 'auditor', 'admin', 'customerA']) },
     // Last: a rebuild runs in the background (the old generation keeps serving), so nothing above depends on it.
     { route: 'POST /projections/:name/rebuild', method: 'POST', path: '/projections/follow_ups/rebuild', ok: [202], expect: allow(['admin']) },
   ];

@@ -23,6 +23,7 @@ import { ErasureService } from './privacy/erasure.service';
 import { readModelPositionHeader } from './queries/read-model-position.hook';
 import { logCompleted, requestIdOf } from './http/request-id';
 import { installHttpTracing } from './http/http-tracing';
+import { serveConsole } from './console/console-static';
 
 export interface CreateAppOptions {
   readonly config: AppConfig;
@@ -174,6 +175,8 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  // Absent until `npm run build:console` has run: the API works without it and /console answers 404.
+  await serveConsole(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   // The embedded SLA watcher decides with the versions complaints were filed under, also those another replica

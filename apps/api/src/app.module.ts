@@ -14,6 +14,7 @@ import { ComplaintCommandsController } from './complaints/complaint-commands.con
 import { CustomerCommandHandler } from './customers/customer-command.handler';
 import { CustomerCommandsController } from './customers/customer-commands.controller';
 import { HealthController } from './health/health.controller';
+import { MeController } from './auth/me.controller';
 import { WRITE_HEALTH, type WriteHealth } from './health/write-health';
 import { StreamEventsController } from './history/stream-events.controller';
 import { AUDIT_SIGNER, AuditExportController } from './history/audit-export.controller';
@@ -100,6 +101,7 @@ export class AppModule {
       imports: [CqrsModule.forRoot()],
       controllers: [
         HealthController,
+        MeController,
         CustomerCommandsController,
         ComplaintCommandsController,
         PurchaseCommandsController,
