@@ -147,6 +147,11 @@ describe('SLA pause, resume and priority change over HTTP', () => {
       priority: 'P1', filingPriority: 'P2', priorityChanges: 1, pausedMinutes: 30,
       firstResponseDueAt: at('10:30'), resolutionDueAt: at('13:30'),
     });
+    // The customer's profile (what staff see when the customer calls) shows the same.
+    const profile = await read(`/customers/${customerId}`);
+    expect(profile.openComplaints.find((c: { complaintId: string }) => c.complaintId === id)).toMatchObject({
+      priority: 'P1', paused: false, firstResponseDueAt: at('10:30'), resolutionDueAt: at('13:30'),
+    });
     const before = await types(id);
     const same = await t.request('POST', `/complaints/${id}/priority`, { body: { priority: 'P1', reason: 'again' } });
     expectProblem(same, 422, 'priority-unchanged');
