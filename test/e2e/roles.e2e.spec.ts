@@ -102,6 +102,9 @@ describe('roles × routes', () => {
       await complaint(`rc-cmp-resolve-${who}`, B);
       await complaint(`rc-cmp-reopen-${who}`, B, true);
       await complaint(`rc-cmp-close-${who}`, B, true);
+      await complaint(`rc-cmp-pause-${who}`, B);
+      await complaint(`rc-cmp-resume-${who}`, B);
+      await asAgent('POST', `/complaints/rc-cmp-resume-${who}/await-customer`, { reason: 'asked for a photo' });
     }
     await asAgent('POST', '/purchases', {
       customerId: A, orderId: ORDER_A, currency: 'GBP',
@@ -183,6 +186,18 @@ describe('roles × routes', () => {
     {
       route: 'POST /complaints/:id/close', method: 'POST', path: (w) => `/complaints/${perStaff({ agent: 'rc-cmp-close-agent', admin: 'rc-cmp-close-admin' })(w)}/close`,
       expect: STAFF_COMMAND,
+    },
+    {
+      route: 'POST /complaints/:id/await-customer', method: 'POST', path: (w) => `/complaints/${perStaff({ agent: 'rc-cmp-pause-agent', admin: 'rc-cmp-pause-admin' })(w)}/await-customer`,
+      body: () => ({ reason: 'asked for the invoice' }), expect: STAFF_COMMAND,
+    },
+    {
+      route: 'POST /complaints/:id/resume', method: 'POST', path: (w) => `/complaints/${perStaff({ agent: 'rc-cmp-resume-agent', admin: 'rc-cmp-resume-admin' })(w)}/resume`,
+      body: () => ({}), expect: STAFF_COMMAND,
+    },
+    {
+      route: 'POST /complaints/:id/priority', method: 'POST', path: `/complaints/${CMP_B}/priority`,
+      body: (w) => ({ priority: w === 'admin' ? 'P2' : 'P1', reason: 'customer is a hospital' }), expect: STAFF_COMMAND,
     },
     {
       route: 'PUT /complaints/:id/owner', method: 'PUT', path: `/complaints/${CMP_B}/owner`,
