@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Patch, Post, Put, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCommand, ApiProblems } from '../http/openapi/api-decorators';
 import type { CustomerCommand } from '@crm/domain';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
 import { businessTime } from '../commands/business-time';
@@ -22,6 +23,7 @@ import { IdempotencyGuard } from '../idempotency/idempotency.guard';
 @UseGuards(IdempotencyGuard)
 @Controller('customers')
 @Roles('agent', 'admin')
+@ApiProblems('customer-not-found', 'customer-erased')
 export class CustomerCommandsController {
   constructor(
     private readonly bus: CommandBus,
@@ -36,6 +38,7 @@ export class CustomerCommandsController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Register a prospect or customer' })
+  @ApiCommand({ ifMatch: false }) @ApiProblems('customer-already-exists')
   register(@Body() dto: RegisterCustomerDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const customerId = dto.id ?? newEntityId(ctx, this.clock);
     const { id: _id, ...rest } = dto;
@@ -46,6 +49,7 @@ export class CustomerCommandsController {
   @HttpCode(201)
   @Roles('agent', 'admin', 'customer')
   @ApiOperation({ summary: 'Change name, e-mail or phone (null clears e-mail/phone)' })
+  @ApiCommand() @ApiProblems('no-change')
   changeProfile(
     @IdParam('id') id: string, @Body() dto: ChangeCustomerProfileDto, @Ctx() ctx: CommandContext, @CurrentPrincipal() who: Principal,
   ): Promise<CommandResponse> {
@@ -56,6 +60,7 @@ export class CustomerCommandsController {
   @Post(':id/convert')
   @HttpCode(201)
   @ApiOperation({ summary: 'Convert a prospect into a customer' })
+  @ApiCommand() @ApiProblems('already-a-customer')
   convert(@IdParam('id') id: string, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     return this.run({ type: 'ConvertProspect', data: { customerId: id } }, ctx, id, `/customers/${id}`);
   }
@@ -63,6 +68,7 @@ export class CustomerCommandsController {
   @Put(':id/owner')
   @HttpCode(201)
   @ApiOperation({ summary: 'Assign the one owner of this customer' })
+  @ApiCommand() @ApiProblems('owner-unchanged')
   assignOwner(@IdParam('id') id: string, @Body() dto: AssignOwnerDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     return this.run({ type: 'AssignCustomerOwner', data: { customerId: id, ...dto } }, ctx, id, `/customers/${id}`);
   }
@@ -71,6 +77,7 @@ export class CustomerCommandsController {
   @HttpCode(201)
   @Roles('agent', 'admin', 'customer')
   @ApiOperation({ summary: 'Set contact frequency cap, do-not-contact and accepted channels' })
+  @ApiCommand() @ApiProblems('no-change')
   setPreferences(
     @IdParam('id') id: string, @Body() dto: ContactPreferencesDto, @Ctx() ctx: CommandContext, @CurrentPrincipal() who: Principal,
   ): Promise<CommandResponse> {
@@ -81,6 +88,7 @@ export class CustomerCommandsController {
   @Post(':id/contacts')
   @HttpCode(201)
   @ApiOperation({ summary: 'Log a contact (outbound contacts are subject to the contact policy)' })
+  @ApiCommand() @ApiProblems('contact-cap-exceeded', 'complaint-not-found', 'complaint-not-of-customer')
   logContact(@IdParam('id') id: string, @Body() dto: LogContactDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const contactId = newEntityId(ctx, this.clock);
     const occurredAt = businessTime(dto.occurredAt, this.clock.now());
@@ -93,6 +101,7 @@ export class CustomerCommandsController {
   @Post(':id/follow-ups')
   @HttpCode(201)
   @ApiOperation({ summary: 'Schedule a follow-up' })
+  @ApiCommand() @ApiProblems('complaint-not-found')
   scheduleFollowUp(@IdParam('id') id: string, @Body() dto: ScheduleFollowUpDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const followUpId = newEntityId(ctx, this.clock);
     const dueAt = new Date(dto.dueAt).toISOString();
@@ -105,6 +114,7 @@ export class CustomerCommandsController {
   @Post(':id/follow-ups/:followUpId/complete')
   @HttpCode(201)
   @ApiOperation({ summary: 'Complete a follow-up' })
+  @ApiCommand() @ApiProblems('follow-up-not-found', 'follow-up-closed')
   completeFollowUp(
     @IdParam('id') id: string, @IdParam('followUpId') followUpId: string, @Body() dto: CompleteFollowUpDto, @Ctx() ctx: CommandContext,
   ): Promise<CommandResponse> {
@@ -115,6 +125,7 @@ export class CustomerCommandsController {
   @Post(':id/follow-ups/:followUpId/cancel')
   @HttpCode(201)
   @ApiOperation({ summary: 'Cancel a follow-up' })
+  @ApiCommand() @ApiProblems('follow-up-not-found', 'follow-up-closed')
   cancelFollowUp(
     @IdParam('id') id: string, @IdParam('followUpId') followUpId: string, @Body() dto: CancelFollowUpDto, @Ctx() ctx: CommandContext,
   ): Promise<CommandResponse> {
