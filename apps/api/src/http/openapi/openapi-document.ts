@@ -84,6 +84,15 @@ function routeFacts(app: INestApplication): Map<string, RouteFacts> {
   return facts;
 }
 
+const problemExampleName = (type: ProblemType): string => `problem-${type}`;
+
+function problemExamples(): Record<string, { summary: string; value: Record<string, unknown> }> {
+  return Object.fromEntries((Object.keys(PROBLEM_TYPES) as ProblemType[]).sort().map((type) => [problemExampleName(type), {
+    summary: PROBLEM_TYPES[type].title,
+    value: { type, title: PROBLEM_TYPES[type].title, status: PROBLEM_TYPES[type].status, detail: '…' },
+  }]));
+}
+
 function problemResponse(types: readonly ProblemType[]): ResponseObject & Record<string, unknown> {
   const sorted = [...types].sort();
   const retryAfter = sorted.some((t) => PROBLEM_TYPES[t].retryAfter);
@@ -97,10 +106,8 @@ function problemResponse(types: readonly ProblemType[]): ResponseObject & Record
     content: {
       'application/problem+json': {
         schema: PROBLEM_SCHEMA,
-        examples: Object.fromEntries(sorted.map((type) => [type, {
-          summary: PROBLEM_TYPES[type].title,
-          value: { type, title: PROBLEM_TYPES[type].title, status: PROBLEM_TYPES[type].status, detail: '…' },
-        }])),
+        // By reference: the same few dozen examples serve every operation (components.examples).
+        examples: Object.fromEntries(sorted.map((type) => [type, { $ref: `#/components/examples/${problemExampleName(type)}` }])),
       },
     },
     [PROBLEM_TYPES_EXTENSION]: sorted,
@@ -134,7 +141,8 @@ export function completeDocument(document: OpenAPIObject, routes: ReadonlyMap<st
       if (op) completeOperation(op, op.operationId ? routes.get(op.operationId) : undefined);
     }
   }
-  const problem = document.components?.schemas?.['Problem'];
+  document.components = { ...document.components, examples: { ...document.components?.examples, ...problemExamples() } };
+  const problem = document.components.schemas?.['Problem'];
   if (problem && !('$ref' in problem)) problem.additionalProperties = true;
   document.tags = TAGS;
   return document;
