@@ -134,11 +134,26 @@ function completeOperation(op: OperationObject & Record<string, unknown>, route:
   for (const status of [...byStatus.keys()].sort((a, b) => a - b)) op.responses[String(status)] = problemResponse(byStatus.get(status) ?? []);
 }
 
+/**
+ * A command whose body has no required field may be sent without a body (app.factory.ts reads a missing body as
+ * `{}`): its request body is optional, so a generated client does not demand `body: {}` for `close` or `convert`.
+ */
+function optionalBodyWhenNothingRequired(op: OperationObject, document: OpenAPIObject): void {
+  const body = op.requestBody;
+  if (!body || '$ref' in body) return;
+  const schema = body.content['application/json']?.schema;
+  const name = schema && '$ref' in schema ? schema.$ref.replace('#/components/schemas/', '') : undefined;
+  const target = name ? document.components?.schemas?.[name] : undefined;
+  if (target && !('$ref' in target) && (target.required ?? []).length === 0) body.required = false;
+}
+
 export function completeDocument(document: OpenAPIObject, routes: ReadonlyMap<string, RouteFacts>): OpenAPIObject {
   for (const item of Object.values(document.paths)) {
     for (const method of METHODS) {
       const op = item[method] as (OperationObject & Record<string, unknown>) | undefined;
-      if (op) completeOperation(op, op.operationId ? routes.get(op.operationId) : undefined);
+      if (!op) continue;
+      completeOperation(op, op.operationId ? routes.get(op.operationId) : undefined);
+      optionalBodyWhenNothingRequired(op, document);
     }
   }
   document.components = { ...document.components, examples: { ...document.components?.examples, ...problemExamples() } };
