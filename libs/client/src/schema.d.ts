@@ -2117,7 +2117,7 @@ export interface operations {
             header?: {
                 /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
                 "Idempotency-Key"?: string;
-                /** @description Recorded as the correlationId of the events this command appends (else a new one) */
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
                 "X-Correlation-Id"?: string;
             };
             path?: never;
@@ -2327,7 +2327,7 @@ export interface operations {
             header?: {
                 /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
                 "Idempotency-Key"?: string;
-                /** @description Recorded as the correlationId of the events this command appends (else a new one) */
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
                 "X-Correlation-Id"?: string;
                 /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
                 "If-Match"?: string;
@@ -2469,7 +2469,7 @@ export interface operations {
             header?: {
                 /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
                 "Idempotency-Key"?: string;
-                /** @description Recorded as the correlationId of the events this command appends (else a new one) */
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
                 "X-Correlation-Id"?: string;
                 /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
                 "If-Match"?: string;
@@ -2607,7 +2607,7 @@ export interface operations {
             header?: {
                 /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
                 "Idempotency-Key"?: string;
-                /** @description Recorded as the correlationId of the events this command appends (else a new one) */
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
                 "X-Correlation-Id"?: string;
                 /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
                 "If-Match"?: string;
@@ -2749,7 +2749,7 @@ export interface operations {
             header?: {
                 /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
                 "Idempotency-Key"?: string;
-                /** @description Recorded as the correlationId of the events this command appends (else a new one) */
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
                 "X-Correlation-Id"?: string;
                 /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
                 "If-Match"?: string;
@@ -2891,7 +2891,7 @@ export interface operations {
             header?: {
                 /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
                 "Idempotency-Key"?: string;
-                /** @description Recorded as the correlationId of the events this command appends (else a new one) */
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
                 "X-Correlation-Id"?: string;
                 /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
                 "If-Match"?: string;
@@ -3033,7 +3033,7 @@ export interface operations {
             header?: {
                 /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
                 "Idempotency-Key"?: string;
-                /** @description Recorded as the correlationId of the events this command appends (else a new one) */
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
                 "X-Correlation-Id"?: string;
                 /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
                 "If-Match"?: string;
@@ -3175,7 +3175,7 @@ export interface operations {
             header?: {
                 /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
                 "Idempotency-Key"?: string;
-                /** @description Recorded as the correlationId of the events this command appends (else a new one) */
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
                 "X-Correlation-Id"?: string;
                 /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
                 "If-Match"?: string;
@@ -3318,7 +3318,7 @@ export interface operations {
             header?: {
                 /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
                 "Idempotency-Key"?: string;
-                /** @description Recorded as the correlationId of the events this command appends (else a new one) */
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
                 "X-Correlation-Id"?: string;
                 /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
                 "If-Match"?: string;
@@ -3538,7 +3538,7 @@ export interface operations {
             header?: {
                 /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
                 "Idempotency-Key"?: string;
-                /** @description Recorded as the correlationId of the events this command appends (else a new one) */
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
                 "X-Correlation-Id"?: string;
             };
             path?: never;
@@ -3658,7 +3658,7 @@ export interface operations {
             header?: {
                 /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
                 "Idempotency-Key"?: string;
-                /** @description Recorded as the correlationId of the events this command appends (else a new one) */
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
                 "X-Correlation-Id"?: string;
                 /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
                 "If-Match"?: string;
@@ -3791,7 +3791,7 @@ export interface operations {
             header?: {
                 /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
                 "Idempotency-Key"?: string;
-                /** @description Recorded as the correlationId of the events this command appends (else a new one) */
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
                 "X-Correlation-Id"?: string;
                 /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
                 "If-Match"?: string;
@@ -3924,7 +3924,7 @@ export interface operations {
             header?: {
                 /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
                 "Idempotency-Key"?: string;
-                /** @description Recorded as the correlationId of the events this command appends (else a new one) */
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
                 "X-Correlation-Id"?: string;
                 /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
                 "If-Match"?: string;
@@ -4057,7 +4057,7 @@ export interface operations {
             header?: {
                 /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
                 "Idempotency-Key"?: string;
-                /** @description Recorded as the correlationId of the events this command appends (else a new one) */
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
                 "X-Correlation-Id"?: string;
                 /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
                 "If-Match"?: string;
@@ -4190,7 +4190,7 @@ export interface operations {
             header?: {
                 /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
                 "Idempotency-Key"?: string;
-                /** @description Recorded as the correlationId of the events this command appends (else a new one) */
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
                 "X-Correlation-Id"?: string;
                 /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
                 "If-Match"?: string;
@@ -4323,7 +4323,7 @@ export interface operations {
             header?: {
                 /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
                 "Idempotency-Key"?: string;
-                /** @description Recorded as the correlationId of the events this command appends (else a new one) */
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
                 "X-Correlation-Id"?: string;
             };
             path?: never;
@@ -4443,7 +4443,7 @@ export interface operations {
             header?: {
                 /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
                 "Idempotency-Key"?: string;
-                /** @description Recorded as the correlationId of the events this command appends (else a new one) */
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
                 "X-Correlation-Id"?: string;
                 /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
                 "If-Match"?: string;
@@ -5921,7 +5921,7 @@ export interface operations {
             header?: {
                 /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
                 "Idempotency-Key"?: string;
-                /** @description Recorded as the correlationId of the events this command appends (else a new one) */
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
                 "X-Correlation-Id"?: string;
                 /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
                 "If-Match"?: string;

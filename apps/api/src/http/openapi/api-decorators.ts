@@ -61,7 +61,7 @@ export const IF_MATCH_HEADER = ApiHeader({
 export const CORRELATION_ID_HEADER = ApiHeader({
   name: 'X-Correlation-Id',
   required: false,
-  description: 'Recorded as the correlationId of the events this command appends (else a new one)',
+  description: 'Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-])',
   schema: { type: 'string', maxLength: 128 },
 });
 
