@@ -2171,29 +2171,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `customer-not-found`: Customer not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description `concurrency-conflict`: Concurrent change, try again; `customer-already-exists`: Customer already exists; `idempotency-key-in-progress`: A request with this Idempotency-Key is still being processed */
             409: {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `customer-erased`: Customer was erased */
-            410: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {

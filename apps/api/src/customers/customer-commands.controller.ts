@@ -23,7 +23,6 @@ import { IdempotencyGuard } from '../idempotency/idempotency.guard';
 @UseGuards(IdempotencyGuard)
 @Controller('customers')
 @Roles('agent', 'admin')
-@ApiProblems('customer-not-found', 'customer-erased')
 export class CustomerCommandsController {
   constructor(
     private readonly bus: CommandBus,
@@ -49,7 +48,7 @@ export class CustomerCommandsController {
   @HttpCode(201)
   @Roles('agent', 'admin', 'customer')
   @ApiOperation({ summary: 'Change name, e-mail or phone (null clears e-mail/phone)' })
-  @ApiCommand() @ApiProblems('no-change')
+  @ApiCommand() @ApiProblems('customer-not-found', 'customer-erased', 'no-change')
   changeProfile(
     @IdParam('id') id: string, @Body() dto: ChangeCustomerProfileDto, @Ctx() ctx: CommandContext, @CurrentPrincipal() who: Principal,
   ): Promise<CommandResponse> {
@@ -60,7 +59,7 @@ export class CustomerCommandsController {
   @Post(':id/convert')
   @HttpCode(201)
   @ApiOperation({ summary: 'Convert a prospect into a customer' })
-  @ApiCommand() @ApiProblems('already-a-customer')
+  @ApiCommand() @ApiProblems('customer-not-found', 'customer-erased', 'already-a-customer')
   convert(@IdParam('id') id: string, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     return this.run({ type: 'ConvertProspect', data: { customerId: id } }, ctx, id, `/customers/${id}`);
   }
@@ -68,7 +67,7 @@ export class CustomerCommandsController {
   @Put(':id/owner')
   @HttpCode(201)
   @ApiOperation({ summary: 'Assign the one owner of this customer' })
-  @ApiCommand() @ApiProblems('owner-unchanged')
+  @ApiCommand() @ApiProblems('customer-not-found', 'customer-erased', 'owner-unchanged')
   assignOwner(@IdParam('id') id: string, @Body() dto: AssignOwnerDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     return this.run({ type: 'AssignCustomerOwner', data: { customerId: id, ...dto } }, ctx, id, `/customers/${id}`);
   }
@@ -77,7 +76,7 @@ export class CustomerCommandsController {
   @HttpCode(201)
   @Roles('agent', 'admin', 'customer')
   @ApiOperation({ summary: 'Set contact frequency cap, do-not-contact and accepted channels' })
-  @ApiCommand() @ApiProblems('no-change')
+  @ApiCommand() @ApiProblems('customer-not-found', 'customer-erased', 'no-change')
   setPreferences(
     @IdParam('id') id: string, @Body() dto: ContactPreferencesDto, @Ctx() ctx: CommandContext, @CurrentPrincipal() who: Principal,
   ): Promise<CommandResponse> {
@@ -88,7 +87,7 @@ export class CustomerCommandsController {
   @Post(':id/contacts')
   @HttpCode(201)
   @ApiOperation({ summary: 'Log a contact (outbound contacts are subject to the contact policy)' })
-  @ApiCommand() @ApiProblems('contact-cap-exceeded', 'complaint-not-found', 'complaint-not-of-customer')
+  @ApiCommand() @ApiProblems('customer-not-found', 'customer-erased', 'contact-cap-exceeded', 'complaint-not-found', 'complaint-not-of-customer')
   logContact(@IdParam('id') id: string, @Body() dto: LogContactDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const contactId = newEntityId(ctx, this.clock);
     const occurredAt = businessTime(dto.occurredAt, this.clock.now());
@@ -101,7 +100,7 @@ export class CustomerCommandsController {
   @Post(':id/follow-ups')
   @HttpCode(201)
   @ApiOperation({ summary: 'Schedule a follow-up' })
-  @ApiCommand() @ApiProblems('complaint-not-found')
+  @ApiCommand() @ApiProblems('customer-not-found', 'customer-erased', 'complaint-not-found')
   scheduleFollowUp(@IdParam('id') id: string, @Body() dto: ScheduleFollowUpDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const followUpId = newEntityId(ctx, this.clock);
     const dueAt = new Date(dto.dueAt).toISOString();
@@ -114,7 +113,7 @@ export class CustomerCommandsController {
   @Post(':id/follow-ups/:followUpId/complete')
   @HttpCode(201)
   @ApiOperation({ summary: 'Complete a follow-up' })
-  @ApiCommand() @ApiProblems('follow-up-not-found', 'follow-up-closed')
+  @ApiCommand() @ApiProblems('customer-not-found', 'customer-erased', 'follow-up-not-found', 'follow-up-closed')
   completeFollowUp(
     @IdParam('id') id: string, @IdParam('followUpId') followUpId: string, @Body() dto: CompleteFollowUpDto, @Ctx() ctx: CommandContext,
   ): Promise<CommandResponse> {
@@ -125,7 +124,7 @@ export class CustomerCommandsController {
   @Post(':id/follow-ups/:followUpId/cancel')
   @HttpCode(201)
   @ApiOperation({ summary: 'Cancel a follow-up' })
-  @ApiCommand() @ApiProblems('follow-up-not-found', 'follow-up-closed')
+  @ApiCommand() @ApiProblems('customer-not-found', 'customer-erased', 'follow-up-not-found', 'follow-up-closed')
   cancelFollowUp(
     @IdParam('id') id: string, @IdParam('followUpId') followUpId: string, @Body() dto: CancelFollowUpDto, @Ctx() ctx: CommandContext,
   ): Promise<CommandResponse> {
