@@ -1,4 +1,6 @@
 import { DOMAIN_ERROR_CODES } from '@crm/domain';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ApiProblem, problems } from './problem';
 import { PROBLEM_TYPES, type ProblemType } from './problem-types';
 
@@ -15,6 +17,24 @@ describe('problem type registry', () => {
     ];
     const wrong = made.filter((p) => PROBLEM_TYPES[p.type as ProblemType]?.status !== p.status).map((p) => `${p.type} ${p.status}`);
     expect(wrong).toEqual([]);
+  });
+
+  it('lists every type the API source raises by hand (new ApiProblem(status, type), problems.notFound(type))', () => {
+    const root = join(__dirname, '..');
+    const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'));
+    const raised: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(join(root, file), 'utf8');
+      for (const m of text.matchAll(/new ApiProblem\(\s*(\d{3}),\s*'([a-z-]+)'/g)) raised.push(`${m[2]} ${m[1]}`);
+      for (const m of text.matchAll(/notFound\(\s*'([a-z-]+)'/g)) raised.push(`${m[1]} 404`);
+    }
+    expect(raised.length).toBeGreaterThan(20);
+    const unlisted = [...new Set(raised)].filter((r) => {
+      const [type, status] = r.split(' ');
+      return PROBLEM_TYPES[type as ProblemType]?.status !== Number(status);
+    });
+    // Add each to EDGE_PROBLEMS in problem-types.ts, so that the OpenAPI document lists it.
+    expect(unlisted).toEqual([]);
   });
 
   it('lists every domain error code', () => {

@@ -20,6 +20,7 @@ const EDGE_PROBLEMS = {
   forbidden: { status: 403, title: 'Not allowed for this role' },
   'field-not-allowed': { status: 403, title: 'A field this role may not set' },
   'route-not-found': { status: 404, title: 'No such route' },
+  'not-found': { status: 404, title: 'Not found' },
   'stream-not-found': { status: 404, title: 'Not found' },
   'projection-not-found': { status: 404, title: 'Not found' },
   'request-timeout': { status: 408, title: 'The request took too long to arrive' },
