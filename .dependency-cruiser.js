@@ -11,6 +11,8 @@ module.exports = {
       from: { path: '^libs/runtime/src' }, to: { path: '^apps/' } },
     { name: 'no-app-imports-another-app', severity: 'error',
       from: { path: '^apps/api/' }, to: { path: '^apps/projector/' } },
+    { name: 'client-is-standalone', severity: 'error', comment: 'the typed client ships to frontends: openapi-fetch and its generated types only',
+      from: { path: '^libs/client/src' }, to: { path: '^(apps|libs/(?!client/))' } },
     { name: 'libs-never-import-apps', severity: 'error', from: { path: '^libs/' }, to: { path: '^apps/' } },
     { name: 'no-test-code-in-production', severity: 'error',
       from: { path: '^(apps|libs)/', pathNot: '\\.spec\\.ts$' }, to: { path: '^(test/|libs/[^/]+/test-support/)' } },

@@ -6,6 +6,8 @@
  * with SIGKILL: `npm run test:multi`) likewise.
  */
 const moduleNameMapper = {
+  '^@crm/client$': '<rootDir>/libs/client/src',
+  '^@crm/client/(.*)$': '<rootDir>/libs/client/src/$1',
   '^@crm/domain$': '<rootDir>/libs/domain/src',
   '^@crm/domain/(.*)$': '<rootDir>/libs/domain/src/$1',
   '^@crm/event-store$': '<rootDir>/libs/event-store/src',

@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { mkdirSync } from 'node:fs';
 import type { DestinationStream } from 'pino';
 import type { EventStore, KeyStore } from '@crm/event-store';
@@ -14,6 +14,7 @@ import { AppModule } from './app.module';
 import { dataDirWriteProbe, WriteHealth } from './health/write-health';
 import { setUpTokens, type TokenSetup } from './auth/token-registry';
 import { writeCommandResponse } from './http/command-response';
+import { buildOpenApiDocument } from './http/openapi/openapi-document';
 import {
   answerClientError, answerFrameworkError, applyServerLimits, drainBeforePayloadTooLarge, refuseDeepBodies, refuseRepeatedQueryParameters,
 } from './http/http-edge';
@@ -165,16 +166,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
     adapter,
     { logger, bufferLogs: false },
   );
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Event-sourced CRM')
-      .setDescription('Commands append events; queries read projections. Errors are application/problem+json.')
-      .setVersion('0.1.0')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   // Absent until `npm run build:console` has run: the API works without it and /console answers 404.
   await serveConsole(app);
   await app.init();

@@ -1,10 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { problems } from '../http/problem';
-import { ALLOWED_ROLES, IS_PUBLIC, type RequestWithPrincipal, type Role } from './principal';
+import { ALLOWED_ROLES, DEFAULT_ROLES, IS_PUBLIC, type RequestWithPrincipal, type Role } from './principal';
 import { TokenRegistry } from './token-registry';
-
-const DEFAULT_ROLES: Role[] = ['agent', 'analyst', 'auditor', 'admin'];
 
 /** Global guard: bearer token → principal on the request, then the route's roles. */
 @Injectable()

@@ -13,9 +13,11 @@ export interface Principal {
 export const IS_PUBLIC = 'crm:isPublic';
 export const ALLOWED_ROLES = 'crm:roles';
 
+/** Roles a route allows when it names none: every authenticated role but `customer`. */
+export const DEFAULT_ROLES: readonly Role[] = ['agent', 'analyst', 'auditor', 'admin'];
 /** Route needs no token (health, docs). */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC, true);
-/** Roles allowed on a route or controller; routes without it allow every authenticated role but `customer`. */
+/** Roles allowed on a route or controller (the route's own list wins); routes without it allow DEFAULT_ROLES. */
 export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator => SetMetadata(ALLOWED_ROLES, roles);
 
 export interface RequestWithPrincipal {

@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Post, Put, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCommand, ApiProblems } from '../http/openapi/api-decorators';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
 import { businessTime } from '../commands/business-time';
 import { Ctx, newEntityId } from '../commands/command-context.decorator';
@@ -36,6 +37,7 @@ export class ComplaintCommandsController {
   @HttpCode(201)
   @Roles('agent', 'admin', 'customer')
   @ApiOperation({ summary: 'File a complaint; SLA deadlines are computed from the SLA policy in force' })
+  @ApiCommand({ ifMatch: false }) @ApiProblems('customer-not-found', 'complaint-already-exists', 'field-not-allowed')
   file(@Body() dto: FileComplaintDto, @Ctx() ctx: CommandContext, @CurrentPrincipal() who: Principal): Promise<CommandResponse> {
     assertMayActFor(who, dto.customerId);
     // A chosen id would also tell a customer whether someone else's complaint exists (409 vs 201).
@@ -53,6 +55,7 @@ export class ComplaintCommandsController {
   @Post(':id/respond')
   @HttpCode(201)
   @ApiOperation({ summary: 'Respond to the customer (the first response stops the first-response SLA clock)' })
+  @ApiCommand() @ApiProblems('complaint-not-found', 'complaint-closed')
   respond(@IdParam('id') id: string, @Body() dto: RespondToComplaintDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const occurredAt = businessTime(dto.occurredAt, this.clock.now());
     return this.run({ type: 'RespondToComplaint', data: { complaintId: id, message: dto.message, responderId: ctx.principal.id, occurredAt } }, ctx, occurredAt);
@@ -61,6 +64,7 @@ export class ComplaintCommandsController {
   @Post(':id/resolve')
   @HttpCode(201)
   @ApiOperation({ summary: 'Resolve the complaint' })
+  @ApiCommand() @ApiProblems('complaint-not-found', 'complaint-closed', 'complaint-already-resolved')
   resolve(@IdParam('id') id: string, @Body() dto: ResolveComplaintDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const occurredAt = businessTime(dto.occurredAt, this.clock.now());
     return this.run({ type: 'ResolveComplaint', data: { complaintId: id, resolution: dto.resolution, occurredAt } }, ctx, occurredAt);
@@ -69,6 +73,7 @@ export class ComplaintCommandsController {
   @Post(':id/reopen')
   @HttpCode(201)
   @ApiOperation({ summary: 'Reopen a resolved complaint (a new resolution deadline starts)' })
+  @ApiCommand() @ApiProblems('complaint-not-found', 'complaint-closed', 'complaint-not-reopenable')
   reopen(@IdParam('id') id: string, @Body() dto: ReopenComplaintDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const occurredAt = businessTime(dto.occurredAt, this.clock.now());
     return this.run({ type: 'ReopenComplaint', data: { complaintId: id, reason: dto.reason, occurredAt } }, ctx, occurredAt);
@@ -77,6 +82,7 @@ export class ComplaintCommandsController {
   @Post(':id/close')
   @HttpCode(201)
   @ApiOperation({ summary: 'Close a resolved complaint' })
+  @ApiCommand() @ApiProblems('complaint-not-found', 'complaint-closed', 'complaint-not-resolved')
   close(@IdParam('id') id: string, @Body() dto: CloseComplaintDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const occurredAt = businessTime(dto.occurredAt, this.clock.now());
     return this.run({ type: 'CloseComplaint', data: { complaintId: id, occurredAt } }, ctx, occurredAt);
@@ -85,6 +91,7 @@ export class ComplaintCommandsController {
   @Put(':id/owner')
   @HttpCode(201)
   @ApiOperation({ summary: 'Reassign the complaint to another owner, with a reason' })
+  @ApiCommand() @ApiProblems('complaint-not-found', 'complaint-closed', 'owner-unchanged')
   changeOwner(@IdParam('id') id: string, @Body() dto: ChangeComplaintOwnerDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     return this.run({ type: 'ChangeComplaintOwner', data: { complaintId: id, ...dto } }, ctx);
   }

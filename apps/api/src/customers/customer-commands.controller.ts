@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Patch, Post, Put, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCommand, ApiProblems } from '../http/openapi/api-decorators';
 import type { CustomerCommand } from '@crm/domain';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
 import { businessTime } from '../commands/business-time';
@@ -36,6 +37,7 @@ export class CustomerCommandsController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Register a prospect or customer' })
+  @ApiCommand({ ifMatch: false }) @ApiProblems('customer-already-exists')
   register(@Body() dto: RegisterCustomerDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const customerId = dto.id ?? newEntityId(ctx, this.clock);
     const { id: _id, ...rest } = dto;
@@ -46,6 +48,7 @@ export class CustomerCommandsController {
   @HttpCode(201)
   @Roles('agent', 'admin', 'customer')
   @ApiOperation({ summary: 'Change name, e-mail or phone (null clears e-mail/phone)' })
+  @ApiCommand() @ApiProblems('customer-not-found', 'customer-erased', 'no-change')
   changeProfile(
     @IdParam('id') id: string, @Body() dto: ChangeCustomerProfileDto, @Ctx() ctx: CommandContext, @CurrentPrincipal() who: Principal,
   ): Promise<CommandResponse> {
@@ -56,6 +59,7 @@ export class CustomerCommandsController {
   @Post(':id/convert')
   @HttpCode(201)
   @ApiOperation({ summary: 'Convert a prospect into a customer' })
+  @ApiCommand() @ApiProblems('customer-not-found', 'customer-erased', 'already-a-customer')
   convert(@IdParam('id') id: string, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     return this.run({ type: 'ConvertProspect', data: { customerId: id } }, ctx, id, `/customers/${id}`);
   }
@@ -63,6 +67,7 @@ export class CustomerCommandsController {
   @Put(':id/owner')
   @HttpCode(201)
   @ApiOperation({ summary: 'Assign the one owner of this customer' })
+  @ApiCommand() @ApiProblems('customer-not-found', 'customer-erased', 'owner-unchanged')
   assignOwner(@IdParam('id') id: string, @Body() dto: AssignOwnerDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     return this.run({ type: 'AssignCustomerOwner', data: { customerId: id, ...dto } }, ctx, id, `/customers/${id}`);
   }
@@ -71,6 +76,7 @@ export class CustomerCommandsController {
   @HttpCode(201)
   @Roles('agent', 'admin', 'customer')
   @ApiOperation({ summary: 'Set contact frequency cap, do-not-contact and accepted channels' })
+  @ApiCommand() @ApiProblems('customer-not-found', 'customer-erased', 'no-change')
   setPreferences(
     @IdParam('id') id: string, @Body() dto: ContactPreferencesDto, @Ctx() ctx: CommandContext, @CurrentPrincipal() who: Principal,
   ): Promise<CommandResponse> {
@@ -81,6 +87,7 @@ export class CustomerCommandsController {
   @Post(':id/contacts')
   @HttpCode(201)
   @ApiOperation({ summary: 'Log a contact (outbound contacts are subject to the contact policy)' })
+  @ApiCommand() @ApiProblems('customer-not-found', 'customer-erased', 'contact-cap-exceeded', 'complaint-not-found', 'complaint-not-of-customer')
   logContact(@IdParam('id') id: string, @Body() dto: LogContactDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const contactId = newEntityId(ctx, this.clock);
     const occurredAt = businessTime(dto.occurredAt, this.clock.now());
@@ -93,6 +100,7 @@ export class CustomerCommandsController {
   @Post(':id/follow-ups')
   @HttpCode(201)
   @ApiOperation({ summary: 'Schedule a follow-up' })
+  @ApiCommand() @ApiProblems('customer-not-found', 'customer-erased', 'complaint-not-found')
   scheduleFollowUp(@IdParam('id') id: string, @Body() dto: ScheduleFollowUpDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const followUpId = newEntityId(ctx, this.clock);
     const dueAt = new Date(dto.dueAt).toISOString();
@@ -105,6 +113,7 @@ export class CustomerCommandsController {
   @Post(':id/follow-ups/:followUpId/complete')
   @HttpCode(201)
   @ApiOperation({ summary: 'Complete a follow-up' })
+  @ApiCommand() @ApiProblems('customer-not-found', 'customer-erased', 'follow-up-not-found', 'follow-up-closed')
   completeFollowUp(
     @IdParam('id') id: string, @IdParam('followUpId') followUpId: string, @Body() dto: CompleteFollowUpDto, @Ctx() ctx: CommandContext,
   ): Promise<CommandResponse> {
@@ -115,6 +124,7 @@ export class CustomerCommandsController {
   @Post(':id/follow-ups/:followUpId/cancel')
   @HttpCode(201)
   @ApiOperation({ summary: 'Cancel a follow-up' })
+  @ApiCommand() @ApiProblems('customer-not-found', 'customer-erased', 'follow-up-not-found', 'follow-up-closed')
   cancelFollowUp(
     @IdParam('id') id: string, @IdParam('followUpId') followUpId: string, @Body() dto: CancelFollowUpDto, @Ctx() ctx: CommandContext,
   ): Promise<CommandResponse> {

@@ -1,5 +1,7 @@
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { ApiOk, ApiProblems } from '../http/openapi/api-decorators';
+import { LiveView, ReadyView } from './health.responses';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import { type ProjectionControl, READ_MODEL_STORE, type ReadModelStore } from '@crm/read-models';
 import { Public } from '../auth/principal';
@@ -19,7 +21,8 @@ export class HealthController {
   ) {}
 
   @Get('live')
-  live(): { status: 'ok' } {
+  @ApiOk(LiveView, 'The process answers')
+  live(): LiveView {
     return { status: 'ok' };
   }
 
@@ -28,7 +31,8 @@ export class HealthController {
    * answer) and no projection of this process has stopped on a failing event.
    */
   @Get('ready')
-  async ready(): Promise<unknown> {
+  @ApiOk(ReadyView, 'Both stores answer, writes succeed, no projection has stopped') @ApiProblems('not-ready', 'store-unavailable')
+  async ready(): Promise<ReadyView> {
     const checks: Record<string, unknown> = {};
     let ok = true;
     try {
@@ -64,6 +68,6 @@ export class HealthController {
         checks, { 'Retry-After': '5' },
       );
     }
-    return { status: 'ok', ...checks };
+    return { status: 'ok', eventStore: checks['eventStore'], readModelStore: checks['readModelStore'], ...(disk ? { disk } : {}), projections: checks['projections'] };
   }
 }

@@ -1,5 +1,7 @@
 import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiIdQuery, ApiInstantQuery, ApiProblems } from '../http/openapi/api-decorators';
+import { AuditExportLineView } from './history.responses';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { EVENT_STORE, readLogForwards, type EventStore, type RecordedEvent } from '@crm/event-store';
@@ -31,7 +33,10 @@ export class AuditExportController {
   @Roles('auditor', 'admin')
   @ApiProduces('application/x-ndjson')
   @ApiOperation({ summary: 'Tamper-evident export: each line hash-chained to the previous, an Ed25519-signed digest last' })
-  @ApiQuery({ name: 'customerId', required: false }) @ApiQuery({ name: 'from', required: false }) @ApiQuery({ name: 'to', required: false })
+  @ApiResponse({ status: 200, type: AuditExportLineView, description: 'One line per AuditExportLine (application/x-ndjson): header, events, signed digest' })
+  @ApiProblems('customer-not-found', 'read-model-behind', 'store-unavailable')
+  @ApiIdQuery('customerId', 'Only this customer\'s trail (else the whole log)', '01936f1e-7a4b-7c3d-9e2f-0a1b2c3d4e5f')
+  @ApiInstantQuery('from', 'Recorded at or after') @ApiInstantQuery('to', 'Recorded before')
   async export(
     @Query('customerId') customerId: string | undefined,
     @Query('from') fromParam: string | undefined,

@@ -1,5 +1,7 @@
 import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiIntQuery, ApiOk, ApiProblems, ApiStringQuery } from '../http/openapi/api-decorators';
+import { AuditEventView, CustomerTrail } from './history.responses';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { customerStream, redactPersonalData } from '@crm/domain';
@@ -15,7 +17,7 @@ import { ReadModelGate } from '../read-side/read-model-gate';
 
 const STREAMS = physicalCollection(customerStreamsProjection, CUSTOMER_STREAMS);
 
-export function auditView(e: RecordedEvent, redact = false): Record<string, unknown> {
+export function auditView(e: RecordedEvent, redact = false): AuditEventView {
   return {
     position: e.position,
     streamId: e.streamId,
@@ -65,7 +67,8 @@ export class AuditTrailController {
   @Get('customers/:id/trail')
   @Roles('auditor', 'admin')
   @ApiOperation({ summary: 'Every event of the customer, its complaints and orders, in log order, with full metadata' })
-  async trail(@IdParam('id') id: string): Promise<unknown> {
+  @ApiOk(CustomerTrail) @ApiProblems('customer-not-found', 'read-model-behind', 'store-unavailable')
+  async trail(@IdParam('id') id: string): Promise<CustomerTrail> {
     const events = await customerTrail(this.store, this.readModels, this.gate, id);
     return { customerId: id, events: events.map((e) => auditView(e)) };
   }
@@ -74,9 +77,15 @@ export class AuditTrailController {
   @Roles('analyst', 'auditor', 'admin')
   @ApiProduces('application/x-ndjson')
   @ApiOperation({ summary: 'The global log as NDJSON, from a position (exclusive), optionally filtered; resumable' })
-  @ApiQuery({ name: 'fromPosition', required: false }) @ApiQuery({ name: 'types', required: false })
-  @ApiQuery({ name: 'until', required: false, description: 'A position (inclusive) or a recorded time (exclusive)' })
-  @ApiQuery({ name: 'limit', required: false })
+  @ApiResponse({ status: 200, type: AuditEventView, description: 'One AuditEvent per line (application/x-ndjson), in log order' })
+  @ApiProblems('store-unavailable')
+  @ApiIntQuery('fromPosition', { min: 0, default: 0, description: 'Events after this position (exclusive): resume from the last position read' })
+  @ApiStringQuery('types', { description: 'Comma-separated event types', example: 'ContactLogged,ComplaintFiled' })
+  @ApiQuery({
+    name: 'until', required: false, description: 'A position (inclusive) or a recorded time (exclusive)',
+    schema: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', format: 'date' }, { type: 'string', format: 'date-time' }] },
+  })
+  @ApiIntQuery('limit', { min: 1 })
   async events(
     @Query('fromPosition') fromParam: string | undefined,
     @Query('types') typesParam: string | undefined,

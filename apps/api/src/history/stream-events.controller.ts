@@ -1,5 +1,7 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiIntQuery, ApiOk, ApiProblems } from '../http/openapi/api-decorators';
+import { StreamEventsPage } from './history.responses';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import { Roles } from '../auth/principal';
 import { problems } from '../http/problem';
@@ -18,13 +20,13 @@ export class StreamEventsController {
 
   @Get(':streamId/events')
   @ApiOperation({ summary: 'Events of a stream in order, with metadata (paged by revision)' })
-  @ApiQuery({ name: 'fromRevision', required: false })
-  @ApiQuery({ name: 'limit', required: false })
+  @ApiOk(StreamEventsPage) @ApiProblems('stream-not-found', 'store-unavailable')
+  @ApiIntQuery('fromRevision', { min: 0, default: 0 }) @ApiIntQuery('limit', { min: 0, max: MAX_LIMIT, default: MAX_LIMIT })
   async events(
     @Param('streamId') streamId: string,
     @Query('fromRevision') fromRevision?: string,
     @Query('limit') limit?: string,
-  ): Promise<unknown> {
+  ): Promise<StreamEventsPage> {
     if (!STREAM_ID.test(streamId)) {
       throw problems.validation([{ field: 'streamId', messages: ['streamId must look like customer-<id>'] }]);
     }

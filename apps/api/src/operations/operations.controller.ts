@@ -1,5 +1,7 @@
 import { Controller, Get, Header, HttpCode, Inject, Optional, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOk, ApiProblems, IDEMPOTENCY_KEY_HEADER } from '../http/openapi/api-decorators';
+import { ProjectionsView, RebuildStartedView } from './operations.responses';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import {
   ALL_PROJECTIONS, COMPLAINTS, complaintsProjection, LEASE_STORE, physicalCollection, type Lease, type LeaseStore,
@@ -86,7 +88,8 @@ export class OperationsController {
   @Roles('admin', 'agent', 'analyst', 'auditor')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Every projection: version, checkpoint, lag in events and ms, status, last error' })
-  async list(): Promise<{ headPosition: number; projections: ProjectionReport[] }> {
+  @ApiOk(ProjectionsView) @ApiProblems('store-unavailable')
+  async list(): Promise<ProjectionsView> {
     return { headPosition: await this.events.headPosition(), projections: await this.projections() };
   }
 
@@ -95,7 +98,9 @@ export class OperationsController {
   @Roles('admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Blue/green rebuild: build generation N+1 beside N (which keeps serving), switch when caught up' })
-  async rebuild(@Param('name') name: string): Promise<unknown> {
+  @ApiResponse({ status: 202, type: RebuildStartedView, description: 'Rebuild started (or already running); watch GET /projections' })
+  @IDEMPOTENCY_KEY_HEADER @ApiProblems('projection-not-found', 'projector-not-embedded', 'idempotency-key-reused', 'idempotency-key-in-progress', 'store-unavailable')
+  async rebuild(@Param('name') name: string): Promise<RebuildStartedView> {
     if (!ALL_PROJECTIONS.some((p) => p.name === name)) throw problems.notFound('projection-not-found', `No projection named ${name}`);
     if (!this.runner) {
       throw new ApiProblem(409, 'projector-not-embedded', 'The projections run in another process',
@@ -114,6 +119,9 @@ export class OperationsController {
   @Public()
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   @ApiOperation({ summary: 'Prometheus metrics: command latency, appends, projection lag, SLA breaches, and the process and runtime metrics (CPU, memory, heap, GC, event-loop lag)' })
+  @ApiProduces('text/plain')
+  @ApiResponse({ status: 200, description: 'Prometheus text exposition format 0.0.4', schema: { type: 'string', example: 'crm_projection_lag_events{projection="customer_profiles"} 0' } })
+  @ApiProblems('store-unavailable')
   async metricsText(): Promise<string> {
     const reports = await this.projections();
     const openBreaches = await this.readModels.count(physicalCollection(complaintsProjection, COMPLAINTS), { breached: true, open: true });

@@ -1,5 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiCommand, ApiOk, ApiProblems } from '../http/openapi/api-decorators';
+import { CustomerExportView, ErasureView } from './privacy.responses';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { customerStream } from '@crm/domain';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
@@ -42,7 +44,8 @@ export class PrivacyController {
   @Get(':id/export')
   @Roles('customer', 'admin')
   @ApiOperation({ summary: 'Everything recorded about this customer, decrypted (data portability; self-service)' })
-  async export(@IdParam('id') id: string, @CurrentPrincipal() who: Principal): Promise<unknown> {
+  @ApiOk(CustomerExportView) @ApiProblems('customer-not-found', 'read-model-behind', 'store-unavailable')
+  async export(@IdParam('id') id: string, @CurrentPrincipal() who: Principal): Promise<CustomerExportView> {
     assertMayActFor(who, id);
     const trail = await customerTrail(this.events, this.readModels, this.gate, id);
     return { customerId: id, exportedAt: this.clock.now().toISOString(), events: trail.map((e) => auditView(e)) };
@@ -57,7 +60,8 @@ export class PrivacyController {
   @HttpCode(201)
   @Roles('admin')
   @ApiOperation({ summary: 'Erase the personal data of a customer (crypto-shredding); returns a receipt' })
-  async erase(@IdParam('id') id: string, @Body() dto: EraseCustomerDto, @Ctx() ctx: CommandContext): Promise<unknown> {
+  @ApiCommand({ type: ErasureView, description: 'Erased: the command result and a receipt' }) @ApiProblems('customer-not-found', 'customer-erased', 'read-model-behind')
+  async erase(@IdParam('id') id: string, @Body() dto: EraseCustomerDto, @Ctx() ctx: CommandContext): Promise<ErasureView> {
     const { state } = await this.executor.load(customerStream(id), this.customers);
     if (!state.exists) throw problems.notFound('customer-not-found', `Customer ${id} not found`);
     const now = this.clock.now();

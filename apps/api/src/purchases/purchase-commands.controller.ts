@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCommand, ApiProblems } from '../http/openapi/api-decorators';
 import { parseMoney } from '@crm/domain';
 import { Roles } from '../auth/principal';
 import { businessTime } from '../commands/business-time';
@@ -27,6 +28,7 @@ export class PurchaseCommandsController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Record a purchase (an order with lines); prices are exact decimals' })
+  @ApiCommand({ ifMatch: false }) @ApiProblems('customer-not-found', 'order-already-exists', 'invalid-money')
   async record(@Body() dto: RecordPurchaseDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const now = this.clock.now();
     const orderId = dto.orderId ?? newEntityId(ctx, this.clock);
@@ -50,6 +52,7 @@ export class PurchaseCommandsController {
   @Post(':orderId/returns')
   @HttpCode(201)
   @ApiOperation({ summary: 'Record a return of bought items (never more than was bought)' })
+  @ApiCommand() @ApiProblems('order-not-found', 'return-exceeds-purchase', 'invalid-money')
   async recordReturn(
     @IdParam('orderId') orderId: string, @Body() dto: RecordReturnDto, @Ctx() ctx: CommandContext,
   ): Promise<CommandResponse> {

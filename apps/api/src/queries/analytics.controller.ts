@@ -1,5 +1,7 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiEnumQuery, ApiInstantQuery, ApiIntQuery, ApiReadModel, ApiStringQuery } from '../http/openapi/api-decorators';
+import { CrossSell, RevenueAnalytics, SlaAnalytics, type SlaFiguresView } from './analytics.responses';
 import { add, formatMoney, PRIORITIES, rescale, subtract, type Money } from '@crm/domain';
 import {
   COMPLAINTS, complaintsProjection, CROSS_SELL_ORDERS, CROSS_SELL_SKUS, CROSS_SELL_TOTALS, CROSS_SELL_TOTALS_ID,
@@ -59,7 +61,7 @@ interface SlaRow {
   hoursToResolve: number[];
 }
 
-function slaFigures(row: SlaRow): Record<string, unknown> {
+function slaFigures(row: SlaRow): SlaFiguresView {
   const medianHours = median(row.hoursToResolve);
   return {
     complaints: row.complaints,
@@ -85,16 +87,14 @@ export class AnalyticsController {
 
   @Get('sla')
   @ApiOperation({ summary: 'SLA performance per priority of the complaints filed in [from, to): breach ratio, median hours to resolve' })
-  @ApiQuery({ name: 'from', required: false, description: 'Filed at or after (date or date-time with zone)' })
-  @ApiQuery({ name: 'to', required: false, description: 'Filed before' })
-  @ApiQuery({ name: 'priorityAt', required: false, enum: PRIORITY_BASES, description: 'Count each complaint under its current priority (default) or the one it was filed with' })
-  @ApiQuery({ name: 'minPosition', required: false })
+  @ApiReadModel(SlaAnalytics) @ApiInstantQuery('from', 'Filed at or after') @ApiInstantQuery('to', 'Filed before')
+  @ApiEnumQuery('priorityAt', PRIORITY_BASES, { default: 'current', description: 'Count each complaint under its current priority (default) or the one it was filed with' })
   async sla(
     @Query('from') fromParam: string | undefined,
     @Query('to') toParam: string | undefined,
     @Query('priorityAt') priorityAtParam: string | undefined,
     @MinPosition() minPosition: number | undefined,
-  ): Promise<unknown> {
+  ): Promise<SlaAnalytics> {
     const priorityBasis = enumParam(priorityAtParam, 'priorityAt', PRIORITY_BASES) ?? 'current';
     const from = instantParam(fromParam, 'from');
     const to = instantParam(toParam, 'to');
@@ -136,17 +136,17 @@ export class AnalyticsController {
 
   @Get('revenue')
   @ApiOperation({ summary: 'Revenue per month (or year) and currency: gross purchases, returns in that period, net' })
-  @ApiQuery({ name: 'by', required: false, enum: ['month', 'year'] })
-  @ApiQuery({ name: 'from', required: false, description: 'First month, YYYY-MM (inclusive)' })
-  @ApiQuery({ name: 'to', required: false, description: 'Last month, YYYY-MM (inclusive)' })
-  @ApiQuery({ name: 'currency', required: false }) @ApiQuery({ name: 'minPosition', required: false })
+  @ApiReadModel(RevenueAnalytics) @ApiEnumQuery('by', ['month', 'year'], { default: 'month' })
+  @ApiStringQuery('from', { description: 'First month (inclusive)', pattern: MONTH.source, example: '2026-01' })
+  @ApiStringQuery('to', { description: 'Last month (inclusive)', pattern: MONTH.source, example: '2026-12' })
+  @ApiStringQuery('currency', { description: 'ISO 4217 code (any case)', pattern: '^[A-Za-z]{3}$', example: 'GBP' })
   async revenue(
     @Query('by') byParam: string | undefined,
     @Query('from') fromParam: string | undefined,
     @Query('to') toParam: string | undefined,
     @Query('currency') currencyParam: string | undefined,
     @MinPosition() minPosition: number | undefined,
-  ): Promise<unknown> {
+  ): Promise<RevenueAnalytics> {
     const by = enumParam(byParam, 'by', ['month', 'year'] as const) ?? 'month';
     const from = monthParam(fromParam, 'from');
     const to = monthParam(toParam, 'to');
@@ -190,15 +190,14 @@ export class AnalyticsController {
 
   @Get('cross-sell')
   @ApiOperation({ summary: 'Skus bought in the same orders as `sku`: support, confidence and lift of each pair' })
-  @ApiQuery({ name: 'sku', required: true }) @ApiQuery({ name: 'limit', required: false })
-  @ApiQuery({ name: 'minOrders', required: false, description: 'Only pairs seen together in at least this many orders (default 1)' })
-  @ApiQuery({ name: 'minPosition', required: false })
+  @ApiReadModel(CrossSell) @ApiStringQuery('sku', { required: true, example: '22423' }) @ApiIntQuery('limit', { min: 1, max: 500, default: 10 })
+  @ApiIntQuery('minOrders', { min: 1, max: 1_000_000, default: 1, description: 'Only pairs seen together in at least this many orders' })
   async crossSell(
     @Query('sku') sku: string | undefined,
     @Query('limit') limitParam: string | undefined,
     @Query('minOrders') minOrdersParam: string | undefined,
     @MinPosition() minPosition: number | undefined,
-  ): Promise<unknown> {
+  ): Promise<CrossSell> {
     if (sku === undefined || sku === '') throw problems.validation([{ field: 'sku', messages: ['sku is required'] }]);
     const limit = intParam(limitParam, 'limit', 10, 1, 500);
     const minOrders = intParam(minOrdersParam, 'minOrders', 1, 1, 1_000_000);

@@ -1,5 +1,7 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBoolQuery, ApiEnumQuery, ApiIdQuery, ApiInstantQuery, ApiIntQuery, ApiProblems, ApiReadModel } from '../http/openapi/api-decorators';
+import { ComplaintBoard, ComplaintDetailView, FollowUpList, SlaBreachList, type ComplaintView, type FollowUpView } from './complaint-queries.responses';
 import { PRIORITIES, REDACTED, SLA_KINDS } from '@crm/domain';
 import {
   COMPLAINTS, complaintsProjection, FOLLOW_UPS, followUpsProjection, physicalCollection, READ_MODEL_STORE, SLA_BREACHES,
@@ -17,7 +19,7 @@ const BREACH_DOCS = physicalCollection(slaBreachesProjection, SLA_BREACHES);
 const FOLLOW_UP_DOCS = physicalCollection(followUpsProjection, FOLLOW_UPS);
 const STATUSES = ['open', 'filed', 'responded', 'resolved', 'closed'] as const;
 
-function withoutStoreFields(doc: Doc): Record<string, unknown> {
+function withoutStoreFields(doc: Doc): Record<string, unknown> & { lastPosition: number } {
   const { _id, _position, nextDeadline: _nd, nextDueAt: _nda, ...rest } = doc;
   return { ...rest, lastPosition: _position };
 }
@@ -51,11 +53,13 @@ function slaStateView(doc: Doc, now: Date): Record<string, unknown> {
   };
 }
 
-function complaintView(doc: Doc, who: Principal, now: Date): Record<string, unknown> {
+// The complaints projection writes every field of ComplaintView; the store hands documents back untyped.
+function complaintView(doc: Doc, who: Principal, now: Date): ComplaintView {
   const view = withoutStoreFields(slaStateView(doc, now) as Doc);
-  if (who.role !== 'analyst') return view;
-  for (const field of COMPLAINT_FREE_TEXT) if (view[field] !== undefined && view[field] !== null) view[field] = REDACTED;
-  return view;
+  if (who.role === 'analyst') {
+    for (const field of COMPLAINT_FREE_TEXT) if (view[field] !== undefined && view[field] !== null) view[field] = REDACTED;
+  }
+  return view as unknown as ComplaintView;
 }
 
 @ApiTags('complaints')
@@ -71,12 +75,13 @@ export class ComplaintQueriesController {
   @Get('complaints')
   @Roles('agent', 'admin', 'analyst', 'auditor', 'customer')
   @ApiOperation({ summary: 'The complaint board. status=open: every complaint not yet resolved or closed' })
-  @ApiQuery({ name: 'status', required: false, enum: STATUSES }) @ApiQuery({ name: 'ownerId', required: false })
-  @ApiQuery({ name: 'breached', required: false, type: Boolean }) @ApiQuery({ name: 'customerId', required: false })
-  @ApiQuery({ name: 'escalated', required: false, type: Boolean, description: 'Complaints with (or without) an escalation recorded' })
-  @ApiQuery({ name: 'paused', required: false, type: Boolean, description: 'Complaints waiting (or not) for the customer' })
-  @ApiQuery({ name: 'limit', required: false }) @ApiQuery({ name: 'offset', required: false })
-  @ApiQuery({ name: 'minPosition', required: false })
+  @ApiReadModel(ComplaintBoard)
+  @ApiEnumQuery('status', STATUSES, { description: 'open: filed or responded' }) @ApiIdQuery('ownerId')
+  @ApiBoolQuery('breached', 'Only complaints that missed (true) or met (false) their SLA deadlines')
+  @ApiIdQuery('customerId', 'Ignored for the customer role (always its own)', '01936f1e-0000-7000-8000-000000000001')
+  @ApiBoolQuery('escalated', 'Complaints with (or without) an escalation recorded')
+  @ApiBoolQuery('paused', 'Complaints waiting (or not) for the customer')
+  @ApiIntQuery('limit', { min: 1, max: 500, default: 50 }) @ApiIntQuery('offset', { min: 0, max: 1_000_000, default: 0 })
   async list(
     @Query('status') statusParam: string | undefined,
     @Query('ownerId') ownerId: string | undefined,
@@ -88,7 +93,7 @@ export class ComplaintQueriesController {
     @Query('paused') pausedParam: string | undefined,
     @MinPosition() minPosition: number | undefined,
     @CurrentPrincipal() who: Principal,
-  ): Promise<unknown> {
+  ): Promise<ComplaintBoard> {
     const status = enumParam(statusParam, 'status', STATUSES);
     const breached = boolParam(breachedParam, 'breached');
     const escalated = boolParam(escalatedParam, 'escalated');
@@ -118,8 +123,8 @@ export class ComplaintQueriesController {
   @Get('complaints/:id')
   @Roles('agent', 'admin', 'analyst', 'auditor', 'customer')
   @ApiOperation({ summary: 'One complaint with status, owner, SLA deadlines and breaches' })
-  @ApiQuery({ name: 'minPosition', required: false })
-  async one(@IdParam('id') id: string, @MinPosition() minPosition: number | undefined, @CurrentPrincipal() who: Principal): Promise<unknown> {
+  @ApiReadModel(ComplaintDetailView) @ApiProblems('complaint-not-found')
+  async one(@IdParam('id') id: string, @MinPosition() minPosition: number | undefined, @CurrentPrincipal() who: Principal): Promise<ComplaintDetailView> {
     const asOfPosition = await this.gate.atLeast(complaintsProjection, minPosition);
     // A customer's lookup carries its own customer id, so another customer's complaint is not found by the very
     // query that finds no unknown id: no document is read, so the two cannot be told apart (even by timing, which a
@@ -134,10 +139,9 @@ export class ComplaintQueriesController {
   @Get('sla/breaches')
   @Roles('agent', 'admin', 'analyst', 'auditor')
   @ApiOperation({ summary: 'Missed SLA deadlines with minutes late (until now while still unmet)' })
-  @ApiQuery({ name: 'from', required: false }) @ApiQuery({ name: 'to', required: false })
-  @ApiQuery({ name: 'ownerId', required: false }) @ApiQuery({ name: 'priority', required: false, enum: PRIORITIES })
-  @ApiQuery({ name: 'kind', required: false, enum: SLA_KINDS }) @ApiQuery({ name: 'limit', required: false })
-  @ApiQuery({ name: 'minPosition', required: false })
+  @ApiReadModel(SlaBreachList)
+  @ApiInstantQuery('from', 'Breached at or after') @ApiInstantQuery('to', 'Breached before') @ApiIdQuery('ownerId')
+  @ApiEnumQuery('priority', PRIORITIES) @ApiEnumQuery('kind', SLA_KINDS) @ApiIntQuery('limit', { min: 1, max: 1000, default: 100 })
   async breaches(
     @Query('from') fromParam: string | undefined,
     @Query('to') toParam: string | undefined,
@@ -146,7 +150,7 @@ export class ComplaintQueriesController {
     @Query('kind') kindParam: string | undefined,
     @Query('limit') limitParam: string | undefined,
     @MinPosition() minPosition: number | undefined,
-  ): Promise<unknown> {
+  ): Promise<SlaBreachList> {
     const from = instantParam(fromParam, 'from');
     const to = instantParam(toParam, 'to');
     const priority = enumParam(priorityParam, 'priority', PRIORITIES);
@@ -167,15 +171,16 @@ export class ComplaintQueriesController {
       items: docs.map((d) => {
         const metAt = typeof d['metAt'] === 'string' ? d['metAt'] : null;
         const end = metAt ? Date.parse(metAt) : now;
+        // Fields the sla_breaches projection writes on every document.
         return {
-          complaintId: d['complaintId'],
-          customerId: d['customerId'],
-          ownerId: d['ownerId'],
-          priority: d['priority'],
-          kind: d['kind'],
-          dueAt: d['dueAt'],
-          breachedAt: d['breachedAt'],
-          detectedAt: d['detectedAt'],
+          complaintId: d['complaintId'] as string,
+          customerId: d['customerId'] as string,
+          ownerId: d['ownerId'] as string | null,
+          priority: d['priority'] as string,
+          kind: d['kind'] as string,
+          dueAt: d['dueAt'] as string,
+          breachedAt: d['breachedAt'] as string,
+          detectedAt: d['detectedAt'] as string,
           metAt,
           stillOpen: metAt === null,
           minutesLate: Math.max(0, Math.floor((end - Date.parse(String(d['dueAt']))) / 60_000)),
@@ -188,10 +193,10 @@ export class ComplaintQueriesController {
   @Get('follow-ups')
   @Roles('agent', 'admin')
   @ApiOperation({ summary: 'Follow-ups (open by default), earliest due first' })
-  @ApiQuery({ name: 'dueBefore', required: false }) @ApiQuery({ name: 'ownerId', required: false })
-  @ApiQuery({ name: 'status', required: false, enum: ['open', 'completed', 'cancelled'] })
-  @ApiQuery({ name: 'customerId', required: false }) @ApiQuery({ name: 'limit', required: false })
-  @ApiQuery({ name: 'minPosition', required: false })
+  @ApiReadModel(FollowUpList)
+  @ApiInstantQuery('dueBefore', 'Due before') @ApiIdQuery('ownerId', 'The agent who owns the follow-up (the signed-in one for "my follow-ups")')
+  @ApiEnumQuery('status', ['open', 'completed', 'cancelled'], { default: 'open' })
+  @ApiIdQuery('customerId', undefined, '01936f1e-0000-7000-8000-000000000001') @ApiIntQuery('limit', { min: 1, max: 1000, default: 100 })
   async followUps(
     @Query('dueBefore') dueBeforeParam: string | undefined,
     @Query('ownerId') ownerId: string | undefined,
@@ -199,7 +204,7 @@ export class ComplaintQueriesController {
     @Query('customerId') customerId: string | undefined,
     @Query('limit') limitParam: string | undefined,
     @MinPosition() minPosition: number | undefined,
-  ): Promise<unknown> {
+  ): Promise<FollowUpList> {
     const dueBefore = instantParam(dueBeforeParam, 'dueBefore');
     const status = enumParam(statusParam, 'status', ['open', 'completed', 'cancelled'] as const) ?? 'open';
     const limit = intParam(limitParam, 'limit', 100, 1, 1000);
@@ -211,7 +216,8 @@ export class ComplaintQueriesController {
     const now = this.clock.now().toISOString();
     const docs = await this.store.find(FOLLOW_UP_DOCS, filter, { sort: [['dueAt', 1]], limit });
     return {
-      items: docs.map((d) => ({ ...withoutStoreFields(d), overdue: d['status'] === 'open' && String(d['dueAt']) < now })),
+      // The follow_ups projection writes every field of FollowUpView.
+      items: docs.map((d) => ({ ...withoutStoreFields(d), overdue: d['status'] === 'open' && String(d['dueAt']) < now }) as unknown as FollowUpView),
       asOfPosition,
     };
   }

@@ -1,5 +1,7 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiIdQuery, ApiIntQuery, ApiProblems, ApiReadModel, ApiStringQuery } from '../http/openapi/api-decorators';
+import { CustomerProfileView, CustomerSearchResult, type CustomerSummaryView } from './customer-queries.responses';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import {
   CUSTOMER_PROFILES, customerProfilesProjection, digitsOnly, normalizeForSearch, physicalCollection, projectInMemory,
@@ -18,7 +20,7 @@ const DAY_MS = 86_400_000;
 const PROFILES = physicalCollection(customerProfilesProjection, CUSTOMER_PROFILES);
 
 /** The summary staff see when a customer calls: owner, status, open complaints, recent contacts, follow-ups due. */
-export function profileSummary(doc: ProfileDoc, now: Date): Record<string, unknown> {
+export function profileSummary(doc: ProfileDoc, now: Date): CustomerSummaryView {
   const weekAgo = now.getTime() - 7 * DAY_MS;
   const lastWeek = doc.recentContacts.filter((c) => Date.parse(c.occurredAt) > weekAgo && Date.parse(c.occurredAt) <= now.getTime());
   return {
@@ -30,7 +32,7 @@ export function profileSummary(doc: ProfileDoc, now: Date): Record<string, unkno
     ownerId: doc.ownerId,
     externalRef: doc.externalRef,
     registeredAt: doc.registeredAt,
-    streamRevision: doc['streamRevision'] ?? null,
+    streamRevision: (doc['streamRevision'] as number | undefined) ?? null,
     contactPreferences: doc.preferences,
     openComplaints: doc.complaints.filter((c) => c.status === 'filed' || c.status === 'responded'),
     openComplaintCount: doc.openComplaintCount,
@@ -56,16 +58,17 @@ export class CustomerQueriesController {
   @Get()
   @Roles('agent', 'admin', 'auditor')
   @ApiOperation({ summary: 'Find customers by name, e-mail or phone (case and diacritics ignored), source id or owner' })
-  @ApiQuery({ name: 'q', required: false }) @ApiQuery({ name: 'externalRef', required: false })
-  @ApiQuery({ name: 'ownerId', required: false }) @ApiQuery({ name: 'limit', required: false })
-  @ApiQuery({ name: 'minPosition', required: false })
+  @ApiReadModel(CustomerSearchResult)
+  @ApiStringQuery('q', { description: 'Name, e-mail or phone (case and diacritics ignored; mostly digits: a phone number). Give q, externalRef or ownerId', example: 'zoe angstrom' })
+  @ApiStringQuery('externalRef', { description: 'Id in a source system', example: 'online-retail:14646' })
+  @ApiIdQuery('ownerId', 'Customers owned by this agent') @ApiIntQuery('limit', { min: 1, max: 200, default: 20 })
   async search(
     @Query('q') q: string | undefined,
     @Query('externalRef') externalRef: string | undefined,
     @Query('ownerId') ownerId: string | undefined,
     @Query('limit') limitParam: string | undefined,
     @MinPosition() minPosition: number | undefined,
-  ): Promise<unknown> {
+  ): Promise<CustomerSearchResult> {
     const limit = intParam(limitParam, 'limit', 20, 1, 200);
     const asOfPosition = await this.gate.atLeast(customerProfilesProjection, minPosition);
     const filter: Record<string, DocQuery[string]> = {};
@@ -87,14 +90,17 @@ export class CustomerQueriesController {
   @Get(':id')
   @Roles('agent', 'admin', 'auditor', 'customer')
   @ApiOperation({ summary: 'Profile summary: owner, status, open complaints, last contact, contacts in 7 days, follow-ups due' })
-  @ApiQuery({ name: 'minPosition', required: false })
-  @ApiQuery({ name: 'asOf', required: false, description: 'A log position or a time: the profile as it was then, from the log' })
+  @ApiReadModel(CustomerProfileView) @ApiProblems('customer-not-found')
+  @ApiQuery({
+    name: 'asOf', required: false, description: 'A log position (digits) or a time: the profile as it was then, computed from the log',
+    schema: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', format: 'date' }, { type: 'string', format: 'date-time' }] },
+  })
   async profile(
     @IdParam('id') id: string,
     @MinPosition() minPosition: number | undefined,
     @CurrentPrincipal() who: Principal,
     @Query('asOf') asOf: string | undefined,
-  ): Promise<unknown> {
+  ): Promise<CustomerProfileView> {
     assertMayActFor(who, id);
     if (asOf !== undefined) {
       const past = await customerEventsAsOf(this.events, this.store, this.gate, id, asOf);

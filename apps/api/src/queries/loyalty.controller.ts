@@ -1,5 +1,7 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiEnumQuery, ApiInstantQuery, ApiIntQuery, ApiProblems, ApiReadModel } from '../http/openapi/api-decorators';
+import { LoyaltyView, TopCustomers } from './loyalty.responses';
 import { formatMoney, pointsFor, purchaseIntervals, quintileScore, tierFor, type LoyaltyPolicy, type Money } from '@crm/domain';
 import {
   CUSTOMER_PROFILES, customerProfilesProjection, LOYALTY, loyaltyProjection, physicalCollection, READ_MODEL_STORE,
@@ -37,14 +39,14 @@ export class LoyaltyController {
   @Get('customers/:id/loyalty')
   @Roles('agent', 'admin', 'analyst', 'auditor', 'customer')
   @ApiOperation({ summary: 'Points, tier, RFM values and 1–5 scores, purchase intervals' })
-  @ApiQuery({ name: 'referenceDate', required: false, description: 'Recency is counted to this date (default now)' })
-  @ApiQuery({ name: 'minPosition', required: false })
+  @ApiReadModel(LoyaltyView) @ApiProblems('customer-not-found')
+  @ApiInstantQuery('referenceDate', 'Recency is counted to this date (default now)')
   async loyalty(
     @IdParam('id') id: string,
     @Query('referenceDate') referenceParam: string | undefined,
     @MinPosition() minPosition: number | undefined,
     @CurrentPrincipal() who: Principal,
-  ): Promise<unknown> {
+  ): Promise<LoyaltyView> {
     assertMayActFor(who, id);
     const reference = instantParam(referenceParam, 'referenceDate') ?? this.clock.now().toISOString();
     const asOfPosition = await this.gate.atLeast(loyaltyProjection, minPosition);
@@ -56,14 +58,14 @@ export class LoyaltyController {
   @Get('loyalty/top')
   @Roles('agent', 'admin', 'analyst', 'auditor')
   @ApiOperation({ summary: 'Top customers by net spend (monetary) or points' })
-  @ApiQuery({ name: 'by', required: false, enum: ['monetary', 'points'] }) @ApiQuery({ name: 'limit', required: false })
-  @ApiQuery({ name: 'minPosition', required: false })
+  @ApiReadModel(TopCustomers)
+  @ApiEnumQuery('by', ['monetary', 'points'], { default: 'monetary' }) @ApiIntQuery('limit', { min: 1, max: 500, default: 10 })
   async top(
     @Query('by') byParam: string | undefined,
     @Query('limit') limitParam: string | undefined,
     @MinPosition() minPosition: number | undefined,
     @CurrentPrincipal() who: Principal,
-  ): Promise<unknown> {
+  ): Promise<TopCustomers> {
     // Analysts get no personal data: neither the name nor the source-system id that identifies the person there.
     const showNames = who.role !== 'analyst';
     const by = enumParam(byParam, 'by', ['monetary', 'points'] as const) ?? 'monetary';
@@ -82,7 +84,9 @@ export class LoyaltyController {
         return {
           rank: i + 1,
           customerId: d.customerId,
-          ...(showNames ? { name: names.get(d.customerId)?.['name'] ?? null, externalRef: names.get(d.customerId)?.['externalRef'] ?? null } : {}),
+          ...(showNames
+            ? { name: (names.get(d.customerId)?.['name'] as string | undefined) ?? null, externalRef: (names.get(d.customerId)?.['externalRef'] as string | null | undefined) ?? null }
+            : {}),
           monetary: money(net, this.policy.currency),
           points,
           tier: tierFor(this.policy, points),
@@ -93,7 +97,7 @@ export class LoyaltyController {
     };
   }
 
-  private async summarize(doc: LoyaltyDoc | null, reference: string): Promise<Record<string, unknown>> {
+  private async summarize(doc: LoyaltyDoc | null, reference: string): Promise<Omit<LoyaltyView, 'customerId' | 'asOfPosition'>> {
     const currency = this.policy.currency;
     const net = doc?.spend[currency]?.net;
     const points = net ? pointsFor(this.policy, net) : 0;

@@ -1,5 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOk, ApiProblems, IDEMPOTENCY_KEY_HEADER } from '../http/openapi/api-decorators';
+import { SlaWhatIfResult } from './analytics.responses';
 import { checkSlaPolicy, complaintStream, computeSlaDeadlines, PRIORITIES, type Priority, type SlaPolicy } from '@crm/domain';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@crm/event-store';
 import { COMPLAINTS, complaintsProjection, physicalCollection, READ_MODEL_STORE, type ReadModelStore } from '@crm/read-models';
@@ -77,7 +79,9 @@ export class SlaWhatIfController {
   @HttpCode(200)
   @Roles('analyst', 'admin')
   @ApiOperation({ summary: 'Breaches per priority under a candidate SLA policy vs the policy in force, over a period; appends nothing' })
-  async whatIf(@Body() dto: SlaWhatIfDto): Promise<unknown> {
+  @ApiOk(SlaWhatIfResult, 'Breaches per priority under both policies') @IDEMPOTENCY_KEY_HEADER
+  @ApiProblems('malformed-json', 'unsupported-media-type', 'payload-too-large', 'idempotency-key-reused', 'idempotency-key-in-progress', 'read-model-behind', 'store-unavailable')
+  async whatIf(@Body() dto: SlaWhatIfDto): Promise<SlaWhatIfResult> {
     const checked = checkSlaPolicy(dto.policy);
     if (!checked.policy) {
       // `policy` first with the whole message (as before the policy had calendars), then one entry per field.

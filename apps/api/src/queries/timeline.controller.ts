@@ -1,5 +1,8 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiIntQuery, ApiProblems, ApiReadModel, ApiStringQuery } from '../http/openapi/api-decorators';
+import type { ActorDto } from '../http/openapi/common-responses.dto';
+import { TimelinePage, type TimelineEntryView } from './timeline.responses';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import {
   customerTimelineProjection, physicalCollection, projectInMemory, READ_MODEL_STORE, TIMELINE_ENTRIES, type Doc,
@@ -38,10 +41,13 @@ export class TimelineController {
   @Get(':id/timeline')
   @Roles('agent', 'admin', 'auditor', 'customer')
   @ApiOperation({ summary: 'Every contact, complaint step, purchase, return, follow-up and owner change, newest first' })
-  @ApiQuery({ name: 'cursor', required: false }) @ApiQuery({ name: 'limit', required: false })
-  @ApiQuery({ name: 'types', required: false, description: 'Comma-separated event types, e.g. ContactLogged,PurchaseRecorded' })
-  @ApiQuery({ name: 'minPosition', required: false })
-  @ApiQuery({ name: 'asOf', required: false, description: 'A log position or a time: the timeline as it was then, from the log' })
+  @ApiReadModel(TimelinePage) @ApiProblems('customer-not-found')
+  @ApiStringQuery('cursor', { description: 'nextCursor of the previous page' }) @ApiIntQuery('limit', { min: 1, max: 500, default: 50 })
+  @ApiStringQuery('types', { description: `Comma-separated event types: ${customerTimelineProjection.eventTypes.join(', ')}`, example: 'ContactLogged,PurchaseRecorded' })
+  @ApiQuery({
+    name: 'asOf', required: false, description: 'A log position (digits) or a time: the timeline as it was then, computed from the log',
+    schema: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', format: 'date' }, { type: 'string', format: 'date-time' }] },
+  })
   async timeline(
     @IdParam('id') id: string,
     @Query('cursor') cursor: string | undefined,
@@ -50,7 +56,7 @@ export class TimelineController {
     @MinPosition() minPosition: number | undefined,
     @CurrentPrincipal() who: Principal,
     @Query('asOf') asOf?: string,
-  ): Promise<unknown> {
+  ): Promise<TimelinePage> {
     assertMayActFor(who, id);
     const limit = intParam(limitParam, 'limit', 50, 1, 500);
     const types = typesParam ? typesParam.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
@@ -72,7 +78,7 @@ export class TimelineController {
   }
 
   /** The same entries, computed in memory from the customer's events recorded up to the point. */
-  private async timelineAsOf(id: string, asOf: string, q: { limit: number; types?: string[]; cursor?: string }): Promise<unknown> {
+  private async timelineAsOf(id: string, asOf: string, q: { limit: number; types?: string[]; cursor?: string }): Promise<TimelinePage> {
     const past = await customerEventsAsOf(this.events, this.store, this.gate, id, asOf);
     const entries = [...(projectInMemory(customerTimelineProjection, past.events).get(TIMELINE_ENTRIES)?.values() ?? [])];
     const after = q.cursor ? decodeCursor(q.cursor) : undefined;
@@ -84,20 +90,21 @@ export class TimelineController {
   }
 }
 
-function page(docs: readonly Doc[], limit: number): { items: unknown[]; nextCursor: string | null } {
+function page(docs: readonly Doc[], limit: number): { items: TimelineEntryView[]; nextCursor: string | null } {
   const items = docs.slice(0, limit);
   const last = items.at(-1);
   return {
       items: items.map((d) => ({
         eventId: d._id,
-        type: d['type'],
-        summary: d['summary'],
-        occurredAt: d['occurredAt'],
-        recordedAt: d['recordedAt'],
-        position: d['position'],
-        streamId: d['streamId'],
-        actor: d['actor'],
-        data: d['data'],
+        // Fields the timeline projection writes on every entry.
+        type: d['type'] as string,
+        summary: d['summary'] as string,
+        occurredAt: d['occurredAt'] as string,
+        recordedAt: d['recordedAt'] as string,
+        position: d['position'] as number,
+        streamId: d['streamId'] as string,
+        actor: (d['actor'] as ActorDto | undefined) ?? null,
+        data: d['data'] as Record<string, unknown>,
       })),
       nextCursor: docs.length > limit && last ? encodeCursor(String(last['sortKey'])) : null,
   };
