@@ -24,6 +24,11 @@ export const DOMAIN_ERROR_CODES = [
   'complaint-not-of-customer',
   'return-exceeds-purchase',
   'invalid-money',
+  'merge-into-self',
+  'merge-customer-erased',
+  'merge-chain',
+  'customer-merged',
+  'not-merged',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
