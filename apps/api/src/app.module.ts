@@ -13,6 +13,8 @@ import { ComplaintCommandHandler } from './complaints/complaint-command.handler'
 import { ComplaintCommandsController } from './complaints/complaint-commands.controller';
 import { CustomerCommandHandler } from './customers/customer-command.handler';
 import { CustomerCommandsController } from './customers/customer-commands.controller';
+import { MergeCommandsController } from './customers/merge-commands.controller';
+import { MergeCustomersService } from './customers/merge-customers.service';
 import { HealthController } from './health/health.controller';
 import { WRITE_HEALTH, type WriteHealth } from './health/write-health';
 import { StreamEventsController } from './history/stream-events.controller';
@@ -94,6 +96,7 @@ export class AppModule {
       controllers: [
         HealthController,
         CustomerCommandsController,
+        MergeCommandsController,
         ComplaintCommandsController,
         PurchaseCommandsController,
         StreamEventsController,
@@ -133,6 +136,7 @@ export class AppModule {
         { provide: ORDER_DECIDER, useValue: orderDecider },
         CommandExecutor,
         ErasureService,
+        MergeCustomersService,
         CustomerCommandHandler,
         ComplaintCommandHandler,
         OrderCommandHandler,

@@ -51,6 +51,8 @@ export const customerTimelineProjection: Projection = {
     { name: TIMELINE_ENTRIES, indexes: [{ fields: [['customerId', 1], ['sortKey', -1]] }] },
   ],
   changes(event: ProjectedEvent): Change[] {
+    // Guard for a caller that does not filter by eventTypes: a merge must never become a timeline entry.
+    if (MERGE_EVENT_TYPES.includes(event.type)) return [];
     const e = asCrmEvent(event);
     const occurredAt = occurredAtOf(event);
     // Erasure masks the personal fields of every earlier entry of the customer, and the summaries made from them.

@@ -13,6 +13,7 @@ import { slaBreachesProjection } from './sla-breaches.projection';
 export * from './complaints.projection';
 export * from './cross-sell.projection';
 export * from './customer-merges.projection';
+export * from './merged-views';
 export * from './customer-profiles.projection';
 export * from './customer-streams.projection';
 export * from './customer-timeline.projection';
