@@ -13,7 +13,6 @@ interface Pair {
   readonly duplicateId: string;
   readonly survivor: CustomerState;
   readonly duplicate: CustomerState;
-  readonly survivorRevision: number;
 }
 
 const named = (state: CustomerState, survivorId: string): boolean => state.exists && state.mergedInto === survivorId;
@@ -134,7 +133,7 @@ export class MergeCustomersService {
       throw new DomainError('customer-not-found', `customer ${survivorId} does not exist`, { customerId: survivorId });
     }
     const { state: duplicate } = await this.executor.load(customerStream(duplicateId), this.customers);
-    return { survivorId, duplicateId, survivor, duplicate, survivorRevision: revision };
+    return { survivorId, duplicateId, survivor, duplicate };
   }
 
   /** `survivorStep`: the If-Match revision applies to the survivor's stream only. */
