@@ -54,6 +54,9 @@ describe('a merge cut between its two streams', () => {
     await t.restart();
     expect(await types(completed.survivor)).toEqual(['CustomerRegistered', 'CustomerMerged']);
     expect(await types(abandoned.duplicate)).toEqual(['CustomerRegistered', 'CustomerMergedInto', 'CustomerUnmergedFrom']);
+    // The completing step repeats the request's reason, and says who completed it.
+    const [, completing] = await t.app.get<EventStore>(EVENT_STORE).readStream(`customer-${completed.survivor}`);
+    expect(completing).toMatchObject({ data: { reason: 'crashed before the survivor step' }, metadata: { actor: { id: 'merge-resume', role: 'system' } } });
     // The abandoned duplicate takes commands again; a further start changes nothing.
     ok(await t.request('PATCH', `/customers/${abandoned.duplicate}`, { body: { name: 'Free again' } }));
     await t.restart();

@@ -68,25 +68,26 @@ export class MergeCustomersService {
    * once done). Reads only the duplicates' merge events, so it is cheap at every start.
    */
   async resumeInterrupted(): Promise<Array<{ survivorId: string; duplicateId: string; completed: 'merge' | 'unmerge' | 'abandoned' }>> {
-    const pairs = new Map<string, { survivorId: string; duplicateId: string }>();
+    // The last step of each pair, whose reason the completing step repeats (the request's own reason).
+    const pairs = new Map<string, { survivorId: string; duplicateId: string; reason: string }>();
     for (const e of await this.events.readAll({ eventTypes: ['CustomerMergedInto', 'CustomerUnmergedFrom'] })) {
-      const data = e.data as { customerId: string; survivorId: string };
-      pairs.set(`${data.customerId}\u0000${data.survivorId}`, { survivorId: data.survivorId, duplicateId: data.customerId });
+      const data = e.data as { customerId: string; survivorId: string; reason: string };
+      pairs.set(`${data.customerId}\u0000${data.survivorId}`, { survivorId: data.survivorId, duplicateId: data.customerId, reason: data.reason });
     }
     const done: Array<{ survivorId: string; duplicateId: string; completed: 'merge' | 'unmerge' | 'abandoned' }> = [];
-    for (const { survivorId, duplicateId } of pairs.values()) {
+    for (const { survivorId, duplicateId, reason } of pairs.values()) {
       const id = uuidv7(this.clock.now().getTime());
       const ctx: CommandContext = { principal: MERGE_RESUMER, correlationId: id, causationId: id };
       try {
         const { state: survivor } = await this.executor.load(customerStream(survivorId), this.customers);
         const { state: duplicate } = await this.executor.load(customerStream(duplicateId), this.customers);
         if (named(duplicate, survivorId) && !lists(survivor, duplicateId)) {
-          const abandoned = await this.completeMerge(survivorId, duplicateId, 'merge interrupted; completed at start', ctx)
+          const abandoned = await this.completeMerge(survivorId, duplicateId, reason, ctx)
             .then(() => false, (error: unknown) => { if (error instanceof DomainError) return true; throw error; });
           done.push({ survivorId, duplicateId, completed: abandoned ? 'abandoned' : 'merge' });
         } else if (lists(survivor, duplicateId) && !named(duplicate, survivorId)) {
           await this.run(survivorId, { type: 'UnmergeDuplicate', data: {
-            customerId: survivorId, duplicateId, reason: 'unmerge interrupted; completed at start', duplicate: mergePartyOf(duplicateId, duplicate),
+            customerId: survivorId, duplicateId, reason, duplicate: mergePartyOf(duplicateId, duplicate),
           } }, ctx, false);
           done.push({ survivorId, duplicateId, completed: 'unmerge' });
         } else {
