@@ -158,4 +158,13 @@ describe('customer merge and unmerge', () => {
     expect(JSON.stringify(trail)).not.toContain(dupEmail);
     expect((await post(`/customers/${survivor}/unmerge`, { duplicateId: duplicate, reason: 'r' })).body).toMatchObject({ status: 422, type: 'merge-customer-erased' });
   });
+
+  it('erasing a merged duplicate erases its survivor too', async () => {
+    const { survivor, duplicate } = await pair('d');
+    ok(await post(`/customers/${survivor}/merge`, { duplicateId: duplicate, reason: 'dup' }));
+    const erased = ok(await post(`/customers/${duplicate}/erase`, { reason: 'GDPR 13' }, TOKENS.admin));
+    expect(erased.body.receipt).toMatchObject({ customerId: duplicate, mergedCustomersErased: [survivor] });
+    const survView = (await get(`/customers/${survivor}`, erased.body.position as number)).body;
+    expect(survView).toMatchObject({ name: '[erased]', email: null, mergedDuplicates: [duplicate] });
+  });
 });
