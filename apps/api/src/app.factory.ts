@@ -20,6 +20,7 @@ import {
 } from './http/http-edge';
 import { releaseUnansweredIdempotencyKey, rememberIdempotentResponse } from './idempotency/idempotency.guard';
 import { MongoIdempotencyStore } from './idempotency/mongo-idempotency-store';
+import { MergeCustomersService } from './customers/merge-customers.service';
 import { ErasureService } from './privacy/erasure.service';
 import { readModelPositionHeader } from './queries/read-model-position.hook';
 import { logCompleted, requestIdOf } from './http/request-id';
@@ -177,5 +178,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   await projector?.start();
   // An erasure a crash cut short (key destroyed, CustomerErased not yet recorded) is completed before any request.
   await app.get(ErasureService).resumeInterrupted();
+  // Likewise a merge or unmerge cut between its two streams (docs/decisions.md "Customer merge and unmerge").
+  await app.get(MergeCustomersService).resumeInterrupted();
   return { app, tokens, projector, thread };
 }

@@ -13,6 +13,8 @@ import { ComplaintCommandHandler } from './complaints/complaint-command.handler'
 import { ComplaintCommandsController } from './complaints/complaint-commands.controller';
 import { CustomerCommandHandler } from './customers/customer-command.handler';
 import { CustomerCommandsController } from './customers/customer-commands.controller';
+import { MergeCommandsController } from './customers/merge-commands.controller';
+import { MergeCustomersService } from './customers/merge-customers.service';
 import { HealthController } from './health/health.controller';
 import { MeController } from './auth/me.controller';
 import { WRITE_HEALTH, type WriteHealth } from './health/write-health';
@@ -103,6 +105,7 @@ export class AppModule {
         HealthController,
         MeController,
         CustomerCommandsController,
+        MergeCommandsController,
         ComplaintCommandsController,
         PurchaseCommandsController,
         StreamEventsController,
@@ -145,6 +148,7 @@ export class AppModule {
         { provide: ORDER_DECIDER, useValue: orderDecider },
         CommandExecutor,
         ErasureService,
+        MergeCustomersService,
         CustomerCommandHandler,
         ComplaintCommandHandler,
         OrderCommandHandler,

@@ -36,6 +36,10 @@ export type {
   ContactPreferencesSet,
   CustomerEvent,
   CustomerEventType,
+  CustomerMerged,
+  CustomerMergedInto,
+  CustomerUnmerged,
+  CustomerUnmergedFrom,
   CustomerOwnerAssigned,
   CustomerProfileChanged,
   CustomerRegistered,
@@ -54,6 +58,11 @@ export type {
   CustomerCommandType,
   LinkedComplaint,
   LogContact,
+  MarkMergedInto,
+  MarkUnmergedFrom,
+  MergeDuplicate,
+  MergeParty,
+  UnmergeDuplicate,
   RegisterCustomer,
   ScheduleFollowUp,
   SetContactPreferences,
@@ -76,6 +85,7 @@ export {
 } from './customer/contact-cap-policy';
 export type { ContactCapPolicy, ContactCapRule, ContactDecision, ProposedContact } from './customer/contact-cap-policy';
 export { makeCustomerDecider } from './customer/customer-decider';
+export { checkMerge, checkUnmerge, mergePartyOf } from './customer/merge-rules';
 export type { CustomerDecider } from './customer/customer-decider';
 
 export { COMPLAINT_EVENT_TYPES, SLA_KINDS } from './complaint/complaint-events';

@@ -7,9 +7,13 @@ import type {
   ComplaintResponded,
   ContactLogged,
   ContactPreferencesSet,
+  CustomerMerged,
+  CustomerMergedInto,
   CustomerOwnerAssigned,
   CustomerProfileChanged,
   CustomerRegistered,
+  CustomerUnmerged,
+  CustomerUnmergedFrom,
   FollowUpCancelled,
   FollowUpCompleted,
   FollowUpScheduled,
@@ -204,6 +208,21 @@ const orderStreamOf = (data: { orderId: string }): string => `order-${data.order
 export function customerRegistered(at: string, data: Partial<CustomerRegistered['data']> = {}, options: FactOptions = {}): Fact {
   const d: CustomerRegistered['data'] = { customerId: CUSTOMER_ID, kind: 'customer', name: 'Ada Lovelace', ...data };
   return fact<CustomerRegistered>(customerStreamOf(d), 'CustomerRegistered', d, at, options);
+}
+
+/** Both steps of a merge of `duplicateId` into `survivorId` (duplicate's stream first, as the application appends). */
+export function customerMerge(at: string, survivorId: string, duplicateId: string, options: FactOptions = {}): Fact[] {
+  return [
+    fact<CustomerMergedInto>(`customer-${duplicateId}`, 'CustomerMergedInto', { customerId: duplicateId, survivorId, reason: 'same person', mergedAt: at }, at, options),
+    fact<CustomerMerged>(`customer-${survivorId}`, 'CustomerMerged', { customerId: survivorId, duplicateId, reason: 'same person', mergedAt: at }, at, options),
+  ];
+}
+
+export function customerUnmerge(at: string, survivorId: string, duplicateId: string, options: FactOptions = {}): Fact[] {
+  return [
+    fact<CustomerUnmergedFrom>(`customer-${duplicateId}`, 'CustomerUnmergedFrom', { customerId: duplicateId, survivorId, reason: 'not the same', unmergedAt: at }, at, options),
+    fact<CustomerUnmerged>(`customer-${survivorId}`, 'CustomerUnmerged', { customerId: survivorId, duplicateId, reason: 'not the same', unmergedAt: at }, at, options),
+  ];
 }
 
 export function profileChanged(at: string, changes: CustomerProfileChanged['data']['changes'], customerId = CUSTOMER_ID, options: FactOptions = {}): Fact {

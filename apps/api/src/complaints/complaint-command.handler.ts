@@ -50,6 +50,9 @@ export class ComplaintCommandHandler implements ICommandHandler<ExecuteComplaint
     const { state } = await this.executor.load(customerStream(customerId), this.customers);
     if (!state.exists) throw new DomainError('customer-not-found', `Customer ${customerId} not found`, { customerId });
     if (state.erasedAt !== undefined) throw new DomainError('customer-erased', `Customer ${customerId} was erased`, { customerId });
+    if (state.mergedInto !== undefined) {
+      throw new DomainError('customer-merged', `Customer ${customerId} was merged into ${state.mergedInto}`, { customerId, survivorId: state.mergedInto });
+    }
     return state.ownerId;
   }
 }

@@ -30,4 +30,9 @@ export const DOMAIN_ERROR_HTTP: Record<DomainErrorCode, { status: number; title:
   'return-exceeds-purchase': { status: 422, title: 'Return exceeds what was bought' },
   'invalid-money': { status: 422, title: 'Invalid money amount' },
   'policy-version-exists': { status: 409, title: 'Policy version exists already' },
+  'merge-into-self': { status: 422, title: 'A customer cannot be merged into itself' },
+  'merge-customer-erased': { status: 422, title: 'An erased customer cannot be merged or unmerged' },
+  'merge-chain': { status: 422, title: 'Merges do not chain' },
+  'customer-merged': { status: 409, title: 'Customer was merged into another' },
+  'not-merged': { status: 422, title: 'These customers are not merged' },
 };

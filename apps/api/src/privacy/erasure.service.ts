@@ -6,8 +6,8 @@ import {
   applyToEveryBuild, complaintsProjection, customerProfilesProjection, customerTimelineProjection, followUpsProjection,
   type ProjectionControl, READ_MODEL_STORE, type ReadModelStore,
 } from '@crm/read-models';
-import { CLOCK, type Clock, uuidv7 } from '@crm/runtime';
-import type { CommandContext, CommandOutcome } from '../commands/command-executor';
+import { CLOCK, type Clock, CUSTOMER_DECIDER, type CustomerDecider, uuidv7 } from '@crm/runtime';
+import { CommandExecutor, type CommandContext, type CommandOutcome } from '../commands/command-executor';
 import { ExecuteCustomerCommand } from '../customers/customer-command.handler';
 import { customerTrail } from '../history/audit-trail.controller';
 import { PROJECTION_RUNNER, ReadModelGate } from '../read-side/read-model-gate';
@@ -29,6 +29,8 @@ export interface ErasureOutcome {
   readonly masked: string[];
   readonly pending: string[];
   readonly compacted: boolean;
+  /** The other customers of its merge (survivor or duplicates), erased with it by the same request. */
+  readonly mergedCustomersErased: string[];
 }
 
 /**
@@ -48,6 +50,8 @@ export class ErasureService {
     @Inject(KEY_STORE) private readonly keys: KeyStore,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly gate: ReadModelGate,
+    private readonly executor: CommandExecutor,
+    @Inject(CUSTOMER_DECIDER) private readonly customers: CustomerDecider,
     @Optional() @Inject(PROJECTION_RUNNER) private readonly runner?: ProjectionControl,
   ) {}
 
@@ -57,9 +61,31 @@ export class ErasureService {
 
   /** The whole erasure of an existing customer (the caller checked it exists). */
   async erase(customerId: string, reason: string, ctx: CommandContext): Promise<ErasureOutcome> {
+    // A merged customer's history shows under its survivor, so erasing either erases both subjects (every member of
+    // the merge). The others go first: a retry after a crash then finds them erased and still erases this one.
+    const others = (await this.mergedWith(customerId)).filter((id) => id !== customerId);
+    const mergedCustomersErased: string[] = [];
+    for (const other of others) {
+      const { state } = await this.executor.load(customerStream(other), this.customers);
+      if (!state.exists) continue;
+      mergedCustomersErased.push(other);
+      if (state.erasedAt !== undefined) continue;
+      const trail = await customerTrail(this.events, this.readModels, this.gate, other);
+      await this.keys.erase(other, this.clock.now());
+      await this.complete(other, reason, ctx, trail, true);
+    }
     const trail = await customerTrail(this.events, this.readModels, this.gate, customerId);
     const keyDestroyed = await this.keys.erase(customerId, this.clock.now());
-    return { ...(await this.complete(customerId, reason, ctx, trail, true)), keyDestroyed };
+    return { ...(await this.complete(customerId, reason, ctx, trail, true)), keyDestroyed, mergedCustomersErased };
+  }
+
+  /** Every customer of the merge `customerId` is in (its survivor and the survivor's duplicates), from the log. */
+  private async mergedWith(customerId: string): Promise<string[]> {
+    const { state } = await this.executor.load(customerStream(customerId), this.customers);
+    if (!state.exists) return [customerId];
+    const survivorId = state.mergedInto ?? customerId;
+    const survivor = survivorId === customerId ? state : (await this.executor.load(customerStream(survivorId), this.customers)).state;
+    return [...new Set([customerId, survivorId, ...(survivor.exists ? survivor.duplicates ?? [] : [])])];
   }
 
   /**
@@ -93,7 +119,7 @@ export class ErasureService {
 
   private async complete(
     customerId: string, reason: string, ctx: CommandContext, trail: readonly RecordedEvent[], waitForProjections: boolean,
-  ): Promise<Omit<ErasureOutcome, 'keyDestroyed'>> {
+  ): Promise<Omit<ErasureOutcome, 'keyDestroyed' | 'mergedCustomersErased'>> {
     const withPersonalData = trail.filter((e) => (PERSONAL_FIELDS[e.type] ?? []).length > 0);
     const types = new Set(withPersonalData.map((e) => e.type));
     const fields = Object.fromEntries(Object.entries(PERSONAL_FIELDS).filter(([type]) => types.has(type)).map(([t, f]) => [t, [...f]]));

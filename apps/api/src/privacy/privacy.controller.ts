@@ -84,6 +84,7 @@ export class PrivacyController {
         readModelsMasked: done.masked,
         readModelsPending: done.pending,
         readModelFilesCompacted: done.compacted,
+        mergedCustomersErased: done.mergedCustomersErased,
         kept: 'event types, times, owners, amounts, SKUs, priorities, channels and SLA facts',
         embeddedProjector: this.erasure.embeddedProjector,
       },

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { AuditEventView } from '../history/history.responses';
 import { CommandResultDto } from '../http/openapi/common-responses.dto';
 
@@ -23,6 +23,8 @@ export class ErasureReceiptView {
   @ApiProperty({ type: 'integer' }) eventsWithPersonalData!: number;
   @ApiProperty({ type: [String] }) streams!: string[];
   @ApiProperty({ type: [String] }) readModelsMasked!: string[];
+  @ApiPropertyOptional({ type: [String], description: 'The other customers of a merge, erased with this one' })
+  mergedCustomersErased?: string[];
   @ApiProperty({ type: [String] }) readModelsPending!: string[];
   @ApiProperty() readModelFilesCompacted!: boolean;
   @ApiProperty({ description: 'What the history keeps' }) kept!: string;

@@ -34,6 +34,11 @@ export class OrderCommandHandler implements ICommandHandler<ExecuteOrderCommand,
       if (state.erasedAt !== undefined) {
         throw new DomainError('customer-erased', `Customer ${command.data.customerId} was erased`, { customerId: command.data.customerId });
       }
+      if (state.mergedInto !== undefined) {
+        throw new DomainError('customer-merged', `Customer ${command.data.customerId} was merged into ${state.mergedInto}`, {
+          customerId: command.data.customerId, survivorId: state.mergedInto,
+        });
+      }
     }
     return this.executor.execute({
       streamId: orderStream(command.data.orderId),

@@ -1,4 +1,4 @@
-import { COMPLAINTS, complaintsProjection, physicalCollection, SqliteReadModelStore, type Doc, type ReadModelStore } from '@crm/read-models';
+import { COMPLAINTS, complaintsProjection, CUSTOMER_MERGES, customerMergesProjection, physicalCollection, SqliteReadModelStore, type Doc, type ReadModelStore } from '@crm/read-models';
 import { ManualClock } from '@crm/runtime';
 import type { Principal } from '../auth/principal';
 import { ApiProblem } from '../http/problem';
@@ -21,6 +21,8 @@ describe('ComplaintQueriesController.one for a customer', () => {
   beforeEach(async () => {
     inner = new SqliteReadModelStore(':memory:');
     await inner.ensureCollection(COLLECTION, complaintsProjection.collections[0]?.indexes ?? []);
+    // The merge alias map a customer's lookup reads (a survivor sees its duplicates' complaints): empty here.
+    await inner.ensureCollection(physicalCollection(customerMergesProjection, CUSTOMER_MERGES), []);
     await inner.applyBatch([
       { collection: COLLECTION, id: 'cmp-mine', doc: { _id: 'cmp-mine', complaintId: 'cmp-mine', customerId: 'cust-me', _position: 1 }, position: 1 },
       { collection: COLLECTION, id: 'cmp-other', doc: { _id: 'cmp-other', complaintId: 'cmp-other', customerId: 'cust-other', _position: 2 }, position: 2 },

@@ -4,7 +4,7 @@ import { ApiBoolQuery, ApiEnumQuery, ApiIdQuery, ApiInstantQuery, ApiIntQuery, A
 import { ComplaintBoard, ComplaintDetailView, FollowUpList, SlaBreachList, type ComplaintView, type FollowUpView } from './complaint-queries.responses';
 import { PRIORITIES, REDACTED, SLA_KINDS } from '@crm/domain';
 import {
-  COMPLAINTS, complaintsProjection, FOLLOW_UPS, followUpsProjection, physicalCollection, READ_MODEL_STORE, SLA_BREACHES,
+  COMPLAINTS, complaintsProjection, customerMergesProjection, FOLLOW_UPS, groupIds, mergeAliasOf, followUpsProjection, physicalCollection, READ_MODEL_STORE, SLA_BREACHES,
   slaBreachesProjection, type Doc, type Query as DocQuery, type ReadModelStore,
 } from '@crm/read-models';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
@@ -110,7 +110,7 @@ export class ComplaintQueriesController {
     // Written only once true (a complaint that never escalated or waited has no such field): `false` is "not true".
     if (escalated !== undefined) filter['escalated'] = escalated ? true : { $ne: true };
     if (paused !== undefined) filter['paused'] = paused ? true : { $ne: true };
-    if (customerId) filter['customerId'] = customerId;
+    if (customerId) filter['customerId'] = await this.customerOrGroup(customerId, minPosition);
     const asOfPosition = await this.gate.atLeast(complaintsProjection, minPosition);
     const [docs, total] = await Promise.all([
       this.store.find(COMPLAINT_DOCS, filter, { sort: [['filedAt', -1]], limit, skip: offset }),
@@ -118,6 +118,13 @@ export class ComplaintQueriesController {
     ]);
     const now = this.clock.now();
     return { items: docs.map((d) => complaintView(d, who, now)), total, limit, offset, asOfPosition };
+  }
+
+  /** A survivor's complaints and follow-ups include its merged duplicates' (docs/read-models.md "Merged customers"). */
+  private async customerOrGroup(customerId: string, minPosition: number | undefined): Promise<DocQuery[string]> {
+    await this.gate.atLeast(customerMergesProjection, minPosition);
+    const ids = groupIds(customerId, await mergeAliasOf(this.store, customerId));
+    return ids.length === 1 ? customerId : { $in: ids };
   }
 
   @Get('complaints/:id')
@@ -130,7 +137,7 @@ export class ComplaintQueriesController {
     // query that finds no unknown id: no document is read, so the two cannot be told apart (even by timing, which a
     // read-then-compare did give away: loading the other customer's document cost measurably more).
     const doc = who.role === 'customer'
-      ? (await this.store.find(COMPLAINT_DOCS, { complaintId: id, customerId: who.customerId ?? '' }, { limit: 1 }))[0]
+      ? (await this.store.find(COMPLAINT_DOCS, { complaintId: id, customerId: await this.customerOrGroup(who.customerId ?? '', minPosition) }, { limit: 1 }))[0]
       : await this.store.get(COMPLAINT_DOCS, id);
     if (!doc) throw problems.notFound('complaint-not-found', `Complaint ${id} not found`);
     return { id, ...complaintView(doc, who, this.clock.now()), asOfPosition };
@@ -211,7 +218,7 @@ export class ComplaintQueriesController {
     const filter: Record<string, DocQuery[string]> = { status };
     if (dueBefore) filter['dueAt'] = { $lt: dueBefore };
     if (ownerId) filter['ownerId'] = ownerId;
-    if (customerId) filter['customerId'] = customerId;
+    if (customerId) filter['customerId'] = await this.customerOrGroup(customerId, minPosition);
     const asOfPosition = await this.gate.atLeast(followUpsProjection, minPosition);
     const now = this.clock.now().toISOString();
     const docs = await this.store.find(FOLLOW_UP_DOCS, filter, { sort: [['dueAt', 1]], limit });

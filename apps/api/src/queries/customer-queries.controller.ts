@@ -4,8 +4,9 @@ import { ApiIdQuery, ApiIntQuery, ApiProblems, ApiReadModel, ApiStringQuery } fr
 import { CustomerProfileView, CustomerSearchResult, type CustomerSummaryView } from './customer-queries.responses';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import {
-  CUSTOMER_PROFILES, customerProfilesProjection, digitsOnly, normalizeForSearch, physicalCollection, projectInMemory,
-  READ_MODEL_STORE, type Doc, type ProfileDoc, type Query as DocQuery, type ReadModelStore,
+  combineProfiles, CUSTOMER_PROFILES, customerMergesProjection, customerProfilesProjection, digitsOnly, mergeAliasesOf,
+  mergeAliasOf, normalizeForSearch, physicalCollection, projectInMemory, READ_MODEL_STORE, type Doc, type ProfileDoc,
+  type Query as DocQuery, type ReadModelStore,
 } from '@crm/read-models';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
 import { assertMayActFor } from '../commands/self-service';
@@ -41,6 +42,7 @@ export function profileSummary(doc: ProfileDoc, now: Date): CustomerSummaryView 
     outboundContactsLast7Days: lastWeek.filter((c) => c.direction === 'outbound').length,
     followUpsDue: doc.openFollowUps.filter((f) => Date.parse(f.dueAt) <= now.getTime()),
     openFollowUps: doc.openFollowUps,
+    ...(Array.isArray(doc['mergedDuplicates']) ? { mergedDuplicates: doc['mergedDuplicates'] } : {}),
   };
 }
 
@@ -82,9 +84,28 @@ export class CustomerQueriesController {
     if (Object.keys(filter).length === 0) {
       throw problems.validation([{ field: 'q', messages: ['give q, externalRef or ownerId'] }]);
     }
-    const docs = await this.store.find(PROFILES, filter, { sort: [['name', 1]], limit });
+    await this.gate.atLeast(customerMergesProjection, minPosition);
+    const docs = (await this.store.find(PROFILES, filter, { sort: [['name', 1]], limit })) as ProfileDoc[];
     const now = this.clock.now();
-    return { items: docs.map((d) => profileSummary(d as ProfileDoc, now)), asOfPosition };
+    return { items: (await this.throughMerges(docs)).map((d) => profileSummary(d, now)), asOfPosition };
+  }
+
+  /**
+   * A match on a merged duplicate (its name or e-mail) finds its survivor instead, once; a survivor comes with its
+   * duplicates' complaints, contacts and follow-ups. Customers in no merge are answered as they were.
+   */
+  private async throughMerges(docs: readonly ProfileDoc[]): Promise<ProfileDoc[]> {
+    const aliases = await mergeAliasesOf(this.store, docs.map((d) => d.customerId));
+    const survivorIds = [...new Set(docs.map((d) => aliases.get(d.customerId)?.mergedInto ?? d.customerId))];
+    const groups = await mergeAliasesOf(this.store, survivorIds);
+    const needed = survivorIds.flatMap((id) => [id, ...(groups.get(id)?.duplicates ?? [])]);
+    const found = new Map<string, Doc>([...docs.map((d): [string, Doc] => [d.customerId, d]), ...await this.store.getMany(PROFILES, needed.filter((id) => !docs.some((d) => d.customerId === id)))]);
+    return survivorIds.flatMap((id) => {
+      const survivor = found.get(id) as ProfileDoc | undefined;
+      if (!survivor) return [];
+      const duplicates = (groups.get(id)?.duplicates ?? []).map((d) => found.get(d) as ProfileDoc | undefined).filter((d): d is ProfileDoc => d !== undefined);
+      return [withMergedDuplicates(combineProfiles(survivor, duplicates), groups.get(id)?.duplicates ?? [])];
+    });
   }
 
   @Get(':id')
@@ -109,10 +130,23 @@ export class CustomerQueriesController {
       return { ...profileSummary(doc as ProfileDoc, new Date(past.at)), asOf: past.at, asOfPosition: past.position };
     }
     const asOfPosition = await this.gate.atLeast(customerProfilesProjection, minPosition);
+    await this.gate.atLeast(customerMergesProjection, minPosition);
     const doc = await this.store.get(PROFILES, id);
     if (!doc) throw problems.notFound('customer-not-found', `Customer ${id} not found`);
-    return { ...profileSummary(doc as ProfileDoc, this.clock.now()), asOfPosition };
+    const alias = await mergeAliasOf(this.store, id);
+    // A merged duplicate answers 200 with its own profile and where it went (`mergedInto`): a client follows it when it
+    // wants to, and sees what was merged (a 308 would be followed silently by fetch and hide that).
+    if (alias.mergedInto !== null) return { ...profileSummary(doc as ProfileDoc, this.clock.now()), mergedInto: alias.mergedInto, asOfPosition };
+    if (alias.duplicates.length === 0) return { ...profileSummary(doc as ProfileDoc, this.clock.now()), asOfPosition };
+    const duplicates = [...(await this.store.getMany(PROFILES, alias.duplicates)).values()] as ProfileDoc[];
+    const combined = withMergedDuplicates(combineProfiles(doc as ProfileDoc, duplicates), alias.duplicates);
+    return { ...profileSummary(combined, this.clock.now()), asOfPosition };
   }
+}
+
+/** Search results name a survivor's duplicates too (the summary itself keeps its shape). */
+function withMergedDuplicates(doc: ProfileDoc, duplicates: readonly string[]): ProfileDoc {
+  return duplicates.length === 0 ? doc : { ...doc, mergedDuplicates: [...duplicates] };
 }
 
 export async function requireCustomer(store: ReadModelStore, id: string): Promise<Doc> {

@@ -93,6 +93,8 @@ export class CustomerSummaryView {
 export class CustomerProfileView extends CustomerSummaryView {
   @ApiProperty({ type: 'integer', description: 'The log position this answer reflects', example: 1042 }) asOfPosition!: number;
   @ApiPropertyOptional({ format: 'date-time', description: 'With ?asOf=: the time the answer is as of' }) asOf?: string;
+  @ApiPropertyOptional({ description: 'Present when this customer was merged into another: the survivor to follow (docs/read-models.md, "Merged customers")' })
+  mergedInto?: string;
 }
 
 @ApiSchema({ name: 'CustomerSearchResult' })

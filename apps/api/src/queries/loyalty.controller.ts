@@ -4,8 +4,8 @@ import { ApiEnumQuery, ApiInstantQuery, ApiIntQuery, ApiProblems, ApiReadModel }
 import { LoyaltyView, TopCustomers } from './loyalty.responses';
 import { formatMoney, pointsFor, purchaseIntervals, quintileScore, tierFor, type LoyaltyPolicy, type Money } from '@crm/domain';
 import {
-  CUSTOMER_PROFILES, customerProfilesProjection, LOYALTY, loyaltyProjection, physicalCollection, READ_MODEL_STORE,
-  type LoyaltyDoc, type ReadModelStore,
+  combineLoyalty, CUSTOMER_PROFILES, customerMergesProjection, customerProfilesProjection, groupIds, LOYALTY, loyaltyProjection,
+  mergeAliasOf, mergeGroups, physicalCollection, READ_MODEL_STORE, type LoyaltyDoc, type ReadModelStore,
 } from '@crm/read-models';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
 import { assertMayActFor } from '../commands/self-service';
@@ -50,7 +50,10 @@ export class LoyaltyController {
     assertMayActFor(who, id);
     const reference = instantParam(referenceParam, 'referenceDate') ?? this.clock.now().toISOString();
     const asOfPosition = await this.gate.atLeast(loyaltyProjection, minPosition);
-    const doc = (await this.store.get(DOCS, id)) as LoyaltyDoc | null;
+    await this.gate.atLeast(customerMergesProjection, minPosition);
+    // A survivor's points and RFM count its duplicates' orders as its own.
+    const ids = groupIds(id, await mergeAliasOf(this.store, id));
+    const doc = combineLoyalty(id, [...(await this.store.getMany(DOCS, ids)).values()] as LoyaltyDoc[]);
     if (!doc) await requireCustomer(this.store, id);
     return { customerId: id, ...(await this.summarize(doc, reference)), asOfPosition };
   }
@@ -71,9 +74,10 @@ export class LoyaltyController {
     const by = enumParam(byParam, 'by', ['monetary', 'points'] as const) ?? 'monetary';
     const limit = intParam(limitParam, 'limit', 10, 1, 500);
     const asOfPosition = await this.gate.atLeast(loyaltyProjection, minPosition);
+    await this.gate.atLeast(customerMergesProjection, minPosition);
     const field = `netValue.${this.policy.currency}`;
     // Points are a monotone function of net spend, so both orders are the same index walk.
-    const docs = (await this.store.find(DOCS, { [field]: { $gt: 0 } }, { sort: [[field, -1]], limit })) as LoyaltyDoc[];
+    const docs = await this.topThroughMerges(field, limit);
     const names = await this.store.getMany(PROFILES, docs.map((d) => d.customerId));
     return {
       by,
@@ -95,6 +99,28 @@ export class LoyaltyController {
       }),
       asOfPosition,
     };
+  }
+
+  /**
+   * The top list with each merged group as one customer (its survivor): the groups' combined documents are computed
+   * (merges are few), every other customer's document is its own, and enough of the index is read to fill `limit`
+   * after the duplicates it contains are dropped.
+   */
+  private async topThroughMerges(field: string, limit: number): Promise<LoyaltyDoc[]> {
+    const groups = await mergeGroups(this.store);
+    const grouped = new Set(groups.flatMap((g) => [g.survivorId, ...g.duplicates]));
+    const singles = (await this.store.find(DOCS, { [field]: { $gt: 0 } }, { sort: [[field, -1]], limit: limit + grouped.size })) as LoyaltyDoc[];
+    if (groups.length === 0) return singles;
+    const combined: LoyaltyDoc[] = [];
+    for (const g of groups) {
+      const members = [...(await this.store.getMany(DOCS, [g.survivorId, ...g.duplicates])).values()] as LoyaltyDoc[];
+      const doc = combineLoyalty(g.survivorId, members);
+      if (doc && (doc.netValue[this.policy.currency] ?? 0) > 0) combined.push(doc);
+    }
+    const value = (d: LoyaltyDoc): number => d.netValue[this.policy.currency] ?? 0;
+    return [...singles.filter((d) => !grouped.has(d.customerId)), ...combined]
+      .sort((a, b) => value(b) - value(a)) // stable: ties keep the index's order
+      .slice(0, limit);
   }
 
   private async summarize(doc: LoyaltyDoc | null, reference: string): Promise<Omit<LoyaltyView, 'customerId' | 'asOfPosition'>> {

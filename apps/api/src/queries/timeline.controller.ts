@@ -5,7 +5,7 @@ import type { ActorDto } from '../http/openapi/common-responses.dto';
 import { TimelinePage, type TimelineEntryView } from './timeline.responses';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import {
-  customerTimelineProjection, physicalCollection, projectInMemory, READ_MODEL_STORE, TIMELINE_ENTRIES, type Doc,
+  customerMergesProjection, customerTimelineProjection, groupIds, mergeAliasOf, physicalCollection, projectInMemory, READ_MODEL_STORE, TIMELINE_ENTRIES, type Doc,
   type Query as DocQuery, type ReadModelStore,
 } from '@crm/read-models';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
@@ -66,7 +66,10 @@ export class TimelineController {
     }
     if (asOf !== undefined) return this.timelineAsOf(id, asOf, { limit, types, cursor });
     const asOfPosition = await this.gate.atLeast(customerTimelineProjection, minPosition);
-    const filter: Record<string, DocQuery[string]> = { customerId: id };
+    await this.gate.atLeast(customerMergesProjection, minPosition);
+    // A survivor's timeline has its duplicates' entries too (a duplicate's own stays its own).
+    const ids = groupIds(id, await mergeAliasOf(this.store, id));
+    const filter: Record<string, DocQuery[string]> = { customerId: ids.length === 1 ? id : { $in: ids } };
     if (types) filter['type'] = { $in: types };
     if (cursor) filter['sortKey'] = { $lt: decodeCursor(cursor) };
     const docs = await this.store.find(ENTRIES, filter, { sort: [['sortKey', -1]], limit: limit + 1 });

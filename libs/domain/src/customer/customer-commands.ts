@@ -87,7 +87,50 @@ export type EraseCustomer = {
   data: { customerId: string; reason: string; fields: Record<string, string[]> };
 };
 
+/**
+ * What the application found in the other customer's stream of a merge or unmerge (like LinkedComplaint): each side's
+ * decider checks the pair, so both streams refuse the same things. See merge-rules.ts.
+ */
+export type MergeParty = {
+  customerId: string;
+  exists: boolean;
+  erased: boolean;
+  mergedInto: string | null;
+  duplicates: readonly string[];
+};
+
+/** Survivor side of a merge (its stream gets CustomerMerged); `duplicate` as read after the duplicate's step. */
+export type MergeDuplicate = {
+  type: 'MergeDuplicate';
+  data: { customerId: string; duplicateId: string; reason: string; duplicate: MergeParty };
+};
+
+/** Duplicate side of a merge (its stream gets CustomerMergedInto), appended first. */
+export type MarkMergedInto = {
+  type: 'MarkMergedInto';
+  data: { customerId: string; survivorId: string; reason: string; survivor: MergeParty };
+};
+
+export type UnmergeDuplicate = {
+  type: 'UnmergeDuplicate';
+  data: { customerId: string; duplicateId: string; reason: string; duplicate: MergeParty };
+};
+
+/** Duplicate side of an unmerge, appended first; also the compensation of a merge the survivor refused. */
+export type MarkUnmergedFrom = {
+  type: 'MarkUnmergedFrom';
+  data: {
+    customerId: string; survivorId: string; reason: string; survivor: MergeParty;
+    /** Compensation: the survivor refused its step of this merge, so the survivor never listed this duplicate. */
+    abandon?: boolean;
+  };
+};
+
 export type CustomerCommand =
+  | MergeDuplicate
+  | MarkMergedInto
+  | UnmergeDuplicate
+  | MarkUnmergedFrom
   | EraseCustomer
   | RegisterCustomer
   | ChangeCustomerProfile

@@ -25,6 +25,7 @@ import type {
   FollowUpScheduled,
 } from './customer-events';
 import { evolveCustomer, initialCustomerState } from './customer-state';
+import { markMergedInto, markUnmergedFrom, mergeDuplicate, mergePartyOf, unmergeDuplicate } from './merge-rules';
 import type { CustomerState, FollowUp, RegisteredCustomer } from './customer-state';
 
 export type CustomerDecider = Decider<CustomerCommand, CustomerState, CustomerEvent>;
@@ -39,9 +40,31 @@ export function makeCustomerDecider(options: { contactPolicy: ContactCapPolicy }
         customerId: command.data.customerId,
       });
     }
+    const self = mergePartyOf(state.customerId, state);
+    switch (command.type) {
+      // Before the erased and merged checks below: these name their own refusals (422 merge-customer-erased, etc.).
+      case 'MergeDuplicate':
+        return mergeDuplicate(command, self, now);
+      case 'MarkMergedInto':
+        return markMergedInto(command, self, now);
+      case 'UnmergeDuplicate':
+        return unmergeDuplicate(command, self, now);
+      case 'MarkUnmergedFrom':
+        return markUnmergedFrom(command, self, now);
+      default:
+        break;
+    }
     if (state.erasedAt !== undefined) {
       throw new DomainError('customer-erased', `customer ${state.customerId} was erased on ${state.erasedAt}`, {
         customerId: state.customerId,
+      });
+    }
+    // A merged duplicate takes no commands: its history goes on under the survivor. Erasure is the exception (it
+    // erases the whole merged group, and a crash may leave one member to finish).
+    if (state.mergedInto !== undefined && command.type !== 'EraseCustomer') {
+      throw new DomainError('customer-merged', `customer ${state.customerId} was merged into ${state.mergedInto}`, {
+        customerId: state.customerId,
+        survivorId: state.mergedInto,
       });
     }
     switch (command.type) {

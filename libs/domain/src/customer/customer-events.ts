@@ -76,7 +76,37 @@ export type CustomerErased = {
   data: { customerId: string; erasedAt: string; reason: string; fields: Record<string, string[]> };
 };
 
+/**
+ * Merge (issue 16 item 6), in two streams: the duplicate's stream records where it went (first, with its expected
+ * revision), then the survivor's records what it took in. Nothing earlier is rewritten; read models alias the
+ * duplicate's documents to the survivor from CustomerMerged until CustomerUnmerged (docs/decisions.md).
+ */
+export type CustomerMergedInto = {
+  type: 'CustomerMergedInto';
+  data: { customerId: string; survivorId: string; reason: string; mergedAt: string };
+};
+
+export type CustomerMerged = {
+  type: 'CustomerMerged';
+  data: { customerId: string; duplicateId: string; reason: string; mergedAt: string };
+};
+
+/** Unmerge, duplicate first again: a half-done unmerge (survivor still lists it) is told apart from a half-done merge. */
+export type CustomerUnmergedFrom = {
+  type: 'CustomerUnmergedFrom';
+  data: { customerId: string; survivorId: string; reason: string; unmergedAt: string };
+};
+
+export type CustomerUnmerged = {
+  type: 'CustomerUnmerged';
+  data: { customerId: string; duplicateId: string; reason: string; unmergedAt: string };
+};
+
 export type CustomerEvent =
+  | CustomerMergedInto
+  | CustomerMerged
+  | CustomerUnmergedFrom
+  | CustomerUnmerged
   | CustomerErased
   | CustomerRegistered
   | CustomerProfileChanged
@@ -101,4 +131,8 @@ export const CUSTOMER_EVENT_TYPES = [
   'FollowUpCompleted',
   'FollowUpCancelled',
   'CustomerErased',
+  'CustomerMergedInto',
+  'CustomerMerged',
+  'CustomerUnmergedFrom',
+  'CustomerUnmerged',
 ] as const satisfies readonly CustomerEventType[];

@@ -47,6 +47,10 @@ export type RegisteredCustomer = {
   followUps: Readonly<Record<string, FollowUp>>;
   /** Set by CustomerErased: no command may add to this customer's history any more. */
   erasedAt?: string;
+  /** Merged into this survivor: commands addressed here are refused with `customer-merged` (docs/decisions.md). */
+  mergedInto?: string;
+  /** Duplicates merged into this customer and not unmerged, in merge order. */
+  duplicates?: readonly string[];
 };
 
 export type CustomerState = UnregisteredCustomer | RegisteredCustomer;
@@ -78,6 +82,19 @@ export function evolveCustomer(state: CustomerState, event: CustomerEvent): Cust
   switch (event.type) {
     case 'CustomerErased':
       return { ...state, name: '', email: null, phone: null, erasedAt: event.data.erasedAt };
+    case 'CustomerMergedInto':
+      return { ...state, mergedInto: event.data.survivorId };
+    case 'CustomerUnmergedFrom': {
+      const { mergedInto: _gone, ...rest } = state;
+      return rest;
+    }
+    case 'CustomerMerged':
+      return { ...state, duplicates: [...(state.duplicates ?? []), event.data.duplicateId] };
+    case 'CustomerUnmerged': {
+      const duplicates = (state.duplicates ?? []).filter((d) => d !== event.data.duplicateId);
+      const { duplicates: _gone, ...rest } = state;
+      return duplicates.length > 0 ? { ...rest, duplicates } : rest;
+    }
     case 'CustomerProfileChanged': {
       const { changes } = event.data;
       return {

@@ -29,6 +29,11 @@ export const DOMAIN_ERROR_CODES = [
   'return-exceeds-purchase',
   'invalid-money',
   'policy-version-exists',
+  'merge-into-self',
+  'merge-customer-erased',
+  'merge-chain',
+  'customer-merged',
+  'not-merged',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

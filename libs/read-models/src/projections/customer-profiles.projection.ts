@@ -115,6 +115,13 @@ function profileChanges(event: ProjectedEvent): DocumentChange[] {
           openFollowUps: doc.openFollowUps.map((f) => ({ ...f, reason: ERASED })),
           lastContact: doc.lastContact ? { ...doc.lastContact, outcome: ERASED } : null,
         }));
+      // Merges change no profile (queries combine them through customer_merges); only the stream revision moves on,
+      // so the next If-Match a client sends from this profile is current.
+      case 'CustomerMergedInto':
+      case 'CustomerMerged':
+      case 'CustomerUnmergedFrom':
+      case 'CustomerUnmerged':
+        return change((doc) => doc);
       case 'ProspectConverted':
         return change((doc) => ({ ...doc, kind: 'customer' }));
       case 'CustomerOwnerAssigned':

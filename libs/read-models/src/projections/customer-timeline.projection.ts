@@ -2,6 +2,7 @@ import { COMPLAINT_EVENT_TYPES, CUSTOMER_EVENT_TYPES, ERASED, formatMoney, ORDER
 import type { Doc } from '../store/read-model-store.port';
 import { actorOf, occurredAtOf, type Change, type ProjectedEvent, type Projection } from '../projection/projection';
 import { asCrmEvent, type CrmEvent } from './crm-event';
+import { MERGE_EVENT_TYPES } from './customer-merges.projection';
 
 export const TIMELINE_ENTRIES = 'timeline_entries';
 
@@ -46,13 +47,16 @@ function summarize(e: CrmEvent): string {
 export const customerTimelineProjection: Projection = {
   name: 'customer_timelines',
   version: 1,
-  eventTypes: [...CUSTOMER_EVENT_TYPES, ...COMPLAINT_EVENT_TYPES, ...ORDER_EVENT_TYPES],
+  // Not the merge events: an unmerge must leave the timelines as if the merge never happened (the audit trail has them).
+  eventTypes: [...CUSTOMER_EVENT_TYPES.filter((t) => !MERGE_EVENT_TYPES.includes(t)), ...COMPLAINT_EVENT_TYPES, ...ORDER_EVENT_TYPES],
   collections: [
     // One index: a `types` filter walks the customer's entries newest first and skips the others (a customer has
     // hundreds of entries, not millions); a second (customerId, type, sortKey) index doubled the cost of every insert.
     { name: TIMELINE_ENTRIES, indexes: [{ fields: [['customerId', 1], ['sortKey', -1]] }] },
   ],
   changes(event: ProjectedEvent): Change[] {
+    // Guard for a caller that does not filter by eventTypes: a merge must never become a timeline entry.
+    if (MERGE_EVENT_TYPES.includes(event.type)) return [];
     const e = asCrmEvent(event);
     const occurredAt = occurredAtOf(event);
     // Erasure masks the personal fields of every earlier entry of the customer, and the summaries made from them.

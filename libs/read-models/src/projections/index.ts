@@ -1,6 +1,7 @@
 import type { Projection } from '../projection/projection';
 import { complaintsProjection } from './complaints.projection';
 import { crossSellProjection } from './cross-sell.projection';
+import { customerMergesProjection } from './customer-merges.projection';
 import { customerProfilesProjection } from './customer-profiles.projection';
 import { customerStreamsProjection } from './customer-streams.projection';
 import { customerTimelineProjection } from './customer-timeline.projection';
@@ -11,6 +12,8 @@ import { slaBreachesProjection } from './sla-breaches.projection';
 
 export * from './complaints.projection';
 export * from './cross-sell.projection';
+export * from './customer-merges.projection';
+export * from './merged-views';
 export * from './customer-profiles.projection';
 export * from './customer-streams.projection';
 export * from './customer-timeline.projection';
@@ -31,4 +34,5 @@ export const ALL_PROJECTIONS: readonly Projection[] = [
   customerStreamsProjection,
   monthlyRevenueProjection,
   crossSellProjection,
+  customerMergesProjection,
 ];

@@ -9,6 +9,7 @@ import {
   complaintResolved,
   complaintResponded,
   contactLogged,
+  customerMerge,
   customerRegistered,
   followUpCancelled,
   followUpCompleted,
@@ -54,6 +55,8 @@ const EVENTS = history(
   purchaseRecorded('2026-03-07T10:00:00.000Z', money(1, 3), { orderId: 'o-1' }),
   purchaseRecorded('2026-03-06T10:00:00.000Z', money(255, 2), { orderId: 'o-2', customerId: 'cust-2' }),
   returnRecorded('2026-03-08T10:00:00.000Z', money(1, 3), { orderId: 'o-1' }),
+  customerRegistered('2026-03-09T09:00:00.000Z', { customerId: 'cust-3', name: 'Bo D.' }),
+  ...customerMerge('2026-03-09T10:00:00.000Z', 'cust-2', 'cust-3'),
 );
 
 describe.each(ALL_PROJECTIONS.map((p) => [p.name, p] as const))('replaying the log into %s', (_name, projection) => {
