@@ -25,4 +25,5 @@ export const DOMAIN_ERROR_HTTP: Record<DomainErrorCode, { status: number; title:
   'complaint-not-of-customer': { status: 422, title: 'Complaint belongs to another customer' },
   'return-exceeds-purchase': { status: 422, title: 'Return exceeds what was bought' },
   'invalid-money': { status: 422, title: 'Invalid money amount' },
+  'loyalty-policy-version-exists': { status: 409, title: 'Loyalty policy version exists already' },
 };

@@ -24,6 +24,7 @@ export const DOMAIN_ERROR_CODES = [
   'complaint-not-of-customer',
   'return-exceeds-purchase',
   'invalid-money',
+  'loyalty-policy-version-exists',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
