@@ -2,8 +2,8 @@ import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { formatMoney, pointsFor, purchaseIntervals, quintileScore, tierFor, type LoyaltyPolicy, type Money } from '@crm/domain';
 import {
-  CUSTOMER_PROFILES, customerProfilesProjection, LOYALTY, loyaltyProjection, physicalCollection, READ_MODEL_STORE,
-  type LoyaltyDoc, type ReadModelStore,
+  CUSTOMER_PROFILES, customerProfilesProjection, LOYALTY, LOYALTY_POLICY_IN_FORCE, loyaltyProjection, physicalCollection, POLICY_DOC,
+  READ_MODEL_STORE, valuationOf, type LoyaltyDoc, type LoyaltyPolicyDoc, type LoyaltyValuation, type ReadModelStore,
 } from '@crm/read-models';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
 import { assertMayActFor } from '../commands/self-service';
@@ -16,12 +16,29 @@ import { enumParam, instantParam, intParam, MinPosition } from './query-params';
 
 const DOCS = physicalCollection(loyaltyProjection, LOYALTY);
 const PROFILES = physicalCollection(customerProfilesProjection, CUSTOMER_PROFILES);
+const POLICY_DOCS = physicalCollection(loyaltyProjection, LOYALTY_POLICY_IN_FORCE);
 const DAY_MS = 86_400_000;
 
 const money = (m: Money | undefined, currency: string): { amount: string; currency: string } => ({
   amount: m ? formatMoney(m) : '0.00',
   currency,
 });
+
+const unconvertedOf = (v: LoyaltyValuation): Array<{ currency: string; amount: string }> =>
+  v.unconverted.map((m) => ({ currency: m.currency, amount: formatMoney(m) }));
+
+/**
+ * The policy points and RFM monetary are figured under, as of the read model's position: the published version the
+ * loyalty projection applied last (so figures and version always match), else the configured one.
+ */
+interface PolicyInForce {
+  readonly policy: LoyaltyPolicy;
+  /** Published: documents carry their valuation under it (`valued`); configured: valued here, from spend per day. */
+  readonly published: boolean;
+  /** Field holding the converted net spend as a number (sort key of top spenders and RFM monetary). */
+  readonly sortField: string;
+  valuation(doc: LoyaltyDoc): LoyaltyValuation;
+}
 
 @ApiTags('loyalty')
 @ApiBearerAuth()
@@ -33,6 +50,16 @@ export class LoyaltyController {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOYALTY_POLICY) private readonly policy: LoyaltyPolicy,
   ) {}
+
+  private async policyInForce(): Promise<PolicyInForce> {
+    const doc = (await this.store.get(POLICY_DOCS, POLICY_DOC)) as LoyaltyPolicyDoc | null;
+    if (doc) {
+      const policy = doc.policy;
+      return { policy, published: true, sortField: 'valued.value', valuation: (d) => d.valued ?? valuationOf(policy, d.netByDay) };
+    }
+    const policy = this.policy;
+    return { policy, published: false, sortField: `netValue.${policy.currency}`, valuation: (d) => valuationOf(policy, d.netByDay) };
+  }
 
   @Get('customers/:id/loyalty')
   @Roles('agent', 'admin', 'analyst', 'auditor', 'customer')
@@ -69,23 +96,26 @@ export class LoyaltyController {
     const by = enumParam(byParam, 'by', ['monetary', 'points'] as const) ?? 'monetary';
     const limit = intParam(limitParam, 'limit', 10, 1, 500);
     const asOfPosition = await this.gate.atLeast(loyaltyProjection, minPosition);
-    const field = `netValue.${this.policy.currency}`;
-    // Points are a monotone function of net spend, so both orders are the same index walk.
+    const inForce = await this.policyInForce();
+    const { policy, sortField: field } = inForce;
+    // Points are a monotone function of converted net spend, so both orders are the same index walk.
     const docs = (await this.store.find(DOCS, { [field]: { $gt: 0 } }, { sort: [[field, -1]], limit })) as LoyaltyDoc[];
     const names = await this.store.getMany(PROFILES, docs.map((d) => d.customerId));
     return {
       by,
-      currency: this.policy.currency,
+      currency: policy.currency,
+      policyVersion: policy.version,
       items: docs.map((d, i) => {
-        const net = d.spend[this.policy.currency]?.net;
-        const points = net ? pointsFor(this.policy, net) : 0;
+        const valued = inForce.valuation(d);
+        const points = pointsFor(policy, valued.net);
         return {
           rank: i + 1,
           customerId: d.customerId,
           ...(showNames ? { name: names.get(d.customerId)?.['name'] ?? null, externalRef: names.get(d.customerId)?.['externalRef'] ?? null } : {}),
-          monetary: money(net, this.policy.currency),
+          monetary: money(valued.net, policy.currency),
+          unconverted: unconvertedOf(valued),
           points,
-          tier: tierFor(this.policy, points),
+          tier: tierFor(policy, points),
           orders: d.orderCount,
         };
       }),
@@ -94,15 +124,19 @@ export class LoyaltyController {
   }
 
   private async summarize(doc: LoyaltyDoc | null, reference: string): Promise<Record<string, unknown>> {
-    const currency = this.policy.currency;
-    const net = doc?.spend[currency]?.net;
-    const points = net ? pointsFor(this.policy, net) : 0;
+    const inForce = await this.policyInForce();
+    const { policy } = inForce;
+    const currency = policy.currency;
+    const valued = doc ? inForce.valuation(doc) : valuationOf(policy, {});
+    const points = pointsFor(policy, valued.net);
     const orders = doc?.orderCount ?? 0;
     const base = {
-      policyVersion: this.policy.version,
+      policyVersion: policy.version,
+      currency,
       points,
-      tier: tierFor(this.policy, points),
+      tier: tierFor(policy, points),
       spend: Object.fromEntries(Object.entries(doc?.spend ?? {}).map(([c, s]) => [c, { gross: formatMoney(s.gross), returns: formatMoney(s.returns), net: formatMoney(s.net) }])),
+      unconverted: unconvertedOf(valued),
       orders,
       returns: doc?.returnCount ?? 0,
       referenceDate: reference,
@@ -110,15 +144,16 @@ export class LoyaltyController {
     if (!doc || orders === 0) {
       return { ...base, rfm: null, purchaseIntervals: purchaseIntervals([]) };
     }
-    const field = `netValue.${currency}`;
+    const field = inForce.sortField;
+    const value = inForce.published ? valued.value : doc.netValue[currency];
     const buyers = { orderCount: { $gt: 0 } } as const;
     const [total, olderPurchases, fewerOrders, lessSpend] = await Promise.all([
       this.store.count(DOCS, buyers),
       this.store.count(DOCS, { ...buyers, lastPurchaseAt: { $lt: doc.lastPurchaseAt } }),
       this.store.count(DOCS, { orderCount: { $gt: 0, $lt: orders } }),
-      this.store.count(DOCS, { ...buyers, [field]: { $lt: doc.netValue[currency] ?? 0 } }),
+      this.store.count(DOCS, { ...buyers, [field]: { $lt: value ?? 0 } }),
     ]);
-    const lessSpendCount = doc.netValue[currency] === undefined ? 0 : lessSpend;
+    const lessSpendCount = value === undefined ? 0 : lessSpend;
     const recencyDays = Math.max(0, Math.floor((Date.parse(reference) - Date.parse(doc.lastPurchaseAt)) / DAY_MS));
     const scores = { recency: quintileScore(olderPurchases, total), frequency: quintileScore(fewerOrders, total), monetary: quintileScore(lessSpendCount, total) };
     return {
@@ -126,7 +161,7 @@ export class LoyaltyController {
       rfm: {
         recencyDays,
         frequency: orders,
-        monetary: money(net, currency),
+        monetary: money(valued.net, currency),
         scores,
         segment: `${scores.recency}${scores.frequency}${scores.monetary}`,
         customersScored: total,
