@@ -77,6 +77,9 @@ describe('loyalty across currencies', () => {
     expect(again.body).toMatchObject({ type: 'loyalty-policy-version-exists', version: 'loyalty-fx-1' });
     const configuredName = await t.request('PUT', '/loyalty/policies', { ...asAdmin, body: policy('loyalty-2026-01', []) });
     expect(configuredName.status).toBe(409);
+    // Decided on a stale view of the versions (If-Match with GET's streamRevision): refused, nothing appended.
+    const behind = await t.request('PUT', '/loyalty/policies', { ...asAdmin, body: policy('loyalty-fx-stale', []), headers: { 'if-match': '"3"' } });
+    expect(behind.status).toBe(412);
 
     const listed = await t.request('GET', '/loyalty/policies', asAdmin);
     expect(listed.body).toMatchObject({
