@@ -54,6 +54,8 @@ describe('validateLoyaltyPolicy', () => {
     expect(fieldsOf({ ...body, version: ' ' })).toEqual(['version']);
     expect(fieldsOf({ ...body, currency: 'gbp' })).toEqual(['currency']);
     expect(fieldsOf({ ...body, pointsPerUnit: 0 })).toEqual(['pointsPerUnit']);
+    expect(fieldsOf({ ...body, pointsPerUnit: 0.0005 })).toEqual(['pointsPerUnit']);
+    expect(fieldsOf({ ...body, pointsPerUnit: 1.005 })).toEqual([]);
     expect(fieldsOf({ ...body, tiers: [{ name: 'silver', minPoints: 5 }] })).toEqual(['tiers[0].minPoints']);
     expect(fieldsOf({ ...body, tiers: [{ name: 'a', minPoints: 0 }, { name: 'b', minPoints: 0 }] })).toEqual(['tiers[1].minPoints']);
     expect(fieldsOf({ ...body, rates: [{ currency: 'EUR', rate: 0.85, from: '2026-01-01' }] })).toEqual(['rates[0].rate']);

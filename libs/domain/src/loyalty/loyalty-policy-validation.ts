@@ -46,7 +46,8 @@ export function validateLoyaltyPolicy(input: unknown): LoyaltyPolicyValidation {
     fail('version', `version must be a non-empty string of at most ${MAX_VERSION_LENGTH} characters without surrounding spaces`);
   }
   if (typeof currency !== 'string' || !CURRENCY.test(currency)) fail('currency', 'currency must be an ISO 4217 code of three capital letters, e.g. "GBP"');
-  if (typeof pointsPerUnit !== 'number' || !Number.isFinite(pointsPerUnit) || pointsPerUnit <= 0 || Math.round(pointsPerUnit * 1000) !== pointsPerUnit * 1000) {
+  // pointsFor works in thousandths of a point; read through the number's shortest decimal form (1.005 * 1000 is not 1005).
+  if (typeof pointsPerUnit !== 'number' || !(pointsPerUnit > 0) || !/^\d{1,9}(\.\d{1,3})?$/.test(String(pointsPerUnit))) {
     fail('pointsPerUnit', 'pointsPerUnit must be a positive number with at most 3 decimals');
   }
 
