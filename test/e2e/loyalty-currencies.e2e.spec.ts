@@ -131,7 +131,18 @@ describe('loyalty across currencies', () => {
     const loyalty = await t.request('GET', `/customers/${swiss}/loyalty?minPosition=${returned.body.position}`);
     expect(loyalty.body).toMatchObject({ policyVersion: 'loyalty-fx-2', points: 90, unconverted: [], rfm: { monetary: { amount: '90.00', currency: 'GBP' } } });
 
+    // Another API replica publishes (straight into the shared log, as its own process would): this one's next GET and
+    // the read models at that position show it, with nothing cached to expire.
     const log = t.app.get<symbol, EventStore>(EVENT_STORE);
+    const v3 = policy('loyalty-fx-3', [EUR_085, { currency: 'CHF', rate: '1.1', from: '2026-01-01' }]);
+    const elsewhere = await log.appendToStream('loyalty-policies', [{
+      eventId: '0193f5c2-7a10-7000-8000-00000000f0c3', type: 'LoyaltyPolicyPublished', data: { policy: v3, previousVersion: 'loyalty-fx-2' },
+      metadata: { actor: { id: 'admin-2', role: 'admin' }, occurredAt: '2026-11-23T10:00:00.000Z' },
+    }], { expectedRevision: 1 });
+    expect((await t.request('GET', '/loyalty/policies')).body).toMatchObject({ current: v3, streamRevision: 2 });
+    const afterV3 = await t.request('GET', `/customers/${swiss}/loyalty?minPosition=${elsewhere.position}`);
+    expect(afterV3.body).toMatchObject({ policyVersion: 'loyalty-fx-3', points: 110 });
+
     const live = t.app.get<symbol, ReadModelStore>(READ_MODEL_STORE);
     const head = await log.headPosition();
     for (const p of ALL_PROJECTIONS) expect(await t.projector?.runner.waitFor(p.name, head, 10_000)).toBe(true);
