@@ -18,7 +18,7 @@ export interface SpendTotals {
 
 export interface LoyaltyDoc extends Doc {
   customerId: string;
-  /** Per currency; points and RFM use the loyalty policy's currency only (see docs/read-models.md). */
+  /** Per currency as bought; points and RFM count them in the points currency at the policy's rates (`valued`). */
   spend: Record<string, SpendTotals>;
   /** Distinct orders with a purchase (frequency), with their business time (recency, intervals). */
   orders: Array<{ orderId: string; occurredAt: string }>;
