@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { InMemoryEventStore } from '@crm/event-store';
-import { FencedOff, ProjectionRunner, type Doc, type Projection, type ReadModelStore } from '@crm/read-models';
+import { DEFAULT_LOYALTY_POLICY, type LoyaltyPolicy } from '@crm/domain';
+import {
+  FencedOff, LOYALTY, LOYALTY_POLICY_IN_FORCE, loyaltyProjection, physicalCollection, ProjectionRunner, type Doc, type Projection, type ReadModelStore,
+} from '@crm/read-models';
 
 /**
  * The one contract every ReadModelStore adapter passes unchanged (SQLite, MongoDB through the real driver against
@@ -238,6 +241,53 @@ export function describeReadModelStoreContract(
         expect(await store.get(`${c}_v1_g1`, 'all')).toMatchObject({ count: 2 });
       } finally {
         await restarted.stop();
+      }
+    });
+
+    it('values loyalty spend with the policy read beside it, re-values on publication, and a rebuild ends where the live run did', async () => {
+      const log = new InMemoryEventStore();
+      const eur: LoyaltyPolicy = { ...DEFAULT_LOYALTY_POLICY, version: 'fx-1', rates: [{ currency: 'EUR', rate: '0.85', from: '2026-01-01' }] };
+      const usd: LoyaltyPolicy = { ...eur, version: 'fx-2', rates: [...eur.rates, { currency: 'USD', rate: '0.8', from: '2026-01-01' }] };
+      let n = 0;
+      const append = (streamId: string, type: string, data: unknown): Promise<unknown> =>
+        log.appendToStream(streamId, [{ eventId: `fx-${(n += 1)}`, type, data, metadata: {} }]);
+      const buy = (orderId: string, customerId: string, amount: number, currency: string): Promise<unknown> => {
+        const total = { amount, scale: 2, currency };
+        return append(`order-${orderId}`, 'PurchaseRecorded', {
+          orderId, customerId, occurredAt: '2026-03-10T12:00:00.000Z', currency, lines: [{ sku: 'S', description: '', quantity: 1, unitPrice: total, lineTotal: total }], total,
+        });
+      };
+      await append('loyalty-policies', 'LoyaltyPolicyPublished', { policy: eur, previousVersion: null });
+      await buy('o-a', 'cust-a', 90000, 'EUR');
+      await buy('o-b', 'cust-b', 100000, 'USD');
+      const runner = new ProjectionRunner(log, store, [loyaltyProjection], { idlePollMs: 20, batchSize: 2 });
+      await runner.start();
+      const docs = physicalCollection(loyaltyProjection, LOYALTY);
+      try {
+        expect(await runner.waitFor('loyalty', 3, 5000)).toBe(true);
+        expect(await store.get(docs, 'cust-b')).toMatchObject({ valued: { value: 0, unconverted: [{ amount: 100000, scale: 2, currency: 'USD' }] } });
+        // Live: published while the runner runs, then a purchase valued with the new version read beside it.
+        await append('loyalty-policies', 'LoyaltyPolicyPublished', { policy: usd, previousVersion: 'fx-1' });
+        await buy('o-c', 'cust-c', 5000, 'GBP');
+        expect(await runner.waitFor('loyalty', 5, 5000)).toBe(true);
+        const top = await store.find(docs, { 'valued.value': { $gt: 0 } }, { sort: [['valued.value', -1]], limit: 3 });
+        expect(top.map((d) => [d._id, d['valued']])).toEqual([
+          ['cust-b', { policyVersion: 'fx-2', currency: 'GBP', net: { amount: 80000, scale: 2, currency: 'GBP' }, value: 800, unconverted: [] }],
+          ['cust-a', { policyVersion: 'fx-2', currency: 'GBP', net: { amount: 76500, scale: 2, currency: 'GBP' }, value: 765, unconverted: [] }],
+          ['cust-c', { policyVersion: 'fx-2', currency: 'GBP', net: { amount: 5000, scale: 2, currency: 'GBP' }, value: 50, unconverted: [] }],
+        ]);
+        const { generation } = await runner.rebuild('loyalty');
+        const deadline = Date.now() + 5000;
+        while (runner.status()[0]?.serving?.generation !== generation) {
+          if (Date.now() > deadline) throw new Error('the rebuild did not switch');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        for (const c of [LOYALTY, LOYALTY_POLICY_IN_FORCE]) {
+          const all = async (name: string): Promise<Doc[]> => store.find(name, {}, { sort: [['_id', 1]] });
+          expect(await all(physicalCollection(loyaltyProjection, c, generation))).toEqual(await all(physicalCollection(loyaltyProjection, c)));
+        }
+      } finally {
+        await runner.stop();
       }
     });
   });

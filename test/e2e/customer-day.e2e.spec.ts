@@ -84,9 +84,11 @@ describe('a day in the life of a customer', () => {
     expect(await read(`/customers/${id}/loyalty`)).toEqual({
       customerId: id,
       policyVersion: 'loyalty-2026-01',
+      currency: 'GBP',
       points: 17,
       tier: 'bronze',
       spend: { GBP: { gross: '27.50', returns: '10.00', net: '17.50' } },
+      unconverted: [],
       orders: 1,
       returns: 1,
       referenceDate: '2026-11-23T14:30:00.000Z',

@@ -235,6 +235,12 @@ describe('roles × routes', () => {
       expect: allow(['agent', 'admin', 'analyst', 'auditor'], '404 customer-not-found'),
     },
     { route: 'GET /loyalty/top', method: 'GET', path: '/loyalty/top', expect: STAFF_READ },
+    { route: 'GET /loyalty/policies', method: 'GET', path: '/loyalty/policies', expect: STAFF_READ },
+    {
+      route: 'PUT /loyalty/policies', method: 'PUT', path: '/loyalty/policies',
+      body: (w) => ({ version: `rc-loyalty-${w}`, currency: 'GBP', pointsPerUnit: 1, tiers: [{ name: 'bronze', minPoints: 0 }], rates: [] }),
+      expect: allow(['admin']),
+    },
     { route: 'GET /complaints', method: 'GET', path: '/complaints', expect: allow(['agent', 'admin', 'analyst', 'auditor', 'customerA']) },
     { route: 'GET /complaints?customerId=', target: 'customerId = B', method: 'GET', path: `/complaints?customerId=${B}`, expect: allow(['agent', 'admin', 'analyst', 'auditor', 'customerA']) },
     { route: 'GET /complaints/:id', target: "A's complaint", method: 'GET', path: `/complaints/${CMP_A}`, expect: allow(['agent', 'admin', 'analyst', 'auditor', 'customerA']) },

@@ -37,6 +37,7 @@ import { ComplaintQueriesController } from './queries/complaint-queries.controll
 import { CustomerQueriesController } from './queries/customer-queries.controller';
 import { AnalyticsController } from './queries/analytics.controller';
 import { LoyaltyController } from './queries/loyalty.controller';
+import { LoyaltyPoliciesController } from './loyalty/loyalty-policies.controller';
 import { TimelineController } from './queries/timeline.controller';
 import { SlaWhatIfController } from './queries/sla-whatif.controller';
 import { ErasureService } from './privacy/erasure.service';
@@ -114,6 +115,7 @@ export class AppModule {
         CustomerQueriesController,
         TimelineController,
         LoyaltyController,
+        LoyaltyPoliciesController,
         AnalyticsController,
         ComplaintQueriesController,
         OperationsController,

@@ -162,6 +162,14 @@ export type { OrderDecider } from './order/order-decider';
 
 export { DEFAULT_LOYALTY_POLICY, pointsFor, purchaseIntervals, quintileScore, tierFor } from './loyalty/loyalty-policy';
 export type { LoyaltyPolicy, PurchaseIntervals } from './loyalty/loyalty-policy';
+export { convert, MAX_RATE_DECIMALS, parseRate, rateOn, utcDay, valueSpend } from './loyalty/exchange-rates';
+export type { ExchangeRate, SpendByDay, Valuation } from './loyalty/exchange-rates';
+export { validateLoyaltyPolicy } from './loyalty/loyalty-policy-validation';
+export type { LoyaltyPolicyValidation, PolicyFieldError } from './loyalty/loyalty-policy-validation';
+export { LOYALTY_POLICY_EVENT_TYPES, LOYALTY_POLICY_STREAM } from './loyalty/loyalty-policy-events';
+export type { LoyaltyPolicyEvent, LoyaltyPolicyPublished, PublishLoyaltyPolicy } from './loyalty/loyalty-policy-events';
+export { currentLoyaltyPolicy, makeLoyaltyPolicyDecider } from './loyalty/loyalty-policy-decider';
+export type { LoyaltyPolicyDecider, LoyaltyPolicyHistory } from './loyalty/loyalty-policy-decider';
 
 export { CURRENT_SCHEMA_VERSIONS, EVENT_UPCASTERS, schemaVersionOf } from './schema-versions';
 export { ERASED, mapPersonalData, mapPersonalDataLazily, PERSONAL_FIELDS, REDACTED, redactPersonalData } from './personal-data';

@@ -17,6 +17,8 @@ import type {
   FollowUpCancelled,
   FollowUpCompleted,
   FollowUpScheduled,
+  LoyaltyPolicy,
+  LoyaltyPolicyPublished,
   Money,
   ProspectConverted,
   PurchaseRecorded,
@@ -85,7 +87,7 @@ export class ProjectedDocuments {
       for (const change of expanded) {
         const doc = current(change.collection, change.id);
         if (doc && doc._position >= event.position) continue;
-        const body = change.evolve(doc);
+        const body = change.evolve(doc, (change.reads ?? []).map((r) => current(r.collection, r.id)));
         if (doc === null && body === null) continue;
         const written = body === null ? null : deepFreeze<Doc>({ ...body, _id: change.id, _position: event.position });
         staged.set(`${change.collection}\u0000${change.id}`, { collection: change.collection, id: change.id, doc: written });
@@ -137,10 +139,13 @@ export interface FactOptions {
   readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
+/** Events projections read besides the CRM streams' (the policy streams). */
+type PolicyEvent = LoyaltyPolicyPublished;
+
 export interface Fact {
   readonly streamId: string;
-  readonly type: CrmEvent['type'];
-  readonly data: CrmEvent['data'];
+  readonly type: CrmEvent['type'] | PolicyEvent['type'];
+  readonly data: CrmEvent['data'] | PolicyEvent['data'];
   readonly occurredAt: string;
   readonly options: FactOptions;
 }
@@ -195,7 +200,7 @@ export function toAppend(fact: Fact, eventId: string): { eventId: string; type: 
   return { eventId, type: fact.type, data: fact.data, metadata: metadataOf(fact) };
 }
 
-function fact<E extends CrmEvent>(streamId: string, type: E['type'], data: E['data'], occurredAt: string, options: FactOptions): Fact {
+function fact<E extends CrmEvent | PolicyEvent>(streamId: string, type: E['type'], data: E['data'], occurredAt: string, options: FactOptions): Fact {
   return { streamId, type, data, occurredAt, options };
 }
 
@@ -345,4 +350,12 @@ export function returnRecorded(at: string, total: Money, data: Partial<ReturnRec
     lines: [{ sku: 'SKU-1', quantity: 1, unitPrice: total, lineTotal: total }], total, ...data,
   };
   return fact<ReturnRecorded>(orderStreamOf(d), 'ReturnRecorded', d, at, options);
+}
+
+// Policy streams
+
+/** An admin published `policy` at `at` (PUT /loyalty/policies). */
+export function loyaltyPolicyPublished(at: string, policy: LoyaltyPolicy, previousVersion: string | null = null, options: FactOptions = {}): Fact {
+  const d: LoyaltyPolicyPublished['data'] = { policy, previousVersion };
+  return fact<LoyaltyPolicyPublished>('loyalty-policies', 'LoyaltyPolicyPublished', d, at, { actor: { id: 'admin-1', role: 'admin' }, ...options });
 }

@@ -35,4 +35,5 @@ export const DOMAIN_ERROR_HTTP: Record<DomainErrorCode, { status: number; title:
   'merge-chain': { status: 422, title: 'Merges do not chain' },
   'customer-merged': { status: 409, title: 'Customer was merged into another' },
   'not-merged': { status: 422, title: 'These customers are not merged' },
+  'loyalty-policy-version-exists': { status: 409, title: 'Loyalty policy version exists already' },
 };

@@ -43,6 +43,9 @@ export class PurchaseIntervalsView {
 export class LoyaltyView {
   @ApiProperty({ example: '01936f1e-7a4b-7c3d-9e2f-0a1b2c3d4e5f' }) customerId!: string;
   @ApiProperty({ example: 'loyalty-2026-01' }) policyVersion!: string;
+  @ApiProperty({ description: 'The points currency: points, RFM monetary and top spenders are figured in it', example: 'GBP' }) currency!: string;
+  @ApiProperty({ type: [MoneyView], description: 'Net spend in currencies without a rate in the policy: counted in their own currency only, never as zero' })
+  unconverted!: MoneyView[];
   @ApiProperty({ type: 'integer', example: 123 }) points!: number;
   @ApiProperty({ example: 'bronze' }) tier!: string;
   @ApiProperty({ type: 'object', additionalProperties: { $ref: getSchemaPath(SpendView) }, description: 'Per currency' })
@@ -65,6 +68,7 @@ export class TopCustomerView {
   @ApiPropertyOptional({ type: String, nullable: true, description: 'Not for analysts' }) name?: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, description: 'Not for analysts' }) externalRef?: string | null;
   @ApiProperty({ type: MoneyView }) monetary!: MoneyView;
+  @ApiProperty({ type: [MoneyView], description: 'Net spend in currencies without a rate (not in monetary)' }) unconverted!: MoneyView[];
   @ApiProperty({ type: 'integer', example: 2500 }) points!: number;
   @ApiProperty({ example: 'gold' }) tier!: string;
   @ApiProperty({ type: 'integer', example: 12 }) orders!: number;
@@ -74,6 +78,7 @@ export class TopCustomerView {
 export class TopCustomers {
   @ApiProperty({ enum: ['monetary', 'points'] }) by!: string;
   @ApiProperty({ example: 'GBP' }) currency!: string;
+  @ApiProperty({ example: 'loyalty-2026-01', description: 'The loyalty policy version the figures are under' }) policyVersion!: string;
   @ApiProperty({ type: [TopCustomerView] }) items!: TopCustomerView[];
   @ApiProperty({ type: 'integer', example: 1042 }) asOfPosition!: number;
 }

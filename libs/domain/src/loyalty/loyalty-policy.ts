@@ -1,4 +1,5 @@
 import type { Money } from '../shared/money';
+import type { ExchangeRate } from './exchange-rates';
 
 /**
  * Versioned loyalty policy. Points are a function of net spend (purchases minus returns) in the policy currency, so a
@@ -12,6 +13,11 @@ export interface LoyaltyPolicy {
   readonly pointsPerUnit: number;
   /** Ascending by minPoints; the first tier must start at 0. */
   readonly tiers: ReadonlyArray<{ readonly name: string; readonly minPoints: number }>;
+  /**
+   * What other currencies are worth in `currency`, by the day from which each rate applies (docs/decisions.md,
+   * "Loyalty across currencies"). Spend in a currency without a rate for its day is reported as not converted.
+   */
+  readonly rates: readonly ExchangeRate[];
 }
 
 export const DEFAULT_LOYALTY_POLICY: LoyaltyPolicy = {
@@ -24,6 +30,7 @@ export const DEFAULT_LOYALTY_POLICY: LoyaltyPolicy = {
     { name: 'gold', minPoints: 2000 },
     { name: 'platinum', minPoints: 10000 },
   ],
+  rates: [],
 };
 
 /** Whole points, rounded down; never negative (returns cannot push a customer below zero). */

@@ -34,6 +34,7 @@ export const DOMAIN_ERROR_CODES = [
   'merge-chain',
   'customer-merged',
   'not-merged',
+  'loyalty-policy-version-exists',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

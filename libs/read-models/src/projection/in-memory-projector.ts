@@ -25,7 +25,8 @@ export function projectInMemory(projection: Projection, events: Iterable<Project
       for (const change of targets) {
       const current = docs.get(change.id) ?? null;
       if (current && current._position >= event.position) continue;
-      const next = change.evolve(current);
+      const read = ('reads' in change ? (change.reads ?? []) : []).map((r) => collections.get(r.collection)?.get(r.id) ?? null);
+      const next = change.evolve(current, read);
       if (next === null) docs.delete(change.id);
       else docs.set(change.id, { ...next, _id: change.id, _position: event.position });
       }

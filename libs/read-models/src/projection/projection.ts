@@ -23,7 +23,17 @@ export type DocBody = Readonly<Record<string, unknown>>;
 export interface DocumentChange {
   readonly collection: string;
   readonly id: string;
-  readonly evolve: (current: Doc | null) => DocBody | null;
+  /**
+   * `read` holds the documents named by `reads`, in that order, as they stand after the earlier events (and the
+   * earlier changes of this event): null for an absent one. Every applier passes it when `reads` is set.
+   */
+  readonly evolve: (current: Doc | null, read?: ReadonlyArray<Doc | null>) => DocBody | null;
+  /**
+   * Other documents of the projection that `evolve` depends on, e.g. the loyalty policy in force when a purchase is
+   * projected (its rates are in the log, so a rebuild values the purchase as the live run did). Only read, never
+   * written by this change, and not subject to the `_position` skip of the changed document.
+   */
+  readonly reads?: ReadonlyArray<{ readonly collection: string; readonly id: string }>;
   /**
    * The event's own document (one timeline entry per event): `evolve` ignores the current document, so the runner
    * does not read it first. A replay is still applied once: the store keeps a stored document whose `_position` is

@@ -85,9 +85,23 @@ export function combineLoyalty(customerId: string, docs: readonly LoyaltyDoc[]):
   }
   const orders = docs.flatMap((d) => d.orders).sort(byKey((o) => o.occurredAt));
   const netValue = Object.fromEntries(Object.entries(spend).map(([c, s]) => [c, s.net.amount / 10 ** s.net.scale]));
+  // Net spend per currency and day, summed over the group; the members' stored valuations (`valued`) are per member,
+  // so the group's is left for the reader to compute from these days under the policy in force.
+  const netByDay: LoyaltyDoc['netByDay'] = {};
+  for (const doc of docs) {
+    for (const [currency, days] of Object.entries(doc.netByDay ?? {})) {
+      const into = (netByDay[currency] ??= {});
+      for (const [day, amount] of Object.entries(days)) {
+        const current = into[day];
+        into[day] = current ? plus(current, amount) : amount;
+      }
+    }
+  }
+  const { valued: _memberValuation, ...firstWithoutValuation } = first;
   return {
-    ...first,
+    ...firstWithoutValuation,
     customerId,
+    netByDay,
     spend,
     orders,
     orderCount: orders.length,

@@ -21,10 +21,12 @@ import {
   profileChanged,
   project,
   prospectConverted,
+  loyaltyPolicyPublished,
   purchaseRecorded,
   returnRecorded,
   slaBreached,
 } from '../../test-support/project';
+import { DEFAULT_LOYALTY_POLICY } from '@crm/domain';
 import { ALL_PROJECTIONS } from './index';
 
 const REOPEN_DUE = '2026-03-05T08:00:00.000Z';
@@ -57,6 +59,8 @@ const EVENTS = history(
   returnRecorded('2026-03-08T10:00:00.000Z', money(1, 3), { orderId: 'o-1' }),
   customerRegistered('2026-03-09T09:00:00.000Z', { customerId: 'cust-3', name: 'Bo D.' }),
   ...customerMerge('2026-03-09T10:00:00.000Z', 'cust-2', 'cust-3'),
+  loyaltyPolicyPublished('2026-03-09T10:00:00.000Z', { ...DEFAULT_LOYALTY_POLICY, version: 'loyalty-eur', rates: [{ currency: 'EUR', rate: '0.85', from: '2026-01-01' }] }),
+  purchaseRecorded('2026-03-09T11:00:00.000Z', money(90000, 2, 'EUR'), { orderId: 'o-3' }),
 );
 
 describe.each(ALL_PROJECTIONS.map((p) => [p.name, p] as const))('replaying the log into %s', (_name, projection) => {

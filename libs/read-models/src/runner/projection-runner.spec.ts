@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemoryEventStore } from '@crm/event-store';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { DEFAULT_LOYALTY_POLICY } from '@crm/domain';
 import {
   complaintFiled,
   complaintResolved,
@@ -14,6 +15,7 @@ import {
   money,
   ownerAssigned,
   project,
+  loyaltyPolicyPublished,
   purchaseRecorded,
   returnRecorded,
   slaBreached,
@@ -258,6 +260,14 @@ describe('ProjectionRunner', () => {
       purchaseRecorded('2026-03-03T10:00:00.000Z', money(1, 3)),
       purchaseRecorded('2026-03-02T10:00:00.000Z', money(255, 2), { orderId: 'order-2' }),
       returnRecorded('2026-03-04T10:00:00.000Z', money(1, 3)),
+      // A purchase read against the policy in force, then re-valued by the next version, in other batches.
+      loyaltyPolicyPublished('2026-03-04T11:00:00.000Z', { ...DEFAULT_LOYALTY_POLICY, version: 'loyalty-eur', rates: [{ currency: 'EUR', rate: '0.85', from: '2026-01-01' }] }),
+      purchaseRecorded('2026-03-05T10:00:00.000Z', money(90000, 2, 'EUR'), { orderId: 'order-3' }),
+      purchaseRecorded('2026-03-05T11:00:00.000Z', money(1000, 2, 'USD'), { orderId: 'order-4', customerId: 'cust-2' }),
+      loyaltyPolicyPublished('2026-03-06T11:00:00.000Z', {
+        ...DEFAULT_LOYALTY_POLICY, version: 'loyalty-usd', rates: [{ currency: 'EUR', rate: '0.85', from: '2026-01-01' }, { currency: 'USD', rate: '0.8', from: '2026-01-01' }],
+      }, 'loyalty-eur'),
+      purchaseRecorded('2026-03-06T12:00:00.000Z', money(2000, 2, 'USD'), { orderId: 'order-5' }),
     );
     const head = await log.headPosition();
     const r = runner(log, store, ALL_PROJECTIONS, { ...FAST_POLL, batchSize: 4 });

@@ -559,7 +559,11 @@ export class ProjectionRunner implements ProjectionControl {
           const key = `${collection}\u0000${change.id}`;
           const current = staged.has(key) ? staged.get(key)!.doc : (cache.get(key) ?? null);
           if (current && current._position >= event.position) continue;
-          const next = change.evolve(current);
+          const read = (change.reads ?? []).map((r) => {
+            const readKey = `${physicalCollection(p, r.collection, w.generation)}\u0000${r.id}`;
+            return staged.has(readKey) ? staged.get(readKey)!.doc : (cache.get(readKey) ?? null);
+          });
+          const next = change.evolve(current, read);
           if (current === null && next === null) continue;
           const doc: Doc | null = next === null ? null : { ...next, _id: change.id, _position: event.position };
           staged.set(key, { doc, write: { collection, id: change.id, doc, position: event.position } });
@@ -592,11 +596,14 @@ export class ProjectionRunner implements ProjectionControl {
     const idsByCollection = new Map<string, Set<string>>();
     for (const { changes } of planned) {
       for (const c of changes) {
-        if (isDocumentsChange(c) || c.replaces) continue;
-        const collection = physicalCollection(p, c.collection, generation);
-        let ids = idsByCollection.get(collection);
-        if (!ids) idsByCollection.set(collection, (ids = new Set()));
-        ids.add(c.id);
+        if (isDocumentsChange(c)) continue;
+        const wanted = c.replaces ? [...(c.reads ?? [])] : [c, ...(c.reads ?? [])];
+        for (const { collection: logical, id } of wanted) {
+          const collection = physicalCollection(p, logical, generation);
+          let ids = idsByCollection.get(collection);
+          if (!ids) idsByCollection.set(collection, (ids = new Set()));
+          ids.add(id);
+        }
       }
     }
     const cache = new Map<string, Doc | null>();

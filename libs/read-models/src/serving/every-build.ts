@@ -36,7 +36,9 @@ export async function applyToEveryBuild(store: ReadModelStore, projections: read
       // deleted rather than left with personal data in it (a frozen older build serving a while longer then lacks it).
       const evolve = (doc: Doc): Readonly<Record<string, unknown>> | null => {
         try {
-          return change.evolve(doc);
+          // Masks need no other document; a change that reads some is not an erasure's and is not applied here.
+          if (isDocumentsChange(change)) return change.evolve(doc);
+          return change.reads?.length ? doc : change.evolve(doc, []);
         } catch {
           return null;
         }
