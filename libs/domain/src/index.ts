@@ -40,6 +40,7 @@ export type {
   CustomerProfileChanged,
   CustomerRegistered,
   FollowUpCancelled,
+  FollowUpReassigned,
   FollowUpCompleted,
   FollowUpScheduled,
   ProspectConverted,
@@ -76,6 +77,7 @@ export {
 } from './customer/contact-cap-policy';
 export type { ContactCapPolicy, ContactCapRule, ContactDecision, ProposedContact } from './customer/contact-cap-policy';
 export { makeCustomerDecider } from './customer/customer-decider';
+export { followUpsHandedOver, handOverReason } from './customer/hand-over';
 export type { CustomerDecider } from './customer/customer-decider';
 
 export { COMPLAINT_EVENT_TYPES, SLA_KINDS } from './complaint/complaint-events';
@@ -123,6 +125,8 @@ export type { SlaEscalationStep, SlaPauseState, SlaPolicy, SlaPolicyBook, SlaTar
 export { addSlaMinutes, slaMinutesBetween, WEEKDAYS } from './complaint/sla-clock';
 export type { BusinessCalendar, BusinessInterval, SlaCalendarKind, Weekday } from './complaint/sla-clock';
 export { RESOLVED_AT_FIRST_CONTACT, makeComplaintDecider } from './complaint/complaint-decider';
+export { complaintHandOverDecider, decideHandOver } from './complaint/hand-over-complaint';
+export type { HandOverComplaint } from './complaint/hand-over-complaint';
 export type { ComplaintDecider } from './complaint/complaint-decider';
 
 export { ORDER_EVENT_TYPES } from './order/order-events';

@@ -31,6 +31,7 @@ export const PERSONAL_FIELDS: Readonly<Record<string, readonly string[]>> = {
   FollowUpScheduled: ['reason'],
   FollowUpCompleted: ['note'],
   FollowUpCancelled: ['reason'],
+  FollowUpReassigned: ['reason'],
   ComplaintFiled: ['category', 'description'],
   ComplaintResponded: ['message'],
   ComplaintResolved: ['resolution'],
