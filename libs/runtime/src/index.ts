@@ -4,6 +4,7 @@ export * from './metrics';
 export * from './policies';
 export * from './projector-host';
 export * from './sla-watcher';
+export * from './owner-hand-over';
 export * from './uuidv7';
 export * from './event-metadata';
 export * from './composition';
