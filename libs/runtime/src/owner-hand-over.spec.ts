@@ -179,6 +179,18 @@ describe('owner hand-over process manager', () => {
     for (const id of ['k1', 'k2', 'k3', 'k4']) expect((await ownerMoves(id)).map((e) => (e.data as { ownerId: string }).ownerId)).toEqual(['agent-bob']);
   });
 
+  it('two replicas running at once (a lease changing hands) move each complaint once', async () => {
+    await register('c1', 'agent-ana');
+    for (const id of ['k1', 'k2', 'k3', 'k4', 'k5']) await file(id, 'c1', 'agent-ana');
+    await changeOwner('c1', 'agent-bob');
+    await boardCaughtUp();
+
+    // The loser of a race on a complaint is refused (its decision read an older revision) and tries again next pass.
+    await Promise.allSettled([handOverOn(events).runOnce(), handOverOn(events).runOnce()]);
+    await handOverOn(events).runOnce();
+    for (const id of ['k1', 'k2', 'k3', 'k4', 'k5']) expect((await ownerMoves(id)).map((e) => (e.data as { ownerId: string }).ownerId)).toEqual(['agent-bob']);
+  });
+
   it('a later owner change wins over an earlier one still being handed over', async () => {
     await register('c1', 'agent-ana');
     for (const id of ['k1', 'k2', 'k3']) await file(id, 'c1', 'agent-ana');
