@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { complaintStream, DEFAULT_SLA_POLICY, makeComplaintDecider, schemaVersionOf } from '@crm/domain';
+import {
+  complaintStream, customerStream, DEFAULT_CONTACT_CAP_POLICY, DEFAULT_SLA_POLICY, makeComplaintDecider, makeCustomerDecider, schemaVersionOf,
+} from '@crm/domain';
 import { eventMetadataFactory, handleCommand, InMemoryEventStore } from '@crm/event-store';
 import {
   ALL_PROJECTIONS, checkpointName, FencedOff, MongoLeaseStore, MongoReadModelStore, ProjectionRunner,
@@ -220,5 +222,50 @@ describe('projector replicas: fenced leases on MongoDB (wire double)', () => {
     const breaches = (await events.readStream(complaintStream(complaintId))).filter((e) => e.type === 'SlaBreached');
     const kinds = breaches.map((e) => (e.data as { kind: string }).kind).sort();
     expect(kinds).toEqual(['first-response', 'resolution']);
+  });
+
+  it('moves each open complaint once when two replicas run the owner hand-over at once (expected revision)', async () => {
+    clock = Date.parse('2026-11-01T08:00:00Z');
+    const events = new InMemoryEventStore();
+    const eventMetadata = eventMetadataFactory({ newEventId: () => randomUUID(), schemaVersionOf });
+    const metadata = { correlationId: 'hand-over', causationId: 'hand-over', actor: { id: 'tester', role: 'agent' } };
+    const now = (): Date => new Date(clock);
+    const customers = makeCustomerDecider({ contactPolicy: DEFAULT_CONTACT_CAP_POLICY });
+    const complaints = makeComplaintDecider({ slaPolicy: DEFAULT_SLA_POLICY });
+    const customerId = `hand-over-${randomUUID()}`;
+    const ids = [1, 2, 3, 4].map((n) => `${customerId}-k${n}`);
+    await handleCommand(events, customers, {
+      streamId: customerStream(customerId), now, eventMetadata, metadata,
+      command: { type: 'RegisterCustomer', data: { customerId, kind: 'customer', name: 'N', ownerId: 'agent-1' } },
+    });
+    for (const complaintId of ids) {
+      await handleCommand(events, complaints, {
+        streamId: complaintStream(complaintId), now, eventMetadata, metadata,
+        command: { type: 'FileComplaint', data: { complaintId, customerId, channel: 'email', category: 'billing', priority: 'P3', description: 'd', ownerId: 'agent-1', occurredAt: now().toISOString(), resolvedAtFirstContact: false } },
+      });
+    }
+    await handleCommand(events, customers, {
+      streamId: customerStream(customerId), now, eventMetadata, metadata,
+      command: { type: 'AssignCustomerOwner', data: { customerId, ownerId: 'agent-2', reason: 'territory', moveOpenWork: true } },
+    });
+    const db = freshDbName();
+    const [storeA, storeB] = [await connect(db), await connect(db)];
+    // Two replicas both running the hand-over: what the SLA watcher's lease prevents, and the appends guard anyway.
+    const a = replica('replica-a', events, storeA, storeA);
+    const b = replica('replica-b', events, storeB, storeB);
+    const projector = new ProjectionRunner(events, storeA, ALL_PROJECTIONS, { idlePollMs: 20 });
+    await projector.start();
+    try {
+      for (let pass = 0; pass < 3; pass++) {
+        await until(async () => caughtUp(storeA, await events.headPosition()), 20_000, 'the complaints board');
+        await Promise.allSettled([a.ownerHandOver.runOnce(), b.ownerHandOver.runOnce()]);
+      }
+    } finally {
+      await projector.stop();
+    }
+    for (const complaintId of ids) {
+      const moves = (await events.readStream(complaintStream(complaintId))).filter((e) => e.type === 'ComplaintOwnerChanged');
+      expect(moves.map((e) => (e.data as { ownerId: string }).ownerId)).toEqual(['agent-2']);
+    }
   });
 });

@@ -44,6 +44,7 @@ export type {
   CustomerProfileChanged,
   CustomerRegistered,
   FollowUpCancelled,
+  FollowUpReassigned,
   FollowUpCompleted,
   FollowUpScheduled,
   ProspectConverted,
@@ -86,6 +87,7 @@ export {
 export type { ContactCapPolicy, ContactCapRule, ContactDecision, ProposedContact } from './customer/contact-cap-policy';
 export { makeCustomerDecider } from './customer/customer-decider';
 export { checkMerge, checkUnmerge, mergePartyOf } from './customer/merge-rules';
+export { followUpsHandedOver, handOverReason } from './customer/hand-over';
 export type { CustomerDecider } from './customer/customer-decider';
 
 export { COMPLAINT_EVENT_TYPES, SLA_KINDS } from './complaint/complaint-events';
@@ -150,6 +152,8 @@ export type { PolicyPublished, PolicyStreamState, PublishedPolicy, PublishPolicy
 export { makeSlaPolicyDecider, SLA_POLICIES_STREAM, SLA_POLICY_EVENT_TYPES } from './complaint/sla-policy-publishing';
 export type { PublishSlaPolicy, SlaPolicyDecider, SlaPolicyPublished, SlaPolicyStreamState } from './complaint/sla-policy-publishing';
 export { RESOLVED_AT_FIRST_CONTACT, makeComplaintDecider } from './complaint/complaint-decider';
+export { complaintHandOverDecider, decideHandOver } from './complaint/hand-over-complaint';
+export type { HandOverComplaint } from './complaint/hand-over-complaint';
 export type { ComplaintDecider } from './complaint/complaint-decider';
 
 export { ORDER_EVENT_TYPES } from './order/order-events';

@@ -35,6 +35,7 @@ export const PERSONAL_FIELDS: Readonly<Record<string, readonly string[]>> = {
   CustomerUnmerged: ['reason'],
   FollowUpCompleted: ['note'],
   FollowUpCancelled: ['reason'],
+  FollowUpReassigned: ['reason'],
   ComplaintFiled: ['category', 'description'],
   ComplaintResponded: ['message'],
   ComplaintResolved: ['resolution'],

@@ -15,6 +15,7 @@ import type {
   CustomerUnmerged,
   CustomerUnmergedFrom,
   FollowUpCancelled,
+  FollowUpReassigned,
   FollowUpCompleted,
   FollowUpScheduled,
   LoyaltyPolicy,
@@ -274,6 +275,13 @@ export function followUpCompleted(at: string, data: Partial<FollowUpCompleted['d
 export function followUpCancelled(at: string, data: Partial<FollowUpCancelled['data']> = {}, options: FactOptions = {}): Fact {
   const d: FollowUpCancelled['data'] = { customerId: CUSTOMER_ID, followUpId: FOLLOW_UP_ID, cancelledAt: at, ...data };
   return fact<FollowUpCancelled>(customerStreamOf(d), 'FollowUpCancelled', d, at, options);
+}
+
+export function followUpReassigned(at: string, data: Partial<FollowUpReassigned['data']> = {}, options: FactOptions = {}): Fact {
+  const d: FollowUpReassigned['data'] = {
+    customerId: CUSTOMER_ID, followUpId: FOLLOW_UP_ID, ownerId: 'agent-cy', previousOwnerId: 'agent-bob', reason: 'owner hand-over: territory', ...data,
+  };
+  return fact<FollowUpReassigned>(customerStreamOf(d), 'FollowUpReassigned', d, at, options);
 }
 
 // Complaint stream

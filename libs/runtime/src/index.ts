@@ -5,6 +5,7 @@ export * from './policies';
 export * from './versioned-policy-book';
 export * from './projector-host';
 export * from './sla-watcher';
+export * from './owner-hand-over';
 export * from './uuidv7';
 export * from './event-metadata';
 export * from './composition';

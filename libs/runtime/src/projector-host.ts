@@ -1,9 +1,10 @@
 import type { makeComplaintDecider } from '@crm/domain';
 import type { EventStore } from '@crm/event-store';
 import {
-  ALL_PROJECTIONS, LeaseManager, ProjectionRunner, ServingReadModelStore, SLA_WATCHER_LEASE, type LeasedUnit, type LeaseStore,
+  ALL_PROJECTIONS, checkpointName, complaintsProjection, LeaseManager, ProjectionRunner, ServingReadModelStore, SLA_WATCHER_LEASE, type LeasedUnit, type LeaseStore,
   type Projection, type ReadModelStore, type RunnerOptions,
 } from '@crm/read-models';
+import { OwnerHandOver } from './owner-hand-over';
 import { SlaWatcher } from './sla-watcher';
 
 export interface ProjectorHostOptions {
@@ -14,7 +15,8 @@ export interface ProjectorHostOptions {
   readonly newEventId: (now: Date) => string;
   readonly projections?: readonly Projection[];
   readonly slaIntervalMs?: number;
-  /** Tests drive the watcher by hand. */
+  readonly handOverIntervalMs?: number;
+  /** Tests drive the watcher (and the owner hand-over, which runs beside it) by hand. */
   readonly startSlaWatcher?: boolean;
   readonly runner?: RunnerOptions;
   readonly onBreach?: (kind: string) => void;
@@ -36,10 +38,14 @@ export interface ProjectorHostOptions {
   };
 }
 
-/** The projector: every projection's runner plus the SLA watcher. Embedded in the API process or its own process. */
+/**
+ * The projector: every projection's runner plus the system's own writers, the SLA watcher and the owner hand-over.
+ * Embedded in the API process or its own process.
+ */
 export class ProjectorHost {
   readonly runner: ProjectionRunner;
   readonly slaWatcher: SlaWatcher;
+  readonly ownerHandOver: OwnerHandOver;
   /** The read models as queries must see them: logical names resolved to the build that serves. */
   readonly servingStore: ServingReadModelStore;
   /** With projector replicas: which projections (and whether the SLA watcher) run here. */
@@ -66,6 +72,13 @@ export class ProjectorHost {
       onBreach: options.onBreach,
       onEscalation: options.onEscalation,
     });
+    this.ownerHandOver = new OwnerHandOver(options.events, this.servingStore, {
+      now: options.now,
+      newEventId: options.newEventId,
+      intervalMs: options.handOverIntervalMs,
+      logger: options.logger,
+      boardPosition: () => this.boardPosition(),
+    });
     const leases = options.leases;
     if (leases) {
       const units: LeasedUnit[] = projections.map((p) => ({
@@ -74,7 +87,18 @@ export class ProjectorHost {
         stop: () => this.runner.stopProjection(p.name),
       }));
       if (options.startSlaWatcher ?? true) {
-        units.push({ name: SLA_WATCHER_LEASE, start: async () => this.slaWatcher.start(), stop: () => this.slaWatcher.stop() });
+        // One lease for both of the system's writers: each must run on one replica at a time, and neither is busy
+        // enough to be worth a replica of its own (their appends are safe anyway when two overlap: expected revisions).
+        units.push({
+          name: SLA_WATCHER_LEASE,
+          start: async (token) => {
+            this.slaWatcher.start();
+            this.ownerHandOver.start(token);
+          },
+          stop: async () => {
+            await Promise.all([this.slaWatcher.stop(), this.ownerHandOver.stop()]);
+          },
+        });
       }
       this.leaseManager = new LeaseManager({ ...leases, units, logger: options.logger });
     }
@@ -86,7 +110,10 @@ export class ProjectorHost {
       if (!this.options.leases?.manual) this.leaseManager.start();
     } else {
       await this.runner.start();
-      if (this.options.startSlaWatcher ?? true) this.slaWatcher.start();
+      if (this.options.startSlaWatcher ?? true) {
+        this.slaWatcher.start();
+        this.ownerHandOver.start();
+      }
     }
     this.started = true;
   }
@@ -97,6 +124,16 @@ export class ProjectorHost {
     this.started = false;
     await this.leaseManager?.stop();
     await this.slaWatcher.stop();
+    await this.ownerHandOver.stop();
     await this.runner.stop();
+  }
+
+  /** The position the complaints board reflects: the local runner's, else the serving build's stored checkpoint. */
+  private async boardPosition(): Promise<number> {
+    const local = this.runner.checkpointOf(complaintsProjection.name);
+    if (local !== undefined) return local;
+    await this.runner.registry.refreshIfStale();
+    const serving = this.runner.registry.servingOf(complaintsProjection);
+    return (await this.options.readModels.getCheckpoint(checkpointName(complaintsProjection, serving.generation, serving.version)))?.position ?? 0;
   }
 }

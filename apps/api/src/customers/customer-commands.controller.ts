@@ -66,10 +66,12 @@ export class CustomerCommandsController {
 
   @Put(':id/owner')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Assign the one owner of this customer' })
+  @ApiOperation({ summary: 'Assign the one owner of this customer (and, unless moveOpenWork is false, its open complaints and follow-ups)' })
   @ApiCommand() @ApiProblems('customer-not-found', 'customer-erased', 'owner-unchanged')
   assignOwner(@IdParam('id') id: string, @Body() dto: AssignOwnerDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
-    return this.run({ type: 'AssignCustomerOwner', data: { customerId: id, ...dto } }, ctx, id, `/customers/${id}`);
+    // One person answers for all of a customer's issues (the seeds), so the open work follows the owner by default.
+    const data = { customerId: id, ownerId: dto.ownerId, reason: dto.reason, moveOpenWork: dto.moveOpenWork ?? true };
+    return this.run({ type: 'AssignCustomerOwner', data }, ctx, id, `/customers/${id}`);
   }
 
   @Put(':id/contact-preferences')

@@ -51,6 +51,14 @@ export class AssignOwnerDto {
 
   @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(1000)
   reason!: string;
+
+  @ApiPropertyOptional({
+    default: true,
+    description: "Hand the customer's open complaints and follow-ups over to the new owner too, each move with this reason "
+      + '(follow-ups at once, complaints shortly after by the owner hand-over process). false: they stay with their owners.',
+  })
+  @IsOptional() @IsBoolean()
+  moveOpenWork?: boolean;
 }
 
 export class ContactPreferencesDto {

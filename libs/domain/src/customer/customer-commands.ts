@@ -32,7 +32,8 @@ export type ConvertProspect = {
 
 export type AssignCustomerOwner = {
   type: 'AssignCustomerOwner';
-  data: { customerId: string; ownerId: string; reason: string };
+  /** `moveOpenWork`: hand the open complaints and follow-ups over too (absent: they stay, as before hand-overs). */
+  data: { customerId: string; ownerId: string; reason: string; moveOpenWork?: boolean };
 };
 
 export type SetContactPreferences = {

@@ -18,6 +18,7 @@ import type {
 import type {
   ContactLogged,
   CustomerEvent,
+  CustomerOwnerAssigned,
   CustomerProfileChanged,
   CustomerRegistered,
   FollowUpCancelled,
@@ -26,6 +27,7 @@ import type {
 } from './customer-events';
 import { evolveCustomer, initialCustomerState } from './customer-state';
 import { markMergedInto, markUnmergedFrom, mergeDuplicate, mergePartyOf, unmergeDuplicate } from './merge-rules';
+import { followUpsHandedOver } from './hand-over';
 import type { CustomerState, FollowUp, RegisteredCustomer } from './customer-state';
 
 export type CustomerDecider = Decider<CustomerCommand, CustomerState, CustomerEvent>;
@@ -170,19 +172,20 @@ function changeProfile(command: ChangeCustomerProfile, state: RegisteredCustomer
 }
 
 function assignOwner(command: AssignCustomerOwner, state: RegisteredCustomer): CustomerEvent[] {
-  const { ownerId, reason } = command.data;
+  const { ownerId, reason, moveOpenWork } = command.data;
   if (ownerId === state.ownerId) {
     throw new DomainError('owner-unchanged', `customer ${state.customerId} is already owned by ${ownerId}`, {
       customerId: state.customerId,
       ownerId,
     });
   }
-  return [
-    {
-      type: 'CustomerOwnerAssigned',
-      data: { customerId: state.customerId, ownerId, previousOwnerId: state.ownerId, reason },
-    },
-  ];
+  const assigned: CustomerOwnerAssigned = {
+    type: 'CustomerOwnerAssigned',
+    data: { customerId: state.customerId, ownerId, previousOwnerId: state.ownerId, reason },
+  };
+  if (moveOpenWork === undefined) return [assigned];
+  assigned.data.moveOpenWork = moveOpenWork;
+  return moveOpenWork ? [assigned, ...followUpsHandedOver(state, ownerId, reason)] : [assigned];
 }
 
 /**

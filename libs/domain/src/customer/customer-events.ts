@@ -26,9 +26,14 @@ export type ProspectConverted = {
   data: { customerId: string };
 };
 
+/**
+ * `moveOpenWork`: whether the customer's open complaints and follow-ups go to the new owner too (the follow-ups in the
+ * same append, the complaints by the owner hand-over process). Absent on events recorded before hand-overs existed,
+ * which read as false: those owner changes left the open work where it was.
+ */
 export type CustomerOwnerAssigned = {
   type: 'CustomerOwnerAssigned';
-  data: { customerId: string; ownerId: string; previousOwnerId: string | null; reason: string };
+  data: { customerId: string; ownerId: string; previousOwnerId: string | null; reason: string; moveOpenWork?: boolean };
 };
 
 export type ContactPreferencesSet = {
@@ -65,6 +70,12 @@ export type FollowUpCompleted = {
 export type FollowUpCancelled = {
   type: 'FollowUpCancelled';
   data: { customerId: string; followUpId: string; cancelledAt: string; reason?: string };
+};
+
+/** An open follow-up handed over to the customer's new owner (an owner change with `moveOpenWork`). */
+export type FollowUpReassigned = {
+  type: 'FollowUpReassigned';
+  data: { customerId: string; followUpId: string; ownerId: string; previousOwnerId: string; reason: string };
 };
 
 /**
@@ -116,7 +127,8 @@ export type CustomerEvent =
   | ContactLogged
   | FollowUpScheduled
   | FollowUpCompleted
-  | FollowUpCancelled;
+  | FollowUpCancelled
+  | FollowUpReassigned;
 
 export type CustomerEventType = CustomerEvent['type'];
 
@@ -130,6 +142,7 @@ export const CUSTOMER_EVENT_TYPES = [
   'FollowUpScheduled',
   'FollowUpCompleted',
   'FollowUpCancelled',
+  'FollowUpReassigned',
   'CustomerErased',
   'CustomerMergedInto',
   'CustomerMerged',

@@ -127,6 +127,11 @@ export function evolveCustomer(state: CustomerState, event: CustomerEvent): Cust
       return withFollowUpStatus(state, event.data.followUpId, 'completed');
     case 'FollowUpCancelled':
       return withFollowUpStatus(state, event.data.followUpId, 'cancelled');
+    case 'FollowUpReassigned': {
+      const followUp = state.followUps[event.data.followUpId];
+      if (followUp === undefined) return state;
+      return { ...state, followUps: { ...state.followUps, [followUp.followUpId]: { ...followUp, ownerId: event.data.ownerId } } };
+    }
   }
 }
 

@@ -150,6 +150,11 @@ function profileChanges(event: ProjectedEvent): DocumentChange[] {
       case 'FollowUpCompleted':
       case 'FollowUpCancelled':
         return change((doc) => ({ ...doc, openFollowUps: doc.openFollowUps.filter((f) => f.followUpId !== e.data.followUpId) }));
+      case 'FollowUpReassigned':
+        return change((doc) => ({
+          ...doc,
+          openFollowUps: doc.openFollowUps.map((f) => (f.followUpId === e.data.followUpId ? { ...f, ownerId: e.data.ownerId } : f)),
+        }));
       case 'ComplaintFiled':
         return change((doc) => {
           const complaints: ComplaintSummary[] = [...doc.complaints, {

@@ -22,6 +22,7 @@ function summarize(e: CrmEvent): string {
     case 'FollowUpScheduled': return `Follow-up due ${e.data.dueAt}: ${e.data.reason}`;
     case 'FollowUpCompleted': return 'Follow-up completed';
     case 'FollowUpCancelled': return 'Follow-up cancelled';
+    case 'FollowUpReassigned': return `Follow-up owner ${e.data.previousOwnerId} → ${e.data.ownerId}: ${e.data.reason}`;
     case 'CustomerErased': return `Personal data erased: ${e.data.reason}`;
     case 'ComplaintFiled': return `Complaint filed (${e.data.priority}, ${e.data.category})`;
     case 'ComplaintResponded': return 'Complaint responded to';

@@ -7,6 +7,7 @@ import {
   customerRegistered,
   followUpCancelled,
   followUpCompleted,
+  followUpReassigned,
   followUpScheduled,
   history,
   project,
@@ -55,6 +56,11 @@ describe('follow-ups projection', () => {
 
     const withoutNote = project(followUpsProjection, history(scheduled, followUpCompleted('2026-03-09T10:00:00.000Z')));
     expect(withoutNote.all(FOLLOW_UPS)).toEqual([{ ...OPEN, _position: 2, status: 'completed', closedAt: '2026-03-09T10:00:00.000Z', note: null }]);
+  });
+
+  it("moves a follow-up to the new owner of an owner hand-over, so it shows in that owner's list", () => {
+    const followUps = project(followUpsProjection, history(scheduled, followUpReassigned('2026-03-03T10:00:00.000Z', { ownerId: 'agent-cy' })));
+    expect(followUps.all(FOLLOW_UPS)).toEqual([{ ...OPEN, _position: 2, ownerId: 'agent-cy' }]);
   });
 
   it('cancels a follow-up, keeping the reason as its note', () => {

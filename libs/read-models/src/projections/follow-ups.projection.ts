@@ -9,7 +9,7 @@ export const FOLLOW_UPS = 'follow_ups';
 export const followUpsProjection: Projection = {
   name: 'follow_ups',
   version: 1,
-  eventTypes: ['FollowUpScheduled', 'FollowUpCompleted', 'FollowUpCancelled', 'CustomerErased'],
+  eventTypes: ['FollowUpScheduled', 'FollowUpCompleted', 'FollowUpCancelled', 'FollowUpReassigned', 'CustomerErased'],
   collections: [{ name: FOLLOW_UPS, indexes: [{ fields: [['status', 1], ['dueAt', 1]] }, { fields: [['ownerId', 1], ['status', 1], ['dueAt', 1]] }, { fields: [['customerId', 1]] }] }],
   changes(event: ProjectedEvent): Change[] {
     const e = asCrmEvent(event);
@@ -37,6 +37,8 @@ export const followUpsProjection: Projection = {
         return [{ collection: FOLLOW_UPS, id: e.data.followUpId, evolve: (d: Doc | null) => (d ? { ...d, status: 'completed', closedAt: e.data.completedAt, note: e.data.note ?? null } : null) }];
       case 'FollowUpCancelled':
         return [{ collection: FOLLOW_UPS, id: e.data.followUpId, evolve: (d: Doc | null) => (d ? { ...d, status: 'cancelled', closedAt: e.data.cancelledAt, note: e.data.reason ?? null } : null) }];
+      case 'FollowUpReassigned':
+        return [{ collection: FOLLOW_UPS, id: e.data.followUpId, evolve: (d: Doc | null) => (d ? { ...d, ownerId: e.data.ownerId } : null) }];
       default:
         return [];
     }
