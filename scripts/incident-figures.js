@@ -74,7 +74,7 @@ function figures(file) {
     rows: data.length, incidents: incidents.length, incidentsWithoutCaller: 0, rowsByState: {},
     incidentsChangingPriority: 0, priorityChanges: 0,
     awaitingRows: {}, awaitingEpisodes: 0, incidentsAwaiting: 0,
-    reassignments: 0, incidentsReassigned: 0, unassignments: 0,
+    incidentsAssigned: 0, reassignments: 0, incidentsReassigned: 0, unassignments: 0,
     reopens: 0, incidentsReopened: 0, incidentsWithReopenCount: 0,
   };
   const bump = (o, k, by = 1) => { o[k] = (o[k] || 0) + by; };
@@ -102,9 +102,12 @@ function figures(file) {
       const state = r[C.incident_state];
       const before = prev ? prev[C.incident_state] : '';
       if (state.startsWith('Awaiting') && !before.startsWith('Awaiting')) episodes += 1;
-      if (before === 'Resolved' && state !== 'Resolved' && state !== 'Closed') reopens += 1;
+      // ServiceNow lets work resume after Resolved and even after Closed (the incident is reopened either way).
+      const done = (x) => x === 'Resolved' || x === 'Closed';
+      if (done(before) && !done(state)) reopens += 1;
     }
     if (changes > 0) { facts.incidentsChangingPriority += 1; facts.priorityChanges += changes; }
+    if (owner !== '?') facts.incidentsAssigned += 1;
     if (reassignments > 0) { facts.incidentsReassigned += 1; facts.reassignments += reassignments; }
     if (episodes > 0) { facts.incidentsAwaiting += 1; facts.awaitingEpisodes += episodes; }
     if (reopens > 0) { facts.incidentsReopened += 1; facts.reopens += reopens; }

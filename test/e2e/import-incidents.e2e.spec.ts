@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runImport } from '../../apps/importer/src/run-import';
@@ -33,8 +34,10 @@ interface PerPriority {
 
 /**
  * Per incident (rows grouped by `number`, callers `?` left out): priority of its first row; resolved when
- * `resolved_at` is set; breached when the first response (first row later than New) or the resolution came at or
- * after its deadline, or, never resolved, when its last update was at or after the resolution deadline.
+ * `resolved_at` is set; breached when the first response (first row later than New) came at or after its deadline,
+ * or when a resolution clock ran out: the first runs from opening, each reopen (a row after a run of Resolved rows
+ * that is neither Resolved nor Closed) starts a new one with the full target, and each ends at the run's first
+ * Resolved row, the last at `resolved_at`, or, never resolved, at the last update.
  */
 function computeExpected(fromMs = -Infinity, toMs = Infinity): { incidents: number; perPriority: Map<string, PerPriority> } {
   const { rows } = readCsvObjects(SAMPLE);
@@ -56,7 +59,21 @@ function computeExpected(fromMs = -Infinity, toMs = Infinity): { incidents: numb
     const lastUpdate = Math.max(...events.map((e) => dayFirst(e['sys_updated_at'] ?? '') ?? 0));
     const stoppedAt = responded ?? resolved ?? lastUpdate;
     const firstResponseBreached = stoppedAt >= opened + firstResponseMinutes * MINUTE_MS;
-    const resolutionBreached = (resolved ?? lastUpdate) >= opened + resolutionMinutes * MINUTE_MS;
+    const clocks: Array<[start: number, end: number]> = [];
+    let clockStart = opened;
+    let runStart: number | null = null;
+    for (const e of events) {
+      const state = e['incident_state'] ?? '';
+      const at = dayFirst(e['sys_updated_at'] ?? '')!;
+      if (state === 'Resolved' && runStart === null) runStart = at;
+      else if (runStart !== null && state !== 'Resolved' && state !== 'Closed') {
+        clocks.push([clockStart, runStart]);
+        clockStart = at;
+        runStart = null;
+      }
+    }
+    clocks.push([clockStart, resolved ?? lastUpdate]);
+    const resolutionBreached = clocks.some(([start, end]) => end >= start + resolutionMinutes * MINUTE_MS);
     const p = perPriority.get(priority) ?? { complaints: 0, resolved: 0, breached: 0, hoursToResolve: [] };
     p.complaints += 1;
     if (firstResponseBreached || resolutionBreached) p.breached += 1;
@@ -67,6 +84,28 @@ function computeExpected(fromMs = -Infinity, toMs = Infinity): { incidents: numb
     perPriority.set(priority, p);
   }
   return { incidents: count, perPriority };
+}
+
+interface ScriptFigures {
+  readonly complaints: number;
+  readonly resolved: number;
+  readonly medianHoursToResolve: number | null;
+}
+interface SourceFigures {
+  readonly perPriority: Record<string, ScriptFigures>;
+  readonly perPriorityAtFiling: Record<string, ScriptFigures>;
+  readonly total: ScriptFigures;
+  readonly facts: Record<'priorityChanges' | 'incidentsChangingPriority' | 'awaitingEpisodes' | 'incidentsAssigned' | 'reassignments' | 'unassignments' | 'reopens', number>
+    & { readonly awaitingRows: Record<string, number> };
+}
+
+/** scripts/incident-figures.js: figures from the CSV by a plain Node script that shares no code with the importer. */
+let figuresCache: SourceFigures | undefined;
+function sourceFigures(): SourceFigures {
+  figuresCache ??= JSON.parse(
+    execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'incident-figures.js'), SAMPLE, '--json'], { encoding: 'utf8' }),
+  ) as SourceFigures;
+  return figuresCache;
 }
 
 function medianOf(values: number[]): number | null {
@@ -81,10 +120,16 @@ function medianOf(values: number[]): number | null {
   let first: ImportSummary;
   let t: TestApp;
   let head = 0;
+  /** Waits (bounded) for the read models to reach the import: a 503 says the projection is still catching up. */
   const read = async (path: string): Promise<any> => { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const res = await t.request('GET', `${path}${path.includes('?') ? '&' : '?'}minPosition=${head}`, { token: TOKENS.analyst });
-    expect(res.status).toBe(200);
-    return res.body;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const res = await t.request('GET', `${path}${path.includes('?') ? '&' : '?'}minPosition=${head}`, { token: TOKENS.analyst });
+      if (res.status !== 503 || Date.now() > deadline) {
+        expect(res.status).toBe(200);
+        return res.body;
+      }
+    }
   };
 
   beforeAll(async () => {
@@ -92,17 +137,32 @@ function medianOf(values: number[]): number | null {
     first = await runImport({ kind: 'incidents', file: SAMPLE, dataDir: dataDir.dir, env: { SQLITE_SYNCHRONOUS: 'NORMAL' } });
     head = first.eventsAppended;
     t = await startTestApp({ now: new Date('2017-03-01T00:00:00Z'), env: { DATA_DIR: dataDir.dir } });
-  }, 60_000);
+  }, 240_000); // ~10 s alone; several times that on a machine shared by parallel suites (42 s measured at load 20)
 
   afterAll(async () => {
     await t?.close();
     dataDir?.remove();
   });
 
-  it('files one complaint per incident and resolves those ServiceNow resolved', () => {
+  it('files one complaint per incident and resolves those ServiceNow resolved, reopens and reassigns as the log does', () => {
     const { incidents, perPriority } = computeExpected();
     const resolved = [...perPriority.values()].reduce((s, p) => s + p.resolved, 0);
-    expect(first.counts).toMatchObject({ complaintsFiled: incidents, resolutions: resolved, closes: resolved });
+    const { facts } = sourceFigures();
+    expect(first.counts).toMatchObject({
+      complaintsFiled: incidents, resolutions: resolved + facts.reopens, reopens: facts.reopens, closes: resolved,
+      ownerChanges: facts.incidentsAssigned + facts.reassignments, unassignmentsNotImported: facts.unassignments,
+    });
+    const none = { alreadyImported: 0, refused: 0, notImported: 0 };
+    expect(first.notes['steps']).toEqual({
+      priority: { imported: 0, alreadyImported: 0, refused: 0, notImported: facts.priorityChanges },
+      owner: { ...none, imported: facts.incidentsAssigned + facts.reassignments },
+      respond: { ...none, imported: incidents },
+      pause: { imported: 0, alreadyImported: 0, refused: 0, notImported: facts.awaitingEpisodes },
+      resume: { imported: 0, alreadyImported: 0, refused: 0, notImported: facts.awaitingEpisodes },
+      resolve: { ...none, imported: resolved + facts.reopens },
+      reopen: { ...none, imported: facts.reopens },
+      close: { ...none, imported: resolved, refused: incidents - resolved },
+    });
     // ServiceNow closed the others without a resolution; the domain refuses to close an unresolved complaint.
     expect(first.skipped).toEqual({ 'close-refused:complaint-not-resolved': incidents - resolved });
   });
@@ -123,6 +183,32 @@ function medianOf(values: number[]): number | null {
     }
     expect(body.items.map((i: { priority: string }) => i.priority)).toEqual(['P1', 'P2', 'P3', 'P4']);
     expect(body.total.complaints).toBe(computeExpected().incidents);
+  });
+
+  it('counts what issue 16 says of the sample: 28 incidents change priority, about 1,250 rows are Awaiting User Info', () => {
+    const { facts } = sourceFigures();
+    expect(facts.incidentsChangingPriority).toBe(28);
+    expect(facts.priorityChanges).toBe(30);
+    expect(facts.awaitingRows).toEqual({ 'Awaiting User Info': 1253, 'Awaiting Problem': 37, 'Awaiting Vendor': 33 });
+  });
+
+  const served = async (): Promise<{ items: Array<ScriptFigures & { priority: string }>; total: ScriptFigures }> => read('/analytics/sla');
+  const pick = ({ complaints, resolved, medianHoursToResolve }: ScriptFigures): ScriptFigures => ({ complaints, resolved, medianHoursToResolve });
+
+  it('matches the independent script: complaints, resolved and median hours to resolve, overall and per priority at filing', async () => {
+    const figures = sourceFigures();
+    const body = await served();
+    expect(pick(body.total)).toEqual(figures.total);
+    expect(Object.fromEntries(body.items.map((i) => [i.priority, pick(i)]))).toEqual(figures.perPriorityAtFiling);
+  });
+
+  // Issue 16 item 8 asks for these at each incident's last recorded priority. The importer cannot change a
+  // complaint's priority until the priority command exists (item 3), so this fails today on the 28 incidents that
+  // change priority; `it.failing` turns into a plain `it` when priority changes are imported.
+  it.failing('matches the independent script per priority at each incident\'s last recorded priority', async () => {
+    const figures = sourceFigures();
+    const body = await served();
+    expect(Object.fromEntries(body.items.map((i) => [i.priority, pick(i)]))).toEqual(figures.perPriority);
   });
 
   it('filters by filing time, [from, to)', async () => {
@@ -175,5 +261,12 @@ function medianOf(values: number[]): number | null {
     expect(second.eventsAppended).toBe(0);
     expect(second.counts['complaintsAlreadyImported']).toBe(first.counts['complaintsFiled']);
     expect(second.notes['madeSlaAgreement']).toEqual(first.notes['madeSlaAgreement']);
-  }, 30_000);
+    type Tally = Record<string, { imported: number; alreadyImported: number; refused: number; notImported: number }>;
+    const before = first.notes['steps'] as Tally;
+    const again = second.notes['steps'] as Tally;
+    for (const [kind, counts] of Object.entries(before)) {
+      // Found done by the causation id each step left in its event; a refusal is decided (and refused) again.
+      expect([kind, again[kind]]).toEqual([kind, { imported: 0, alreadyImported: counts.imported, refused: counts.refused, notImported: counts.notImported }]);
+    }
+  }, 240_000);
 });
