@@ -13,9 +13,10 @@
 // It also counts the source facts the importer maps (priority changes, "Awaiting …" rows and episodes,
 // reassignments, reopens), so the issue's claims about the data can be checked.
 //
-// Usage: node scripts/incident-figures.js <incident_event_log.csv> [--json]
+// Usage: node scripts/incident-figures.js <incident_event_log.csv[.gz]> [--json]
 'use strict';
 const { readFileSync } = require('node:fs');
+const { gunzipSync } = require('node:zlib');
 
 function parseCsv(text) {
   const records = [];
@@ -51,7 +52,10 @@ function median(values) {
 }
 
 function figures(file) {
-  const [header, ...data] = parseCsv(readFileSync(file, 'utf8'));
+  const bytes = readFileSync(file);
+  // gzip by its magic bytes, whatever the name (the full log is stored gzipped).
+  const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
+  const [header, ...data] = parseCsv(text);
   const col = (name) => {
     const i = header.indexOf(name);
     if (i < 0) throw new Error(`${file}: no column ${name}`);
