@@ -62,7 +62,7 @@ describe('HTTP edge', () => {
       { path: '/complaints/cmp-edge', params: ['minPosition'] },
       { path: '/sla/breaches', params: ['from', 'to', 'ownerId', 'priority', 'kind', 'limit', 'minPosition'] },
       { path: '/follow-ups', params: ['dueBefore', 'ownerId', 'status', 'customerId', 'limit', 'minPosition'] },
-      { path: '/analytics/sla', params: ['from', 'to', 'minPosition'] },
+      { path: '/analytics/sla', params: ['from', 'to', 'priorityAt', 'minPosition'] },
       { path: '/analytics/revenue', params: ['by', 'from', 'to', 'currency', 'minPosition'] },
       { path: '/analytics/cross-sell', params: ['sku', 'limit', 'minOrders', 'minPosition'] },
       { path: '/streams/customer-c-edge/events', params: ['fromRevision', 'limit'] },

@@ -369,7 +369,9 @@ describeBuilt('2 API replicas and 2 projector replicas on shared servers, killed
       expect(breachesOf(log)).toEqual(['first-response', 'resolution']);
 
       // Read models: what the two projectors built across the kills equals a clean rebuild of the same log.
-      const config = loadConfig({ ...common, DATA_DIR: dataDir('auditor') });
+      // The check's own reads are not under test: on a loaded machine (CI beside other jobs) a whole-log read took over
+      // the 5 s default and failed a run whose processes had done everything right.
+      const config = loadConfig({ ...common, DATA_DIR: dataDir('auditor'), STORE_TIMEOUT_MS: '120000' });
       const events = await openEventStoreWithKeys(config, systemClock);
       const served = await MongoReadModelStore.connect(mongo, database);
       const clean = await MongoReadModelStore.connect(mongo, `${database}_clean`);

@@ -1,4 +1,4 @@
-import { loadConfig, makeLogger, openProjector, startTracing } from '@crm/runtime';
+import { loadConfig, makeLogger, openProjector, openWaitingForStores, startTracing } from '@crm/runtime';
 
 /**
  * The projector as its own process (docker compose `projector` service; the API then runs with PROJECTOR=off):
@@ -11,7 +11,14 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = makeLogger(config, 'projector');
   const tracing = await startTracing({ serviceName: 'crm-projector' });
-  const { host, close } = await openProjector(config);
+  let stopping = false;
+  // Started while a store is down or too slow (a loaded host, a failover): wait for it, as a running replica pauses.
+  const { host, close } = await openWaitingForStores(() => openProjector(config), {
+    stopped: () => stopping,
+    onRetry: (error, attempt, delayMs) => logger.warn({
+      msg: 'stores unavailable at start, waiting', attempt, retryInMs: delayMs, error: error instanceof Error ? error.message : String(error),
+    }),
+  });
   logger.log({
     msg: 'projector started',
     replica: host.leaseManager?.replicaId ?? null,
@@ -21,7 +28,6 @@ async function main(): Promise<void> {
     logger.log({ msg: 'projector status', replica: host.leaseManager?.replicaId ?? null, leases: host.leaseManager?.holding() ?? null, projections: host.runner.status() });
   }, 30_000);
   report.unref();
-  let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;

@@ -80,7 +80,13 @@ export type { CustomerDecider } from './customer/customer-decider';
 
 export { COMPLAINT_EVENT_TYPES, SLA_KINDS } from './complaint/complaint-events';
 export type {
+  ComplaintAwaitingCustomer,
   ComplaintClosed,
+  ComplaintEscalated,
+  ComplaintPriorityChanged,
+  ComplaintResumed,
+  ResumeTrigger,
+  SlaEscalationDue,
   ComplaintEvent,
   ComplaintEventType,
   ComplaintFiled,
@@ -93,6 +99,10 @@ export type {
   SlaKind,
 } from './complaint/complaint-events';
 export type {
+  AwaitCustomer,
+  ChangeComplaintPriority,
+  RecordSlaEscalations,
+  ResumeComplaint,
   ChangeComplaintOwner,
   CloseComplaint,
   ComplaintCommand,
@@ -121,6 +131,8 @@ export {
 } from './complaint/sla-policy';
 export type { SlaEscalationStep, SlaPauseState, SlaPolicy, SlaPolicyBook, SlaTarget } from './complaint/sla-policy';
 export { addSlaMinutes, slaMinutesBetween, WEEKDAYS } from './complaint/sla-clock';
+export { clockDueAt, escalationSchedule, pausedSlaMinutes, pauseStopsClocks, recomputeSla } from './complaint/sla-schedule';
+export type { SlaClocks, SlaPause } from './complaint/sla-schedule';
 export type { BusinessCalendar, BusinessInterval, SlaCalendarKind, Weekday } from './complaint/sla-clock';
 export { RESOLVED_AT_FIRST_CONTACT, makeComplaintDecider } from './complaint/complaint-decider';
 export type { ComplaintDecider } from './complaint/complaint-decider';

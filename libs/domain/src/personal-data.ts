@@ -36,6 +36,9 @@ export const PERSONAL_FIELDS: Readonly<Record<string, readonly string[]>> = {
   ComplaintResolved: ['resolution'],
   ComplaintReopened: ['reason'],
   ComplaintOwnerChanged: ['reason'],
+  ComplaintAwaitingCustomer: ['reason'],
+  ComplaintResumed: ['reason'],
+  ComplaintPriorityChanged: ['reason'],
   PurchaseRecorded: ['lines[].description'],
   ReturnRecorded: ['reason'],
 } satisfies { readonly [T in AboutACustomer]?: readonly string[] };

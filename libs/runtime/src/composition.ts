@@ -153,6 +153,7 @@ export function makeProjectorHost(args: {
       onSubscriptionRestart: (reason) => args.metrics.subscriptionRestarts.inc({ reason }),
     },
     onBreach: (kind) => args.metrics.slaBreaches.inc({ kind }),
+    onEscalation: (step, priority) => args.metrics.slaEscalations.inc({ step, priority }),
     logger: { error: (m) => logger.error(m), log: (m) => logger.log(m) },
   });
 }

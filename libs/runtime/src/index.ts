@@ -14,3 +14,4 @@ export * from './projector-thread';
 export * from './logger';
 export * from './tracing';
 export * from './projector-leases';
+export * from './start-retry';

@@ -57,6 +57,7 @@ export class Metrics {
   readonly eventsAppended = new Counter(this.registry, 'crm_events_appended_total', 'Events appended by commands of this process');
   readonly projectionEvents = new Counter(this.registry, 'crm_projection_events_applied_total', 'Events applied by projections of this process', ['projection']);
   readonly slaBreaches = new Counter(this.registry, 'crm_sla_breaches_recorded_total', 'SlaBreached events appended by the SLA watcher of this process', ['kind']);
+  readonly slaEscalations = new Counter(this.registry, 'crm_sla_escalations_recorded_total', 'ComplaintEscalated events appended by the SLA watcher of this process, by escalation step and complaint priority', ['step', 'priority']);
   readonly subscriptionRestarts = new Counter(this.registry, 'crm_subscription_restarts_total', 'Live subscriptions to the event log re-opened by projectors of this process after the store dropped them, by reason', ['reason']);
   private readonly gauges = new Map<string, Gauge>();
 
@@ -92,5 +93,6 @@ export class Metrics {
 export interface ProjectorMetrics {
   readonly projectionEvents: { inc(labels: Labels, by?: number): void };
   readonly slaBreaches: { inc(labels: Labels, by?: number): void };
+  readonly slaEscalations: { inc(labels: Labels, by?: number): void };
   readonly subscriptionRestarts: { inc(labels: Labels, by?: number): void };
 }

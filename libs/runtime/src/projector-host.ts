@@ -18,6 +18,7 @@ export interface ProjectorHostOptions {
   readonly startSlaWatcher?: boolean;
   readonly runner?: RunnerOptions;
   readonly onBreach?: (kind: string) => void;
+  readonly onEscalation?: (step: string, priority: string) => void;
   readonly logger?: { error(message: unknown): void; log(message: unknown): void };
   /**
    * Projector replicas: the projections and the SLA watcher run here only while this replica holds their lease
@@ -63,6 +64,7 @@ export class ProjectorHost {
       intervalMs: options.slaIntervalMs,
       logger: options.logger,
       onBreach: options.onBreach,
+      onEscalation: options.onEscalation,
     });
     const leases = options.leases;
     if (leases) {

@@ -17,6 +17,8 @@ export type FromProjectorThread =
     /** Counter increments since the previous message: [labels value, by]. */
     readonly projectionEvents: Array<[projection: string, by: number]>;
     readonly slaBreaches: Array<[kind: string, by: number]>;
+    /** Keyed by JSON `[step, priority]`. */
+    readonly slaEscalations: Array<[stepAndPriority: string, by: number]>;
     readonly subscriptionRestarts: Array<[reason: string, by: number]>;
   }
   | { readonly t: 'reply'; readonly id: number; readonly ok: true; readonly value: unknown }

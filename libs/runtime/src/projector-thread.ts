@@ -107,6 +107,10 @@ export class ProjectorThread implements ProjectionControl {
             this.apply(message.progress);
             for (const [projection, by] of message.projectionEvents) this.options.metrics.projectionEvents.inc({ projection }, by);
             for (const [kind, by] of message.slaBreaches) this.options.metrics.slaBreaches.inc({ kind }, by);
+            for (const [key, by] of message.slaEscalations) {
+              const [step = '', priority = ''] = JSON.parse(key) as string[];
+              this.options.metrics.slaEscalations.inc({ step, priority }, by);
+            }
             for (const [reason, by] of message.subscriptionRestarts) this.options.metrics.subscriptionRestarts.inc({ reason }, by);
             return;
           case 'reply': {

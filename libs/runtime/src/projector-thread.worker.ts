@@ -25,9 +25,10 @@ function progressOf(host: ProjectorHost): ProgressEntry[] {
 /** Counters add up here and travel with the next progress message. */
 class PendingCounter {
   private readonly values = new Map<string, number>();
-  constructor(private readonly label: string, private readonly changed: () => void) {}
+  /** `label`: the one label that keys the counter, or several, keyed together as a JSON array of their values. */
+  constructor(private readonly label: string | readonly string[], private readonly changed: () => void) {}
   inc(labels: Readonly<Record<string, string>>, by = 1): void {
-    const key = labels[this.label] ?? '';
+    const key = typeof this.label === 'string' ? (labels[this.label] ?? '') : JSON.stringify(this.label.map((l) => labels[l] ?? ''));
     this.values.set(key, (this.values.get(key) ?? 0) + by);
     this.changed();
   }
@@ -50,11 +51,12 @@ async function main(): Promise<void> {
     const progress = progressOf(host);
     const events = metrics.projectionEvents.take();
     const breaches = metrics.slaBreaches.take();
+    const escalations = metrics.slaEscalations.take();
     const restarts = metrics.subscriptionRestarts.take();
     const key = JSON.stringify(progress);
-    if (key === last && events.length === 0 && breaches.length === 0 && restarts.length === 0) return;
+    if (key === last && events.length === 0 && breaches.length === 0 && escalations.length === 0 && restarts.length === 0) return;
     last = key;
-    post({ t: 'progress', progress, projectionEvents: events, slaBreaches: breaches, subscriptionRestarts: restarts });
+    post({ t: 'progress', progress, projectionEvents: events, slaBreaches: breaches, slaEscalations: escalations, subscriptionRestarts: restarts });
   };
   const schedule = (): void => {
     if (scheduled) return;
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
   const metrics = {
     projectionEvents: new PendingCounter('projection', schedule),
     slaBreaches: new PendingCounter('kind', schedule),
+    slaEscalations: new PendingCounter(['step', 'priority'], schedule),
     subscriptionRestarts: new PendingCounter('reason', schedule),
   };
   const appended = new Set<() => void>();

@@ -1,4 +1,4 @@
-import { complaintStream, type makeComplaintDecider } from '@crm/domain';
+import { complaintStream, type ComplaintCommand, type ComplaintEvent, type makeComplaintDecider } from '@crm/domain';
 import { handleCommand, StreamVersionConflict, type EventMetadataFactory, type EventStore } from '@crm/event-store';
 import { COMPLAINTS, complaintsProjection, physicalCollection, type ReadModelStore } from '@crm/read-models';
 import { domainEventMetadata } from './event-metadata';
@@ -12,6 +12,8 @@ export interface SlaWatcherOptions {
   readonly batchSize?: number;
   readonly logger?: { error(message: unknown): void; log(message: unknown): void };
   readonly onBreach?: (kind: string) => void;
+  /** A ComplaintEscalated appended by this watcher. */
+  readonly onEscalation?: (step: string, priority: string) => void;
 }
 
 /**
@@ -59,43 +61,81 @@ export class SlaWatcher {
     await this.running;
   }
 
-  /** One pass; returns the number of breaches appended. Public so tests can drive it with their clock. */
+  /**
+   * One pass; returns the number of breaches appended. Public so tests can drive it with their clock.
+   * Besides breaches it records the escalation steps due and turns an inbound contact's resume request into a
+   * ComplaintResumed (issue 16): all three go through the complaint decider with the stream's expected revision, so
+   * a restart, a replayed request or a second watcher adds nothing.
+   */
   async checkOnce(): Promise<number> {
     const now = this.options.now();
+    const nowIso = now.toISOString();
     const due = await this.readModels.find(
       physicalCollection(complaintsProjection, COMPLAINTS),
-      { nextDueAt: { $lte: now.toISOString() } },
+      { nextDueAt: { $lte: nowIso } },
       { sort: [['nextDueAt', 1]], limit: this.options.batchSize ?? 200 },
     );
     let breaches = 0;
     for (const doc of due) {
       if (this.settled.get(doc._id) === doc._position) continue;
-      const deadline = doc['nextDeadline'] as { kind: 'first-response' | 'resolution' } | null;
-      if (!deadline) continue;
+      const deadline = doc['nextDeadline'] as { kind: 'first-response' | 'resolution'; dueAt: string } | null;
+      const resumeRequest = doc['resumeRequest'] as { contactId: string; occurredAt: string } | null | undefined;
+      const nextEscalation = doc['nextEscalationDueAt'];
+      let appended = false;
       try {
-        const result = await handleCommand(this.events, this.decider, {
-          streamId: complaintStream(doc._id),
-          command: { type: 'RecordSlaBreach', data: { complaintId: doc._id, kind: deadline.kind } },
-          now: () => now,
-          eventMetadata: this.eventMetadata,
-          metadata: {
-            correlationId: `sla-${doc._id}`,
-            causationId: `sla-watcher:${doc._id}:${deadline.kind}`,
-            actor: { id: 'sla-watcher', role: 'system' },
-            occurredAt: typeof doc['nextDueAt'] === 'string' ? doc['nextDueAt'] : undefined,
-          },
-        });
-        if (result.kind === 'appended') {
-          breaches += 1;
-          this.options.onBreach?.(deadline.kind);
-        } else {
-          this.settled.set(doc._id, doc._position);
+        if (resumeRequest && resumeRequest.occurredAt <= nowIso) {
+          const command: ComplaintCommand = {
+            type: 'ResumeComplaint',
+            data: { complaintId: doc._id, reason: null, occurredAt: resumeRequest.occurredAt, trigger: 'inbound-contact', contactId: resumeRequest.contactId },
+          };
+          // The resume moves the deadlines: breaches and escalations wait for the board to show the moved ones.
+          if ((await this.run(doc._id, command, now, `contact:${resumeRequest.contactId}`, resumeRequest.occurredAt)).length > 0) continue;
         }
+        if (deadline && deadline.dueAt <= nowIso) {
+          const command: ComplaintCommand = { type: 'RecordSlaBreach', data: { complaintId: doc._id, kind: deadline.kind } };
+          if ((await this.run(doc._id, command, now, `sla-watcher:${doc._id}:${deadline.kind}`, deadline.dueAt)).length > 0) {
+            appended = true;
+            breaches += 1;
+            this.options.onBreach?.(deadline.kind);
+          }
+        }
+        if (typeof nextEscalation === 'string' && nextEscalation <= nowIso) {
+          const command: ComplaintCommand = { type: 'RecordSlaEscalations', data: { complaintId: doc._id } };
+          const events = await this.run(doc._id, command, now, `sla-watcher:${doc._id}:escalation`, nextEscalation);
+          for (const event of events) {
+            if (event.type === 'ComplaintEscalated') this.options.onEscalation?.(event.data.step, event.data.priority);
+          }
+          appended ||= events.length > 0;
+        }
+        if (!appended) this.settled.set(doc._id, doc._position);
       } catch (error) {
         if (error instanceof StreamVersionConflict) continue; // the stream keeps changing: next pass
         throw error;
       }
     }
     return breaches;
+  }
+
+  /** Decides and appends one command on the complaint's stream; returns the events appended (none when unchanged). */
+  private async run(complaintId: string, command: ComplaintCommand, now: Date, causationId: string, occurredAt: string): Promise<ComplaintEvent[]> {
+    let decided: ComplaintEvent[] = [];
+    // The events of the decision that was appended (a conflict re-decides: the last decision is the one that counts).
+    const capturing: ComplaintDecider = {
+      ...this.decider,
+      decide: (c, state, at) => (decided = this.decider.decide(c, state, at)),
+    };
+    const result = await handleCommand(this.events, capturing, {
+      streamId: complaintStream(complaintId),
+      command,
+      now: () => now,
+      eventMetadata: this.eventMetadata,
+      metadata: {
+        correlationId: `sla-${complaintId}`,
+        causationId,
+        actor: { id: 'sla-watcher', role: 'system' },
+        occurredAt,
+      },
+    });
+    return result.kind === 'appended' ? decided : [];
   }
 }

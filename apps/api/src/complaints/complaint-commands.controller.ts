@@ -10,7 +10,7 @@ import { commandCreated, type CommandResponse } from '../http/command-response';
 import { IdParam } from '../http/id-param';
 import { CLOCK, type Clock } from '@crm/runtime';
 import {
-  ChangeComplaintOwnerDto, CloseComplaintDto, FileComplaintDto, ReopenComplaintDto, ResolveComplaintDto, RespondToComplaintDto,
+  AwaitCustomerDto, ChangeComplaintOwnerDto, ChangeComplaintPriorityDto, CloseComplaintDto, ResumeComplaintDto, FileComplaintDto, ReopenComplaintDto, ResolveComplaintDto, RespondToComplaintDto,
 } from './complaint.dto';
 import { ExecuteComplaintCommand, type ComplaintCommandInput } from './complaint-command.handler';
 import { IdempotencyGuard } from '../idempotency/idempotency.guard';
@@ -87,5 +87,29 @@ export class ComplaintCommandsController {
   @ApiOperation({ summary: 'Reassign the complaint to another owner, with a reason' })
   changeOwner(@IdParam('id') id: string, @Body() dto: ChangeComplaintOwnerDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     return this.run({ type: 'ChangeComplaintOwner', data: { complaintId: id, ...dto } }, ctx);
+  }
+
+  @Post(':id/await-customer')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Wait for the customer: the SLA clocks stop (when the policy says so) until it resumes' })
+  awaitCustomer(@IdParam('id') id: string, @Body() dto: AwaitCustomerDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
+    const occurredAt = businessTime(dto.occurredAt, this.clock.now());
+    return this.run({ type: 'AwaitCustomer', data: { complaintId: id, reason: dto.reason, occurredAt } }, ctx, occurredAt);
+  }
+
+  @Post(':id/resume')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'End the wait for the customer: the deadlines move out by the time waited' })
+  resume(@IdParam('id') id: string, @Body() dto: ResumeComplaintDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
+    const occurredAt = businessTime(dto.occurredAt, this.clock.now());
+    return this.run({ type: 'ResumeComplaint', data: { complaintId: id, reason: dto.reason ?? null, occurredAt, trigger: 'agent' } }, ctx, occurredAt);
+  }
+
+  @Post(':id/priority')
+  @HttpCode(201)
+  @ApiOperation({ summary: "Change the priority: the running clocks measure the new priority's targets from filing, less paused time" })
+  changePriority(@IdParam('id') id: string, @Body() dto: ChangeComplaintPriorityDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
+    const occurredAt = businessTime(dto.occurredAt, this.clock.now());
+    return this.run({ type: 'ChangeComplaintPriority', data: { complaintId: id, priority: dto.priority, reason: dto.reason, occurredAt } }, ctx, occurredAt);
   }
 }

@@ -67,3 +67,30 @@ export class ChangeComplaintOwnerDto {
   @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(1000)
   reason!: string;
 }
+
+export class AwaitCustomerDto {
+  @ApiProperty({ description: 'What the customer was asked for' }) @IsString() @IsNotEmpty() @MaxLength(2000)
+  reason!: string;
+
+  @ApiPropertyOptional({ description: 'Business time the wait began' }) @IsOptional() @IsInstant()
+  occurredAt?: string;
+}
+
+export class ResumeComplaintDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(2000)
+  reason?: string;
+
+  @ApiPropertyOptional({ description: 'Business time the wait ended' }) @IsOptional() @IsInstant()
+  occurredAt?: string;
+}
+
+export class ChangeComplaintPriorityDto {
+  @ApiProperty({ enum: PRIORITIES }) @IsIn(PRIORITIES)
+  priority!: Priority;
+
+  @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(2000)
+  reason!: string;
+
+  @ApiPropertyOptional({ description: 'Business time of the change' }) @IsOptional() @IsInstant()
+  occurredAt?: string;
+}

@@ -23,6 +23,10 @@ export const DOMAIN_ERROR_HTTP: Record<DomainErrorCode, { status: number; title:
   'complaint-already-resolved': { status: 422, title: 'Complaint is already resolved' },
   'complaint-not-reopenable': { status: 422, title: 'Complaint cannot be reopened' },
   'complaint-not-of-customer': { status: 422, title: 'Complaint belongs to another customer' },
+  'complaint-not-pausable': { status: 409, title: 'Complaint is resolved or closed: it cannot wait for the customer' },
+  'complaint-already-paused': { status: 409, title: 'Complaint is already waiting for the customer' },
+  'complaint-not-paused': { status: 409, title: 'Complaint is not waiting for the customer' },
+  'priority-unchanged': { status: 422, title: 'Priority unchanged' },
   'return-exceeds-purchase': { status: 422, title: 'Return exceeds what was bought' },
   'invalid-money': { status: 422, title: 'Invalid money amount' },
 };

@@ -18,6 +18,7 @@ const SKU_DOCS = physicalCollection(crossSellProjection, CROSS_SELL_SKUS);
 const ORDER_DOCS = physicalCollection(crossSellProjection, CROSS_SELL_ORDERS);
 const TOTAL_DOCS = physicalCollection(crossSellProjection, CROSS_SELL_TOTALS);
 const HOUR_MS = 3_600_000;
+const PRIORITY_BASES = ['current', 'filing'] as const;
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 const round = (value: number, decimals: number): number => {
@@ -86,12 +87,15 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'SLA performance per priority of the complaints filed in [from, to): breach ratio, median hours to resolve' })
   @ApiQuery({ name: 'from', required: false, description: 'Filed at or after (date or date-time with zone)' })
   @ApiQuery({ name: 'to', required: false, description: 'Filed before' })
+  @ApiQuery({ name: 'priorityAt', required: false, enum: PRIORITY_BASES, description: 'Count each complaint under its current priority (default) or the one it was filed with' })
   @ApiQuery({ name: 'minPosition', required: false })
   async sla(
     @Query('from') fromParam: string | undefined,
     @Query('to') toParam: string | undefined,
+    @Query('priorityAt') priorityAtParam: string | undefined,
     @MinPosition() minPosition: number | undefined,
   ): Promise<unknown> {
+    const priorityBasis = enumParam(priorityAtParam, 'priorityAt', PRIORITY_BASES) ?? 'current';
     const from = instantParam(fromParam, 'from');
     const to = instantParam(toParam, 'to');
     if (from && to && from >= to) throw problems.validation([{ field: 'to', messages: ['to must be after from'] }]);
@@ -105,8 +109,9 @@ export class AnalyticsController {
     const rows = new Map<string, SlaRow>(PRIORITIES.map((p) => [p, empty()]));
     const all = empty();
     for (const doc of docs) {
-      let row = rows.get(doc.priority);
-      if (!row) rows.set(doc.priority, (row = empty()));
+      const priority = priorityBasis === 'filing' ? (doc.filingPriority ?? doc.priority) : doc.priority;
+      let row = rows.get(priority);
+      if (!row) rows.set(priority, (row = empty()));
       for (const r of [row, all]) {
         r.complaints += 1;
         if (doc.breaches.length > 0) r.breached += 1;
@@ -121,6 +126,8 @@ export class AnalyticsController {
     return {
       from: from ?? null,
       to: to ?? null,
+      // Which priority a complaint counts under when it changed (issue 16): its current one unless asked otherwise.
+      priorityBasis,
       items: [...rows.entries()].map(([priority, row]) => ({ priority, ...slaFigures(row) })),
       total: slaFigures(all),
       asOfPosition,

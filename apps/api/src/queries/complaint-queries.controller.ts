@@ -25,8 +25,34 @@ function withoutStoreFields(doc: Doc): Record<string, unknown> {
 /** The free text of a complaint (ComplaintFiled's personal fields), which analysts never see (docs/privacy.md). */
 const COMPLAINT_FREE_TEXT = ['category', 'description'] as const;
 
-function complaintView(doc: Doc, who: Principal): Record<string, unknown> {
-  const view = withoutStoreFields(doc);
+/**
+ * The SLA state of issue 16 with its defaults (a complaint that never waited, changed priority or escalated has no
+ * such fields in the read model). `pausedMinutes`: the SLA minutes finished waits took off the clocks, plus the
+ * current wait so far (wall-clock minutes until it ends); the watcher's bookkeeping stays out of the response.
+ */
+function slaStateView(doc: Doc, now: Date): Record<string, unknown> {
+  const {
+    resumeRequest: _rr, escalatedSteps: _es, escalationSchedule: _sched, nextEscalationDueAt, clocksStopped,
+    paused, pausedSince, pausedMinutes, filingPriority, priorityChanges, escalations, escalated, ...rest
+  } = doc;
+  const waiting = paused === true && typeof pausedSince === 'string';
+  const current = waiting && clocksStopped === true ? Math.max(0, Math.floor((now.getTime() - Date.parse(pausedSince)) / 60_000)) : 0;
+  return {
+    ...rest,
+    paused: waiting,
+    pausedSince: waiting ? pausedSince : null,
+    clocksStopped: waiting && clocksStopped === true,
+    pausedMinutes: (typeof pausedMinutes === 'number' ? pausedMinutes : 0) + current,
+    filingPriority: filingPriority ?? doc['priority'],
+    priorityChanges: priorityChanges ?? 0,
+    escalated: escalated === true,
+    escalations: escalations ?? [],
+    nextEscalationAt: waiting && clocksStopped === true ? null : (nextEscalationDueAt ?? null),
+  };
+}
+
+function complaintView(doc: Doc, who: Principal, now: Date): Record<string, unknown> {
+  const view = withoutStoreFields(slaStateView(doc, now) as Doc);
   if (who.role !== 'analyst') return view;
   for (const field of COMPLAINT_FREE_TEXT) if (view[field] !== undefined && view[field] !== null) view[field] = REDACTED;
   return view;
@@ -76,7 +102,8 @@ export class ComplaintQueriesController {
       this.store.find(COMPLAINT_DOCS, filter, { sort: [['filedAt', -1]], limit, skip: offset }),
       this.store.count(COMPLAINT_DOCS, filter),
     ]);
-    return { items: docs.map((d) => complaintView(d, who)), total, limit, offset, asOfPosition };
+    const now = this.clock.now();
+    return { items: docs.map((d) => complaintView(d, who, now)), total, limit, offset, asOfPosition };
   }
 
   @Get('complaints/:id')
@@ -92,7 +119,7 @@ export class ComplaintQueriesController {
       ? (await this.store.find(COMPLAINT_DOCS, { complaintId: id, customerId: who.customerId ?? '' }, { limit: 1 }))[0]
       : await this.store.get(COMPLAINT_DOCS, id);
     if (!doc) throw problems.notFound('complaint-not-found', `Complaint ${id} not found`);
-    return { id, ...complaintView(doc, who), asOfPosition };
+    return { id, ...complaintView(doc, who, this.clock.now()), asOfPosition };
   }
 
   @Get('sla/breaches')

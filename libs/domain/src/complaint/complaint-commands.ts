@@ -51,6 +51,32 @@ export type RecordSlaBreach = {
   data: { complaintId: string; kind: SlaKind };
 };
 
+export type AwaitCustomer = {
+  type: 'AwaitCustomer';
+  data: { complaintId: string; reason: string; occurredAt: string };
+};
+
+/**
+ * Ends a wait for the customer. From an agent it is refused when the complaint is not waiting; from an inbound contact
+ * (the SLA watcher reacting to a ContactLogged linked to the complaint) it yields nothing then, so that replaying the
+ * reaction is harmless.
+ */
+export type ResumeComplaint = {
+  type: 'ResumeComplaint';
+  data: { complaintId: string; reason: string | null; occurredAt: string; trigger: 'agent' | 'inbound-contact'; contactId?: string };
+};
+
+export type ChangeComplaintPriority = {
+  type: 'ChangeComplaintPriority';
+  data: { complaintId: string; priority: Priority; reason: string; occurredAt: string };
+};
+
+/** Sent by the SLA watcher: records every escalation step due by now and not yet recorded. */
+export type RecordSlaEscalations = {
+  type: 'RecordSlaEscalations';
+  data: { complaintId: string };
+};
+
 export type ComplaintCommand =
   | FileComplaint
   | RespondToComplaint
@@ -58,6 +84,10 @@ export type ComplaintCommand =
   | ReopenComplaint
   | CloseComplaint
   | ChangeComplaintOwner
-  | RecordSlaBreach;
+  | RecordSlaBreach
+  | AwaitCustomer
+  | ResumeComplaint
+  | ChangeComplaintPriority
+  | RecordSlaEscalations;
 
 export type ComplaintCommandType = ComplaintCommand['type'];

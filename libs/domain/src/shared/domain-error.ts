@@ -22,6 +22,10 @@ export const DOMAIN_ERROR_CODES = [
   'complaint-already-resolved',
   'complaint-not-reopenable',
   'complaint-not-of-customer',
+  'complaint-not-pausable',
+  'complaint-already-paused',
+  'complaint-not-paused',
+  'priority-unchanged',
   'return-exceeds-purchase',
   'invalid-money',
 ] as const;

@@ -29,6 +29,10 @@ function summarize(e: CrmEvent): string {
     case 'ComplaintClosed': return 'Complaint closed';
     case 'ComplaintOwnerChanged': return `Complaint owner ${e.data.previousOwnerId ?? 'none'} → ${e.data.ownerId}: ${e.data.reason}`;
     case 'SlaBreached': return `SLA ${e.data.kind} deadline ${e.data.dueAt} missed`;
+    case 'ComplaintAwaitingCustomer': return `Complaint waiting for the customer: ${e.data.reason}`;
+    case 'ComplaintResumed': return `Complaint resumed (${e.data.trigger}) after ${e.data.pausedMinutes} paused SLA minutes`;
+    case 'ComplaintPriorityChanged': return `Complaint priority ${e.data.previousPriority} → ${e.data.priority}: ${e.data.reason}`;
+    case 'ComplaintEscalated': return `Complaint escalated to ${e.data.notify} (${e.data.step}, ${e.data.atPercent} % of ${e.data.kind})`;
     case 'PurchaseRecorded': return `Purchase ${e.data.orderId}: ${formatMoney(e.data.total)} ${e.data.total.currency}`;
     case 'ReturnRecorded': return `Return on ${e.data.orderId}: ${formatMoney(e.data.total)} ${e.data.total.currency}`;
     default: return 'Event';
