@@ -203,22 +203,23 @@ describe('planIncident: the steps of the log beyond filing', () => {
     expect(plan.clamped).toBe(1);
   });
 
-  it('sends reassignments and reopens as the API commands; priority, pause and resume have none yet', () => {
+  it('sends every step as the API command: reassignment, reopen, priority change, wait for the customer and resume', () => {
     const plan = planned({ resolved_at: '5/3/2016 10:00' }, [
       { incident_state: 'Active', assigned_to: 'Resolver 1', sys_updated_at: '2/3/2016 09:00' },
       { incident_state: 'Resolved', assigned_to: 'Resolver 2', sys_updated_at: '3/3/2016 09:00' },
       { incident_state: 'Awaiting User Info', priority: '2 - High', sys_updated_at: '4/3/2016 09:00' },
+      { incident_state: 'Active', priority: '2 - High', sys_updated_at: '4/3/2016 12:00' },
     ]);
-    expect(plan.steps.map((s) => [s.kind, stepCommand(plan, s)?.type ?? null, (stepCommand(plan, s)?.data as { reason?: string } | undefined)?.reason]))
-      .toEqual([
-        ['owner', 'ChangeComplaintOwner', 'assignment in ServiceNow'],
-        ['respond', 'RespondToComplaint', undefined],
-        ['owner', 'ChangeComplaintOwner', 'reassignment in ServiceNow'],
-        ['resolve', 'ResolveComplaint', undefined],
-        ['priority', null, undefined],
-        ['reopen', 'ReopenComplaint', 'reopened in ServiceNow'],
-        ['pause', null, undefined],
-        ['resolve', 'ResolveComplaint', undefined],
-      ]);
+    expect(plan.steps.map((s) => stepCommand(plan, s))).toEqual([
+      { type: 'ChangeComplaintOwner', data: { complaintId: 'sn-INC0000473', ownerId: 'sn-resolver-1', reason: 'assignment in ServiceNow' } },
+      { type: 'RespondToComplaint', data: { complaintId: 'sn-INC0000473', message: 'ServiceNow: Active', responderId: 'servicenow', occurredAt: '2016-03-02T09:00:00.000Z' } },
+      { type: 'ChangeComplaintOwner', data: { complaintId: 'sn-INC0000473', ownerId: 'sn-resolver-2', reason: 'reassignment in ServiceNow' } },
+      { type: 'ResolveComplaint', data: { complaintId: 'sn-INC0000473', resolution: 'Resolved in ServiceNow', occurredAt: '2016-03-03T09:00:00.000Z' } },
+      { type: 'ChangeComplaintPriority', data: { complaintId: 'sn-INC0000473', priority: 'P2', reason: 'priority changed in ServiceNow', occurredAt: '2016-03-04T09:00:00.000Z' } },
+      { type: 'ReopenComplaint', data: { complaintId: 'sn-INC0000473', reason: 'reopened in ServiceNow', occurredAt: '2016-03-04T09:00:00.000Z' } },
+      { type: 'AwaitCustomer', data: { complaintId: 'sn-INC0000473', reason: 'ServiceNow: Awaiting User Info', occurredAt: '2016-03-04T09:00:00.000Z' } },
+      { type: 'ResumeComplaint', data: { complaintId: 'sn-INC0000473', reason: 'ServiceNow: Active', occurredAt: '2016-03-04T12:00:00.000Z', trigger: 'agent' } },
+      { type: 'ResolveComplaint', data: { complaintId: 'sn-INC0000473', resolution: 'Resolved in ServiceNow', occurredAt: '2016-03-05T10:00:00.000Z' } },
+    ]);
   });
 });

@@ -12,8 +12,8 @@ import { serviceNowToUtc } from './source-times';
 /**
  * UCI "Incident management process enriched event log" (ServiceNow; one row per update of an incident) → one
  * complaint per incident, filed, assigned and reassigned, responded to, resolved, reopened and closed at the times the
- * log gives, with SLA breaches decided on the incident's own timeline. Priority changes and "Awaiting …" pauses are
- * planned and counted, and imported once the domain has commands for them. docs/import.md has every decision.
+ * log gives, with its priority changes and its "Awaiting …" waits (pause and resume), and with SLA breaches decided
+ * on the incident's own timeline. docs/import.md has every decision.
  */
 export const INCIDENT_COLUMNS = [
   'number', 'incident_state', 'caller_id', 'opened_at', 'sys_updated_at', 'contact_type', 'category', 'subcategory',
@@ -241,12 +241,10 @@ export function planIncident(rows: readonly IncidentRow[]): IncidentPlan | { ski
 
 const REASSIGN_REASON = 'reassignment in ServiceNow';
 const REOPEN_REASON = 'reopened in ServiceNow';
+const PRIORITY_REASON = 'priority changed in ServiceNow';
 
-/**
- * The step as the API would send it (ownerId of a FileComplaint comes from the customer, as in the API), or null
- * for a step no command can carry yet.
- */
-export function stepCommand(plan: IncidentPlan, step: IncidentStep): ComplaintCommand | null {
+/** The step as the API would send it (ownerId of a FileComplaint comes from the customer, as in the API). */
+export function stepCommand(plan: IncidentPlan, step: IncidentStep): ComplaintCommand {
   const complaintId = plan.complaintId;
   switch (step.kind) {
     case 'owner':
@@ -260,10 +258,15 @@ export function stepCommand(plan: IncidentPlan, step: IncidentStep): ComplaintCo
     case 'close':
       return { type: 'CloseComplaint', data: { complaintId, occurredAt: step.at } };
     case 'priority':
+      return { type: 'ChangeComplaintPriority', data: { complaintId, priority: step.priority ?? plan.priority, reason: PRIORITY_REASON, occurredAt: step.at } };
     case 'pause':
+      // Every Awaiting state is a wait for the customer here (the domain's one pause); the reason keeps which one.
+      return { type: 'AwaitCustomer', data: { complaintId, reason: `ServiceNow: ${step.state ?? 'Awaiting'}`, occurredAt: step.at } };
     case 'resume':
-      // Issue 16 items 2 and 3 (priority changes, pause and resume) add these commands; until then they are counted.
-      return null;
+      return {
+        type: 'ResumeComplaint',
+        data: { complaintId, reason: `ServiceNow: ${step.row.get('incident_state')}`, occurredAt: step.at, trigger: 'agent' },
+      };
   }
 }
 
@@ -271,8 +274,8 @@ export function stepCommand(plan: IncidentPlan, step: IncidentStep): ComplaintCo
 export const stepCausationId = (plan: Pick<IncidentPlan, 'number'>, step: Pick<IncidentStep, 'kind' | 'ordinal'>): string =>
   `servicenow:${plan.number}:${step.kind}${step.ordinal > 1 ? `:${step.ordinal}` : ''}`;
 
-/** Per step kind: imported, found already imported, refused by the domain, or not importable (no command). */
-export type StepTally = Record<StepKind, { imported: number; alreadyImported: number; refused: number; notImported: number }>;
+/** Per step kind: imported, found already imported (a repeated import), or refused by the domain. */
+export type StepTally = Record<StepKind, { imported: number; alreadyImported: number; refused: number }>;
 
 const STEP_COUNTS: Record<StepKind, string> = {
   priority: 'priorityChanges', owner: 'ownerChanges', respond: 'responses', pause: 'pauses', resume: 'resumes',
@@ -311,7 +314,7 @@ export async function importIncidents(ctx: ImportContext, file: string): Promise
   const finished = new Set<string>();
   const agreement = { compared: 0, agreed: 0 };
   const refusedSteps: Record<string, number> = {};
-  const steps = Object.fromEntries(STEP_KINDS.map((k) => [k, { imported: 0, alreadyImported: 0, refused: 0, notImported: 0 }])) as StepTally;
+  const steps = Object.fromEntries(STEP_KINDS.map((k) => [k, { imported: 0, alreadyImported: 0, refused: 0 }])) as StepTally;
   let header: string[] | undefined;
   let at: Record<Column, number> | undefined;
   let rows = 0;
@@ -380,10 +383,6 @@ export async function importIncidents(ctx: ImportContext, file: string): Promise
     for (const step of plan.steps) {
       const tally = steps[step.kind];
       const command = stepCommand(plan, step);
-      if (!command) {
-        tally.notImported += 1;
-        continue;
-      }
       const causationId = stepCausationId(plan, step);
       if (done.has(causationId)) {
         tally.alreadyImported += 1;
