@@ -121,8 +121,9 @@ const KNOWN_STATES: ReadonlySet<string> = new Set(['New', ...RESPONSE_STATES]);
  *
  * One pass over the rows in file order (the order they happened). On each row, in this order: a priority other than
  * the current one (`priority`), an assignee other than the current owner (`owner`; `?` un-assigns, which a complaint
- * cannot be, so it is counted, not imported), and the state: leaving Resolved for anything but Closed reopens
- * (`resolve` at the first row of that Resolved run, then `reopen`), the first state later than New responds, entering
+ * cannot be, so it is counted, not imported), and the state: a state other than Resolved or Closed after a Resolved
+ * run reopens (`resolve` at the run's first row, then `reopen`; ServiceNow reopens Closed incidents too, the domain
+ * never a closed complaint, so only the final close is imported), the first state later than New responds, entering
  * an Awaiting state pauses, leaving one resumes. The last resolution is `resolved_at` (the source's own figure for
  * time to resolve) and the close is `closed_at`, after everything else.
  *
