@@ -7,7 +7,9 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
-RUN npx nest build api && (test ! -f apps/projector/src/main.ts || npx nest build projector) && npm prune --omit=dev
+COPY scripts/build-console.js ./scripts/
+# The agent console (docs/console.md) is static files the API serves at /console.
+RUN npx nest build api && (test ! -f apps/projector/src/main.ts || npx nest build projector) && node scripts/build-console.js && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app

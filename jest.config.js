@@ -40,6 +40,8 @@ module.exports = {
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
     { ...base, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.spec.ts'] },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'] },
+    // The agent console in Chromium against `npm start` (docs/console.md); in the default run, so CI exercises it.
+    { ...base, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.spec.ts'] },
     ...(selects('faults') ? [{ ...base, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.spec.ts'] }] : []),
     ...(selects('multi') ? [{ ...base, displayName: 'multi', testMatch: ['<rootDir>/test/multi/**/*.spec.ts'] }] : []),
   ],

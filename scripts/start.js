@@ -20,13 +20,24 @@ function newestSource(dir) {
   return newest;
 }
 
-const sources = Math.max(newestSource(join(root, 'apps')), newestSource(join(root, 'libs')));
+// The console (apps/console) is not part of the Nest apps' build: its own step below.
+const appDirs = readdirSync(join(root, 'apps'), { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'console');
+const sources = Math.max(...appDirs.map((d) => newestSource(join(root, 'apps', d.name))), newestSource(join(root, 'libs')));
 if (!existsSync(entry) || statSync(entry).mtimeMs < sources) {
   process.stderr.write(`building ${app}...\n`);
   const build = spawnSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build', app], {
     cwd: root,
     stdio: 'inherit',
   });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+// The agent console the API serves at /console (apps/console, compiled by tsc alone), built likewise when missing or stale.
+const consoleIndex = join(root, 'dist', 'console', 'index.html');
+const consoleSources = Math.max(newestSource(join(root, 'apps', 'console')), ...readdirSync(join(root, 'apps', 'console', 'public')).map((f) => statSync(join(root, 'apps', 'console', 'public', f)).mtimeMs));
+if (app === 'api' && (!existsSync(consoleIndex) || statSync(consoleIndex).mtimeMs < consoleSources)) {
+  process.stderr.write('building the console...\n');
+  const build = spawnSync(process.execPath, [join(__dirname, 'build-console.js')], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 

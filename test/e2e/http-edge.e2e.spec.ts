@@ -58,7 +58,7 @@ describe('HTTP edge', () => {
       { path: '/customers/c-edge/trail', params: ['limit'] },
       { path: '/customers/c-edge/export', params: ['format'] },
       { path: '/loyalty/top', params: ['by', 'limit', 'minPosition'] },
-      { path: '/complaints', params: ['status', 'ownerId', 'breached', 'customerId', 'limit', 'offset', 'minPosition'] },
+      { path: '/complaints', params: ['status', 'ownerId', 'breached', 'customerId', 'limit', 'offset', 'escalated', 'paused', 'minPosition'] },
       { path: '/complaints/cmp-edge', params: ['minPosition'] },
       { path: '/sla/breaches', params: ['from', 'to', 'ownerId', 'priority', 'kind', 'limit', 'minPosition'] },
       { path: '/follow-ups', params: ['dueBefore', 'ownerId', 'status', 'customerId', 'limit', 'minPosition'] },

@@ -102,6 +102,9 @@ describe('roles × routes', () => {
       await complaint(`rc-cmp-resolve-${who}`, B);
       await complaint(`rc-cmp-reopen-${who}`, B, true);
       await complaint(`rc-cmp-close-${who}`, B, true);
+      await complaint(`rc-cmp-pause-${who}`, B);
+      await complaint(`rc-cmp-resume-${who}`, B);
+      await asAgent('POST', `/complaints/rc-cmp-resume-${who}/await-customer`, { reason: 'asked for a photo' });
     }
     await asAgent('POST', '/purchases', {
       customerId: A, orderId: ORDER_A, currency: 'GBP',
@@ -185,6 +188,18 @@ describe('roles × routes', () => {
       expect: STAFF_COMMAND,
     },
     {
+      route: 'POST /complaints/:id/await-customer', method: 'POST', path: (w) => `/complaints/${perStaff({ agent: 'rc-cmp-pause-agent', admin: 'rc-cmp-pause-admin' })(w)}/await-customer`,
+      body: () => ({ reason: 'asked for the invoice' }), expect: STAFF_COMMAND,
+    },
+    {
+      route: 'POST /complaints/:id/resume', method: 'POST', path: (w) => `/complaints/${perStaff({ agent: 'rc-cmp-resume-agent', admin: 'rc-cmp-resume-admin' })(w)}/resume`,
+      body: () => ({}), expect: STAFF_COMMAND,
+    },
+    {
+      route: 'POST /complaints/:id/priority', method: 'POST', path: `/complaints/${CMP_B}/priority`,
+      body: (w) => ({ priority: w === 'admin' ? 'P2' : 'P1', reason: 'customer is a hospital' }), expect: STAFF_COMMAND,
+    },
+    {
       route: 'PUT /complaints/:id/owner', method: 'PUT', path: `/complaints/${CMP_B}/owner`,
       body: (w) => ({ ownerId: w === 'admin' ? 'agent-carl' : 'agent-bob', reason: `specialist ${MARKER}` }), expect: STAFF_COMMAND,
     },
@@ -264,6 +279,8 @@ describe('roles × routes', () => {
     { route: 'GET /health/live', method: 'GET', path: '/health/live', expect: PUBLIC },
     { route: 'GET /health/ready', method: 'GET', path: '/health/ready', expect: PUBLIC },
     { route: 'GET /docs-json', method: 'GET', path: '/docs-json', expect: PUBLIC },
+    // Who a token belongs to: any valid token, a customer's too (the console checks a pasted token with it).
+    { route: 'GET /me', method: 'GET', path: '/me', expect: allow(['agent', 'analyst', 'auditor', 'admin', 'customerA']) },
     // Last: a rebuild runs in the background (the old generation keeps serving), so nothing above depends on it.
     { route: 'POST /projections/:name/rebuild', method: 'POST', path: '/projections/follow_ups/rebuild', ok: [202], expect: allow(['admin']) },
   ];

@@ -67,6 +67,10 @@ describe('SLA pause, resume and priority change over HTTP', () => {
       paused: true, pausedSince: at('10:00'), clocksStopped: true, pausedMinutes: 30,
       firstResponseDueAt: at('13:00'), resolutionDueAt: at('09:00', '2026-11-24'),
     });
+    const ids = (body: { items: Array<{ complaintId: string }> }): string[] => body.items.map((c) => c.complaintId);
+    expect(ids(await read('/complaints?paused=true'))).toContain(id);
+    expect(ids(await read('/complaints?paused=false'))).not.toContain(id);
+    expect(ids(await read('/complaints?escalated=false'))).toContain(id);
 
     // Long past the first-response deadline (13:00): the watcher leaves the waiting complaint alone.
     setClock('14:00');
@@ -142,6 +146,11 @@ describe('SLA pause, resume and priority change over HTTP', () => {
     expect(await read(`/complaints/${id}`)).toMatchObject({
       priority: 'P1', filingPriority: 'P2', priorityChanges: 1, pausedMinutes: 30,
       firstResponseDueAt: at('10:30'), resolutionDueAt: at('13:30'),
+    });
+    // The customer's profile (what staff see when the customer calls) shows the same.
+    const profile = await read(`/customers/${customerId}`);
+    expect(profile.openComplaints.find((c: { complaintId: string }) => c.complaintId === id)).toMatchObject({
+      priority: 'P1', paused: false, firstResponseDueAt: at('10:30'), resolutionDueAt: at('13:30'),
     });
     const before = await types(id);
     const same = await t.request('POST', `/complaints/${id}/priority`, { body: { priority: 'P1', reason: 'again' } });

@@ -23,6 +23,7 @@ import { ErasureService } from './privacy/erasure.service';
 import { readModelPositionHeader } from './queries/read-model-position.hook';
 import { logCompleted, requestIdOf } from './http/request-id';
 import { installHttpTracing } from './http/http-tracing';
+import { serveConsole } from './console/console-static';
 
 export interface CreateAppOptions {
   readonly config: AppConfig;
@@ -71,7 +72,9 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
     ? await MongoIdempotencyStore.open(readModelStore.database, { leaseMs: config.idempotencyLeaseMs })
     : undefined;
   const leaseStore = readModelStore instanceof MongoReadModelStore ? new MongoLeaseStore(readModelStore.database) : undefined;
-  const deciders = makeDeciders(config);
+  // Not refreshed here: every complaint command and GET /sla/policies refreshes first, and an event log that is down
+  // at start must not keep the API from starting (it answers 503 until the log is back).
+  const deciders = makeDeciders(config, eventStore);
   const projector = config.projector === 'embedded'
     ? makeProjectorHost({ config, clock, eventStore, readModelStore, complaintDecider: deciders.complaint, metrics, startSlaWatcher: options.startSlaWatcher })
     : undefined;
@@ -157,6 +160,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
     AppModule.forRoot({
       config, clock, eventStore, readModelStore: servingStore, keyStore, tokens: tokens.registry, metrics, writeHealth, projector, thread, idempotencyStore, leaseStore,
       deciders: { customer: deciders.customer, complaint: deciders.complaint }, slaPolicy: deciders.slaPolicy,
+      slaPolicies: deciders.slaPolicies, slaPolicyDecider: deciders.slaPolicyDecider,
     }),
     adapter,
     { logger, bufferLogs: false },
@@ -171,8 +175,13 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  // Absent until `npm run build:console` has run: the API works without it and /console answers 404.
+  await serveConsole(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
+  // The embedded SLA watcher decides with the versions complaints were filed under, also those another replica
+  // published: at most one watcher interval behind the log (the API's own commands refresh before deciding).
+  if (projector) deciders.slaPolicies.startPolling(config.slaIntervalMs, (error) => logger.warn(`SLA policies not refreshed: ${String(error)}`, 'sla-policies'));
   await projector?.start();
   // An erasure a crash cut short (key destroyed, CustomerErased not yet recorded) is completed before any request.
   await app.get(ErasureService).resumeInterrupted();

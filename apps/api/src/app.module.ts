@@ -2,7 +2,7 @@ import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown } from
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { join } from 'node:path';
-import { DEFAULT_LOYALTY_POLICY, type makeCustomerDecider, orderDecider } from '@crm/domain';
+import { DEFAULT_LOYALTY_POLICY, type makeCustomerDecider, orderDecider, type SlaPolicyDecider } from '@crm/domain';
 import { EVENT_STORE, type EventStore, type KeyStore } from '@crm/event-store';
 import { loadAuditSigner, type ProjectorHost, type ProjectorThread } from '@crm/runtime';
 import { LEASE_STORE, READ_MODEL_STORE, type LeaseStore, type ReadModelStore } from '@crm/read-models';
@@ -14,6 +14,7 @@ import { ComplaintCommandsController } from './complaints/complaint-commands.con
 import { CustomerCommandHandler } from './customers/customer-command.handler';
 import { CustomerCommandsController } from './customers/customer-commands.controller';
 import { HealthController } from './health/health.controller';
+import { MeController } from './auth/me.controller';
 import { WRITE_HEALTH, type WriteHealth } from './health/write-health';
 import { StreamEventsController } from './history/stream-events.controller';
 import { AUDIT_SIGNER, AuditExportController } from './history/audit-export.controller';
@@ -25,8 +26,10 @@ import { CLOCK, type Clock } from '@crm/runtime';
 import { APP_CONFIG, type AppConfig } from '@crm/runtime';
 import { Metrics } from '@crm/runtime';
 import {
-  COMPLAINT_DECIDER, CUSTOMER_DECIDER, LOYALTY_POLICY, ORDER_DECIDER, SLA_POLICY, type ComplaintDecider,
+  COMPLAINT_DECIDER, CUSTOMER_DECIDER, LOYALTY_POLICY, ORDER_DECIDER, SLA_POLICY, SLA_POLICY_BOOK, SLA_POLICY_DECIDER, type ComplaintDecider,
+  type SlaPolicyStreamBook,
 } from '@crm/runtime';
+import { SlaPoliciesController } from './sla-policies/sla-policies.controller';
 import { OperationsController } from './operations/operations.controller';
 import { ComplaintQueriesController } from './queries/complaint-queries.controller';
 import { CustomerQueriesController } from './queries/customer-queries.controller';
@@ -49,6 +52,9 @@ export interface AppModuleOptions {
   readonly tokens: TokenRegistry;
   readonly deciders: { customer: ReturnType<typeof makeCustomerDecider>; complaint: ComplaintDecider };
   readonly slaPolicy: unknown;
+  /** The SLA policies published to the log over the configured one (PUT /sla/policies). */
+  readonly slaPolicies: SlaPolicyStreamBook;
+  readonly slaPolicyDecider: SlaPolicyDecider;
   readonly metrics: Metrics;
   /** Failing writes as the API sees them (readiness). */
   readonly writeHealth: WriteHealth;
@@ -73,9 +79,11 @@ class StoreLifecycle implements OnApplicationShutdown {
     @Inject(IDEMPOTENCY_STORE) private readonly idempotency: IdempotencyStore,
     @Inject(PROJECTOR_HOST) private readonly projector: Pick<ProjectorHost, 'stop'> | null,
     @Inject(KEY_STORE) private readonly keys: KeyStore,
+    @Inject(SLA_POLICY_BOOK) private readonly slaPolicies: Pick<SlaPolicyStreamBook, 'stopPolling'> | null,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
+    this.slaPolicies?.stopPolling();
     await this.projector?.stop();
     await this.idempotency.close();
     await this.readModels.close();
@@ -93,6 +101,7 @@ export class AppModule {
       imports: [CqrsModule.forRoot()],
       controllers: [
         HealthController,
+        MeController,
         CustomerCommandsController,
         ComplaintCommandsController,
         PurchaseCommandsController,
@@ -106,6 +115,7 @@ export class AppModule {
         ComplaintQueriesController,
         OperationsController,
         SlaWhatIfController,
+        SlaPoliciesController,
         PrivacyController,
       ],
       providers: [
@@ -128,6 +138,8 @@ export class AppModule {
           useFactory: () => options.idempotencyStore ?? new SqliteIdempotencyStore(join(config.dataDir, 'idempotency.db')),
         },
         { provide: SLA_POLICY, useValue: options.slaPolicy },
+        { provide: SLA_POLICY_BOOK, useValue: options.slaPolicies ?? null },
+        { provide: SLA_POLICY_DECIDER, useValue: options.slaPolicyDecider ?? null },
         { provide: CUSTOMER_DECIDER, useValue: options.deciders.customer },
         { provide: COMPLAINT_DECIDER, useValue: options.deciders.complaint },
         { provide: ORDER_DECIDER, useValue: orderDecider },

@@ -52,11 +52,13 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
     options.rejectsFile ? resolve(options.rejectsFile) : join(config.dataDir, `import-rejects-${options.kind}-${startedAt.toISOString().replace(/[:.]/g, '-')}.csv`),
   );
   const store = options.eventStore ?? await openEventStoreWithKeys(config, systemClock);
-  const deciders = makeDeciders(config);
+  const deciders = makeDeciders(config, store);
+  // The import is one decision about the policy: the version in force when it starts applies to every row.
+  await deciders.slaPolicies.refresh();
   const ctx: ImportContext = {
     store,
     deciders: { customer: deciders.customer, complaint: deciders.complaint, order: orderDecider },
-    slaPolicy: deciders.slaPolicy,
+    slaPolicy: deciders.slaPolicies.current(),
     correlationId: `import-${options.kind}-${uuidv7(startedAt.getTime())}`,
     now: () => systemClock.now(),
     eventMetadata: domainEventMetadata(),

@@ -127,13 +127,18 @@ export {
   computeSlaDeadlines,
   fixedSlaPolicyBook,
   SLA_PAUSE_STATES,
-  validateSlaPolicy,
 } from './complaint/sla-policy';
+export { checkSlaPolicy, validateSlaPolicy } from './complaint/sla-policy-validation';
+export type { SlaPolicyCheck, SlaPolicyCheckOptions, SlaPolicyProblem } from './complaint/sla-policy-validation';
 export type { SlaEscalationStep, SlaPauseState, SlaPolicy, SlaPolicyBook, SlaTarget } from './complaint/sla-policy';
-export { addSlaMinutes, slaMinutesBetween, WEEKDAYS } from './complaint/sla-clock';
 export { clockDueAt, escalationSchedule, pausedSlaMinutes, pauseStopsClocks, recomputeSla } from './complaint/sla-schedule';
 export type { SlaClocks, SlaPause } from './complaint/sla-schedule';
+export { addSlaMinutes, isKnownTimezone, parseWallTime, slaMinutesBetween, WEEKDAYS } from './complaint/sla-clock';
 export type { BusinessCalendar, BusinessInterval, SlaCalendarKind, Weekday } from './complaint/sla-clock';
+export { makeVersionedPolicyDecider } from './policy/versioned-policy';
+export type { PolicyPublished, PolicyStreamState, PublishedPolicy, PublishPolicy, VersionedPolicy } from './policy/versioned-policy';
+export { makeSlaPolicyDecider, SLA_POLICIES_STREAM, SLA_POLICY_EVENT_TYPES } from './complaint/sla-policy-publishing';
+export type { PublishSlaPolicy, SlaPolicyDecider, SlaPolicyPublished, SlaPolicyStreamState } from './complaint/sla-policy-publishing';
 export { RESOLVED_AT_FIRST_CONTACT, makeComplaintDecider } from './complaint/complaint-decider';
 export type { ComplaintDecider } from './complaint/complaint-decider';
 

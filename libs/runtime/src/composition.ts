@@ -1,7 +1,8 @@
 import type { LogLevel } from '@nestjs/common';
 import { join } from 'node:path';
 import {
-  EVENT_UPCASTERS, makeComplaintDecider, makeCustomerDecider, mapPersonalData, mapPersonalDataLazily, PERSONAL_FIELDS,
+  EVENT_UPCASTERS, makeComplaintDecider, makeCustomerDecider, makeSlaPolicyDecider, mapPersonalData, mapPersonalDataLazily, PERSONAL_FIELDS,
+  type SlaPolicyDecider,
 } from '@crm/domain';
 import {
   EncryptingEventStore, EventStoreDbEventStore, KeyEncryptionKey, MongoKeyStore, SqliteEventStore, SqliteKeyStore, UpcasterRegistry,
@@ -12,7 +13,7 @@ import type { Clock } from './clock';
 import { isProductionMode, type AppConfig } from './config';
 import { makeLogger } from './logger';
 import type { ProjectorMetrics } from './metrics';
-import { loadContactPolicy, loadSlaPolicy } from './policies';
+import { loadContactPolicy, loadSlaPolicy, slaPolicyBook, type SlaPolicyStreamBook } from './policies';
 import { ProjectorHost, type ProjectorHostOptions } from './projector-host';
 import { uuidv7 } from './uuidv7';
 
@@ -121,12 +122,22 @@ export async function openReadModelStore(config: AppConfig): Promise<ReadModelSt
   return new SqliteReadModelStore(join(config.dataDir, 'read-models.db'));
 }
 
-export function makeDeciders(config: AppConfig): { customer: ReturnType<typeof makeCustomerDecider>; complaint: ReturnType<typeof makeComplaintDecider>; slaPolicy: ReturnType<typeof loadSlaPolicy> } {
+/**
+ * The deciders on the configured policies. `events`: the log the SLA policy book reads published versions from
+ * (without it, only the configured policy exists); callers refresh `slaPolicies` before deciding with it.
+ */
+export function makeDeciders(config: AppConfig, events?: Pick<EventStore, 'readStream'>): {
+  customer: ReturnType<typeof makeCustomerDecider>; complaint: ReturnType<typeof makeComplaintDecider>;
+  slaPolicy: ReturnType<typeof loadSlaPolicy>; slaPolicies: SlaPolicyStreamBook; slaPolicyDecider: SlaPolicyDecider;
+} {
   const slaPolicy = loadSlaPolicy(config);
+  const slaPolicies = slaPolicyBook(slaPolicy, events);
   return {
     customer: makeCustomerDecider({ contactPolicy: loadContactPolicy(config) }),
-    complaint: makeComplaintDecider({ slaPolicy }),
+    complaint: makeComplaintDecider({ slaPolicies }),
     slaPolicy,
+    slaPolicies,
+    slaPolicyDecider: makeSlaPolicyDecider(slaPolicy),
   };
 }
 

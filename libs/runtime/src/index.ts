@@ -2,6 +2,7 @@ export * from './clock';
 export * from './config';
 export * from './metrics';
 export * from './policies';
+export * from './versioned-policy-book';
 export * from './projector-host';
 export * from './sla-watcher';
 export * from './uuidv7';

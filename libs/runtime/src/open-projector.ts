@@ -4,6 +4,7 @@ import {
   loadKeyEncryptionKey, makeDeciders, makeProjectorHost, openEventStore, openKeyStore, openReadModelStore, type AppendSignals,
 } from './composition';
 import { assertProductionSettings, isProductionMode, type AppConfig } from './config';
+import { makeLogger } from './logger';
 import { Metrics, type ProjectorMetrics } from './metrics';
 import type { ProjectorHost } from './projector-host';
 import { projectorLeases } from './projector-leases';
@@ -35,17 +36,25 @@ export async function openProjector(
     throw error;
   }
   const eventStore = openEventStore(config, systemClock, keys, { appendsElsewhere: options.appendsElsewhere });
+  const deciders = makeDeciders(config, eventStore);
+  const logger = makeLogger(config, 'projector');
   const host = makeProjectorHost({
-    config, clock: systemClock, eventStore, readModelStore, complaintDecider: makeDeciders(config).complaint,
+    config, clock: systemClock, eventStore, readModelStore, complaintDecider: deciders.complaint,
     metrics: options.metrics ?? new Metrics(), onProgress: options.onProgress, leases: projectorLeases(config, readModelStore),
   });
   const close = async (): Promise<void> => {
+    deciders.slaPolicies.stopPolling();
     await host.stop();
     await readModelStore.close();
     await eventStore.close();
     await keys.close();
   };
   try {
+    // The watcher decides with the versions complaints were filed under: at most one watcher interval behind the log.
+    // A log that is down at start is retried by the polling, as the projections retry their subscriptions.
+    const warn = (error: unknown): void => logger.warn(`SLA policies not refreshed: ${String(error)}`);
+    await deciders.slaPolicies.refresh().catch(warn);
+    deciders.slaPolicies.startPolling(config.slaIntervalMs, warn);
     await host.start();
   } catch (error) {
     await close().catch(() => undefined);

@@ -2,7 +2,9 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { complaintStream, customerStream, DomainError, type ComplaintCommand } from '@crm/domain';
 import { CommandExecutor, type CommandContext, type CommandOutcome } from '../commands/command-executor';
-import { COMPLAINT_DECIDER, CUSTOMER_DECIDER, type ComplaintDecider, type CustomerDecider } from '@crm/runtime';
+import {
+  COMPLAINT_DECIDER, CUSTOMER_DECIDER, SLA_POLICY_BOOK, type ComplaintDecider, type CustomerDecider, type SlaPolicyStreamBook,
+} from '@crm/runtime';
 
 /** FileComplaint arrives without an owner: the single-owner rule gives it the customer's owner, read here. */
 export type ComplaintCommandInput =
@@ -25,9 +27,12 @@ export class ComplaintCommandHandler implements ICommandHandler<ExecuteComplaint
     private readonly executor: CommandExecutor,
     @Inject(CUSTOMER_DECIDER) private readonly customers: CustomerDecider,
     @Inject(COMPLAINT_DECIDER) private readonly complaints: ComplaintDecider,
+    @Inject(SLA_POLICY_BOOK) private readonly slaPolicies: SlaPolicyStreamBook,
   ) {}
 
   async execute({ command, context, occurredAt }: ExecuteComplaintCommand): Promise<CommandOutcome> {
+    // The decider applies the current SLA policy (filing, reopening): the one last published by any replica.
+    await this.slaPolicies.refresh();
     const full: ComplaintCommand =
       command.type === 'FileComplaint'
         ? { type: 'FileComplaint', data: { ...command.data, ownerId: await this.ownerOf(command.data.customerId) } }

@@ -29,4 +29,5 @@ export const DOMAIN_ERROR_HTTP: Record<DomainErrorCode, { status: number; title:
   'priority-unchanged': { status: 422, title: 'Priority unchanged' },
   'return-exceeds-purchase': { status: 422, title: 'Return exceeds what was bought' },
   'invalid-money': { status: 422, title: 'Invalid money amount' },
+  'policy-version-exists': { status: 409, title: 'Policy version exists already' },
 };

@@ -73,6 +73,8 @@ export class ComplaintQueriesController {
   @ApiOperation({ summary: 'The complaint board. status=open: every complaint not yet resolved or closed' })
   @ApiQuery({ name: 'status', required: false, enum: STATUSES }) @ApiQuery({ name: 'ownerId', required: false })
   @ApiQuery({ name: 'breached', required: false, type: Boolean }) @ApiQuery({ name: 'customerId', required: false })
+  @ApiQuery({ name: 'escalated', required: false, type: Boolean, description: 'Complaints with (or without) an escalation recorded' })
+  @ApiQuery({ name: 'paused', required: false, type: Boolean, description: 'Complaints waiting (or not) for the customer' })
   @ApiQuery({ name: 'limit', required: false }) @ApiQuery({ name: 'offset', required: false })
   @ApiQuery({ name: 'minPosition', required: false })
   async list(
@@ -82,11 +84,15 @@ export class ComplaintQueriesController {
     @Query('customerId') customerIdParam: string | undefined,
     @Query('limit') limitParam: string | undefined,
     @Query('offset') offsetParam: string | undefined,
+    @Query('escalated') escalatedParam: string | undefined,
+    @Query('paused') pausedParam: string | undefined,
     @MinPosition() minPosition: number | undefined,
     @CurrentPrincipal() who: Principal,
   ): Promise<unknown> {
     const status = enumParam(statusParam, 'status', STATUSES);
     const breached = boolParam(breachedParam, 'breached');
+    const escalated = boolParam(escalatedParam, 'escalated');
+    const paused = boolParam(pausedParam, 'paused');
     const limit = intParam(limitParam, 'limit', 50, 1, 500);
     const offset = intParam(offsetParam, 'offset', 0, 0, 1_000_000);
     // Self-service sees its own complaints only, whatever it asks for.
@@ -96,6 +102,9 @@ export class ComplaintQueriesController {
     else if (status) filter['status'] = status;
     if (ownerId) filter['ownerId'] = ownerId;
     if (breached !== undefined) filter['breached'] = breached;
+    // Written only once true (a complaint that never escalated or waited has no such field): `false` is "not true".
+    if (escalated !== undefined) filter['escalated'] = escalated ? true : { $ne: true };
+    if (paused !== undefined) filter['paused'] = paused ? true : { $ne: true };
     if (customerId) filter['customerId'] = customerId;
     const asOfPosition = await this.gate.atLeast(complaintsProjection, minPosition);
     const [docs, total] = await Promise.all([

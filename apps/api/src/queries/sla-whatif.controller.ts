@@ -1,9 +1,10 @@
 import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { complaintStream, computeSlaDeadlines, PRIORITIES, validateSlaPolicy, type Priority, type SlaPolicy } from '@crm/domain';
+import { checkSlaPolicy, complaintStream, computeSlaDeadlines, PRIORITIES, type Priority, type SlaPolicy } from '@crm/domain';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@crm/event-store';
 import { COMPLAINTS, complaintsProjection, physicalCollection, READ_MODEL_STORE, type ReadModelStore } from '@crm/read-models';
-import { CLOCK, SLA_POLICY, type Clock } from '@crm/runtime';
+import { CLOCK, SLA_POLICY_BOOK, type Clock, type SlaPolicyStreamBook } from '@crm/runtime';
+import { fieldErrors } from '../http/policy-problems';
 import { IsObject } from 'class-validator';
 import { ApiProperty } from '@nestjs/swagger';
 import { Roles } from '../auth/principal';
@@ -13,7 +14,7 @@ import { ReadModelGate } from '../read-side/read-model-gate';
 import { IdempotencyGuard } from '../idempotency/idempotency.guard';
 
 export class SlaWhatIfDto {
-  @ApiProperty({ description: 'A candidate SLA policy: { version, targets: { P1: { firstResponseMinutes, resolutionMinutes }, … } }' })
+  @ApiProperty({ description: 'A candidate SLA policy in the shape of PUT /sla/policies: { version, targets: { P1: { firstResponseMinutes, resolutionMinutes, calendar? }, … }, timezone?, businessHours?, holidays? }' })
   @IsObject()
   policy!: Record<string, unknown>;
 
@@ -68,7 +69,7 @@ export class SlaWhatIfController {
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(READ_MODEL_STORE) private readonly readModels: ReadModelStore,
     private readonly gate: ReadModelGate,
-    @Inject(SLA_POLICY) private readonly current: SlaPolicy,
+    @Inject(SLA_POLICY_BOOK) private readonly policies: SlaPolicyStreamBook,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -77,12 +78,15 @@ export class SlaWhatIfController {
   @Roles('analyst', 'admin')
   @ApiOperation({ summary: 'Breaches per priority under a candidate SLA policy vs the policy in force, over a period; appends nothing' })
   async whatIf(@Body() dto: SlaWhatIfDto): Promise<unknown> {
-    let candidate: SlaPolicy;
-    try {
-      candidate = validateSlaPolicy(dto.policy);
-    } catch (error) {
-      throw problems.validation([{ field: 'policy', messages: [error instanceof Error ? error.message : String(error)] }]);
+    const checked = checkSlaPolicy(dto.policy);
+    if (!checked.policy) {
+      // `policy` first with the whole message (as before the policy had calendars), then one entry per field.
+      const whole = { field: 'policy', messages: [`SLA policy: ${checked.problems.map((p) => p.message).join('; ')}`] };
+      throw problems.validation([whole, ...fieldErrors(checked.problems, 'policy')]);
     }
+    const candidate = checked.policy;
+    await this.policies.refresh();
+    const current = this.policies.current();
     const from = new Date(dto.from).toISOString();
     const to = new Date(dto.to).toISOString();
     const asOfPosition = await this.gate.atLeast(complaintsProjection, await this.events.headPosition());
@@ -96,11 +100,11 @@ export class SlaWhatIfController {
       const row = perPriority.get(facts.priority);
       if (!row) continue;
       row.complaints += 1;
-      add(row.current, breaches(this.current, facts, now));
+      add(row.current, breaches(current, facts, now));
       add(row.candidate, breaches(candidate, facts, now));
     }
     return {
-      from, to, evaluatedAt: now.toISOString(), currentPolicy: this.current.version, candidatePolicy: candidate.version,
+      from, to, evaluatedAt: now.toISOString(), currentPolicy: current.version, candidatePolicy: candidate.version,
       priorities: PRIORITIES.map((priority) => {
         const row = perPriority.get(priority) ?? empty();
         return { priority, complaints: row.complaints, current: finish(row.current, row.complaints), candidate: finish(row.candidate, row.complaints) };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Priority } from '../shared/types';
-import { DEFAULT_SLA_POLICY, computeReopenedResolutionDueAt, computeSlaDeadlines, validateSlaPolicy } from './sla-policy';
+import { DEFAULT_SLA_POLICY, computeReopenedResolutionDueAt, computeSlaDeadlines } from './sla-policy';
+import { validateSlaPolicy } from './sla-policy-validation';
 
 describe('SLA policy', () => {
   it('defaults to the catalogue targets (minutes)', () => {

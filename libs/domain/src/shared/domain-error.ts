@@ -28,6 +28,7 @@ export const DOMAIN_ERROR_CODES = [
   'priority-unchanged',
   'return-exceeds-purchase',
   'invalid-money',
+  'policy-version-exists',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

@@ -15,6 +15,8 @@ export interface ComplaintSummary {
   resolutionDueAt: string;
   breached: boolean;
   respondedAt: string | null;
+  /** Waiting for the customer (issue 16); absent until the complaint first waits. */
+  paused?: boolean;
 }
 
 export interface ProfileDoc extends Doc {
@@ -165,6 +167,16 @@ function profileChanges(event: ProjectedEvent): DocumentChange[] {
         return change((doc) => withComplaint(doc, e.data.complaintId, (c) => ({ ...c, ownerId: e.data.ownerId })));
       case 'SlaBreached':
         return change((doc) => withComplaint(doc, e.data.complaintId, (c) => ({ ...c, breached: true })));
+      case 'ComplaintAwaitingCustomer':
+        return change((doc) => withComplaint(doc, e.data.complaintId, (c) => ({ ...c, paused: true })));
+      case 'ComplaintResumed':
+        return change((doc) => withComplaint(doc, e.data.complaintId, (c) => ({
+          ...c, paused: false, firstResponseDueAt: e.data.sla.firstResponseDueAt, resolutionDueAt: e.data.sla.resolutionDueAt,
+        })));
+      case 'ComplaintPriorityChanged':
+        return change((doc) => withComplaint(doc, e.data.complaintId, (c) => ({
+          ...c, priority: e.data.priority, firstResponseDueAt: e.data.sla.firstResponseDueAt, resolutionDueAt: e.data.sla.resolutionDueAt,
+        })));
       default:
         return [];
     }
