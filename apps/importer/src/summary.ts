@@ -50,6 +50,18 @@ export function peakRssMb(): number {
 
 const n = (value: number): string => value.toLocaleString('en-GB');
 
+const isCountRecord = (v: unknown): v is Record<string, number> =>
+  typeof v === 'object' && v !== null && Object.values(v).every((x) => typeof x === 'number');
+
+/** A note that is a table (`{ row: { column: count } }`, e.g. steps by kind) reads better as one line per row. */
+function noteLines(key: string, value: unknown): string[] {
+  if (typeof value === 'object' && value !== null && Object.keys(value).length > 0 && Object.values(value).every(isCountRecord)) {
+    return [`    ${key}:`, ...Object.entries(value as Record<string, Record<string, number>>).map(([row, counts]) =>
+      `      ${row.padEnd(30)} ${Object.entries(counts).map(([c, v]) => `${c} ${n(v)}`).join(', ')}`)];
+  }
+  return [`    ${key.padEnd(32)} ${typeof value === 'number' ? n(value) : JSON.stringify(value)}`];
+}
+
 export function formatSummary(s: ImportSummary): string {
   const lines = [
     `import ${s.kind} ${s.file}`,
@@ -59,7 +71,7 @@ export function formatSummary(s: ImportSummary): string {
     ...Object.entries(s.counts).map(([k, v]) => `    ${k.padEnd(32)} ${n(v)}`),
     '  skipped rows by reason:',
     ...(Object.keys(s.skipped).length === 0 ? ['    (none)'] : Object.entries(s.skipped).map(([k, v]) => `    ${k.padEnd(32)} ${n(v)}`)),
-    ...(Object.keys(s.notes).length === 0 ? [] : ['  notes:', ...Object.entries(s.notes).map(([k, v]) => `    ${k.padEnd(32)} ${typeof v === 'number' ? n(v) : JSON.stringify(v)}`)]),
+    ...(Object.keys(s.notes).length === 0 ? [] : ['  notes:', ...Object.entries(s.notes).flatMap(([k, v]) => noteLines(k, v))]),
     `  rejected rows      ${n(s.rejectedRows)}${s.rejectsFile ? ` → ${s.rejectsFile}` : ''}`,
   ];
   return `${lines.join('\n')}\n`;
