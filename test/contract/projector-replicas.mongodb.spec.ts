@@ -123,8 +123,11 @@ describe('projector replicas: fenced leases on MongoDB (wire double)', () => {
     expect(held(b)).toEqual([]);
     await a.leaseManager!.tick();
     await b.leaseManager!.tick();
-    expect(held(a)).toHaveLength(5);
-    expect(held(b)).toHaveLength(5);
+    // A fair share each: half of the units, the odd one to either.
+    const fair = [Math.floor(UNITS.length / 2), Math.ceil(UNITS.length / 2)];
+    expect(fair).toContain(held(a).length);
+    expect(fair).toContain(held(b).length);
+    const shareOfB = held(b).length;
     expect([...held(a), ...held(b)].sort()).toEqual([...UNITS].sort());
     expect(a.runner.running().sort()).toEqual(held(a).filter((n) => n !== SLA_WATCHER_LEASE));
     expect(b.runner.running().sort()).toEqual(held(b).filter((n) => n !== SLA_WATCHER_LEASE));
@@ -140,7 +143,7 @@ describe('projector replicas: fenced leases on MongoDB (wire double)', () => {
     await seedHistory(events, 6, new Date('2026-11-03T08:00:00Z'), 'after-death');
     clock += 5_000;
     await b.leaseManager!.tick();
-    expect(held(b)).toHaveLength(5); // A's leases and heartbeat still run
+    expect(held(b)).toHaveLength(shareOfB); // A's leases and heartbeat still run
     clock += LEASE_MS;
     await b.leaseManager!.tick();
     expect(held(b)).toEqual([...UNITS].sort());

@@ -1,3 +1,4 @@
+import { ALL_PROJECTIONS } from '@crm/read-models';
 import { loadConfig, ManualClock } from '@crm/runtime';
 import { createApp } from '../../apps/api/src/app.factory';
 import { startEventStoreDbDouble } from '../doubles/eventstoredb-grpc-double';
@@ -68,7 +69,7 @@ describe('projections in a worker thread (PROJECTOR=thread)', () => {
     const byName = new Map<string, { status: string; checkpoint: number; eventsApplied: number | null }>(
       status.body.projections.map((p: { name: string }) => [p.name, p]),
     );
-    expect(byName.size).toBe(9);
+    expect(byName.size).toBe(ALL_PROJECTIONS.length);
     expect(byName.get('customer_profiles')).toMatchObject({ status: 'live' });
     expect(byName.get('customer_profiles')!.checkpoint).toBeGreaterThanOrEqual(position);
     // eventsApplied comes from the runner in the thread (a separate projector process would report null).
@@ -137,12 +138,12 @@ describe('projections in a worker thread (PROJECTOR=thread)', () => {
     const profile = await t.request('GET', `/customers/${id}?minPosition=${last}`);
     expect(profile.status).toBe(200);
     // Waited for exactly what is asserted: every projection of the restarted thread live again and past the outage
-    // (the two queries above only waited for two of the nine).
+    // (the two queries above only waited for two of them).
     const projections = await waitUntil('every projection to be live past the outage', async () => {
       const list = (await t.request('GET', '/projections')).body.projections as Array<{ name: string; status: string; checkpoint: number }>;
-      return list.length === 9 && list.every((p) => p.status === 'live' && p.checkpoint >= last) ? list : undefined;
+      return list.length === ALL_PROJECTIONS.length && list.every((p) => p.status === 'live' && p.checkpoint >= last) ? list : undefined;
     });
-    expect(projections.map((p) => p.status)).toEqual(Array(9).fill('live'));
+    expect(projections.map((p) => p.status)).toEqual(Array(ALL_PROJECTIONS.length).fill('live'));
   });
 
   it('refuses an injected clock in thread mode instead of silently running the watcher on another clock', async () => {

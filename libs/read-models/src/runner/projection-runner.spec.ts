@@ -9,6 +9,7 @@ import {
   complaintResolved,
   complaintResponded,
   contactLogged,
+  customerMerge,
   customerRegistered,
   followUpCompleted,
   followUpScheduled,
@@ -268,6 +269,9 @@ describe('ProjectionRunner', () => {
         ...DEFAULT_LOYALTY_POLICY, version: 'loyalty-usd', rates: [{ currency: 'EUR', rate: '0.85', from: '2026-01-01' }, { currency: 'USD', rate: '0.8', from: '2026-01-01' }],
       }, 'loyalty-eur'),
       purchaseRecorded('2026-03-06T12:00:00.000Z', money(2000, 2, 'USD'), { orderId: 'order-5' }),
+      // A merge, so that the merges projection has a document to write too.
+      customerRegistered('2026-03-07T09:00:00.000Z', { customerId: 'cust-3', name: 'Bo D.' }),
+      ...customerMerge('2026-03-07T10:00:00.000Z', 'cust-2', 'cust-3'),
     );
     const head = await log.headPosition();
     const r = runner(log, store, ALL_PROJECTIONS, { ...FAST_POLL, batchSize: 4 });
