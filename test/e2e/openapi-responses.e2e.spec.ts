@@ -95,6 +95,13 @@ describe('answers match the OpenAPI document', () => {
     await check('GET', '/complaints?paused=true', '/complaints');
     await check('POST', '/complaints/contract-cmp-1/resume', '/complaints/{id}/resume', { body: { reason: 'customer answered' } });
     await check('GET', `/customers/${customerId}`, '/customers/{id}');
+    await check('POST', `/customers/${customerId}/follow-ups`, '/customers/{id}/follow-ups', { body: { dueAt: '2026-11-24T09:00:00Z', reason: 'call back' } });
+    // The hand-over moves the open follow-up to the new owner.
+    await check('PUT', `/customers/${customerId}/owner`, '/customers/{id}/owner', { body: { ownerId: 'agent-bob', reason: 'holiday', moveOpenWork: true } });
+    expect(await check('GET', '/follow-ups?ownerId=agent-bob', '/follow-ups')).toMatchObject({ items: [{ ownerId: 'agent-bob' }] });
+    expect(await check('GET', '/analytics/sla?priorityAt=filing', '/analytics/sla', { token: TOKENS.analyst })).toMatchObject({ priorityBasis: 'filing' });
+    await check('GET', `/customers/${customerId}/loyalty`, '/customers/{id}/loyalty');
+    await check('GET', `/customers/${customerId}/timeline`, '/customers/{id}/timeline');
   });
 
   it('merged customers, as the survivor and the duplicate answer', async () => {
@@ -107,6 +114,9 @@ describe('answers match the OpenAPI document', () => {
     expect(await check('GET', `/customers/${duplicate}`, '/customers/{id}')).toMatchObject({ mergedInto: survivor });
     await check('GET', '/customers?q=mara', '/customers');
     await check('POST', `/customers/${survivor}/unmerge`, '/customers/{id}/unmerge', { body: { duplicateId: duplicate, reason: 'not the same' } });
+    await check('POST', `/customers/${survivor}/merge`, '/customers/{id}/merge', { body: { duplicateId: duplicate, reason: 'same after all' } });
+    const receipt = await check('POST', `/customers/${survivor}/erase`, '/customers/{id}/erase', { body: { reason: 'customer asked' }, token: TOKENS.admin });
+    expect(receipt).toMatchObject({ receipt: { mergedCustomersErased: [duplicate] } });
   });
 
   it('policy versions, GET /me', async () => {

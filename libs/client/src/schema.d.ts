@@ -2180,7 +2180,10 @@ export interface components {
             followUpId: string;
             /** @example 01936f1e-0000-7000-8000-000000000001 */
             customerId: string;
-            /** @example agent-ana */
+            /**
+             * @description The current owner: a customer hand-over (PUT /customers/{id}/owner, moveOpenWork) moves it
+             * @example agent-ana
+             */
             ownerId: string;
             /**
              * Format: date-time

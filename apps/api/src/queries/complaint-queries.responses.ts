@@ -107,7 +107,9 @@ export class SlaBreachList {
 export class FollowUpView {
   @ApiProperty({ example: ID }) followUpId!: string;
   @ApiProperty({ example: '01936f1e-0000-7000-8000-000000000001' }) customerId!: string;
-  @ApiProperty({ example: 'agent-ana' }) ownerId!: string;
+  @ApiProperty({ description: 'The current owner: a customer hand-over (PUT /customers/{id}/owner, moveOpenWork) moves it', example: 'agent-ana' })
+  ownerId!: string;
+
   @ApiProperty({ format: 'date-time', example: AT }) dueAt!: string;
   @ApiProperty({ example: 'Call back about the refund' }) reason!: string;
   @ApiProperty({ type: String, nullable: true }) complaintId!: string | null;
