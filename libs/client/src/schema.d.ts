@@ -35,6 +35,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The principal of the bearer token: id, role (and customerId for self-service)
+         * @description Roles: agent, analyst, auditor, admin, customer.
+         */
+        get: operations["MeController_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customers": {
         parameters: {
             query?: never;
@@ -112,7 +132,7 @@ export interface paths {
         };
         get?: never;
         /**
-         * Assign the one owner of this customer
+         * Assign the one owner of this customer (and, unless moveOpenWork is false, its open complaints and follow-ups)
          * @description Roles: agent, admin.
          */
         put: operations["CustomerCommandsController_assignOwner"];
@@ -217,6 +237,50 @@ export interface paths {
          * @description Roles: agent, admin.
          */
         post: operations["CustomerCommandsController_cancelFollowUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fold a duplicate into this customer (the survivor): its history shows under the survivor from now on; commands to the duplicate answer 409 customer-merged with the survivor's id
+         * @description The answer is the survivor's append (its revision and log position); If-Match names the survivor's revision.
+         *
+         *     Roles: agent, admin.
+         */
+        post: operations["MergeCommandsController_merge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/unmerge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Split a merged duplicate off this survivor: both read as if the merge had never happened
+         * @description The answer is the survivor's append (its revision and log position); If-Match names the survivor's revision.
+         *
+         *     Roles: agent, admin.
+         */
+        post: operations["MergeCommandsController_unmerge"];
         delete?: never;
         options?: never;
         head?: never;
@@ -341,6 +405,66 @@ export interface paths {
          */
         put: operations["ComplaintCommandsController_changeOwner"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/complaints/{id}/await-customer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Wait for the customer: the SLA clocks stop (when the policy says so) until it resumes
+         * @description Roles: agent, admin.
+         */
+        post: operations["ComplaintCommandsController_awaitCustomer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/complaints/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End the wait for the customer: the deadlines move out by the time waited
+         * @description Roles: agent, admin.
+         */
+        post: operations["ComplaintCommandsController_resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/complaints/{id}/priority": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the priority: the running clocks measure the new priority's targets from filing, less paused time
+         * @description Roles: agent, admin.
+         */
+        post: operations["ComplaintCommandsController_changePriority"];
         delete?: never;
         options?: never;
         head?: never;
@@ -520,6 +644,30 @@ export interface paths {
          */
         get: operations["LoyaltyController_top"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/loyalty/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The loyalty policy in force and the earlier versions, newest first
+         * @description Roles: agent, admin, analyst, auditor.
+         */
+        get: operations["LoyaltyPoliciesController_list"];
+        /**
+         * Publish a whole new loyalty policy version (the shape GET shows as `current`)
+         * @description Roles: admin.
+         */
+        put: operations["LoyaltyPoliciesController_publish"];
         post?: never;
         delete?: never;
         options?: never;
@@ -724,6 +872,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sla/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The SLA policy in force and every version, newest first: { current, versions, revision }
+         * @description Each version is the policy plus `source` ("published" or "configuration"), `publishedAt` and `publishedBy` (null for the configured policy, which is in force until a version is published). `revision` is the revision of the sla-policies stream (-1 when nothing is published); send it as If-Match with PUT to publish only on top of what you read.
+         *
+         *     Roles: agent, analyst, auditor, admin.
+         */
+        get: operations["SlaPoliciesController_list"];
+        /**
+         * Publish a new SLA policy version (admin); it applies to complaints filed from now on. 201 with the stored version
+         * @description Roles: admin.
+         */
+        put: operations["SlaPoliciesController_publish"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customers/{id}/export": {
         parameters: {
             query?: never;
@@ -804,6 +978,20 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        Principal: {
+            /** @example agent-ana */
+            id: string;
+            /**
+             * @example agent
+             * @enum {string}
+             */
+            role: "agent" | "analyst" | "auditor" | "admin" | "customer";
+            /**
+             * @description Only for role customer: the one customer this token acts for
+             * @example 01936f1e-7a4b-7c3d-9e2f-0a1b2c3d4e5f
+             */
+            customerId?: string;
+        };
         RegisterCustomerDto: {
             /** @description Client-supplied id; a UUIDv7 is generated when absent */
             id?: string;
@@ -841,6 +1029,11 @@ export interface components {
         AssignOwnerDto: {
             ownerId: string;
             reason: string;
+            /**
+             * @description Hand the customer's open complaints and follow-ups over to the new owner too, each move with this reason (follow-ups at once, complaints shortly after by the owner hand-over process). false: they stay with their owners.
+             * @default true
+             */
+            moveOpenWork?: boolean;
         };
         ContactPreferencesDto: {
             /** @description null: the policy default applies */
@@ -873,6 +1066,12 @@ export interface components {
         CancelFollowUpDto: {
             reason?: string;
         };
+        MergeCustomersDto: {
+            /** @description The customer folded into (or split off from) the survivor named in the path */
+            duplicateId: string;
+            /** @description Why (personal free text: erased with the customers) */
+            reason: string;
+        };
         FileComplaintDto: {
             id?: string;
             customerId: string;
@@ -904,6 +1103,24 @@ export interface components {
         ChangeComplaintOwnerDto: {
             ownerId: string;
             reason: string;
+        };
+        AwaitCustomerDto: {
+            /** @description What the customer was asked for */
+            reason: string;
+            /** @description Business time the wait began */
+            occurredAt?: string;
+        };
+        ResumeComplaintDto: {
+            reason?: string;
+            /** @description Business time the wait ended */
+            occurredAt?: string;
+        };
+        ChangeComplaintPriorityDto: {
+            /** @enum {string} */
+            priority: "P1" | "P2" | "P3" | "P4";
+            reason: string;
+            /** @description Business time of the change */
+            occurredAt?: string;
         };
         PurchaseLineDto: {
             sku: string;
@@ -1062,6 +1279,11 @@ export interface components {
              * @example null
              */
             respondedAt: string | null;
+            /**
+             * @description Waiting for the customer; absent until the complaint first waits
+             * @example false
+             */
+            paused?: boolean;
         };
         LastContact: {
             /** @example 01936f1e-7a4b-7c3d-9e2f-0a1b2c3d4e5f */
@@ -1145,6 +1367,13 @@ export interface components {
             /** @description Open follow-ups due by now */
             followUpsDue: components["schemas"]["OpenFollowUp"][];
             openFollowUps: components["schemas"]["OpenFollowUp"][];
+            /**
+             * @description Present on a survivor of merges: the customers merged into it, whose complaints, contacts and follow-ups this summary includes
+             * @example [
+             *       "01936f1e-0000-7000-8000-000000000002"
+             *     ]
+             */
+            mergedDuplicates?: string[];
         };
         CustomerSearchResult: {
             items: components["schemas"]["CustomerSummary"][];
@@ -1196,6 +1425,13 @@ export interface components {
             followUpsDue: components["schemas"]["OpenFollowUp"][];
             openFollowUps: components["schemas"]["OpenFollowUp"][];
             /**
+             * @description Present on a survivor of merges: the customers merged into it, whose complaints, contacts and follow-ups this summary includes
+             * @example [
+             *       "01936f1e-0000-7000-8000-000000000002"
+             *     ]
+             */
+            mergedDuplicates?: string[];
+            /**
              * @description The log position this answer reflects
              * @example 1042
              */
@@ -1205,6 +1441,11 @@ export interface components {
              * @description With ?asOf=: the time the answer is as of
              */
             asOf?: string;
+            /**
+             * @description Present when this customer was merged into another: the survivor to follow (docs/read-models.md, "Merged customers")
+             * @example 01936f1e-0000-7000-8000-000000000003
+             */
+            mergedInto?: string;
         };
         TimelineEntry: {
             /** @example 01936f1e-7a4b-7c3d-9e2f-0a1b2c3d4e60 */
@@ -1320,6 +1561,13 @@ export interface components {
             customerId: string;
             /** @example loyalty-2026-01 */
             policyVersion: string;
+            /**
+             * @description The points currency: points, RFM monetary and top spenders are figured in it
+             * @example GBP
+             */
+            currency: string;
+            /** @description Net spend in currencies without a rate in the policy: counted in their own currency only, never as zero */
+            unconverted: components["schemas"]["MoneyAmount"][];
             /** @example 123 */
             points: number;
             /** @example bronze */
@@ -1357,6 +1605,8 @@ export interface components {
             /** @description Not for analysts */
             externalRef?: string | null;
             monetary: components["schemas"]["MoneyAmount"];
+            /** @description Net spend in currencies without a rate (not in monetary) */
+            unconverted: components["schemas"]["MoneyAmount"][];
             /** @example 2500 */
             points: number;
             /** @example gold */
@@ -1369,9 +1619,75 @@ export interface components {
             by: "monetary" | "points";
             /** @example GBP */
             currency: string;
+            /**
+             * @description The loyalty policy version the figures are under
+             * @example loyalty-2026-01
+             */
+            policyVersion: string;
             items: components["schemas"]["TopCustomer"][];
             /** @example 1042 */
             asOfPosition: number;
+        };
+        LoyaltyTier: {
+            /** @example silver */
+            name: string;
+            /**
+             * @description Tiers ascend by minPoints; the first starts at 0
+             * @example 500
+             */
+            minPoints: number;
+        };
+        ExchangeRate: {
+            /**
+             * @description ISO 4217
+             * @example EUR
+             */
+            currency: string;
+            /**
+             * @description Units of the points currency per unit of `currency`, a decimal string
+             * @example 0.85
+             */
+            rate: string;
+            /**
+             * Format: date
+             * @description UTC day from which the rate applies
+             * @example 2026-01-01
+             */
+            from: string;
+        };
+        LoyaltyPolicy: {
+            /** @example loyalty-2027-01 */
+            version: string;
+            /**
+             * @description The points currency (ISO 4217): spend in other currencies counts through `rates`
+             * @example GBP
+             */
+            currency: string;
+            /**
+             * @description Points per whole unit of net spend
+             * @example 1
+             */
+            pointsPerUnit: number;
+            tiers: components["schemas"]["LoyaltyTier"][];
+            /** @description Spend in a currency without a rate for its day is reported as unconverted */
+            rates: components["schemas"]["ExchangeRate"][];
+        };
+        LoyaltyPolicies: {
+            /** @description In force now */
+            current: components["schemas"]["LoyaltyPolicy"];
+            /**
+             * @description configured: nothing published yet, the configured policy is in force
+             * @example published
+             * @enum {string}
+             */
+            source: "configured" | "published";
+            /** @description The versions in force before, newest first (the configured policy last) */
+            earlier: components["schemas"]["LoyaltyPolicy"][];
+            /**
+             * @description Revision of the loyalty-policies stream (-1: nothing published): send it as If-Match with PUT
+             * @example 1
+             */
+            streamRevision: number;
         };
         SlaFiguresOfPriority: {
             /** @example 40 */
@@ -1423,6 +1739,11 @@ export interface components {
             to: string | null;
             items: components["schemas"]["SlaFiguresOfPriority"][];
             total: components["schemas"]["SlaFigures"];
+            /**
+             * @description Which priority each complaint is counted under (?priorityAt=)
+             * @enum {string}
+             */
+            priorityBasis: "current" | "filing";
             /** @example 1042 */
             asOfPosition: number;
         };
@@ -1507,6 +1828,44 @@ export interface components {
              */
             dueAt: string;
         };
+        ComplaintEscalation: {
+            /**
+             * @description The step name in the SLA policy
+             * @example warn-supervisor
+             */
+            step: string;
+            /**
+             * @example resolution
+             * @enum {string}
+             */
+            kind: "first-response" | "resolution";
+            /**
+             * @description Share of the target elapsed when the step is due (100: the breach)
+             * @example 75
+             */
+            atPercent: number;
+            /**
+             * @description A role, or `owner`
+             * @example supervisor
+             */
+            notify: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T16:00:00.000Z
+             */
+            dueAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T16:00:04.000Z
+             */
+            escalatedAt: string;
+            /**
+             * @description The priority the step was measured under
+             * @example P2
+             * @enum {string}
+             */
+            priority: "P1" | "P2" | "P3" | "P4";
+        };
         Complaint: {
             /** @example 01936f1e-7a4b-7c3d-9e2f-0a1b2c3d4e5f */
             complaintId: string;
@@ -1582,6 +1941,51 @@ export interface components {
              * @example 1040
              */
             lastPosition: number;
+            /**
+             * @description Waiting for the customer (POST /complaints/{id}/await-customer until resumed)
+             * @example false
+             */
+            paused: boolean;
+            /**
+             * Format: date-time
+             * @description When the current wait began; null when not waiting
+             * @example null
+             */
+            pausedSince: string | null;
+            /**
+             * @description The current wait stopped the SLA clocks (the policy lists awaiting-customer in pauseWhen)
+             * @example false
+             */
+            clocksStopped: boolean;
+            /**
+             * @description SLA minutes the waits took off the clocks, the current one included
+             * @example 0
+             */
+            pausedMinutes: number;
+            /**
+             * @description The priority at filing (`priority` is the current one)
+             * @example P2
+             * @enum {string}
+             */
+            filingPriority: "P1" | "P2" | "P3" | "P4";
+            /**
+             * @description How many times the priority changed
+             * @example 0
+             */
+            priorityChanges: number;
+            /**
+             * @description At least one escalation step was recorded
+             * @example false
+             */
+            escalated: boolean;
+            /** @description Every escalation recorded, oldest first */
+            escalations: components["schemas"]["ComplaintEscalation"][];
+            /**
+             * Format: date-time
+             * @description When the next escalation step is due; null when none (or the clocks are stopped)
+             * @example 2026-11-25T16:00:00.000Z
+             */
+            nextEscalationAt: string | null;
         };
         ComplaintBoard: {
             /** @description Newest filed first */
@@ -1670,6 +2074,51 @@ export interface components {
              * @example 1040
              */
             lastPosition: number;
+            /**
+             * @description Waiting for the customer (POST /complaints/{id}/await-customer until resumed)
+             * @example false
+             */
+            paused: boolean;
+            /**
+             * Format: date-time
+             * @description When the current wait began; null when not waiting
+             * @example null
+             */
+            pausedSince: string | null;
+            /**
+             * @description The current wait stopped the SLA clocks (the policy lists awaiting-customer in pauseWhen)
+             * @example false
+             */
+            clocksStopped: boolean;
+            /**
+             * @description SLA minutes the waits took off the clocks, the current one included
+             * @example 0
+             */
+            pausedMinutes: number;
+            /**
+             * @description The priority at filing (`priority` is the current one)
+             * @example P2
+             * @enum {string}
+             */
+            filingPriority: "P1" | "P2" | "P3" | "P4";
+            /**
+             * @description How many times the priority changed
+             * @example 0
+             */
+            priorityChanges: number;
+            /**
+             * @description At least one escalation step was recorded
+             * @example false
+             */
+            escalated: boolean;
+            /** @description Every escalation recorded, oldest first */
+            escalations: components["schemas"]["ComplaintEscalation"][];
+            /**
+             * Format: date-time
+             * @description When the next escalation step is due; null when none (or the clocks are stopped)
+             * @example 2026-11-25T16:00:00.000Z
+             */
+            nextEscalationAt: string | null;
             /** @example 01936f1e-7a4b-7c3d-9e2f-0a1b2c3d4e5f */
             id: string;
             /** @example 1042 */
@@ -1731,7 +2180,10 @@ export interface components {
             followUpId: string;
             /** @example 01936f1e-0000-7000-8000-000000000001 */
             customerId: string;
-            /** @example agent-ana */
+            /**
+             * @description The current owner: a customer hand-over (PUT /customers/{id}/owner, moveOpenWork) moves it
+             * @example agent-ana
+             */
             ownerId: string;
             /**
              * Format: date-time
@@ -1819,7 +2271,7 @@ export interface components {
             status: string;
         };
         SlaWhatIfDto: {
-            /** @description A candidate SLA policy: { version, targets: { P1: { firstResponseMinutes, resolutionMinutes }, … } } */
+            /** @description A candidate SLA policy in the shape of PUT /sla/policies: { version, targets: { P1: { firstResponseMinutes, resolutionMinutes, calendar? }, … }, timezone?, businessHours?, holidays? } */
             policy: Record<string, never>;
             /** @description Complaints filed at or after this time */
             from: string;
@@ -1862,6 +2314,202 @@ export interface components {
             /** @example 1042 */
             asOfPosition: number;
         };
+        SlaTarget: {
+            /** @example 240 */
+            firstResponseMinutes: number;
+            /** @example 4320 */
+            resolutionMinutes: number;
+            /**
+             * @description Absent means 24x7
+             * @example business
+             * @enum {string}
+             */
+            calendar?: "24x7" | "business";
+        };
+        SlaTargets: {
+            P1: components["schemas"]["SlaTarget"];
+            P2: components["schemas"]["SlaTarget"];
+            P3: components["schemas"]["SlaTarget"];
+            P4: components["schemas"]["SlaTarget"];
+        };
+        SlaEscalationStep: {
+            /** @example warn-supervisor */
+            name: string;
+            /**
+             * @example resolution
+             * @enum {string}
+             */
+            kind: "first-response" | "resolution";
+            /**
+             * @description Share of the target elapsed (SLA time); 100 is the breach
+             * @example 75
+             */
+            atPercent: number;
+            /**
+             * @description A role, or `owner` for the complaint's owner
+             * @example supervisor
+             */
+            notify: string;
+        };
+        SlaPolicyVersion: {
+            /** @example sla-2027-01 */
+            version: string;
+            /**
+             * @description IANA zone of the business hours and holidays
+             * @example Europe/London
+             */
+            timezone?: string;
+            /**
+             * @description Per weekday, [from, to] intervals as HH:MM in `timezone`; a day missing or empty is closed
+             * @example {
+             *       "mon": [
+             *         [
+             *           "09:00",
+             *           "17:00"
+             *         ]
+             *       ],
+             *       "tue": [
+             *         [
+             *           "09:00",
+             *           "17:00"
+             *         ]
+             *       ]
+             *     }
+             */
+            businessHours?: {
+                mon?: string[][];
+                tue?: string[][];
+                wed?: string[][];
+                thu?: string[][];
+                fri?: string[][];
+                sat?: string[][];
+                sun?: string[][];
+            };
+            /**
+             * @description Dates (YYYY-MM-DD) in `timezone` on which business time does not run
+             * @example [
+             *       "2026-12-25"
+             *     ]
+             */
+            holidays?: string[];
+            /** @description The targets of each priority */
+            targets: components["schemas"]["SlaTargets"];
+            /**
+             * @description Complaint states that stop the clocks
+             * @example [
+             *       "awaiting-customer"
+             *     ]
+             */
+            pauseWhen?: "awaiting-customer"[];
+            escalations?: components["schemas"]["SlaEscalationStep"][];
+            /**
+             * @description configuration: the policy the process was started with
+             * @example published
+             * @enum {string}
+             */
+            source: "configuration" | "published";
+            /**
+             * Format: date-time
+             * @description null for the configured policy
+             * @example 2026-11-23T10:00:00.000Z
+             */
+            publishedAt: string | null;
+            /**
+             * @description null for the configured policy
+             * @example admin-ada
+             */
+            publishedBy: string | null;
+        };
+        SlaPolicies: {
+            /** @description In force for complaints filed (or reopened) from now on */
+            current: components["schemas"]["SlaPolicyVersion"];
+            /** @description Every version, newest first (current included) */
+            versions: components["schemas"]["SlaPolicyVersion"][];
+            /**
+             * @description Revision of the sla-policies stream (-1: nothing published): send it as If-Match with PUT
+             * @example 2
+             */
+            revision: number;
+        };
+        SlaPolicyPublished: {
+            /** @example sla-2027-01 */
+            version: string;
+            /**
+             * @description IANA zone of the business hours and holidays
+             * @example Europe/London
+             */
+            timezone?: string;
+            /**
+             * @description Per weekday, [from, to] intervals as HH:MM in `timezone`; a day missing or empty is closed
+             * @example {
+             *       "mon": [
+             *         [
+             *           "09:00",
+             *           "17:00"
+             *         ]
+             *       ],
+             *       "tue": [
+             *         [
+             *           "09:00",
+             *           "17:00"
+             *         ]
+             *       ]
+             *     }
+             */
+            businessHours?: {
+                mon?: string[][];
+                tue?: string[][];
+                wed?: string[][];
+                thu?: string[][];
+                fri?: string[][];
+                sat?: string[][];
+                sun?: string[][];
+            };
+            /**
+             * @description Dates (YYYY-MM-DD) in `timezone` on which business time does not run
+             * @example [
+             *       "2026-12-25"
+             *     ]
+             */
+            holidays?: string[];
+            /** @description The targets of each priority */
+            targets: components["schemas"]["SlaTargets"];
+            /**
+             * @description Complaint states that stop the clocks
+             * @example [
+             *       "awaiting-customer"
+             *     ]
+             */
+            pauseWhen?: "awaiting-customer"[];
+            escalations?: components["schemas"]["SlaEscalationStep"][];
+            /**
+             * @description configuration: the policy the process was started with
+             * @example published
+             * @enum {string}
+             */
+            source: "configuration" | "published";
+            /**
+             * Format: date-time
+             * @description null for the configured policy
+             * @example 2026-11-23T10:00:00.000Z
+             */
+            publishedAt: string | null;
+            /**
+             * @description null for the configured policy
+             * @example admin-ada
+             */
+            publishedBy: string | null;
+            /**
+             * @description Revision of the sla-policies stream after the publication (also the ETag)
+             * @example 3
+             */
+            streamRevision: number;
+            /**
+             * @description Global log position of the append: pass it as minPosition to read your write
+             * @example 1042
+             */
+            position: number;
+        };
         CustomerExport: {
             /** @example 01936f1e-7a4b-7c3d-9e2f-0a1b2c3d4e5f */
             customerId: string;
@@ -1891,6 +2539,8 @@ export interface components {
             eventsWithPersonalData: number;
             streams: string[];
             readModelsMasked: string[];
+            /** @description The other customers of a merge, erased with this one */
+            mergedCustomersErased?: string[];
             readModelsPending: string[];
             readModelFilesCompacted: boolean;
             /** @description What the history keeps */
@@ -1919,7 +2569,7 @@ export interface components {
          * @description Stable; switch on it
          * @enum {string}
          */
-        ProblemType: "already-a-customer" | "append-refused" | "append-too-large" | "bad-request" | "complaint-already-exists" | "complaint-already-resolved" | "complaint-closed" | "complaint-not-found" | "complaint-not-of-customer" | "complaint-not-reopenable" | "complaint-not-resolved" | "concurrency-conflict" | "contact-cap-exceeded" | "customer-already-exists" | "customer-erased" | "customer-not-found" | "field-not-allowed" | "follow-up-closed" | "follow-up-not-found" | "forbidden" | "header-fields-too-large" | "idempotency-key-in-progress" | "idempotency-key-reused" | "internal-error" | "invalid-money" | "malformed-json" | "no-change" | "not-found" | "not-ready" | "order-already-exists" | "order-not-found" | "owner-unchanged" | "payload-too-large" | "precondition-failed" | "projection-not-found" | "projector-not-embedded" | "read-model-behind" | "request-timeout" | "return-exceeds-purchase" | "route-not-found" | "store-unavailable" | "stream-not-found" | "unauthorized" | "unsupported-media-type" | "uri-too-long" | "validation-error";
+        ProblemType: "already-a-customer" | "append-refused" | "append-too-large" | "bad-request" | "complaint-already-exists" | "complaint-already-paused" | "complaint-already-resolved" | "complaint-closed" | "complaint-not-found" | "complaint-not-of-customer" | "complaint-not-pausable" | "complaint-not-paused" | "complaint-not-reopenable" | "complaint-not-resolved" | "concurrency-conflict" | "contact-cap-exceeded" | "customer-already-exists" | "customer-erased" | "customer-merged" | "customer-not-found" | "field-not-allowed" | "follow-up-closed" | "follow-up-not-found" | "forbidden" | "header-fields-too-large" | "idempotency-key-in-progress" | "idempotency-key-reused" | "internal-error" | "invalid-money" | "loyalty-policy-version-exists" | "malformed-json" | "merge-chain" | "merge-customer-erased" | "merge-into-self" | "no-change" | "not-found" | "not-merged" | "not-ready" | "order-already-exists" | "order-not-found" | "owner-unchanged" | "payload-too-large" | "policy-version-exists" | "precondition-failed" | "priority-unchanged" | "projection-not-found" | "projector-not-embedded" | "read-model-behind" | "request-timeout" | "return-exceeds-purchase" | "route-not-found" | "store-unavailable" | "stream-not-found" | "unauthorized" | "unsupported-media-type" | "uri-too-long" | "validation-error";
         FieldError: {
             /** @example email */
             field: string;
@@ -2028,6 +2678,55 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    MeController_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The principal of the token */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Principal"];
+                };
+            };
+            /** @description `bad-request`: Bad request; `validation-error`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed for this role */
+            403: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3437,11 +4136,281 @@ export interface operations {
             };
         };
     };
+    MergeCommandsController_merge: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
+                "Idempotency-Key"?: string;
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
+                "X-Correlation-Id"?: string;
+                /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeCustomersDto"];
+            };
+        };
+        responses: {
+            /** @description Appended: the stream revision (also the ETag) and the log position */
+            201: {
+                headers: {
+                    /** @description The stream revision after the command, quoted: send it as If-Match */
+                    ETag?: string;
+                    /** @description Where the entity is read */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandResult"];
+                };
+            };
+            /** @description `bad-request`: Bad request; `malformed-json`: The body is not valid JSON; `validation-error`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `customer-not-found`: Customer not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `concurrency-conflict`: Concurrent change, try again; `customer-merged`: Customer was merged into another; `idempotency-key-in-progress`: A request with this Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition-failed`: The resource has changed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `append-too-large`: The events are larger than the event store accepts; `payload-too-large`: The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported-media-type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `append-refused`: The event store refused the events; `idempotency-key-reused`: Idempotency key already used with another request; `merge-chain`: Merges do not chain; `merge-customer-erased`: An erased customer cannot be merged or unmerged; `merge-into-self`: A customer cannot be merged into itself */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `store-unavailable`: A store is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    MergeCommandsController_unmerge: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
+                "Idempotency-Key"?: string;
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
+                "X-Correlation-Id"?: string;
+                /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeCustomersDto"];
+            };
+        };
+        responses: {
+            /** @description Appended: the stream revision (also the ETag) and the log position */
+            201: {
+                headers: {
+                    /** @description The stream revision after the command, quoted: send it as If-Match */
+                    ETag?: string;
+                    /** @description Where the entity is read */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandResult"];
+                };
+            };
+            /** @description `bad-request`: Bad request; `malformed-json`: The body is not valid JSON; `validation-error`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `customer-not-found`: Customer not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `concurrency-conflict`: Concurrent change, try again; `idempotency-key-in-progress`: A request with this Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition-failed`: The resource has changed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `append-too-large`: The events are larger than the event store accepts; `payload-too-large`: The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported-media-type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `append-refused`: The event store refused the events; `idempotency-key-reused`: Idempotency key already used with another request; `merge-customer-erased`: An erased customer cannot be merged or unmerged; `not-merged`: These customers are not merged */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `store-unavailable`: A store is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ComplaintQueriesController_list: {
         parameters: {
             query?: {
                 offset?: number;
                 limit?: number;
+                /** @description Complaints waiting (or not) for the customer */
+                paused?: boolean;
+                /** @description Complaints with (or without) an escalation recorded */
+                escalated?: boolean;
                 /** @description Ignored for the customer role (always its own) */
                 customerId?: string;
                 /** @description Only complaints that missed (true) or met (false) their SLA deadlines */
@@ -4299,6 +5268,405 @@ export interface operations {
             };
         };
     };
+    ComplaintCommandsController_awaitCustomer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
+                "Idempotency-Key"?: string;
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
+                "X-Correlation-Id"?: string;
+                /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AwaitCustomerDto"];
+            };
+        };
+        responses: {
+            /** @description Appended: the stream revision (also the ETag) and the log position */
+            201: {
+                headers: {
+                    /** @description The stream revision after the command, quoted: send it as If-Match */
+                    ETag?: string;
+                    /** @description Where the entity is read */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandResult"];
+                };
+            };
+            /** @description `bad-request`: Bad request; `malformed-json`: The body is not valid JSON; `validation-error`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `complaint-not-found`: Complaint not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `complaint-already-paused`: Complaint is already waiting for the customer; `complaint-not-pausable`: Complaint is resolved or closed: it cannot wait for the customer; `concurrency-conflict`: Concurrent change, try again; `idempotency-key-in-progress`: A request with this Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition-failed`: The resource has changed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `append-too-large`: The events are larger than the event store accepts; `payload-too-large`: The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported-media-type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `append-refused`: The event store refused the events; `idempotency-key-reused`: Idempotency key already used with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `store-unavailable`: A store is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ComplaintCommandsController_resume: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
+                "Idempotency-Key"?: string;
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
+                "X-Correlation-Id"?: string;
+                /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ResumeComplaintDto"];
+            };
+        };
+        responses: {
+            /** @description Appended: the stream revision (also the ETag) and the log position */
+            201: {
+                headers: {
+                    /** @description The stream revision after the command, quoted: send it as If-Match */
+                    ETag?: string;
+                    /** @description Where the entity is read */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandResult"];
+                };
+            };
+            /** @description `bad-request`: Bad request; `malformed-json`: The body is not valid JSON; `validation-error`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `complaint-not-found`: Complaint not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `complaint-not-paused`: Complaint is not waiting for the customer; `concurrency-conflict`: Concurrent change, try again; `idempotency-key-in-progress`: A request with this Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition-failed`: The resource has changed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `append-too-large`: The events are larger than the event store accepts; `payload-too-large`: The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported-media-type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `append-refused`: The event store refused the events; `idempotency-key-reused`: Idempotency key already used with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `store-unavailable`: A store is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ComplaintCommandsController_changePriority: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
+                "Idempotency-Key"?: string;
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
+                "X-Correlation-Id"?: string;
+                /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeComplaintPriorityDto"];
+            };
+        };
+        responses: {
+            /** @description Appended: the stream revision (also the ETag) and the log position */
+            201: {
+                headers: {
+                    /** @description The stream revision after the command, quoted: send it as If-Match */
+                    ETag?: string;
+                    /** @description Where the entity is read */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandResult"];
+                };
+            };
+            /** @description `bad-request`: Bad request; `malformed-json`: The body is not valid JSON; `validation-error`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `complaint-not-found`: Complaint not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `concurrency-conflict`: Concurrent change, try again; `idempotency-key-in-progress`: A request with this Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition-failed`: The resource has changed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `append-too-large`: The events are larger than the event store accepts; `payload-too-large`: The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported-media-type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `append-refused`: The event store refused the events; `complaint-closed`: Complaint is closed; `idempotency-key-reused`: Idempotency key already used with another request; `priority-unchanged`: Priority unchanged */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `store-unavailable`: A store is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     PurchaseCommandsController_record: {
         parameters: {
             query?: never;
@@ -4846,7 +6214,7 @@ export interface operations {
             query?: {
                 /** @description A log position (digits) or a time: the timeline as it was then, computed from the log */
                 asOf?: number | string;
-                /** @description Comma-separated event types: CustomerRegistered, CustomerProfileChanged, ProspectConverted, CustomerOwnerAssigned, ContactPreferencesSet, ContactLogged, FollowUpScheduled, FollowUpCompleted, FollowUpCancelled, CustomerErased, ComplaintFiled, ComplaintResponded, ComplaintResolved, ComplaintReopened, ComplaintClosed, ComplaintOwnerChanged, SlaBreached, PurchaseRecorded, ReturnRecorded */
+                /** @description Comma-separated event types: CustomerRegistered, CustomerProfileChanged, ProspectConverted, CustomerOwnerAssigned, ContactPreferencesSet, ContactLogged, FollowUpScheduled, FollowUpCompleted, FollowUpCancelled, FollowUpReassigned, CustomerErased, ComplaintFiled, ComplaintResponded, ComplaintResolved, ComplaintReopened, ComplaintClosed, ComplaintOwnerChanged, SlaBreached, ComplaintAwaitingCustomer, ComplaintResumed, ComplaintPriorityChanged, ComplaintEscalated, PurchaseRecorded, ReturnRecorded */
                 types?: string;
                 limit?: number;
                 /** @description nextCursor of the previous page */
@@ -5078,9 +6446,222 @@ export interface operations {
             };
         };
     };
+    LoyaltyPoliciesController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy in force and the earlier versions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoyaltyPolicies"];
+                };
+            };
+            /** @description `bad-request`: Bad request; `validation-error`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `store-unavailable`: A store is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    LoyaltyPoliciesController_publish: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
+                "Idempotency-Key"?: string;
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
+                "X-Correlation-Id"?: string;
+                /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
+                "If-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @example loyalty-2027-01 */
+                    version: string;
+                    /**
+                     * @description The points currency
+                     * @example GBP
+                     */
+                    currency: string;
+                    /** @example 1 */
+                    pointsPerUnit: number;
+                    tiers: {
+                        name?: string;
+                        minPoints?: number;
+                    }[];
+                    rates: {
+                        /** @example EUR */
+                        currency?: string;
+                        /**
+                         * @description Units of the points currency per unit of `currency`, a decimal string
+                         * @example 0.85
+                         */
+                        rate?: string;
+                        /**
+                         * Format: date
+                         * @description UTC day from which the rate applies
+                         * @example 2026-01-01
+                         */
+                        from?: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Published: `id` is the version, with the stream revision (also the ETag) and the log position */
+            201: {
+                headers: {
+                    /** @description The stream revision after the command, quoted: send it as If-Match */
+                    ETag?: string;
+                    /** @description Where the entity is read */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandResult"];
+                };
+            };
+            /** @description `bad-request`: Bad request; `malformed-json`: The body is not valid JSON; `validation-error`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `concurrency-conflict`: Concurrent change, try again; `idempotency-key-in-progress`: A request with this Idempotency-Key is still being processed; `loyalty-policy-version-exists`: Loyalty policy version exists already */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition-failed`: The resource has changed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `append-too-large`: The events are larger than the event store accepts; `payload-too-large`: The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported-media-type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `append-refused`: The event store refused the events; `idempotency-key-reused`: Idempotency key already used with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `store-unavailable`: A store is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     AnalyticsController_sla: {
         parameters: {
             query?: {
+                /** @description Count each complaint under its current priority (default) or the one it was filed with */
+                priorityAt?: "current" | "filing";
                 /** @description Filed before. A date (YYYY-MM-DD, midnight UTC) or an ISO-8601 date-time with a zone */
                 to?: string | unknown | unknown;
                 /** @description Filed at or after. A date (YYYY-MM-DD, midnight UTC) or an ISO-8601 date-time with a zone */
@@ -5814,6 +7395,192 @@ export interface operations {
                 };
             };
             /** @description `read-model-behind`: The read model has not caught up yet; `store-unavailable`: A store is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    SlaPoliciesController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version in force and every version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaPolicies"];
+                };
+            };
+            /** @description `bad-request`: Bad request; `validation-error`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `store-unavailable`: A store is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    SlaPoliciesController_publish: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string up to 255 characters (a UUID). A retry with the same key and body replays the first answer and appends nothing; the same key with another body → 422 idempotency-key-reused; while the first is still running → 409 idempotency-key-in-progress. Keys are scoped to the token. */
+                "Idempotency-Key"?: string;
+                /** @description Recorded as the correlationId of the events this command appends (else a new one; ignored unless 1-128 of [A-Za-z0-9_.:@-]) */
+                "X-Correlation-Id"?: string;
+                /** @description The stream revision the client last saw (the ETag of a command answer, or streamRevision of a query): when the stream has moved on → 412 precondition-failed with currentRevision, and nothing is appended. */
+                "If-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A whole new version: { version, timezone?, businessHours?, holidays?, targets: { P1..P4: { firstResponseMinutes, resolutionMinutes, calendar?: "24x7"|"business" } }, pauseWhen?, escalations? } (docs/event-catalogue.md). The version must be new. source, publishedAt and publishedBy are set by the server (ignored when sent back from GET). */
+        requestBody: {
+            content: {
+                "application/json": {
+                    version: string;
+                    targets: Record<string, never>;
+                };
+            };
+        };
+        responses: {
+            /** @description Published: the stored version with the stream revision (also the ETag) and the log position */
+            201: {
+                headers: {
+                    /** @description The stream revision after the command, quoted: send it as If-Match */
+                    ETag?: string;
+                    /** @description Where the entity is read */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaPolicyPublished"];
+                };
+            };
+            /** @description `bad-request`: Bad request; `malformed-json`: The body is not valid JSON; `validation-error`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `concurrency-conflict`: Concurrent change, try again; `idempotency-key-in-progress`: A request with this Idempotency-Key is still being processed; `policy-version-exists`: Policy version exists already */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition-failed`: The resource has changed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `append-too-large`: The events are larger than the event store accepts; `payload-too-large`: The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported-media-type`: Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `append-refused`: The event store refused the events; `idempotency-key-reused`: Idempotency key already used with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `store-unavailable`: A store is unavailable */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */

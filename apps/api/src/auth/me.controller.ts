@@ -1,17 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, ROLES, Roles, type Principal, type Role } from './principal';
-
-export class PrincipalDto {
-  @ApiProperty({ example: 'agent-ana' })
-  id!: string;
-
-  @ApiProperty({ enum: ROLES, example: 'agent' })
-  role!: Role;
-
-  @ApiPropertyOptional({ description: 'Only for role customer: the one customer this token acts for' })
-  customerId?: string;
-}
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOk } from '../http/openapi/api-decorators';
+import { CurrentPrincipal, Roles, type Principal } from './principal';
+import { PrincipalView } from './me.responses';
 
 /**
  * Who the bearer token belongs to. A frontend needs it to check a pasted token at sign-in and to show "my" work
@@ -24,8 +15,8 @@ export class MeController {
   @Get()
   @Roles('agent', 'analyst', 'auditor', 'admin', 'customer')
   @ApiOperation({ summary: 'The principal of the bearer token: id, role (and customerId for self-service)' })
-  @ApiOkResponse({ type: PrincipalDto })
-  me(@CurrentPrincipal() who: Principal): PrincipalDto {
+  @ApiOk(PrincipalView, 'The principal of the token')
+  me(@CurrentPrincipal() who: Principal): PrincipalView {
     return { id: who.id, role: who.role, ...(who.customerId !== undefined ? { customerId: who.customerId } : {}) };
   }
 }

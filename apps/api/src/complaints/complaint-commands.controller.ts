@@ -99,6 +99,7 @@ export class ComplaintCommandsController {
   @Post(':id/await-customer')
   @HttpCode(201)
   @ApiOperation({ summary: 'Wait for the customer: the SLA clocks stop (when the policy says so) until it resumes' })
+  @ApiCommand() @ApiProblems('complaint-not-found', 'complaint-not-pausable', 'complaint-already-paused')
   awaitCustomer(@IdParam('id') id: string, @Body() dto: AwaitCustomerDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const occurredAt = businessTime(dto.occurredAt, this.clock.now());
     return this.run({ type: 'AwaitCustomer', data: { complaintId: id, reason: dto.reason, occurredAt } }, ctx, occurredAt);
@@ -107,6 +108,7 @@ export class ComplaintCommandsController {
   @Post(':id/resume')
   @HttpCode(201)
   @ApiOperation({ summary: 'End the wait for the customer: the deadlines move out by the time waited' })
+  @ApiCommand() @ApiProblems('complaint-not-found', 'complaint-not-paused')
   resume(@IdParam('id') id: string, @Body() dto: ResumeComplaintDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const occurredAt = businessTime(dto.occurredAt, this.clock.now());
     return this.run({ type: 'ResumeComplaint', data: { complaintId: id, reason: dto.reason ?? null, occurredAt, trigger: 'agent' } }, ctx, occurredAt);
@@ -115,6 +117,7 @@ export class ComplaintCommandsController {
   @Post(':id/priority')
   @HttpCode(201)
   @ApiOperation({ summary: "Change the priority: the running clocks measure the new priority's targets from filing, less paused time" })
+  @ApiCommand() @ApiProblems('complaint-not-found', 'complaint-closed', 'priority-unchanged')
   changePriority(@IdParam('id') id: string, @Body() dto: ChangeComplaintPriorityDto, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const occurredAt = businessTime(dto.occurredAt, this.clock.now());
     return this.run({ type: 'ChangeComplaintPriority', data: { complaintId: id, priority: dto.priority, reason: dto.reason, occurredAt } }, ctx, occurredAt);

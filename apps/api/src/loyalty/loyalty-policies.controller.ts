@@ -10,7 +10,9 @@ import { Ctx } from '../commands/command-context.decorator';
 import { CommandExecutor, type CommandContext } from '../commands/command-executor';
 import { commandCreated, type CommandResponse } from '../http/command-response';
 import { problems } from '../http/problem';
+import { ApiCommand, ApiOk, ApiProblems } from '../http/openapi/api-decorators';
 import { IdempotencyGuard } from '../idempotency/idempotency.guard';
+import { LoyaltyPoliciesView } from './loyalty-policies.responses';
 
 const POLICY_SCHEMA: SchemaObject = {
   type: 'object',
@@ -54,7 +56,9 @@ export class LoyaltyPoliciesController {
   @Get()
   @Roles('agent', 'admin', 'analyst', 'auditor')
   @ApiOperation({ summary: 'The loyalty policy in force and the earlier versions, newest first' })
-  async list(): Promise<unknown> {
+  @ApiOk(LoyaltyPoliciesView, 'The policy in force and the earlier versions')
+  @ApiProblems('store-unavailable')
+  async list(): Promise<LoyaltyPoliciesView> {
     const { state, revision } = await this.executor.load(LOYALTY_POLICY_STREAM, this.decider);
     const current = currentLoyaltyPolicy(state, this.configured);
     const published = [...state.published].reverse();
@@ -69,6 +73,8 @@ export class LoyaltyPoliciesController {
   @UseGuards(IdempotencyGuard)
   @ApiBody({ schema: POLICY_SCHEMA })
   @ApiOperation({ summary: 'Publish a whole new loyalty policy version (the shape GET shows as `current`)' })
+  @ApiCommand({ location: '/loyalty/policies', description: 'Published: `id` is the version, with the stream revision (also the ETag) and the log position' })
+  @ApiProblems('loyalty-policy-version-exists')
   async publish(@Body() body: unknown, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const checked = validateLoyaltyPolicy(body);
     if (!checked.ok) throw problems.validation(checked.errors);

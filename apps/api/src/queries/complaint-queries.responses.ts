@@ -10,6 +10,18 @@ export class SlaBreachMarkView {
   @ApiProperty({ format: 'date-time', example: AT }) dueAt!: string;
 }
 
+/** An escalation step recorded on a complaint (issue 16). */
+@ApiSchema({ name: 'ComplaintEscalation' })
+export class ComplaintEscalationView {
+  @ApiProperty({ description: 'The step name in the SLA policy', example: 'warn-supervisor' }) step!: string;
+  @ApiProperty({ enum: SLA_KINDS, example: 'resolution' }) kind!: string;
+  @ApiProperty({ type: 'integer', description: 'Share of the target elapsed when the step is due (100: the breach)', example: 75 }) atPercent!: number;
+  @ApiProperty({ description: 'A role, or `owner`', example: 'supervisor' }) notify!: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-25T16:00:00.000Z' }) dueAt!: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-25T16:00:04.000Z' }) escalatedAt!: string;
+  @ApiProperty({ enum: PRIORITIES, description: 'The priority the step was measured under', example: 'P2' }) priority!: string;
+}
+
 /** A complaint on the board (analysts see category and description redacted). */
 @ApiSchema({ name: 'Complaint' })
 export class ComplaintView {
@@ -37,6 +49,22 @@ export class ComplaintView {
   @ApiProperty({ description: 'At least one SLA deadline was missed', example: false }) breached!: boolean;
   @ApiProperty({ type: [SlaBreachMarkView] }) breaches!: SlaBreachMarkView[];
   @ApiProperty({ type: 'integer', description: 'Log position of the last event applied to this complaint', example: 1040 }) lastPosition!: number;
+  @ApiProperty({ description: 'Waiting for the customer (POST /complaints/{id}/await-customer until resumed)', example: false }) paused!: boolean;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the current wait began; null when not waiting', example: null })
+  pausedSince!: string | null;
+
+  @ApiProperty({ description: 'The current wait stopped the SLA clocks (the policy lists awaiting-customer in pauseWhen)', example: false })
+  clocksStopped!: boolean;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'SLA minutes the waits took off the clocks, the current one included', example: 0 })
+  pausedMinutes!: number;
+
+  @ApiProperty({ enum: PRIORITIES, description: 'The priority at filing (`priority` is the current one)', example: 'P2' }) filingPriority!: string;
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'How many times the priority changed', example: 0 }) priorityChanges!: number;
+  @ApiProperty({ description: 'At least one escalation step was recorded', example: false }) escalated!: boolean;
+  @ApiProperty({ type: [ComplaintEscalationView], description: 'Every escalation recorded, oldest first' }) escalations!: ComplaintEscalationView[];
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the next escalation step is due; null when none (or the clocks are stopped)', example: '2026-11-25T16:00:00.000Z' })
+  nextEscalationAt!: string | null;
 }
 
 @ApiSchema({ name: 'ComplaintDetail' })
@@ -79,7 +107,9 @@ export class SlaBreachList {
 export class FollowUpView {
   @ApiProperty({ example: ID }) followUpId!: string;
   @ApiProperty({ example: '01936f1e-0000-7000-8000-000000000001' }) customerId!: string;
-  @ApiProperty({ example: 'agent-ana' }) ownerId!: string;
+  @ApiProperty({ description: 'The current owner: a customer hand-over (PUT /customers/{id}/owner, moveOpenWork) moves it', example: 'agent-ana' })
+  ownerId!: string;
+
   @ApiProperty({ format: 'date-time', example: AT }) dueAt!: string;
   @ApiProperty({ example: 'Call back about the refund' }) reason!: string;
   @ApiProperty({ type: String, nullable: true }) complaintId!: string | null;

@@ -44,6 +44,9 @@ export class ComplaintSummaryView {
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
   respondedAt!: string | null;
+
+  @ApiPropertyOptional({ description: 'Waiting for the customer; absent until the complaint first waits', example: false })
+  paused?: boolean;
 }
 
 @ApiSchema({ name: 'LastContact' })
@@ -87,13 +90,22 @@ export class CustomerSummaryView {
   @ApiProperty({ type: 'integer', example: 1 }) outboundContactsLast7Days!: number;
   @ApiProperty({ type: [OpenFollowUpView], description: 'Open follow-ups due by now' }) followUpsDue!: OpenFollowUpView[];
   @ApiProperty({ type: [OpenFollowUpView] }) openFollowUps!: OpenFollowUpView[];
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Present on a survivor of merges: the customers merged into it, whose complaints, contacts and follow-ups this summary includes',
+    example: ['01936f1e-0000-7000-8000-000000000002'],
+  })
+  mergedDuplicates?: string[];
 }
 
 @ApiSchema({ name: 'CustomerProfile' })
 export class CustomerProfileView extends CustomerSummaryView {
   @ApiProperty({ type: 'integer', description: 'The log position this answer reflects', example: 1042 }) asOfPosition!: number;
   @ApiPropertyOptional({ format: 'date-time', description: 'With ?asOf=: the time the answer is as of' }) asOf?: string;
-  @ApiPropertyOptional({ description: 'Present when this customer was merged into another: the survivor to follow (docs/read-models.md, "Merged customers")' })
+  @ApiPropertyOptional({
+    description: 'Present when this customer was merged into another: the survivor to follow (docs/read-models.md, "Merged customers")',
+    example: '01936f1e-0000-7000-8000-000000000003',
+  })
   mergedInto?: string;
 }
 

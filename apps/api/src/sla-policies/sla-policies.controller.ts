@@ -1,14 +1,16 @@
 import { Body, Controller, Get, HttpCode, Inject, Put, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { checkSlaPolicy, SLA_POLICIES_STREAM, type SlaPolicy, type SlaPolicyDecider } from '@crm/domain';
-import { SLA_POLICY_BOOK, SLA_POLICY_DECIDER, type PolicyVersion, type SlaPolicyStreamBook } from '@crm/runtime';
+import { checkSlaPolicy, SLA_POLICIES_STREAM, type SlaPolicyDecider } from '@crm/domain';
+import { SLA_POLICY_BOOK, SLA_POLICY_DECIDER, type SlaPolicyStreamBook } from '@crm/runtime';
 import { Roles } from '../auth/principal';
 import { Ctx } from '../commands/command-context.decorator';
 import { CommandExecutor, type CommandContext } from '../commands/command-executor';
 import { CommandResponse } from '../http/command-response';
 import { problems } from '../http/problem';
 import { fieldErrors } from '../http/policy-problems';
+import { ApiCommand, ApiOk, ApiProblems } from '../http/openapi/api-decorators';
 import { IdempotencyGuard } from '../idempotency/idempotency.guard';
+import { SlaPoliciesView, SlaPolicyPublishedView } from './sla-policies.responses';
 
 /** What GET /sla/policies and PUT /sla/policies show of a version besides the policy itself. */
 const SERVER_FIELDS = ['source', 'publishedAt', 'publishedBy'];
@@ -36,7 +38,9 @@ export class SlaPoliciesController {
       + '(null for the configured policy, which is in force until a version is published). `revision` is the revision of the '
       + 'sla-policies stream (-1 when nothing is published); send it as If-Match with PUT to publish only on top of what you read.',
   })
-  async list(): Promise<{ current: PolicyVersion<SlaPolicy>; versions: PolicyVersion<SlaPolicy>[]; revision: number }> {
+  @ApiOk(SlaPoliciesView, 'The version in force and every version')
+  @ApiProblems('store-unavailable')
+  async list(): Promise<SlaPoliciesView> {
     await this.book.refresh();
     const versions = this.book.versions();
     const [current] = versions;
@@ -54,6 +58,8 @@ export class SlaPoliciesController {
     schema: { type: 'object', required: ['version', 'targets'], properties: { version: { type: 'string' }, targets: { type: 'object' } } },
   })
   @ApiOperation({ summary: 'Publish a new SLA policy version (admin); it applies to complaints filed from now on. 201 with the stored version' })
+  @ApiCommand({ type: SlaPolicyPublishedView, etag: true, location: '/sla/policies', description: 'Published: the stored version with the stream revision (also the ETag) and the log position' })
+  @ApiProblems('policy-version-exists')
   async publish(@Body() body: unknown, @Ctx() ctx: CommandContext): Promise<CommandResponse> {
     const checked = checkSlaPolicy(body, { unknownFields: 'refuse', ignoredFields: SERVER_FIELDS });
     if (!checked.policy) throw problems.validation(fieldErrors(checked.problems));

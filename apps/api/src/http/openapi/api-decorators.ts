@@ -78,6 +78,10 @@ export interface ApiCommandOptions {
   /** The command acts on an existing stream, so If-Match applies (default true; false for commands that create one). */
   readonly ifMatch?: boolean;
   readonly description?: string;
+  /** The answer carries ETag and Location although its body is not a CommandResult (default: only with CommandResult). */
+  readonly etag?: boolean;
+  /** Example of the Location header (default: a customer). */
+  readonly location?: string;
 }
 
 /**
@@ -94,10 +98,10 @@ export function ApiCommand(options: ApiCommandOptions = {}): MethodDecorator {
       status: options.status ?? 201,
       type,
       description: options.description ?? (commandResult ? 'Appended: the stream revision (also the ETag) and the log position' : 'Done'),
-      headers: commandResult
+      headers: options.etag ?? commandResult
         ? {
           ETag: { description: 'The stream revision after the command, quoted: send it as If-Match', schema: { type: 'string', example: '"3"' } },
-          Location: { description: 'Where the entity is read', schema: { type: 'string', example: `/customers/${ID_EXAMPLE}` } },
+          Location: { description: 'Where the entity is read', schema: { type: 'string', example: options.location ?? `/customers/${ID_EXAMPLE}` } },
         }
         : undefined,
     }),
