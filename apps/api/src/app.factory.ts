@@ -78,7 +78,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   // at start must not keep the API from starting (it answers 503 until the log is back).
   const deciders = makeDeciders(config, eventStore);
   const projector = config.projector === 'embedded'
-    ? makeProjectorHost({ config, clock, eventStore, readModelStore, complaintDecider: deciders.complaint, metrics, startSlaWatcher: options.startSlaWatcher })
+    ? makeProjectorHost({ config, clock, eventStore, readModelStore, complaintDecider: deciders.complaint, slaPolicies: deciders.slaPolicies, metrics, startSlaWatcher: options.startSlaWatcher })
     : undefined;
   if (config.projector === 'thread') {
     thread = await ProjectorThread.start({

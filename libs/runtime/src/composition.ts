@@ -145,8 +145,11 @@ export function makeProjectorHost(args: {
   config: AppConfig; clock: Clock; eventStore: EventStore; readModelStore: ReadModelStore;
   complaintDecider: ReturnType<typeof makeComplaintDecider>; metrics: ProjectorMetrics; startSlaWatcher?: boolean;
   onProgress?: () => void; leases?: ProjectorHostOptions['leases'];
+  /** The SLA policy book the complaint decider reads: refreshed before each SLA watcher pass. */
+  slaPolicies?: { refresh(): Promise<void> };
 }): ProjectorHost {
   const logger = makeLogger(args.config, 'projector');
+  const policies = args.slaPolicies;
   return new ProjectorHost({
     events: args.eventStore,
     readModels: args.readModelStore,
@@ -165,6 +168,7 @@ export function makeProjectorHost(args: {
     },
     onBreach: (kind) => args.metrics.slaBreaches.inc({ kind }),
     onEscalation: (step, priority) => args.metrics.slaEscalations.inc({ step, priority }),
+    beforeSlaPass: policies ? () => policies.refresh() : undefined,
     logger: { error: (m) => logger.error(m), log: (m) => logger.log(m) },
   });
 }

@@ -39,7 +39,7 @@ export async function openProjector(
   const deciders = makeDeciders(config, eventStore);
   const logger = makeLogger(config, 'projector');
   const host = makeProjectorHost({
-    config, clock: systemClock, eventStore, readModelStore, complaintDecider: deciders.complaint,
+    config, clock: systemClock, eventStore, readModelStore, complaintDecider: deciders.complaint, slaPolicies: deciders.slaPolicies,
     metrics: options.metrics ?? new Metrics(), onProgress: options.onProgress, leases: projectorLeases(config, readModelStore),
   });
   const close = async (): Promise<void> => {

@@ -21,6 +21,8 @@ export interface ProjectorHostOptions {
   readonly runner?: RunnerOptions;
   readonly onBreach?: (kind: string) => void;
   readonly onEscalation?: (step: string, priority: string) => void;
+  /** Run before each SLA watcher pass (SlaWatcherOptions.beforePass). */
+  readonly beforeSlaPass?: () => Promise<void>;
   readonly logger?: { error(message: unknown): void; log(message: unknown): void };
   /**
    * Projector replicas: the projections and the SLA watcher run here only while this replica holds their lease
@@ -71,6 +73,7 @@ export class ProjectorHost {
       logger: options.logger,
       onBreach: options.onBreach,
       onEscalation: options.onEscalation,
+      beforePass: options.beforeSlaPass,
     });
     this.ownerHandOver = new OwnerHandOver(options.events, this.servingStore, {
       now: options.now,

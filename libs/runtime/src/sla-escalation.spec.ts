@@ -123,6 +123,28 @@ describe('SLA watcher: escalation steps', () => {
     expect(text).toContain('crm_sla_escalations_recorded_total{step="at-breach",priority="P1"} 1');
   });
 
+  it('brings the policy book up to the log before each pass, and decides nothing when that fails', async () => {
+    // A complaint filed under a version another replica published moments ago must be decided under that version
+    // (resumes recompute its deadlines from it), so each pass first refreshes the book (SlaWatcherOptions.beforePass).
+    let refreshes = 0;
+    let failing = true;
+    const refreshing = new SlaWatcher(events, new ServingReadModelStore(store, runner.registry), decider, {
+      now: () => clock, newEventId: () => randomUUID(),
+      beforePass: async () => {
+        refreshes++;
+        if (failing) throw new Error('event log unavailable');
+      },
+    });
+    clock = minutesAfterFiling(181);
+    await boardCaughtUp();
+    await expect(refreshing.checkOnce()).rejects.toThrow('event log unavailable');
+    expect((await typesInStream()).filter((t) => t === 'ComplaintEscalated' || t === 'SlaBreached')).toEqual([]);
+    failing = false;
+    await refreshing.checkOnce();
+    expect(refreshes).toBe(2);
+    expect((await typesInStream()).filter((t) => t === 'ComplaintEscalated')).toEqual(['ComplaintEscalated']);
+  });
+
   it('escalates nothing while the complaint waits for the customer, and at the moved time after it resumes', async () => {
     const meta = { correlationId: 'esc', causationId: 'esc', actor: { id: 'tester', role: 'agent' } };
     const command = async (c: Parameters<typeof decider.decide>[0], at: Date): Promise<void> => {

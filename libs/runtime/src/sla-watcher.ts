@@ -14,6 +14,11 @@ export interface SlaWatcherOptions {
   readonly onBreach?: (kind: string) => void;
   /** A ComplaintEscalated appended by this watcher. */
   readonly onEscalation?: (step: string, priority: string) => void;
+  /**
+   * Before each pass: brings the SLA policy book up to the log, so that a complaint filed under a version published
+   * moments ago (on another replica) is decided under that version, not under the fallback (the current one).
+   */
+  readonly beforePass?: () => Promise<void>;
 }
 
 /**
@@ -68,6 +73,7 @@ export class SlaWatcher {
    * a restart, a replayed request or a second watcher adds nothing.
    */
   async checkOnce(): Promise<number> {
+    await this.options.beforePass?.();
     const now = this.options.now();
     const nowIso = now.toISOString();
     const due = await this.readModels.find(
