@@ -137,8 +137,8 @@ if (require.main === module && process.argv[2] === '--child') {
 // ------------------------------------------------------------------------------------------------------------------
 
 function inChild(task: ChildTask, env: Record<string, string> = {}): Promise<ChildResult> {
-  // Rebuilds run as the projector process does (its heap bound); imports as `npm run import` does (none).
-  const nodeFlags = task.task === 'rebuild' || task.task === 'rebuild-each' ? productionNodeFlags('projector') : [];
+  // Rebuilds run as the projector process does (its heap bound); imports as `npm run import` does (its young generation).
+  const nodeFlags = task.task === 'rebuild' || task.task === 'rebuild-each' ? productionNodeFlags('projector') : task.task === 'import' ? productionNodeFlags('importer') : [];
   const child = fork(__filename, ['--child', JSON.stringify(task)], {
     cwd: REPO_ROOT,
     execArgv: [...nodeFlags, '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
