@@ -3,7 +3,7 @@ import { orderStream, parseMoney, type OrderCommand } from '@crm/domain';
 import { readCsvRecords } from './csv';
 import { ImportInputError } from './import-errors';
 import { execute, inChunks, registerCustomer, skippingDecider, type ImportContext } from './import-context';
-import { ukLocalToUtc } from './source-times';
+import { ukLocalToUtcMemoized as ukLocalToUtc } from './source-times';
 
 /**
  * UCI "Online Retail" (one row per invoice line) → the commands the API takes: RegisterCustomer per CustomerID,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { serviceNowToUtc, ukLocalToUtc, ukSummerTime } from './source-times';
+import { memoizedText, serviceNowToUtc, ukLocalToUtc, ukLocalToUtcMemoized, ukSummerTime } from './source-times';
 
 /** Europe/London wall-clock time of an instant, as `YYYY-MM-DD HH:MM:SS`, from the platform's time-zone data. */
 const london = new Intl.DateTimeFormat('en-GB', {
@@ -59,5 +59,33 @@ describe('serviceNowToUtc (D/M/YYYY HH:MM, day first)', () => {
     expect(serviceNowToUtc('?')).toBeNull();
     expect(serviceNowToUtc('2/29/2016 01:16')).toBeNull();
     expect(serviceNowToUtc('29/2/2017 01:16')).toBeNull();
+  });
+});
+
+describe('memoizedText', () => {
+  it('answers as the function does, computing each distinct text once, null answers included', () => {
+    const seen: string[] = [];
+    const upper = memoizedText((t: string) => {
+      seen.push(t);
+      return t === 'none-xq7' ? null : t.toUpperCase();
+    });
+    expect(['ab', 'cd', 'ab', 'none-xq7', 'none-xq7', 'cd'].map(upper)).toEqual(['AB', 'CD', 'AB', null, null, 'CD']);
+    expect(seen).toEqual(['ab', 'cd', 'none-xq7']);
+  });
+
+  it('forgets everything when full, and still answers right', () => {
+    let calls = 0;
+    const length = memoizedText((t: string) => {
+      calls += 1;
+      return t.length;
+    }, 2);
+    expect(['a', 'bb', 'ccc', 'a', 'ccc'].map(length)).toEqual([1, 2, 3, 1, 3]);
+    expect(calls).toBe(4);
+  });
+
+  it('ukLocalToUtcMemoized agrees with ukLocalToUtc', () => {
+    for (const t of ['2010-12-01 08:26:00', '2011-06-15 12:00:00', '2011-02-30 10:00:00', 'not a date', '2011-06-15 12:00:00']) {
+      expect(ukLocalToUtcMemoized(t)).toBe(ukLocalToUtc(t));
+    }
   });
 });

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { KeyEncryptionKey } from './key-encryption-key';
 import { SqliteKeyStore, type SubjectKey } from './key-store';
 
@@ -63,6 +63,47 @@ describe('SqliteKeyStore shared by two processes', () => {
 });
 
 /** keys.db files written before envelope encryption hold their keys in clear: they must keep opening what they sealed. */
+/** Each commit of keys.db (rollback journal, synchronous=FULL) costs several fsyncs: new keys are committed in groups. */
+describe('SqliteKeyStore creating many keys at once', () => {
+  let dir: string;
+  let store: SqliteKeyStore;
+  const kek = KeyEncryptionKey.generate();
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'crm-keys-'));
+    store = new SqliteKeyStore(join(dir, 'keys.db'), { kek, recheckMs: 0 });
+  });
+
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes the keys asked for in one turn of the event loop in one transaction, each durable before it is handed out', async () => {
+    const transactions = jest.spyOn(Database.prototype, 'transaction');
+    const subjects = Array.from({ length: 37 }, (_, i) => `grouped-${i}`);
+    const keys = await Promise.all([...subjects, 'grouped-3'].map((s) => store.keyFor(s)));
+    expect(transactions).toHaveBeenCalledTimes(1);
+    expect(new Set(keys.map((k) => (k as Buffer).toString('hex'))).size).toBe(37);
+    expect(keys[37]).toEqual(keys[3]);
+    const other = new SqliteKeyStore(join(dir, 'keys.db'), { kek, recheckMs: 0 });
+    try {
+      const found = await other.existingKeys(subjects);
+      expect(subjects.map((s) => found.get(s))).toEqual(keys.slice(0, 37));
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('still writes a key asked for just before close', async () => {
+    const asked = store.keyFor('closing-1');
+    await store.close();
+    const key = await asked;
+    expect(key).toBeInstanceOf(Buffer);
+  });
+});
+
 describe('SqliteKeyStore on a keys.db from before wrapping', () => {
   let dir: string;
   beforeEach(() => {

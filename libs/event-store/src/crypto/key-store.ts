@@ -36,6 +36,13 @@ export interface SqliteKeyStoreOptions {
   readonly now?: () => number;
 }
 
+interface PendingKey {
+  readonly key: Buffer;
+  readonly promise: Promise<SubjectKey>;
+  resolve(key: SubjectKey): void;
+  reject(error: unknown): void;
+}
+
 interface KeyRow {
   key: Buffer | null;
   erased_at: string | null;
@@ -66,6 +73,8 @@ export class SqliteKeyStore implements KeyStore {
   private readonly now: () => number;
   private seenVersion: unknown;
   private checkedAt = 0;
+  /** Keys asked for in this turn of the event loop, created together (keyFor). */
+  private readonly pendingKeys = new Map<string, PendingKey>();
 
   constructor(filename: string, options: SqliteKeyStoreOptions) {
     this.kek = options.kek;
@@ -170,16 +179,52 @@ export class SqliteKeyStore implements KeyStore {
     return value;
   }
 
+  /**
+   * A new key is written in one IMMEDIATE transaction with every other key first asked for in the same turn of the
+   * event loop (group commit, as the event store does for appends): each commit of this rollback-journal file at
+   * synchronous=FULL costs several fsyncs, and an import registering 4,372 customers 500 at a time spent 30 % of its
+   * time committing their keys one by one. Every caller waits for that commit, so no event is sealed with a key that
+   * is not yet durable.
+   */
   keyFor(subject: string): Promise<SubjectKey> {
     try {
       const existing = this.existingKey(subject);
       if (existing) return Promise.resolve(existing);
-      const key = randomBytes(32);
-      this.write('write', () => this.insertKey.run(subject, this.kek.wrap(subject, key), new Date(this.now()).toISOString(), this.kek.id));
-      this.cache.delete(subject);
-      return Promise.resolve(this.existingKey(subject) ?? key);
     } catch (error) {
       return Promise.reject(error);
+    }
+    const pending = this.pendingKeys.get(subject);
+    if (pending) return pending.promise;
+    let settle!: { resolve: (key: SubjectKey) => void; reject: (error: unknown) => void };
+    const promise = new Promise<SubjectKey>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    this.pendingKeys.set(subject, { key: randomBytes(32), promise, ...settle });
+    if (this.pendingKeys.size === 1) setImmediate(() => this.createPendingKeys());
+    return promise;
+  }
+
+  private createPendingKeys(): void {
+    if (this.pendingKeys.size === 0) return;
+    const batch = [...this.pendingKeys];
+    this.pendingKeys.clear();
+    try {
+      const createdAt = new Date(this.now()).toISOString();
+      this.write('write', () => {
+        for (const [subject, { key }] of batch) this.insertKey.run(subject, this.kek.wrap(subject, key), createdAt, this.kek.id);
+      });
+    } catch (error) {
+      for (const [, p] of batch) p.reject(error);
+      return;
+    }
+    for (const [subject, p] of batch) {
+      try {
+        // Another process may have created (or erased) the key first: INSERT OR IGNORE kept theirs, read it back.
+        this.cache.delete(subject);
+        p.resolve(this.existingKey(subject) ?? p.key);
+      } catch (error) {
+        p.reject(error);
+      }
     }
   }
 
@@ -202,6 +247,8 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   close(): Promise<void> {
+    // Keys asked for just before closing are still written (their callers are waiting for them).
+    if (this.db.open) this.createPendingKeys();
     if (this.db.open) this.db.close();
     return Promise.resolve();
   }
