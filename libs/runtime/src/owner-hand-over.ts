@@ -5,6 +5,7 @@ import {
 import { handleCommand, type EventMetadataFactory, type EventStore, type RecordedEvent } from '@crm/event-store';
 import { COMPLAINTS, complaintsProjection, physicalCollection, type ReadModelStore } from '@crm/read-models';
 import { domainEventMetadata } from './event-metadata';
+import { RepeatingPass } from './repeating-pass';
 
 /** The process's checkpoint in the read-model store: the last owner change it has finished with. */
 export const OWNER_HAND_OVER_CHECKPOINT = 'process:owner-hand-over';
@@ -75,9 +76,10 @@ function isHandOverMove(e: RecordedEvent): boolean {
  * of its complaints are settled.
  */
 export class OwnerHandOver {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly passes = new RepeatingPass(
+    () => this.runOnce(),
+    (error) => this.options.logger?.error({ msg: 'owner hand-over pass failed', error: String(error) }),
+  );
   private fence: number | undefined;
   private readonly eventMetadata: EventMetadataFactory;
 
@@ -92,25 +94,12 @@ export class OwnerHandOver {
 
   /** Starts the passes; `fence`: the lease's token, carried by the checkpoint writes (a stale holder is refused). */
   start(fence?: number): void {
-    this.stopped = false;
     this.fence = fence;
-    const interval = this.options.intervalMs ?? 1000;
-    const tick = (): void => {
-      if (this.stopped) return;
-      this.running = this.runOnce()
-        .then(() => undefined)
-        .catch((error: unknown) => this.options.logger?.error({ msg: 'owner hand-over pass failed', error: String(error) }))
-        .then(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, interval);
-        });
-    };
-    tick();
+    this.passes.start(this.options.intervalMs ?? 1000);
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.passes.stop();
   }
 
   /**
@@ -166,7 +155,7 @@ export class OwnerHandOver {
     let moved = 0;
     for (const doc of open) {
       // Stopping (the lease moved on, or shutdown): whoever runs next resumes this change from the checkpoint.
-      if (this.stopped) return { moved, finished: false };
+      if (this.passes.stopRequested) return { moved, finished: false };
       if (await this.moveComplaint(doc._id, plan, change)) moved += 1;
     }
     if (moved > 0) this.options.logger?.log({ msg: 'owner hand-over', customerId, ownerId: plan.ownerId, complaintsMoved: moved });

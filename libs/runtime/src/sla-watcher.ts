@@ -2,6 +2,7 @@ import { complaintStream, type ComplaintCommand, type ComplaintEvent, type makeC
 import { handleCommand, StreamVersionConflict, type EventMetadataFactory, type EventStore } from '@crm/event-store';
 import { COMPLAINTS, complaintsProjection, physicalCollection, type ReadModelStore } from '@crm/read-models';
 import { domainEventMetadata } from './event-metadata';
+import { RepeatingPass } from './repeating-pass';
 
 type ComplaintDecider = ReturnType<typeof makeComplaintDecider>;
 
@@ -29,9 +30,10 @@ export interface SlaWatcherOptions {
  * Imported complaints with past deadlines breach on their own timeline: `breachedAt` is the deadline, not now.
  */
 export class SlaWatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly passes = new RepeatingPass(
+    () => this.checkOnce(),
+    (error) => this.options.logger?.error({ msg: 'SLA watcher pass failed', error: String(error) }),
+  );
   /** Complaints checked with no breach due, by read-model position: not asked again until their document changes. */
   private readonly settled = new Map<string, number>();
   private readonly eventMetadata: EventMetadataFactory;
@@ -47,23 +49,11 @@ export class SlaWatcher {
 
   /** Starts the passes (again after a stop: a replica that takes the SLA watcher's lease back). */
   start(): void {
-    this.stopped = false;
-    const interval = this.options.intervalMs ?? 1000;
-    const tick = (): void => {
-      if (this.stopped) return;
-      this.running = this.checkOnce()
-        .catch((error: unknown) => this.options.logger?.error({ msg: 'SLA watcher pass failed', error: String(error) }))
-        .then(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, interval);
-        });
-    };
-    tick();
+    this.passes.start(this.options.intervalMs ?? 1000);
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.passes.stop();
   }
 
   /**
