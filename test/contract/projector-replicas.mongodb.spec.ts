@@ -92,6 +92,27 @@ describe('projector replicas: fenced leases on MongoDB (wire double)', () => {
 
   const held = (h: ProjectorHost): string[] => h.leaseManager!.holding().map((l) => l.name).sort();
 
+  /**
+   * Two replicas on one database both running the same pass (what the SLA watcher's lease prevents; the appends'
+   * expected revisions guard anyway), `passes` times, each time once the board has caught up with the log.
+   */
+  async function raceTwoReplicas(events: InMemoryEventStore, passes: number, pass: (a: ProjectorHost, b: ProjectorHost) => Promise<unknown>): Promise<void> {
+    const db = freshDbName();
+    const [storeA, storeB] = [await connect(db), await connect(db)];
+    const a = replica('replica-a', events, storeA, storeA);
+    const b = replica('replica-b', events, storeB, storeB);
+    const projector = new ProjectionRunner(events, storeA, ALL_PROJECTIONS, { idlePollMs: 20 });
+    await projector.start();
+    try {
+      for (let i = 0; i < passes; i++) {
+        await until(async () => caughtUp(storeA, await events.headPosition()), 20_000, 'the complaints board');
+        await pass(a, b);
+      }
+    } finally {
+      await projector.stop();
+    }
+  }
+
   async function cleanRebuild(events: InMemoryEventStore): Promise<Record<string, Doc[]>> {
     const fresh = await connect(freshDbName());
     const runner = new ProjectionRunner(events, fresh, ALL_PROJECTIONS, { idlePollMs: 20 });
@@ -207,21 +228,7 @@ describe('projector replicas: fenced leases on MongoDB (wire double)', () => {
       eventMetadata: eventMetadataFactory({ newEventId: () => randomUUID(), schemaVersionOf }),
       metadata: { correlationId: 'race', causationId: 'race', actor: { id: 'tester', role: 'agent' } },
     });
-    const db = freshDbName();
-    const [storeA, storeB] = [await connect(db), await connect(db)];
-    // Two replicas both running the watcher: what the SLA watcher's lease prevents, and the append guards anyway.
-    const a = replica('replica-a', events, storeA, storeA);
-    const b = replica('replica-b', events, storeB, storeB);
-    const projector = new ProjectionRunner(events, storeA, ALL_PROJECTIONS, { idlePollMs: 20 });
-    await projector.start();
-    try {
-      for (let pass = 0; pass < 4; pass++) {
-        await until(async () => caughtUp(storeA, await events.headPosition()), 20_000, 'the complaints board');
-        await Promise.all([a.slaWatcher.checkOnce(), b.slaWatcher.checkOnce()]);
-      }
-    } finally {
-      await projector.stop();
-    }
+    await raceTwoReplicas(events, 4, (a, b) => Promise.all([a.slaWatcher.checkOnce(), b.slaWatcher.checkOnce()]));
     const breaches = (await events.readStream(complaintStream(complaintId))).filter((e) => e.type === 'SlaBreached');
     const kinds = breaches.map((e) => (e.data as { kind: string }).kind).sort();
     expect(kinds).toEqual(['first-response', 'resolution']);
@@ -251,21 +258,7 @@ describe('projector replicas: fenced leases on MongoDB (wire double)', () => {
       streamId: customerStream(customerId), now, eventMetadata, metadata,
       command: { type: 'AssignCustomerOwner', data: { customerId, ownerId: 'agent-2', reason: 'territory', moveOpenWork: true } },
     });
-    const db = freshDbName();
-    const [storeA, storeB] = [await connect(db), await connect(db)];
-    // Two replicas both running the hand-over: what the SLA watcher's lease prevents, and the appends guard anyway.
-    const a = replica('replica-a', events, storeA, storeA);
-    const b = replica('replica-b', events, storeB, storeB);
-    const projector = new ProjectionRunner(events, storeA, ALL_PROJECTIONS, { idlePollMs: 20 });
-    await projector.start();
-    try {
-      for (let pass = 0; pass < 3; pass++) {
-        await until(async () => caughtUp(storeA, await events.headPosition()), 20_000, 'the complaints board');
-        await Promise.allSettled([a.ownerHandOver.runOnce(), b.ownerHandOver.runOnce()]);
-      }
-    } finally {
-      await projector.stop();
-    }
+    await raceTwoReplicas(events, 3, (a, b) => Promise.allSettled([a.ownerHandOver.runOnce(), b.ownerHandOver.runOnce()]));
     for (const complaintId of ids) {
       const moves = (await events.readStream(complaintStream(complaintId))).filter((e) => e.type === 'ComplaintOwnerChanged');
       expect(moves.map((e) => (e.data as { ownerId: string }).ownerId)).toEqual(['agent-2']);
