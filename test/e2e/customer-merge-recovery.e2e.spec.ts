@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
-import { startTestApp, TOKENS, type TestApp, type TestResponse } from '../support/test-app';
+import { expectStatus, startTestApp, TOKENS, type TestApp } from '../support/test-app';
 
 /**
  * A merge spans two streams and cannot be appended atomically: the duplicate's step goes first. These tests leave
@@ -16,10 +16,7 @@ describe('a merge cut between its two streams', () => {
     await t.close();
   });
 
-  const ok = (r: TestResponse, status = 201): TestResponse => {
-    if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${JSON.stringify(r.body)}`);
-    return r;
-  };
+  const ok = expectStatus;
   const types = async (customerId: string): Promise<string[]> =>
     (await t.app.get<EventStore>(EVENT_STORE).readStream(`customer-${customerId}`)).map((e) => e.type);
 

@@ -1,4 +1,4 @@
-import { startTestApp, TOKENS, type TestApp, type TestResponse } from '../support/test-app';
+import { expectStatus, startTestApp, TOKENS, type TestApp, type TestResponse } from '../support/test-app';
 
 /**
  * Customer merge and unmerge over HTTP (issue 16 item 6): the survivor shows the duplicate's history, the duplicate
@@ -14,10 +14,7 @@ describe('customer merge and unmerge', () => {
     await t.close();
   });
 
-  const ok = (r: TestResponse, status = 201): TestResponse => {
-    if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${JSON.stringify(r.body)}`);
-    return r;
-  };
+  const ok = expectStatus;
   const post = async (path: string, body: unknown, token?: string): Promise<TestResponse> => t.request('POST', path, { body, token });
   const get = async (path: string, position: number, token?: string): Promise<TestResponse> =>
     ok(await t.request('GET', `${path}${path.includes('?') ? '&' : '?'}minPosition=${position}`, { token }), 200);

@@ -38,6 +38,12 @@ export interface TestResponse {
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test responses are asserted field by field
 }
 
+/** The response when its status is `status`; otherwise fails with the status and the body (a set-up step's check). */
+export function expectStatus(r: TestResponse, status = 201): TestResponse {
+  if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${JSON.stringify(r.body)}`);
+  return r;
+}
+
 /** The real Nest app on a random port, its own temp data dir, a manual clock and a tokens file. */
 export async function startTestApp(options: {
   now?: Date; env?: Record<string, string>; customerTokens?: Array<{ token: string; customerId: string }>; startSlaWatcher?: boolean;
