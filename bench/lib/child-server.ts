@@ -16,6 +16,11 @@ export interface ServerStats {
   heapUsedBytes: number;
   cpuUserMicros: number;
   cpuSystemMicros: number;
+  /**
+   * CPU (user + system) of the process's main thread alone, from /proc (Linux; null elsewhere), at the kernel's clock
+   * tick (10 ms): the rest of cpuUser/SystemMicros is other threads (a projector worker thread, libuv's pool, V8's).
+   */
+  mainThreadCpuMicros: number | null;
   /** Since the previous stats request: how late the event loop ran a 1 ms timer (ms), and GC pauses. */
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   gc: { pauses: number; totalMs: number; maxMs: number };
