@@ -61,6 +61,8 @@ interface Settings {
   profile: ProfileTarget[];
   projectors: Projector[];
   stageSeconds: number;
+  /** How the servers load their TypeScript (BENCH_LOADER; ts-node only to compare with earlier figures). */
+  loader: 'transpile' | 'ts-node';
 }
 
 interface StageWindow {
@@ -139,6 +141,7 @@ function settings(): Settings {
     profile: prof === '' ? [] : prof === 'both' ? ['baseline', 'sut'] : [prof as ProfileTarget],
     projectors: [...new Set(projectors)] as Projector[],
     stageSeconds: envNumber('BENCH_STAGE_SECONDS', 5, 0),
+    loader: process.env.BENCH_LOADER === 'ts-node' ? 'ts-node' : 'transpile',
   };
 }
 
@@ -344,6 +347,7 @@ async function runRound(mode: Sync, round: number, s: Settings, profileDir: stri
         script: join(__dirname, 'servers', 'baseline-server.ts'),
         env: { BENCH_DB_FILE: baselineDb, BENCH_SYNC: mode, BENCH_OWNED_DIR: baselineTmp.dir },
         nodeFlags: productionNodeFlags('api'), // the same heap bound as the app: like for like
+        loader: s.loader, // transpile: like `npm start`'s compiled JavaScript, no ts-node (whose REPL loads `domain`) in the process
       }),
       ...suts.map((t) =>
         startServer({
@@ -351,6 +355,7 @@ async function runRound(mode: Sync, round: number, s: Settings, profileDir: stri
           script: join(__dirname, 'servers', 'sut-server.ts'),
           env: { BENCH_DATA_DIR: t.dataDir, BENCH_SYNC: mode, BENCH_TOKENS: JSON.stringify(TOKENS), BENCH_PROJECTOR: t.projector, BENCH_OWNED_DIR: t.tmp.dir },
           nodeFlags: productionNodeFlags('api'),
+          loader: s.loader,
         })),
     ]);
     servers.push(baseline!, ...sutServers);
