@@ -5,9 +5,11 @@
  *
  * Each server runs in its own child process; the load generator (autocannon) runs here. Per synchronous mode the
  * two servers are measured alternately, baseline then SUT, BENCH_ROUNDS times (ABAB), so drift on a noisy machine
- * hits both; every round starts both servers fresh on new temp dirs with the same N seeded streams. Env: BENCH_SYNC=NORMAL|FULL|both, BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_CONNECTIONS,
- * BENCH_CUSTOMERS, BENCH_ROUNDS, BENCH_CPU_PROF=sut|baseline|both, BENCH_PROJECTOR=off|embedded|thread (default off: the
- * command path alone, as with a separate projector process; embedded adds the projections to the SUT's event loop, thread to a worker thread of the SUT as `npm start` does).
+ * hits both; every round starts the servers fresh on new temp dirs with the same N seeded streams. Env: BENCH_SYNC=NORMAL|FULL|both, BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_CONNECTIONS,
+ * BENCH_CUSTOMERS, BENCH_ROUNDS, BENCH_CPU_PROF=sut|baseline|both, BENCH_PROJECTOR: a comma list of off|embedded|thread, one
+ * SUT per entry in every round (default `off,thread`: the command path alone, as with a separate projector process, and
+ * the app as `npm start` runs it, projections in a worker thread), BENCH_STAGE_SECONDS (a profiled window after each
+ * SUT's measured one, for the per-stage CPU breakdown; 0 = none).
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
@@ -18,13 +20,26 @@ import { productionNodeFlags } from './lib/node-flags';
 import { startServer, type RunningServer, type ServerStats } from './lib/child-server';
 import { makeTempDir } from './lib/cleanup';
 import { formatProfileSummary, summarizeProfiles } from './lib/cpu-profile';
+import { STAGES, stageBreakdown, type StageBreakdown } from './lib/command-stages';
 import { runLoad, type LoadResult } from './lib/load';
 import { median, round, table } from './lib/stats';
 
 type Sync = 'NORMAL' | 'FULL';
-type Role = 'baseline' | 'sut';
+type Projector = 'off' | 'embedded' | 'thread';
+/** The baseline, or the app with its projections off, on its event loop, or in a worker thread (`npm start`). */
+type Role = 'baseline' | `app/${Projector}`;
+type ProfileTarget = 'baseline' | 'sut';
 
+/** Same durability (NORMAL vs NORMAL, FULL vs a baseline that fsyncs each request): DESIGN §8 and issue 18 item 2. */
 const TARGET_RATIO = 0.6;
+/** The durable default (FULL, group commit) against the baseline at NORMAL. */
+const TARGET_FULL_VS_NORMAL = 0.5;
+/**
+ * The headline SUT: the command path alone. The target is defined over the command path (HTTP → decide → append);
+ * with PROJECTOR=thread the same process also projects every event into every read model, a read-side cost on a
+ * second thread that this 2-core machine shares with the load generator (reported beside it, not hidden).
+ */
+const HEADLINE: Role = 'app/off';
 const AGENT_TOKEN = 'bench-agent-token-0123456789';
 const TOKENS = [{ token: AGENT_TOKEN, id: 'bench-agent', role: 'agent' }];
 const CONTACT_BODY = JSON.stringify({
@@ -43,8 +58,22 @@ interface Settings {
   connections: number;
   customers: number;
   rounds: number;
-  profile: Role[];
-  projector: 'off' | 'embedded' | 'thread';
+  profile: ProfileTarget[];
+  projectors: Projector[];
+  stageSeconds: number;
+  /** How the servers load their TypeScript (BENCH_LOADER; ts-node only to compare with earlier figures). */
+  loader: 'transpile' | 'ts-node';
+}
+
+interface StageWindow {
+  ok: number;
+  non2xx: number;
+  errors: number;
+  /** Process CPU (all threads) per command during the profiled window. */
+  processCpuMicrosPerCommand: number;
+  /** Main-thread CPU per command (from /proc); null where unavailable, then the stages are scaled to the process CPU. */
+  mainThreadCpuMicrosPerCommand: number | null;
+  breakdown: StageBreakdown;
 }
 
 interface RoundResult {
@@ -60,6 +89,8 @@ interface RoundResult {
   latencyMs: LoadResult['latencyMs'];
   /** Server process CPU (user + system) per 2xx command during the measured window. */
   serverCpuMicrosPerCommand: number;
+  /** CPU of the server's main thread alone per 2xx command (null without /proc). */
+  mainThreadCpuMicrosPerCommand: number | null;
   /** Share of one core the server used during the measured window (1.0 = one core saturated). */
   serverCpuCores: number;
   serverRssMb: number;
@@ -71,10 +102,13 @@ interface RoundResult {
   /** Rows the store gained during warm-up + measured load vs 2xx seen (a few in-flight ones may land uncounted). */
   appendedRows: number;
   warmup: { ok: number; reqPerSec: number; non2xx: number; errors: number; timeouts: number };
+  /** The profiled window after the measured one (SUTs only, BENCH_STAGE_SECONDS > 0, or the measured window when profiled). */
+  stages?: StageWindow;
 }
 
 interface ModeResult {
   mode: Sync;
+  sut: Role;
   baselineReqPerSec: number;
   sutReqPerSec: number;
   /** median(SUT rounds) / median(baseline rounds). */
@@ -93,8 +127,10 @@ function settings(): Settings {
   if (!['NORMAL', 'FULL', 'BOTH'].includes(sync)) throw new Error('BENCH_SYNC must be NORMAL, FULL or both');
   const prof = (process.env.BENCH_CPU_PROF ?? '').toLowerCase();
   if (!['', 'sut', 'baseline', 'both'].includes(prof)) throw new Error('BENCH_CPU_PROF must be sut, baseline or both');
-  const projector = (process.env.BENCH_PROJECTOR ?? 'off').toLowerCase();
-  if (projector !== 'off' && projector !== 'embedded' && projector !== 'thread') throw new Error('BENCH_PROJECTOR must be off, embedded or thread');
+  const projectors = (process.env.BENCH_PROJECTOR ?? 'off,thread').toLowerCase().split(',').map((p) => p.trim()).filter((p) => p !== '');
+  if (projectors.length === 0 || projectors.some((p) => p !== 'off' && p !== 'embedded' && p !== 'thread')) {
+    throw new Error('BENCH_PROJECTOR must be a comma list of off, embedded, thread');
+  }
   return {
     modes: sync === 'BOTH' ? ['NORMAL', 'FULL'] : [sync as Sync],
     seconds: envNumber('BENCH_SECONDS', 10, 1),
@@ -102,8 +138,10 @@ function settings(): Settings {
     connections: Math.round(envNumber('BENCH_CONNECTIONS', 32, 1)),
     customers: Math.round(envNumber('BENCH_CUSTOMERS', 1000, 1)),
     rounds: Math.round(envNumber('BENCH_ROUNDS', 2, 1)),
-    profile: prof === '' ? [] : prof === 'both' ? ['baseline', 'sut'] : [prof as Role],
-    projector: projector as Settings['projector'],
+    profile: prof === '' ? [] : prof === 'both' ? ['baseline', 'sut'] : [prof as ProfileTarget],
+    projectors: [...new Set(projectors)] as Projector[],
+    stageSeconds: envNumber('BENCH_STAGE_SECONDS', 5, 0),
+    loader: process.env.BENCH_LOADER === 'ts-node' ? 'ts-node' : 'transpile',
   };
 }
 
@@ -172,6 +210,43 @@ function countRows(dbFile: string): number {
 }
 
 const cpuMicros = (s: ServerStats): number => s.cpuUserMicros + s.cpuSystemMicros;
+const mainThreadMicros = (before: ServerStats, after: ServerStats): number | null =>
+  before.mainThreadCpuMicros === null || after.mainThreadCpuMicros === null ? null : after.mainThreadCpuMicros - before.mainThreadCpuMicros;
+
+const loadOf = (server: RunningServer, s: Settings, customerIds: readonly string[], cursor: { i: number }) => (seconds: number): Promise<LoadResult> =>
+  runLoad({
+    url: server.url,
+    connections: s.connections,
+    seconds,
+    method: 'POST',
+    headers: HEADERS,
+    body: CONTACT_BODY,
+    // Round-robin over all customers: with 32 in flight and 1,000 streams, no two concurrent commands share one.
+    nextPath: () => `/customers/${customerIds[cursor.i++ % customerIds.length]!}/contacts`,
+  });
+
+/**
+ * A window of the same load with the SUT's main thread profiled, after its measured window (so the profiler's cost is
+ * not in the req/s): each sample goes to a stage by its stack (bench/lib/command-stages.ts), and the stages' shares
+ * are scaled to the main thread's CPU per command in that window.
+ */
+async function stageWindow(server: RunningServer, s: Settings, customerIds: readonly string[], cursor: { i: number }, file: string): Promise<StageWindow> {
+  const before = await server.stats();
+  await server.profileStart();
+  const measured = await loadOf(server, s, customerIds, cursor)(s.stageSeconds);
+  await server.profileStop(file);
+  const after = await server.stats();
+  const ok = Math.max(1, measured.ok);
+  const main = mainThreadMicros(before, after);
+  return {
+    ok: measured.ok,
+    non2xx: measured.non2xx,
+    errors: measured.errors + measured.timeouts,
+    processCpuMicrosPerCommand: round((cpuMicros(after) - cpuMicros(before)) / ok, 1),
+    mainThreadCpuMicrosPerCommand: main === null ? null : round(main / ok, 1),
+    breakdown: stageBreakdown([file], measured.ok),
+  };
+}
 
 async function measureRound(args: {
   mode: Sync;
@@ -185,17 +260,7 @@ async function measureRound(args: {
   profileFile?: string;
 }): Promise<RoundResult> {
   const { server, s, customerIds, cursor } = args;
-  const load = (seconds: number): Promise<LoadResult> =>
-    runLoad({
-      url: server.url,
-      connections: s.connections,
-      seconds,
-      method: 'POST',
-      headers: HEADERS,
-      body: CONTACT_BODY,
-      // Round-robin over all customers: with 32 in flight and 1,000 streams, no two concurrent commands share one.
-      nextPath: () => `/customers/${customerIds[cursor.i++ % customerIds.length]!}/contacts`,
-    });
+  const load = loadOf(server, s, customerIds, cursor);
 
   const rowsBefore = countRows(args.dbFile);
   const warm = s.warmupSeconds > 0 ? await load(s.warmupSeconds) : undefined;
@@ -212,6 +277,7 @@ async function measureRound(args: {
   await sleep(100);
   const rowsAfter = countRows(args.dbFile);
   const cpu = cpuMicros(after) - cpuMicros(before);
+  const main = mainThreadMicros(before, after);
   return {
     mode: args.mode,
     round: args.round,
@@ -224,6 +290,7 @@ async function measureRound(args: {
     statusCodes: measured.statusCodes,
     latencyMs: measured.latencyMs,
     serverCpuMicrosPerCommand: round(cpu / Math.max(1, measured.ok), 1),
+    mainThreadCpuMicrosPerCommand: main === null ? null : round(main / Math.max(1, measured.ok), 1),
     serverCpuCores: round(cpu / wallMicros, 2),
     serverRssMb: round(after.rssBytes / 2 ** 20, 1),
     eventsPerStreamAtStart: round(rowsBefore / customerIds.length, 1),
@@ -257,79 +324,101 @@ function failuresOf(r: RoundResult, s: Settings): string[] {
 }
 
 /**
- * One round: both servers fresh (own temp dirs, same N streams seeded), baseline measured, then the SUT, both
+ * One round: every server fresh (own temp dirs, same N streams seeded), the baseline measured, then each SUT, all
  * stopped and their files deleted. Fresh per round, so round 2 measures the same state as round 1 (the SUT reads
  * the whole stream per command: with carried-over data its second round would run on streams 2× as long).
  */
-async function runRound(mode: Sync, round: number, s: Settings, profileDir: string | undefined, log: (line: string) => void): Promise<{ rounds: RoundResult[]; failures: string[]; profiles: Record<Role, string[]> }> {
+async function runRound(mode: Sync, round: number, s: Settings, profileDir: string | undefined, log: (line: string) => void): Promise<{ rounds: RoundResult[]; failures: string[]; profiles: Record<ProfileTarget, string[]> }> {
   const baselineTmp = makeTempDir('crm-bench-baseline-');
-  const sutTmp = makeTempDir('crm-bench-sut-');
   const baselineDb = join(baselineTmp.dir, 'events.db');
-  const sutDataDir = join(sutTmp.dir, 'data');
-  const sutDb = join(sutDataDir, 'events.db');
+  const suts = s.projectors.map((projector) => {
+    const tmp = makeTempDir(`crm-bench-sut-${projector}-`);
+    return { projector, role: `app/${projector}` as Role, tmp, dataDir: join(tmp.dir, 'data') };
+  });
   const servers: RunningServer[] = [];
   const rounds: RoundResult[] = [];
   const failures: string[] = [];
-  const profiles: Record<Role, string[]> = { baseline: [], sut: [] };
+  const profiles: Record<ProfileTarget, string[]> = { baseline: [], sut: [] };
   try {
     const bootStart = Date.now();
-    const [baseline, sut] = await Promise.all([
+    const [baseline, ...sutServers] = await Promise.all([
       startServer({
         name: `baseline-${mode}`,
         script: join(__dirname, 'servers', 'baseline-server.ts'),
         env: { BENCH_DB_FILE: baselineDb, BENCH_SYNC: mode, BENCH_OWNED_DIR: baselineTmp.dir },
         nodeFlags: productionNodeFlags('api'), // the same heap bound as the app: like for like
+        loader: s.loader, // transpile: like `npm start`'s compiled JavaScript, no ts-node (whose REPL loads `domain`) in the process
       }),
-      startServer({
-        name: `sut-${mode}`,
-        script: join(__dirname, 'servers', 'sut-server.ts'),
-        env: { BENCH_DATA_DIR: sutDataDir, BENCH_SYNC: mode, BENCH_TOKENS: JSON.stringify(TOKENS), BENCH_PROJECTOR: s.projector, BENCH_OWNED_DIR: sutTmp.dir },
-        nodeFlags: productionNodeFlags('api'),
-      }),
+      ...suts.map((t) =>
+        startServer({
+          name: `${t.role}-${mode}`,
+          script: join(__dirname, 'servers', 'sut-server.ts'),
+          env: { BENCH_DATA_DIR: t.dataDir, BENCH_SYNC: mode, BENCH_TOKENS: JSON.stringify(TOKENS), BENCH_PROJECTOR: t.projector, BENCH_OWNED_DIR: t.tmp.dir },
+          nodeFlags: productionNodeFlags('api'),
+          loader: s.loader,
+        })),
     ]);
-    servers.push(baseline, sut);
+    servers.push(baseline!, ...sutServers);
     const booted = Date.now() - bootStart;
 
     const seedStart = Date.now();
     const customerIds = Array.from({ length: s.customers }, uuidv7);
-    // The baseline gets one row per stream too, so both stores start with the same number of streams and rows.
-    await Promise.all([registerCustomers(sut, customerIds), pool(customerIds, 16, (id) => probe(baseline, id))]);
-    await probe(sut, customerIds[0]!);
-    log(`[${mode}] round ${round}: servers up in ${booted} ms (baseline pid ${baseline.pid}, SUT pid ${sut.pid}); ${s.customers} customers registered (SUT) and seeded (baseline) in ${Date.now() - seedStart} ms`);
+    // The baseline gets one row per stream too, so all stores start with the same number of streams and rows.
+    await Promise.all([...sutServers.map((sut) => registerCustomers(sut, customerIds)), pool(customerIds, 16, (id) => probe(baseline!, id))]);
+    for (const sut of sutServers) await probe(sut, customerIds[0]!);
+    log(`[${mode}] round ${round}: servers up in ${booted} ms (pids ${servers.map((x) => `${x.name} ${x.pid}`).join(', ')}); ${s.customers} customers registered (SUTs) and seeded (baseline) in ${Date.now() - seedStart} ms`);
 
     const targets: Array<{ role: Role; server: RunningServer; dbFile: string }> = [
-      { role: 'baseline', server: baseline, dbFile: baselineDb },
-      { role: 'sut', server: sut, dbFile: sutDb },
+      { role: 'baseline', server: baseline!, dbFile: baselineDb },
+      ...suts.map((t, i) => ({ role: t.role, server: sutServers[i]!, dbFile: join(t.dataDir, 'events.db') })),
     ];
     for (const t of targets) {
+      const profileTarget: ProfileTarget = t.role === 'baseline' ? 'baseline' : 'sut';
+      const fileRole = t.role.replace('/', '-');
       const profileFile =
-        profileDir && s.profile.includes(t.role) ? join(profileDir, `${t.role}-${mode}-round${round}.cpuprofile`) : undefined;
-      const r = await measureRound({ mode, round, role: t.role, server: t.server, dbFile: t.dbFile, customerIds, cursor: { i: 0 }, s, profileFile });
-      rounds.push(r);
-      if (profileFile) profiles[t.role].push(profileFile);
+        profileDir && s.profile.includes(profileTarget) ? join(profileDir, `${fileRole}-${mode}-round${round}.cpuprofile`) : undefined;
+      const cursor = { i: 0 };
+      const r = await measureRound({ mode, round, role: t.role, server: t.server, dbFile: t.dbFile, customerIds, cursor, s, profileFile });
+      if (profileFile) profiles[profileTarget].push(profileFile);
       failures.push(...failuresOf(r, s));
       log(
-        `[${mode}] round ${round} ${t.role.padEnd(8)} ${String(r.reqPerSec).padStart(8)} req/s  p50 ${r.latencyMs.p50} ms  p99 ${r.latencyMs.p99} ms` +
-          `  server ${r.serverCpuMicrosPerCommand} µs CPU/cmd  load generator ${r.loadgenCpuCores} cores  non-2xx ${r.non2xx}`,
+        `[${mode}] round ${round} ${t.role.padEnd(12)} ${String(r.reqPerSec).padStart(8)} req/s  p50 ${r.latencyMs.p50} ms  p99 ${r.latencyMs.p99} ms` +
+          `  server ${r.serverCpuMicrosPerCommand} µs CPU/cmd (main thread ${r.mainThreadCpuMicrosPerCommand ?? '?'})  load generator ${r.loadgenCpuCores} cores  non-2xx ${r.non2xx}`,
       );
+      if (t.role !== 'baseline' && s.stageSeconds > 0) {
+        const dir = profileDir ?? makeStageDir();
+        const w = await stageWindow(t.server, s, customerIds, cursor, join(dir, `stages-${fileRole}-${mode}-round${round}.cpuprofile`));
+        r.stages = w;
+        if (w.non2xx > 0 || w.errors > 0) failures.push(`${mode} round ${round} ${t.role} stage window: ${w.non2xx} non-2xx, ${w.errors} errors/timeouts`);
+        log(`[${mode}] round ${round} ${t.role.padEnd(12)} stage window: ${w.ok} commands, ${w.processCpuMicrosPerCommand} µs CPU/cmd (main thread ${w.mainThreadCpuMicrosPerCommand ?? '?'}) while profiled`);
+      }
+      rounds.push(r);
     }
   } finally {
     await Promise.allSettled(servers.map((x) => x.stop()));
     baselineTmp.remove();
-    sutTmp.remove();
+    for (const t of suts) t.tmp.remove();
   }
   return { rounds, failures, profiles };
 }
 
-function summarize(mode: Sync, rounds: RoundResult[]): ModeResult {
+/** Profiles only feed the stage breakdown unless BENCH_CPU_PROF asked to keep them: they go to a temp dir then. */
+let stageDir: { dir: string; remove: () => void } | undefined;
+function makeStageDir(): string {
+  stageDir ??= makeTempDir('crm-bench-stages-');
+  return stageDir.dir;
+}
+
+function summarize(mode: Sync, sut: Role, rounds: RoundResult[]): ModeResult {
   const of = (role: Role): RoundResult[] => rounds.filter((r) => r.mode === mode && r.server === role);
   const b = of('baseline');
-  const t = of('sut');
+  const t = of(sut);
   const baselineReqPerSec = median(b.map((r) => r.reqPerSec));
   const sutReqPerSec = median(t.map((r) => r.reqPerSec));
   const ratio = round(sutReqPerSec / baselineReqPerSec, 3);
   return {
     mode,
+    sut,
     baselineReqPerSec: round(baselineReqPerSec, 1),
     sutReqPerSec: round(sutReqPerSec, 1),
     ratio,
@@ -342,6 +431,88 @@ function summarize(mode: Sync, rounds: RoundResult[]): ModeResult {
   };
 }
 
+interface TargetRatio {
+  sut: Role;
+  name: string;
+  app: string;
+  baseline: string;
+  appReqPerSec: number;
+  baselineReqPerSec: number;
+  ratio: number;
+  target: number;
+  met: boolean;
+}
+
+/**
+ * The three ratios of issue 18 item 2 per SUT. The baseline at FULL already commits and fsyncs each request (its own
+ * autocommit transaction; in WAL mode synchronous=FULL syncs the WAL at every commit), so it is the "reference that
+ * fsyncs each request". FULL app / NORMAL baseline compares medians of different windows of the same run.
+ */
+function targetRatios(modes: readonly ModeResult[]): TargetRatio[] {
+  const out: TargetRatio[] = [];
+  for (const sut of [...new Set(modes.map((m) => m.sut))]) {
+    const at = (mode: Sync): ModeResult | undefined => modes.find((m) => m.sut === sut && m.mode === mode);
+    const add = (name: string, app: ModeResult | undefined, baseline: ModeResult | undefined, target: number): void => {
+      if (!app || !baseline) return;
+      const ratio = round(app.sutReqPerSec / baseline.baselineReqPerSec, 3);
+      out.push({
+        sut, name, app: `${sut} ${app.mode}`, baseline: `baseline ${baseline.mode}`, appReqPerSec: app.sutReqPerSec,
+        baselineReqPerSec: baseline.baselineReqPerSec, ratio, target, met: ratio >= target,
+      });
+    };
+    add('NORMAL / NORMAL', at('NORMAL'), at('NORMAL'), TARGET_RATIO);
+    add('FULL / FULL (baseline fsyncs each request)', at('FULL'), at('FULL'), TARGET_RATIO);
+    add('FULL (default) / baseline NORMAL', at('FULL'), at('NORMAL'), TARGET_FULL_VS_NORMAL);
+  }
+  return out;
+}
+
+interface StageColumn {
+  label: string;
+  /** Median over rounds, µs per command, per stage; then main thread, other threads, process. */
+  stages: Record<string, number>;
+  mainThread: number | null;
+  process: number;
+}
+
+/**
+ * µs per command per stage, median over the rounds: each stage's share of the main thread's samples × the main
+ * thread's CPU per command in that window (the process's when /proc is missing). Sampled shares, not wall time: a
+ * thread preempted by other processes still gets samples, so shares are the honest part, the scale comes from CPU.
+ */
+function stageColumns(rounds: readonly RoundResult[]): StageColumn[] {
+  const columns: StageColumn[] = [];
+  const keys = [...new Set(rounds.filter((r) => r.stages).map((r) => `${r.mode} ${r.server}`))];
+  for (const key of keys) {
+    const windows = rounds.filter((r) => r.stages && `${r.mode} ${r.server}` === key).map((r) => r.stages!);
+    const scale = (w: StageWindow): number => w.mainThreadCpuMicrosPerCommand ?? w.processCpuMicrosPerCommand;
+    const stages: Record<string, number> = {};
+    for (const stage of STAGES) {
+      stages[stage] = round(median(windows.map((w) => ((w.breakdown.stages.find((x) => x.stage === stage)?.pct ?? 0) / 100) * scale(w))), 1);
+    }
+    const mains = windows.map((w) => w.mainThreadCpuMicrosPerCommand);
+    columns.push({
+      label: key,
+      stages,
+      mainThread: mains.every((m): m is number => m !== null) ? round(median(mains), 1) : null,
+      process: round(median(windows.map((w) => w.processCpuMicrosPerCommand)), 1),
+    });
+  }
+  return columns;
+}
+
+function formatStages(columns: readonly StageColumn[]): string {
+  return table(
+    ['µs CPU per command (profiled window)', ...columns.map((c) => c.label)],
+    [
+      ...STAGES.map((stage) => [stage, ...columns.map((c) => c.stages[stage] ?? 0)]),
+      ['= main thread', ...columns.map((c) => c.mainThread ?? '?')],
+      ['+ other threads (projector thread, WAL checkpointer, fsync, V8)', ...columns.map((c) => (c.mainThread === null ? '?' : round(c.process - c.mainThread, 1)))],
+      ['= process', ...columns.map((c) => c.process)],
+    ],
+  );
+}
+
 export const commandPathBench: Bench = {
   name: 'command-path',
   description: 'POST /customers/:id/contacts through the whole app vs a minimal Fastify + better-sqlite3 append (target ≥ 0.6×)',
@@ -349,10 +520,11 @@ export const commandPathBench: Bench = {
     const s = settings();
     const startedAt = new Date();
     const log = (line: string): void => console.log(line);
-    const perRound = 2 * (s.warmupSeconds + s.seconds + 0.5) + 2 + s.customers / 500;
+    const perRound = (1 + s.projectors.length) * (s.warmupSeconds + s.seconds + 0.5) + s.projectors.length * s.stageSeconds + 2 + s.customers / 500;
     log(
-      `command-path: modes ${s.modes.join(', ')}; ${s.rounds} rounds ABAB of ${s.warmupSeconds} s warm-up + ${s.seconds} s; ` +
-        `${s.connections} connections; ${s.customers} customers; SUT projector ${s.projector}; ≈ ${Math.round(s.modes.length * s.rounds * perRound)} s`,
+      `command-path: modes ${s.modes.join(', ')}; ${s.rounds} rounds of ${s.warmupSeconds} s warm-up + ${s.seconds} s per server; ` +
+        `${s.connections} connections; ${s.customers} customers; SUTs: app with PROJECTOR=${s.projectors.join(', ')} (headline ${HEADLINE}); ` +
+        `stage windows ${s.stageSeconds} s; ≈ ${Math.round(s.modes.length * s.rounds * perRound)} s`,
     );
     let profileDir: string | undefined;
     if (s.profile.length > 0) {
@@ -363,47 +535,72 @@ export const commandPathBench: Bench = {
 
     const allRounds: RoundResult[] = [];
     const failures: string[] = [];
-    const profiles: Record<Role, string[]> = { baseline: [], sut: [] };
-    for (const mode of s.modes) {
-      try {
-        for (let round = 1; round <= s.rounds; round++) {
-          const out = await runRound(mode, round, s, profileDir, log);
-          allRounds.push(...out.rounds);
-          failures.push(...out.failures);
-          profiles.baseline.push(...out.profiles.baseline);
-          profiles.sut.push(...out.profiles.sut);
+    const profiles: Record<ProfileTarget, string[]> = { baseline: [], sut: [] };
+    try {
+      for (const mode of s.modes) {
+        try {
+          for (let round = 1; round <= s.rounds; round++) {
+            const out = await runRound(mode, round, s, profileDir, log);
+            allRounds.push(...out.rounds);
+            failures.push(...out.failures);
+            profiles.baseline.push(...out.profiles.baseline);
+            profiles.sut.push(...out.profiles.sut);
+          }
+        } catch (error) {
+          failures.push(`${mode}: ${error instanceof Error ? error.message : String(error)}`);
+          log(`[${mode}] FAILED: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
         }
-      } catch (error) {
-        failures.push(`${mode}: ${error instanceof Error ? error.message : String(error)}`);
-        log(`[${mode}] FAILED: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
       }
+    } finally {
+      stageDir?.remove();
+      stageDir = undefined;
     }
 
-    const modes = s.modes.filter((m) => allRounds.some((r) => r.mode === m)).map((m) => summarize(m, allRounds));
+    const sutRoles = s.projectors.map((p): Role => `app/${p}`);
+    const modes = s.modes
+      .filter((m) => allRounds.some((r) => r.mode === m))
+      .flatMap((m) => sutRoles.filter((sut) => allRounds.some((r) => r.mode === m && r.server === sut)).map((sut) => summarize(m, sut, allRounds)));
+    const ratios = targetRatios(modes);
+    const stages = stageColumns(allRounds);
 
     log('');
     log(
       table(
-        ['mode', 'round', 'server', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'srv CPU µs/cmd', 'srv cores', 'loadgen cores', 'RSS MB', 'ev/stream', 'non-2xx'],
+        ['mode', 'round', 'server', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'srv CPU µs/cmd', 'main thread µs/cmd', 'srv cores', 'loadgen cores', 'RSS MB', 'ev/stream', 'non-2xx'],
         allRounds.map((r) => [
           `synchronous=${r.mode}`, r.round, r.server, r.reqPerSec, r.latencyMs.p50, r.latencyMs.p99, r.latencyMs.mean,
-          r.serverCpuMicrosPerCommand, r.serverCpuCores, r.loadgenCpuCores, r.serverRssMb, `${r.eventsPerStreamAtStart}→${r.eventsPerStreamAtEnd}`,
-          r.non2xx + r.errors + r.timeouts,
+          r.serverCpuMicrosPerCommand, r.mainThreadCpuMicrosPerCommand ?? '?', r.serverCpuCores, r.loadgenCpuCores, r.serverRssMb,
+          `${r.eventsPerStreamAtStart}→${r.eventsPerStreamAtEnd}`, r.non2xx + r.errors + r.timeouts,
         ]),
       ),
     );
     log('');
     log(
       table(
-        ['mode', 'baseline req/s', 'SUT req/s', 'SUT/baseline', 'per round', 'target', 'baseline p50/p99 ms', 'SUT p50/p99 ms', 'CPU µs/cmd b/SUT'],
+        ['mode', 'SUT', 'baseline req/s', 'SUT req/s', 'SUT/baseline', 'per round', 'baseline p50/p99 ms', 'SUT p50/p99 ms', 'CPU µs/cmd b/SUT'],
         modes.map((m) => [
-          `synchronous=${m.mode}`, m.baselineReqPerSec, m.sutReqPerSec, `${m.ratio.toFixed(2)}×`, m.pairRatios.map((x) => x.toFixed(2)).join(' '),
-          `≥ ${TARGET_RATIO} ${m.meetsTarget ? 'met' : 'NOT met'}`,
+          `synchronous=${m.mode}`, m.sut, m.baselineReqPerSec, m.sutReqPerSec, `${m.ratio.toFixed(2)}×`, m.pairRatios.map((x) => x.toFixed(2)).join(' '),
           `${m.baselineLatencyMs.p50} / ${m.baselineLatencyMs.p99}`, `${m.sutLatencyMs.p50} / ${m.sutLatencyMs.p99}`,
           `${m.baselineCpuMicrosPerCommand} / ${m.sutCpuMicrosPerCommand}`,
         ]),
       ),
     );
+    log('');
+    log(`Targets (issue 18 item 2); headline: ${HEADLINE} (the command path alone); app/thread = as \`npm start\` runs it`);
+    log(
+      table(
+        ['SUT', 'ratio', 'app req/s', 'baseline req/s', 'SUT/baseline', 'target'],
+        ratios.map((r) => [
+          r.sut === HEADLINE ? `${r.sut} (headline)` : r.sut, r.name, `${r.appReqPerSec} (${r.app})`, `${r.baselineReqPerSec} (${r.baseline})`,
+          `${r.ratio.toFixed(2)}×`, `≥ ${r.target} ${r.met ? 'met' : 'NOT met'}`,
+        ]),
+      ),
+    );
+    if (stages.length > 0) {
+      log('');
+      log('Where a command\'s CPU goes (bench/lib/command-stages.ts; a separate profiled window per SUT and round, medians):');
+      log(formatStages(stages));
+    }
 
     const profileSummaries: Record<string, unknown> = {};
     for (const role of ['baseline', 'sut'] as const) {
@@ -422,9 +619,13 @@ export const commandPathBench: Bench = {
       ok,
       failures,
       targetRatio: TARGET_RATIO,
+      targetFullVsNormal: TARGET_FULL_VS_NORMAL,
+      headline: HEADLINE,
       settings: s,
       machine: machineInfo(),
       modes,
+      targets: ratios,
+      stages,
       rounds: allRounds,
       profiling: s.profile.length > 0 ? { dir: profileDir, summaries: profileSummaries } : undefined,
     });
@@ -435,16 +636,16 @@ export const commandPathBench: Bench = {
         bench: 'command-path',
         ok,
         targetRatio: TARGET_RATIO,
+        headline: HEADLINE,
         profiled: s.profile.length > 0,
         seconds: s.seconds,
         connections: s.connections,
-        projector: s.projector,
-        modes: Object.fromEntries(
-          modes.map((m) => [m.mode, {
-            baselineReqPerSec: m.baselineReqPerSec, sutReqPerSec: m.sutReqPerSec, ratio: m.ratio, meetsTarget: m.meetsTarget,
-            baselineP50Ms: m.baselineLatencyMs.p50, baselineP99Ms: m.baselineLatencyMs.p99, sutP50Ms: m.sutLatencyMs.p50, sutP99Ms: m.sutLatencyMs.p99,
-          }]),
-        ),
+        projectors: s.projectors,
+        targets: ratios.map((r) => ({ sut: r.sut, ratio: r.name, value: r.ratio, target: r.target, met: r.met })),
+        modes: modes.map((m) => ({
+          mode: m.mode, sut: m.sut, baselineReqPerSec: m.baselineReqPerSec, sutReqPerSec: m.sutReqPerSec, ratio: m.ratio, meetsTarget: m.meetsTarget,
+          baselineP50Ms: m.baselineLatencyMs.p50, baselineP99Ms: m.baselineLatencyMs.p99, sutP50Ms: m.sutLatencyMs.p50, sutP99Ms: m.sutLatencyMs.p99,
+        })),
         failures: failures.length,
         file,
       },

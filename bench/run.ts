@@ -24,7 +24,7 @@ function usage(): string {
     '',
     'env (command-path): BENCH_SYNC=NORMAL|FULL|both  BENCH_SECONDS=10  BENCH_WARMUP_SECONDS=2  BENCH_ROUNDS=2',
     '                    BENCH_CONNECTIONS=32  BENCH_CUSTOMERS=1000  BENCH_CPU_PROF=sut|baseline|both',
-    '                    BENCH_PROJECTOR=off|embedded|thread',
+    '                    BENCH_PROJECTOR=off,thread (comma list of off|embedded|thread: one SUT each)  BENCH_STAGE_SECONDS=5',
     'env (projection-rebuild): BENCH_EVENTS=1000000  BENCH_HISTORY_CUSTOMERS=events/20 (≤ 50000)',
     '                    BENCH_PROJECTION_BATCH_SIZE=<production default>  BENCH_REBUILD_PROF=1  BENCH_REBUILD_TIMEOUT_SECONDS=900  BENCH_REBUILD_ALONE=customer_timelines,loyalty,sla_breaches',
     'env (projection-lag): BENCH_LAG_EVENTS=<rebuild\'s dataset, else 200000>  BENCH_LAG_RATE=500  BENCH_LAG_SECONDS=20',

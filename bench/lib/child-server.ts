@@ -16,6 +16,11 @@ export interface ServerStats {
   heapUsedBytes: number;
   cpuUserMicros: number;
   cpuSystemMicros: number;
+  /**
+   * CPU (user + system) of the process's main thread alone, from /proc (Linux; null elsewhere), at the kernel's clock
+   * tick (10 ms): the rest of cpuUser/SystemMicros is other threads (a projector worker thread, libuv's pool, V8's).
+   */
+  mainThreadCpuMicros: number | null;
   /** Since the previous stats request: how late the event loop ran a 1 ms timer (ms), and GC pauses. */
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   gc: { pauses: number; totalMs: number; maxMs: number };
@@ -45,10 +50,16 @@ export function forkTypeScript(options: {
   script: string;
   env: Record<string, string>;
   nodeFlags?: readonly string[];
+  /**
+   * How the TypeScript is loaded: ts-node (default), or `transpile` (bench/lib/transpile-register.js: the same
+   * per-file transpilation without ts-node, whose REPL loads `domain` and slows every EventEmitter of the process).
+   */
+  loader?: 'ts-node' | 'transpile';
 }): { child: ChildProcess; stderrTail: () => string } {
+  const loader = options.loader === 'transpile' ? resolve(__dirname, 'transpile-register.js') : 'ts-node/register/transpile-only';
   const child = fork(options.script, [], {
     cwd: REPO_ROOT,
-    execArgv: [...(options.nodeFlags ?? []), '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
+    execArgv: [...(options.nodeFlags ?? []), '-r', loader, '-r', 'tsconfig-paths/register'],
     env: { ...process.env, TS_NODE_PROJECT: resolve(REPO_ROOT, 'tsconfig.json'), ...options.env },
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
@@ -73,6 +84,7 @@ export async function startServer(options: {
   readyTimeoutMs?: number;
   /** Node flags before the ts-node hooks (e.g. productionNodeFlags('api')). */
   nodeFlags?: readonly string[];
+  loader?: 'ts-node' | 'transpile';
 }): Promise<RunningServer> {
   // Its stderr is forwarded; the tail goes into the error message if it dies before it is ready.
   const { child, stderrTail } = forkTypeScript(options);

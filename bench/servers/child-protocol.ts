@@ -1,7 +1,23 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { FromChild, ToChild } from '../lib/child-server';
+
+/** Linux's USER_HZ: /proc reports thread CPU in these ticks (100 on every Linux ABI Node supports). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU of this process's main thread (its thread id is the process id), or null without /proc. */
+function mainThreadCpuMicros(): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, so split after its closing parenthesis): utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? (ticks * 1e6) / CLOCK_TICKS_PER_SECOND : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The child side of bench/lib/child-server.ts: start the server, report the port, answer stats, close on 'stop'
@@ -68,7 +84,7 @@ export function serveAsChild(start: () => Promise<{ port: number; close: () => P
           const memory = process.memoryUsage();
           const cpu = process.cpuUsage();
           send({
-            type: 'stats', rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system,
+            type: 'stats', rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, mainThreadCpuMicros: mainThreadCpuMicros(),
             eventLoopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
             gc: { pauses: gc.pauses, totalMs: Math.round(gc.totalMs), maxMs: Math.round(gc.maxMs * 10) / 10 },
           });

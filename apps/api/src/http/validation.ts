@@ -1,5 +1,6 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidationError, ValidationPipe, type ValidationPipeOptions } from '@nestjs/common';
 import { registerDecorator, type ValidationOptions } from 'class-validator';
+import { CompiledValidationPipe } from './compiled-validation';
 import { type FieldError, problems } from './problem';
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
@@ -10,16 +11,21 @@ function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   });
 }
 
-/** class-validator DTOs: unknown fields refused, failures as a 400 problem with one entry per field. */
+export const VALIDATION_OPTIONS: ValidationPipeOptions = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  forbidUnknownValues: true,
+  validationError: { target: false, value: false },
+  exceptionFactory: (errors) => problems.validation(flatten(errors)),
+};
+
+/**
+ * class-validator DTOs: unknown fields refused, failures as a 400 problem with one entry per field. Valid bodies take
+ * a compiled path (compiled-validation.ts); every refusal is built by the full ValidationPipe.
+ */
 export function makeValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    transform: true,
-    forbidUnknownValues: true,
-    validationError: { target: false, value: false },
-    exceptionFactory: (errors) => problems.validation(flatten(errors)),
-  });
+  return new CompiledValidationPipe(VALIDATION_OPTIONS);
 }
 
 const DECIMAL = /^\d{1,13}(\.\d{1,4})?$/;
