@@ -88,6 +88,8 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
+const dash = (n: number): number | string => (Number.isNaN(n) ? '–' : n);
+
 function appEnv(dataDir: string): Record<string, string> {
   // What `npm start` reads; LOG_LEVEL=warn keeps the per-start info lines out of the timing's stderr pipe.
   return { DATA_DIR: dataDir, AUTH_TOKENS: TOKENS, LOG_LEVEL: 'warn' };
@@ -301,13 +303,13 @@ export const coldStartBench: Bench = {
     log(
       table(
         ['version', 'ready ms (median; range)', 'listening ms', '× node -e', 'peak RSS MB', 'CPU s', 'catch-up ms', 'events/s', '× raw scan', 'peak RSS MB (catch-up)'],
-        rows.map((r) => [r.version, `${r.readyMs} (${r.readyRange})`, r.listeningMs, r.readyOverBareNode, r.peakRssMb, r.cpuSeconds, r.catchUpMs, r.catchUpEventsPerSec, r.catchUpOverRawScan ?? '–', r.catchUpPeakRssMb]),
+        rows.map((r) => [r.version, `${r.readyMs} (${r.readyRange})`, r.listeningMs, r.readyOverBareNode, r.peakRssMb, r.cpuSeconds, dash(r.catchUpMs), dash(r.catchUpEventsPerSec), r.catchUpOverRawScan ?? '–', dash(r.catchUpPeakRssMb)]),
       ),
     );
     log(`node -e (bare HTTP server, same flags): ${bareMs} ms (median of ${bare.length}); store: ${dataset.history.events.toLocaleString('en')} events` +
       (scan ? `; raw scan of the imported log ${scan.eventsPerSec.toLocaleString('en')} events/s` : ''));
     const ab = rows.length === 2 ? { readyThisOverAb: round(rows[0]!.readyMs / rows[1]!.readyMs, 2), catchUpThisOverAb: round(rows[0]!.catchUpMs / rows[1]!.catchUpMs, 2) } : undefined;
-    if (ab) log(`A/B: ready this/ab ${ab.readyThisOverAb}×, catch-up this/ab ${ab.catchUpThisOverAb}× (< 1: this version is faster)`);
+    if (ab) log(`A/B: ready this/ab ${ab.readyThisOverAb}×${Number.isNaN(ab.catchUpThisOverAb) ? '' : `, catch-up this/ab ${ab.catchUpThisOverAb}×`} (< 1: this version is faster)`);
 
     const ok = failures.length === 0;
     const file = writeResultFile('cold-start', startedAt, {
