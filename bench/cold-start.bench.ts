@@ -185,7 +185,7 @@ export const coldStartBench: Bench = {
     const failures: string[] = [];
     const versions: Array<{ name: string; root: string }> = [{ name: 'this', root: REPO_ROOT }];
     if (s.abRoot) versions.push({ name: 'ab', root: s.abRoot });
-    for (const v of versions) ensureBuilt(v.root, ['api', 'importer']);
+    for (const v of versions) ensureBuilt(v.root, ['api', 'importer'], { build: v.root === REPO_ROOT, log });
     if (s.abRoot) log(`cold-start: A/B of ${REPO_ROOT} ("this") and ${s.abRoot} ("ab"), alternated`);
 
     // (a) a caught-up store with a long history.

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
@@ -43,13 +43,20 @@ function newestSource(dir: string): number {
   return newest;
 }
 
-/** Throws when `root`'s compiled app is missing or older than its sources (start.js would rebuild it first). */
-export function ensureBuilt(root: string, apps: ReadonlyArray<'api' | 'importer'>): void {
+/**
+ * Builds `root`'s app with the Nest CLI when its compiled entry is missing or older than its sources, as start.js
+ * does before `npm start` (not timed); with `build: false` throws instead (a second checkout given for an A/B).
+ */
+export function ensureBuilt(root: string, apps: ReadonlyArray<'api' | 'importer'>, options: { build: boolean; log: (line: string) => void }): void {
   const sources = Math.max(newestSource(join(root, 'apps')), newestSource(join(root, 'libs')));
   for (const app of apps) {
     const entry = entryOf(root, app);
-    if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` in ${root} first`);
-    if (statSync(entry).mtimeMs < sources) throw new Error(`${entry} is older than the sources: run \`npm run build\` in ${root} first (a stale build would measure old code)`);
+    const stale = !existsSync(entry) || statSync(entry).mtimeMs < sources;
+    if (!stale) continue;
+    if (!options.build) throw new Error(`${entry} is missing or older than the sources: run \`npm run build\` in ${root} first (a stale build would measure old code)`);
+    options.log(`  building ${app} (dist/ missing or older than the sources; not timed)...`);
+    const build = spawnSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build', app], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (build.status !== 0) throw new Error(`nest build ${app} failed (exit ${build.status})`);
   }
 }
 
