@@ -11,6 +11,8 @@ const BENCHES: Record<string, () => Bench> = {
   import: () => (require('./import.bench') as typeof import('./import.bench')).importBench,
   // projection-rebuild hands its 1M-event dataset (read models built) to projection-lag: keep this order.
   'projection-rebuild': () => (require('./projection-rebuild.bench') as typeof import('./projection-rebuild.bench')).projectionRebuildBench,
+  // cold-start starts the app on that dataset too (and leaves it for projection-lag).
+  'cold-start': () => (require('./cold-start.bench') as typeof import('./cold-start.bench')).coldStartBench,
   'projection-lag': () => (require('./projection-lag.bench') as typeof import('./projection-lag.bench')).projectionLagBench,
 };
 
@@ -27,6 +29,8 @@ function usage(): string {
     '                    BENCH_PROJECTOR=off,thread (comma list of off|embedded|thread: one SUT each)  BENCH_STAGE_SECONDS=5',
     'env (projection-rebuild): BENCH_EVENTS=1000000  BENCH_HISTORY_CUSTOMERS=events/20 (≤ 50000)',
     '                    BENCH_PROJECTION_BATCH_SIZE=<production default>  BENCH_REBUILD_PROF=1  BENCH_REBUILD_TIMEOUT_SECONDS=900  BENCH_REBUILD_ALONE=customer_timelines,loyalty,sla_breaches',
+    'env (cold-start): BENCH_COLD_EVENTS=<rebuild\'s dataset, else 200000>  BENCH_COLD_RUNS=3  BENCH_COLD_DATA_DIR=<dir>  BENCH_COLD_AB_ROOT=<checkout>',
+    '                    BENCH_COLD_IMPORT=1|0  BENCH_COLD_CATCHUP_RUNS=1  BENCH_COLD_TIMEOUT_SECONDS=300  BENCH_COLD_POLL_MS=10',
     'env (projection-lag): BENCH_LAG_EVENTS=<rebuild\'s dataset, else 200000>  BENCH_LAG_RATE=500  BENCH_LAG_SECONDS=20',
     '                    BENCH_LAG_WARMUP_SECONDS=3  BENCH_TIMELINE_RATE=50  BENCH_TIMELINE_CUSTOMERS=1000  BENCH_LAG_SAMPLE=1',
     '                    BENCH_TIMELINE_ALONE_SECONDS=3  BENCH_LAG_SYNC=FULL|NORMAL  BENCH_LAG_PROF=1  BENCH_LAG_DATA_DIR=<dir>',

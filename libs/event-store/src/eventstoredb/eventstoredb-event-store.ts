@@ -50,32 +50,18 @@
  *   cancelled; the append may still be written, as with any StoreUnavailable). Subscriptions are not bounded: they
  *   are meant to wait; keep-alive ends a dead one and the consumer resubscribes.
  */
-import {
-  ANY,
-  BACKWARDS,
-  END,
-  ErrorType,
+import type {
+  AllStreamResolvedEvent,
+  AllStreamSubscription,
+  AppendExpectedRevision,
+  CurrentRevision,
+  Direction,
   EventStoreDBClient,
-  FORWARDS,
-  NO_STREAM,
-  START,
-  STREAM_EXISTS,
-  StreamNotFoundError,
-  WrongExpectedVersionError,
-  eventTypeFilter,
-  isCommandError,
-  jsonEvent,
-  streamNameFilter,
-  type AllStreamResolvedEvent,
-  type AllStreamSubscription,
-  type AppendExpectedRevision,
-  type CurrentRevision,
-  type Direction,
-  type Filter,
-  type JSONType,
-  type Position,
-  type ReadPosition,
-  type ResolvedEvent,
+  Filter,
+  JSONType,
+  Position,
+  ReadPosition,
+  ResolvedEvent,
 } from '@eventstore/db-client';
 import { AppendTooLarge, DuplicateEventId, InvalidAppend, StoreUnavailable, StreamVersionConflict } from '../errors';
 import type {
@@ -91,6 +77,15 @@ import type {
 } from '../event-store.port';
 
 /** Prefix of the streams in which the adapter reserves event ids. */
+/**
+ * The client (and gRPC under it) is loaded when an EventStoreDB store is first used, not when this module is: every
+ * process imports this adapter through @crm/event-store, and loading the client took ~0.1–0.25 s of each embedded
+ * `npm start` that never talks to EventStoreDB (bench cold-start).
+ */
+type EsdbClientModule = typeof import('@eventstore/db-client');
+let esdbModule: EsdbClientModule | undefined;
+const esdb = (): EsdbClientModule => (esdbModule ??= require('@eventstore/db-client') as EsdbClientModule);
+
 export const EVENT_ID_RESERVATION_PREFIX = 'eventid-';
 const RESERVED = 'EventIdReserved';
 const RELEASED = 'EventIdReleased';
@@ -121,11 +116,11 @@ async function within<T>(ms: number | undefined, what: string, work: Promise<T>,
 export function toEsdbExpectedRevision(expected: ExpectedRevision): AppendExpectedRevision {
   switch (expected) {
     case 'any':
-      return ANY;
+      return esdb().ANY;
     case 'no-stream':
-      return NO_STREAM;
+      return esdb().NO_STREAM;
     case 'stream-exists':
-      return STREAM_EXISTS;
+      return esdb().STREAM_EXISTS;
     default:
       return BigInt(expected);
   }
@@ -133,7 +128,7 @@ export function toEsdbExpectedRevision(expected: ExpectedRevision): AppendExpect
 
 function toActualRevision(current: CurrentRevision): number | undefined {
   if (typeof current === 'bigint') return Number(current);
-  return current === NO_STREAM ? -1 : undefined;
+  return current === esdb().NO_STREAM ? -1 : undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -156,19 +151,19 @@ function toJson(data: unknown): JSONType {
 }
 
 function toEventData(event: EventToAppend) {
-  return jsonEvent({ id: event.eventId, type: event.type, data: toJson(event.data), metadata: { ...event.metadata } });
+  return esdb().jsonEvent({ id: event.eventId, type: event.type, data: toJson(event.data), metadata: { ...event.metadata } });
 }
 
 /** The server could not be reached or could not serve us (as opposed to refusing the request itself). */
 function isConnectionFailure(error: unknown): boolean {
-  if (!(error instanceof Error) || !isCommandError(error)) return false;
+  if (!(error instanceof Error) || !esdb().isCommandError(error)) return false;
   switch (error.type) {
-    case ErrorType.UNAVAILABLE:
-    case ErrorType.DEADLINE_EXCEEDED:
-    case ErrorType.TIMEOUT:
-    case ErrorType.CANCELLED:
-    case ErrorType.NOT_LEADER:
-    case ErrorType.ACCESS_DENIED:
+    case esdb().ErrorType.UNAVAILABLE:
+    case esdb().ErrorType.DEADLINE_EXCEEDED:
+    case esdb().ErrorType.TIMEOUT:
+    case esdb().ErrorType.CANCELLED:
+    case esdb().ErrorType.NOT_LEADER:
+    case esdb().ErrorType.ACCESS_DENIED:
       return true;
     default:
       return false;
@@ -186,20 +181,20 @@ interface RawServiceError {
 
 /** An append the server refused as too large or invalid, as our error; undefined for any other failure. */
 function appendRefusal(streamId: string, error: unknown): AppendTooLarge | InvalidAppend | undefined {
-  if (!(error instanceof Error) || !isCommandError(error)) return undefined;
-  if (error.type === ErrorType.MAXIMUM_APPEND_SIZE_EXCEEDED) {
+  if (!(error instanceof Error) || !esdb().isCommandError(error)) return undefined;
+  if (error.type === esdb().ErrorType.MAXIMUM_APPEND_SIZE_EXCEEDED) {
     const max = (error as { maxAppendSize?: number }).maxAppendSize;
     return new AppendTooLarge(streamId, Number.isFinite(max) ? max : undefined, { cause: error });
   }
   // BatchAppend (the client's path whenever the server announces it) reports refusals as google.rpc.Status messages;
   // the 6.x client keeps only the status message of details it has no class for: "Could not recognize BadRequest"
   // (an event the server cannot take; its reason is lost) or "... MaximumAppendEventSizeExceeded" (newer servers).
-  const unrecognised = error.type === ErrorType.UNKNOWN ? /^Could not recognize (\w+)$/.exec(error.message)?.[1] : undefined;
+  const unrecognised = error.type === esdb().ErrorType.UNKNOWN ? /^Could not recognize (\w+)$/.exec(error.message)?.[1] : undefined;
   if (unrecognised === 'MaximumAppendEventSizeExceeded') return new AppendTooLarge(streamId, undefined, { cause: error });
   if (unrecognised === 'BadRequest') return new InvalidAppend(streamId, 'BadRequest', { cause: error });
   const raw = (error as { _raw?: RawServiceError })._raw;
   const code = (error as { code?: unknown }).code ?? raw?.code;
-  if (error.type !== ErrorType.INVALID_ARGUMENT && code !== GRPC_INVALID_ARGUMENT) return undefined;
+  if (error.type !== esdb().ErrorType.INVALID_ARGUMENT && code !== GRPC_INVALID_ARGUMENT) return undefined;
   const exception = String(raw?.metadata?.getMap()['exception'] ?? '');
   // Newer servers also limit each event ("maximum-append-event-size-exceeded"), which this client does not know.
   if (exception.includes('size-exceeded')) return new AppendTooLarge(streamId, undefined, { cause: error });
@@ -209,7 +204,7 @@ function appendRefusal(streamId: string, error: unknown): AppendTooLarge | Inval
 /** Errors of the store rather than of the caller become StoreUnavailable; the rest pass through. */
 function mapError(error: unknown): unknown {
   if ([StoreUnavailable, StreamVersionConflict, DuplicateEventId].some((ours) => error instanceof ours)) return error;
-  const refused = error instanceof Error && isCommandError(error) && error.type !== ErrorType.UNKNOWN;
+  const refused = error instanceof Error && esdb().isCommandError(error) && error.type !== esdb().ErrorType.UNKNOWN;
   // The request itself was refused (invalid argument, stream deleted, append too large, ...): pass it on.
   if (refused && !isConnectionFailure(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
@@ -270,7 +265,7 @@ export class EventStoreDbEventStore implements EventStore {
     this.reserveIds = options.reserveEventIds ?? false;
     this.operationTimeoutMs = options.operationTimeoutMs;
     this.ownsClient = typeof connection === 'string';
-    this.client = typeof connection === 'string' ? EventStoreDBClient.connectionString(connection) : connection;
+    this.client = typeof connection === 'string' ? esdb().EventStoreDBClient.connectionString(connection) : connection;
   }
 
   async appendToStream(
@@ -285,7 +280,7 @@ export class EventStoreDbEventStore implements EventStore {
     const result = await within(this.operationTimeoutMs, `append to ${streamId}`, appended)
       .catch(async (error: unknown) => {
         const refusal =
-          error instanceof WrongExpectedVersionError
+          error instanceof esdb().WrongExpectedVersionError
             ? new StreamVersionConflict(streamId, expected, toActualRevision(error.actualVersion))
             : appendRefusal(streamId, error) ?? mapError(error);
         // After a failure of the store the append may still have been written: its ids stay reserved.
@@ -311,8 +306,8 @@ export class EventStoreDbEventStore implements EventStore {
     const events: RecordedEvent[] = [];
     try {
       const read = this.client.readStream(streamId, {
-        direction: backwards ? BACKWARDS : FORWARDS,
-        fromRevision: from === undefined ? (backwards ? END : START) : BigInt(from),
+        direction: backwards ? esdb().BACKWARDS : esdb().FORWARDS,
+        fromRevision: from === undefined ? (backwards ? esdb().END : esdb().START) : BigInt(from),
         maxCount,
       });
       const collect = async (): Promise<void> => {
@@ -323,7 +318,7 @@ export class EventStoreDbEventStore implements EventStore {
       };
       await within(this.operationTimeoutMs, `read of ${streamId}`, collect(), () => void read.cancel().catch(() => undefined));
     } catch (error) {
-      if (error instanceof StreamNotFoundError) return [];
+      if (error instanceof esdb().StreamNotFoundError) return [];
       throw mapError(error);
     }
     return events;
@@ -336,7 +331,7 @@ export class EventStoreDbEventStore implements EventStore {
     const types = options.eventTypes ? new Set(options.eventTypes) : undefined;
     let bound = options.fromPosition;
     if (wanted <= 0 || (backwards && bound !== undefined && bound <= 0)) return [];
-    let cursor: ReadPosition = backwards ? END : START;
+    let cursor: ReadPosition = backwards ? esdb().END : esdb().START;
     // Positions up to 0 need no lookup (the log starts with a non-event record), anything else may.
     if (bound !== undefined && bound > 0) {
       const around = await this.locate(bound);
@@ -344,7 +339,7 @@ export class EventStoreDbEventStore implements EventStore {
     }
     const events: RecordedEvent[] = [];
     for (;;) {
-      const page = await this.readLog(cursor, backwards ? BACKWARDS : FORWARDS, PAGE_SIZE);
+      const page = await this.readLog(cursor, backwards ? esdb().BACKWARDS : esdb().FORWARDS, PAGE_SIZE);
       for (const { at, event } of page) {
         const position = Number(at.commit);
         // `bound` is exclusive; it also skips the event a page starts on, which the previous page ended with.
@@ -366,10 +361,10 @@ export class EventStoreDbEventStore implements EventStore {
     const from = options.fromPosition;
     const types = options.eventTypes;
     const filter: Filter = types
-      ? eventTypeFilter({ regex: types.length ? `^(?:${types.map(escapeRegex).join('|')})$` : '(?!)' })
-      : streamNameFilter({ regex: `^(?!\\$|${escapeRegex(EVENT_ID_RESERVATION_PREFIX)})` });
+      ? esdb().eventTypeFilter({ regex: types.length ? `^(?:${types.map(escapeRegex).join('|')})$` : '(?!)' })
+      : esdb().streamNameFilter({ regex: `^(?!\\$|${escapeRegex(EVENT_ID_RESERVATION_PREFIX)})` });
     const open = async (): Promise<AllStreamSubscription> => {
-      let fromPosition: ReadPosition = START;
+      let fromPosition: ReadPosition = esdb().START;
       if (from !== undefined && from > 0) {
         const { floor } = await this.locate(from);
         fromPosition = floor; // the server delivers events after this position
@@ -385,9 +380,9 @@ export class EventStoreDbEventStore implements EventStore {
 
   async headPosition(): Promise<number> {
     this.assertOpen();
-    let cursor: ReadPosition = END;
+    let cursor: ReadPosition = esdb().END;
     for (;;) {
-      const page = await this.readLog(cursor, BACKWARDS, 100);
+      const page = await this.readLog(cursor, esdb().BACKWARDS, 100);
       const visible = page.find((entry) => entry.event);
       if (visible?.event) return visible.event.position;
       const last = page[page.length - 1];
@@ -439,24 +434,24 @@ export class EventStoreDbEventStore implements EventStore {
   private async locate(position: number): Promise<{ floor: ReadPosition; ceil: ReadPosition }> {
     const exact: Position = { commit: BigInt(position), prepare: BigInt(position) };
     try {
-      const [first] = await this.readLogUnmapped(exact, FORWARDS, 1);
+      const [first] = await this.readLogUnmapped(exact, esdb().FORWARDS, 1);
       if (first && first.at.commit === exact.commit) return { floor: first.at, ceil: first.at };
     } catch (error) {
       // A real failure surfaces now; "invalid position" (an INVALID_ARGUMENT the client reports as unknown)
       // means `position` is not a record boundary, so find its neighbours from the end of the log instead.
       if (isConnectionFailure(error)) throw mapError(error);
     }
-    let ceil: ReadPosition = END;
-    let cursor: ReadPosition = END;
+    let ceil: ReadPosition = esdb().END;
+    let cursor: ReadPosition = esdb().END;
     for (;;) {
-      const page = await this.readLog(cursor, BACKWARDS, PAGE_SIZE);
+      const page = await this.readLog(cursor, esdb().BACKWARDS, PAGE_SIZE);
       for (const { at } of page) {
         if (at.commit === exact.commit) return { floor: at, ceil: at };
         if (at.commit < exact.commit) return { floor: at, ceil };
         ceil = at;
       }
       const last = page[page.length - 1];
-      if (page.length < PAGE_SIZE || !last) return { floor: START, ceil };
+      if (page.length < PAGE_SIZE || !last) return { floor: esdb().START, ceil };
       cursor = last.at;
     }
   }
@@ -474,12 +469,12 @@ export class EventStoreDbEventStore implements EventStore {
 
   private async reserve(eventId: string, streamId: string): Promise<Reservation> {
     const stream = `${EVENT_ID_RESERVATION_PREFIX}${eventId}`;
-    const reservation = jsonEvent({ type: RESERVED, data: { streamId } });
+    const reservation = esdb().jsonEvent({ type: RESERVED, data: { streamId } });
     try {
-      const result = await this.client.appendToStream(stream, reservation, { expectedRevision: NO_STREAM });
+      const result = await this.client.appendToStream(stream, reservation, { expectedRevision: esdb().NO_STREAM });
       return { stream, revision: result.nextExpectedRevision };
     } catch (error) {
-      if (!(error instanceof WrongExpectedVersionError)) throw mapError(error);
+      if (!(error instanceof esdb().WrongExpectedVersionError)) throw mapError(error);
     }
     // Reserved before: free again only if that reservation was released (its append was refused).
     const [last] = await this.readStream(stream, { direction: 'backwards', maxCount: 1 });
@@ -488,7 +483,7 @@ export class EventStoreDbEventStore implements EventStore {
       const result = await this.client.appendToStream(stream, reservation, { expectedRevision: BigInt(last.revision) });
       return { stream, revision: result.nextExpectedRevision };
     } catch (error) {
-      if (error instanceof WrongExpectedVersionError) throw new DuplicateEventId(eventId);
+      if (error instanceof esdb().WrongExpectedVersionError) throw new DuplicateEventId(eventId);
       throw mapError(error);
     }
   }
@@ -497,7 +492,7 @@ export class EventStoreDbEventStore implements EventStore {
   private async release(reservations: readonly Reservation[]): Promise<void> {
     await Promise.allSettled(
       reservations.map((r) =>
-        this.client.appendToStream(r.stream, jsonEvent({ type: RELEASED, data: {} }), { expectedRevision: r.revision }),
+        this.client.appendToStream(r.stream, esdb().jsonEvent({ type: RELEASED, data: {} }), { expectedRevision: r.revision }),
       ),
     );
   }
