@@ -457,6 +457,7 @@ export class ProjectionRunner implements ProjectionControl {
           if (page.length === 0) await this.moveCheckpoint(w, reached);
           else await tracedBatch(w.projection.name, w.generation, page, () => this.oneAtATime(() => this.applyPage(w, page, reached)));
           this.options.onBatch?.(w.projection.name, page.length, Date.now() - started);
+          this.releaseWindow();
         }
         if (w.lastError && w.lastError.eventType === '') w.lastError = null; // a store error that has passed
         if (w.status === 'paused') {
@@ -502,6 +503,13 @@ export class ProjectionRunner implements ProjectionControl {
         retryMs = Math.min(maxRetryMs, retryMs * 2);
       }
     }
+  }
+
+  /** The shared window keeps only what the slowest running worker has not read yet. */
+  private releaseWindow(): void {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const w of this.workers) if (!w.retired && w.checkpoint < lowest) lowest = w.checkpoint;
+    if (Number.isFinite(lowest)) this.reader.release(lowest);
   }
 
   /**
