@@ -75,6 +75,12 @@ export interface Projection {
    * at once. Such a projection must not compute on a personal field's value (it may be ciphertext).
    */
   readonly sealed?: true;
+  /**
+   * At most this many events per batch, whatever the runner's batch size. Large batches pay where a document takes
+   * many events (a profile is written once per batch); a projection that writes one document per event gains nothing
+   * from them, and its batch's documents outlive V8's young generation (copied, promoted, then collected).
+   */
+  readonly maxBatchSize?: number;
   changes(event: ProjectedEvent): Change[];
 }
 

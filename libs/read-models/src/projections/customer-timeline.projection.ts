@@ -59,6 +59,9 @@ export const customerTimelineProjection: Projection = {
   name: 'customer_timelines',
   version: 2,
   sealed: true,
+  // One entry per event: rebuilt alone over 200k events at 1,000 per batch it used 8.0–8.7 s of CPU against 9.4–10.2 s
+  // at the production default of 5,000 (peak RSS 211 against 222–225 MB).
+  maxBatchSize: 1000,
   // Not the merge events: an unmerge must leave the timelines as if the merge never happened (the audit trail has them).
   eventTypes: [...CUSTOMER_EVENT_TYPES.filter((t) => !MERGE_EVENT_TYPES.includes(t)), ...COMPLAINT_EVENT_TYPES, ...ORDER_EVENT_TYPES],
   collections: [

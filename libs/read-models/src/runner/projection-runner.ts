@@ -445,7 +445,7 @@ export class ProjectionRunner implements ProjectionControl {
       const seenSeq = this.appendSeq;
       try {
         const head = await this.feed.headPosition();
-        const batchSize = w.role === 'rebuilding' ? this.rebuildBatchSize : this.batchSize;
+        const batchSize = Math.min(w.role === 'rebuilding' ? this.rebuildBatchSize : this.batchSize, w.projection.maxBatchSize ?? Number.POSITIVE_INFINITY);
         const slice = await this.reader.read(w.checkpoint, batchSize, w.types, head);
         const { scannedTo } = slice;
         const page = await this.eventsFor(w, slice.events);
