@@ -151,7 +151,10 @@ describe.each([
       return switched ? true : undefined;
     }, 'the rebuilds to switch');
     const before = tablesHolding(t.dataDir, M);
-    expect(before).toEqual(expect.arrayContaining(['rm_timeline_entries_v1', 'rm_timeline_entries_v1_g1']));
+    expect(before).toEqual(expect.arrayContaining(['rm_customer_profiles_v1', 'rm_customer_profiles_v1_g1']));
+    // The timeline keeps personal fields sealed: no build of it ever held one in clear.
+    expect(before.filter((table) => table.startsWith('rm_timeline_entries'))).toEqual([]);
+    expect(tablesHolding(t.dataDir, 'enc:v1:')).toEqual(expect.arrayContaining(['rm_timeline_entries_v2', 'rm_timeline_entries_v2_g1']));
 
     const erased = await t.request('POST', `/customers/${id}/erase`, { token: TOKENS.admin, body: { reason: 'GDPR request #77' } });
     expect(erased.status).toBe(201);
@@ -204,6 +207,7 @@ describe.each([
     const other = await t.request('POST', '/customers', { body: { id: 'bystander', name: 'Bystander Person', kind: 'customer' } });
     expect([registered.status, other.status]).toEqual([201, 201]);
     expect((await t.request('GET', `/customers/interrupted?minPosition=${other.body.position}`)).body.name).toBe(`Nora ${M}`);
+    expect(JSON.stringify((await t.request('GET', `/customers/interrupted/timeline?minPosition=${other.body.position}`)).body)).toContain(`Nora ${M}`);
 
     // What the crash leaves behind: the key destroyed (as the erasure's first step does), nothing appended.
     const keys = new SqliteKeyStore(join(t.dataDir, 'keys.db'), { kek: KeyEncryptionKey.readFile(join(t.dataDir, EMBEDDED_KEK_FILE)) });
@@ -216,6 +220,13 @@ describe.each([
       ((await t.request('GET', '/streams/customer-interrupted/events', { token: TOKENS.auditor })).body.events as Array<{ type: string; metadata: unknown; position: number }>)
         .filter((e) => e.type === 'CustomerErased');
     expect(await erasures()).toEqual([]);
+    // The timeline keeps personal fields sealed and opens them when it answers: the destroyed key erased them there
+    // at once, before anything was appended or projected (the key store sees another process's erasure within 50 ms).
+    const sealedTimeline = await until(async () => {
+      const body = JSON.stringify((await t.request('GET', '/customers/interrupted/timeline')).body);
+      return body.includes(M) ? undefined : body;
+    }, 'the timeline to read as erased');
+    expect(sealedTimeline).toContain('"name":"[erased]"');
 
     await t.restart();
     const afterFirst = await erasures();

@@ -43,6 +43,7 @@ import { SlaWhatIfController } from './queries/sla-whatif.controller';
 import { ErasureService } from './privacy/erasure.service';
 import { KEY_STORE, PrivacyController } from './privacy/privacy.controller';
 import { PROJECTION_RUNNER, ReadModelGate } from './read-side/read-model-gate';
+import { SealedFields } from './read-side/sealed-fields';
 import { PurchaseCommandsController } from './purchases/purchase-commands.controller';
 import { OrderCommandHandler } from './purchases/order-command.handler';
 
@@ -137,6 +138,7 @@ export class AppModule {
         { provide: AUDIT_SIGNER, useFactory: () => loadAuditSigner(config) },
         { provide: LOYALTY_POLICY, useValue: { ...DEFAULT_LOYALTY_POLICY, currency: config.loyaltyCurrency } },
         ReadModelGate,
+        SealedFields,
         { provide: TokenRegistry, useValue: options.tokens },
         {
           provide: IDEMPOTENCY_STORE,

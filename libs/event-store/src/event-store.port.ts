@@ -47,6 +47,11 @@ export interface ReadAllOptions {
   readonly maxCount?: number;
   /** Only these event types (all when absent). */
   readonly eventTypes?: readonly string[];
+  /**
+   * Personal fields as stored (sealed, `enc:v1:…` under the subject's key), not opened: for readers that copy them
+   * into read models as they are (see `openSealed`). A store that does not seal ignores it.
+   */
+  readonly sealed?: boolean;
 }
 
 export interface SubscribeOptions {
@@ -72,6 +77,11 @@ export interface EventStore {
   /** Empty array when the stream does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * Events of a `sealed` read with their personal fields opened, as `readAll` would have returned them (one key
+   * lookup for all of them). Only a store that seals has it; without it, reads are never sealed.
+   */
+  openSealed?(events: readonly RecordedEvent[]): Promise<RecordedEvent[]>;
   subscribeToAll(options?: SubscribeOptions): Subscription;
   /** Position of the last event in the log, or 0 when it is empty. */
   headPosition(): Promise<number>;

@@ -108,6 +108,7 @@ export async function openEventStoreWithKeys(config: AppConfig, clock: Clock): P
     appendToStream: (streamId, events, options) => store.appendToStream(streamId, events, options),
     readStream: (streamId, options) => store.readStream(streamId, options),
     readAll: (options) => store.readAll(options),
+    ...(store.openSealed ? { openSealed: store.openSealed.bind(store) } : {}),
     subscribeToAll: (options) => store.subscribeToAll(options),
     headPosition: () => store.headPosition(),
     close: async () => {

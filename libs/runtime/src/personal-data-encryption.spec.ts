@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { EncryptingEventStore, InMemoryEventStore, type KeyStore, type SubjectKey } from '@crm/event-store';
+import { EncryptingEventStore, fieldOpener, InMemoryEventStore, type KeyStore, type SubjectKey } from '@crm/event-store';
 import { PERSONAL_DATA_POLICY } from './composition';
 
 class MemoryKeyStore implements KeyStore {
@@ -107,3 +107,27 @@ describe('personal fields through the encrypting store (a stream read opens them
   });
 });
 
+describe('sealed reads of the log, and the opener of sealed read models', () => {
+  const event = (type: string, data: Record<string, unknown>) => ({ eventId: `${type}-${Math.random()}`, type, data, metadata: {} });
+
+  it('returns the log as stored on a sealed read, opens it through openSealed, and opens a sealed value per subject', async () => {
+    const keys = new MemoryKeyStore();
+    const store = new EncryptingEventStore(new InMemoryEventStore(), keys, PERSONAL_DATA_POLICY);
+    await store.appendToStream('customer-c7', [event('ContactLogged', { customerId: 'c7', channel: 'phone', summary: 'sealed reads 4417' })]);
+    await store.appendToStream('customer-c8', [event('ContactLogged', { customerId: 'c8', channel: 'chat', summary: 'other customer 4418' })]);
+
+    const sealed = await store.readAll({ sealed: true });
+    const summaries = sealed.map((e) => (e.data as Record<string, unknown>)['summary']);
+    expect(summaries.every((v) => typeof v === 'string' && v.startsWith('enc:v1:'))).toBe(true);
+    expect((await store.openSealed(sealed)).map((e) => (e.data as Record<string, unknown>)['summary'])).toEqual(['sealed reads 4417', 'other customer 4418']);
+
+    const open = await fieldOpener(keys, ['c7', 'c8']);
+    expect(open('c7', summaries[0])).toBe('sealed reads 4417');
+    expect(() => open('c8', summaries[0])).toThrow(); // sealed for c7: the AAD names the customer
+    expect(open('c8', 'in clear 4419')).toBe('in clear 4419');
+
+    await keys.erase('c7');
+    const afterErasure = await fieldOpener(keys, ['c7', 'c8']);
+    expect([afterErasure('c7', summaries[0]), afterErasure('c7', 'in clear 4420'), afterErasure('c8', summaries[1])]).toEqual(['[erased]', '[erased]', 'other customer 4418']);
+  });
+});

@@ -5,7 +5,8 @@ import type { ActorDto } from '../http/openapi/common-responses.dto';
 import { TimelinePage, type TimelineEntryView } from './timeline.responses';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import {
-  customerMergesProjection, customerTimelineProjection, groupIds, mergeAliasOf, physicalCollection, projectInMemory, READ_MODEL_STORE, TIMELINE_ENTRIES, type Doc,
+  customerMergesProjection, customerTimelineProjection, groupIds, mergeAliasOf, physicalCollection, projectInMemory, READ_MODEL_STORE, TIMELINE_ENTRIES,
+  timelineSummary, type Doc,
   type Query as DocQuery, type ReadModelStore,
 } from '@crm/read-models';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
@@ -13,6 +14,7 @@ import { assertMayActFor } from '../commands/self-service';
 import { IdParam } from '../http/id-param';
 import { problems } from '../http/problem';
 import { ReadModelGate } from '../read-side/read-model-gate';
+import { SealedFields } from '../read-side/sealed-fields';
 import { intParam, MinPosition } from './query-params';
 import { customerEventsAsOf } from './time-travel';
 
@@ -36,6 +38,7 @@ export class TimelineController {
     @Inject(READ_MODEL_STORE) private readonly store: ReadModelStore,
     private readonly gate: ReadModelGate,
     @Inject(EVENT_STORE) private readonly events: EventStore,
+    private readonly sealed: SealedFields,
   ) {}
 
   @Get(':id/timeline')
@@ -77,7 +80,7 @@ export class TimelineController {
       const any = await this.store.count(ENTRIES, { customerId: id });
       if (any === 0) throw problems.notFound('customer-not-found', `Customer ${id} has no timeline`);
     }
-    return { customerId: id, ...page(docs, limit), asOfPosition };
+    return { customerId: id, ...(await this.page(docs, limit)), asOfPosition };
   }
 
   /** The same entries, computed in memory from the customer's events recorded up to the point. */
@@ -89,26 +92,30 @@ export class TimelineController {
       .filter((d) => (!q.types || q.types.includes(String(d['type']))) && (!after || String(d['sortKey']) < after))
       .sort((a, b) => (String(a['sortKey']) < String(b['sortKey']) ? 1 : -1))
       .slice(0, q.limit + 1);
-    return { customerId: id, ...page(docs, q.limit), asOf: past.at, asOfPosition: past.position };
+    return { customerId: id, ...(await this.page(docs, q.limit)), asOf: past.at, asOfPosition: past.position };
+  }
+
+  /** The entries keep their data sealed: opened for the page (one key lookup), the summaries made from it. */
+  private async page(docs: readonly Doc[], limit: number): Promise<{ items: TimelineEntryView[]; nextCursor: string | null }> {
+    const last = docs.slice(0, limit).at(-1);
+    return {
+      items: toViews(await this.sealed.openEventData(docs.slice(0, limit))),
+      nextCursor: docs.length > limit && last ? encodeCursor(String(last['sortKey'])) : null,
+    };
   }
 }
 
-function page(docs: readonly Doc[], limit: number): { items: TimelineEntryView[]; nextCursor: string | null } {
-  const items = docs.slice(0, limit);
-  const last = items.at(-1);
-  return {
-      items: items.map((d) => ({
-        eventId: d._id,
-        // Fields the timeline projection writes on every entry.
-        type: d['type'] as string,
-        summary: d['summary'] as string,
-        occurredAt: d['occurredAt'] as string,
-        recordedAt: d['recordedAt'] as string,
-        position: d['position'] as number,
-        streamId: d['streamId'] as string,
-        actor: (d['actor'] as ActorDto | undefined) ?? null,
-        data: d['data'] as Record<string, unknown>,
-      })),
-      nextCursor: docs.length > limit && last ? encodeCursor(String(last['sortKey'])) : null,
-  };
+function toViews(docs: readonly Doc[]): TimelineEntryView[] {
+  return docs.map((d) => ({
+    eventId: d._id,
+    // Fields the timeline projection writes on every entry.
+    type: d['type'] as string,
+    summary: timelineSummary(String(d['type']), d['data']),
+    occurredAt: d['occurredAt'] as string,
+    recordedAt: d['recordedAt'] as string,
+    position: d['position'] as number,
+    streamId: d['streamId'] as string,
+    actor: (d['actor'] as ActorDto | undefined) ?? null,
+    data: d['data'] as Record<string, unknown>,
+  }));
 }

@@ -58,6 +58,14 @@ export class UpcastingEventStore implements EventStore {
     return (await this.inner.readAll(options)).map((e) => this.registry.apply(e));
   }
 
+  /**
+   * Upcasters run on sealed events before they are opened: they may rename or reshape fields, but must not read a
+   * personal field's value (it is ciphertext until opened). None does (EVENT_UPCASTERS).
+   */
+  get openSealed(): EventStore['openSealed'] {
+    return this.inner.openSealed?.bind(this.inner);
+  }
+
   subscribeToAll(options?: SubscribeOptions): Subscription {
     const inner = this.inner.subscribeToAll(options);
     const registry = this.registry;

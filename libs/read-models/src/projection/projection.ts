@@ -67,6 +67,20 @@ export interface Projection {
   readonly version: number;
   readonly eventTypes: readonly string[];
   readonly collections: readonly CollectionSpec[];
+  /**
+   * The projection gets events with their personal fields as the log stores them (sealed under the key of the
+   * customer the event is about) and keeps them so in its documents: every sealed value in a document is sealed for
+   * the customer the document names (`customerId`), and queries open a page with one key lookup (apps/api
+   * read-side/sealed-fields.ts). Its rebuild decrypts nothing, and an erasure (key destroyed) reaches its documents
+   * at once. Such a projection must not compute on a personal field's value (it may be ciphertext).
+   */
+  readonly sealed?: true;
+  /**
+   * At most this many events per batch, whatever the runner's batch size. Large batches pay where a document takes
+   * many events (a profile is written once per batch); a projection that writes one document per event gains nothing
+   * from them, and its batch's documents outlive V8's young generation (copied, promoted, then collected).
+   */
+  readonly maxBatchSize?: number;
   changes(event: ProjectedEvent): Change[];
 }
 

@@ -29,12 +29,12 @@ import {
   returnRecorded,
   slaBreached,
 } from '../../test-support/project';
-import { customerTimelineProjection, TIMELINE_ENTRIES, timelineSortKey } from './customer-timeline.projection';
+import { customerTimelineProjection, TIMELINE_ENTRIES, timelineSortKey, timelineSummary } from './customer-timeline.projection';
 
 const WATCHER = { id: 'sla-watcher', role: 'system' };
 
 describe('customer timeline projection', () => {
-  it('writes one entry per event of every type, with the customer, the actor and a readable summary', () => {
+  it('writes one entry per event of every type, with the customer and the actor; a readable summary is made from its data', () => {
     const events = history(
       customerRegistered('2026-03-01T09:00:00.000Z', { kind: 'prospect' }),
       profileChanged('2026-03-01T09:10:00.000Z', { email: null, phone: '0123' }),
@@ -60,7 +60,7 @@ describe('customer timeline projection', () => {
 
     const entries = project(customerTimelineProjection, events).all(TIMELINE_ENTRIES);
 
-    expect(entries.map((e) => [e._id, e['customerId'], e['type'], e['summary']])).toEqual([
+    expect(entries.map((e) => [e._id, e['customerId'], e['type'], timelineSummary(String(e['type']), e['data'])])).toEqual([
       [eventIdOf(1), CUSTOMER_ID, 'CustomerRegistered', 'Registered as prospect'],
       [eventIdOf(2), CUSTOMER_ID, 'CustomerProfileChanged', 'Profile changed: email, phone'],
       [eventIdOf(3), CUSTOMER_ID, 'ProspectConverted', 'Converted from prospect to customer'],
@@ -101,7 +101,6 @@ describe('customer timeline projection', () => {
       occurredAt: '2026-03-01T10:00:00.000Z',
       recordedAt: '2026-03-01T10:00:02.000Z',
       actor: DEFAULT_ACTOR,
-      summary: 'outbound phone contact (sales): spoke',
       data: {
         customerId: CUSTOMER_ID, contactId: 'c-1', channel: 'phone', direction: 'outbound', purpose: 'sales',
         summary: 'called about the offer', outcome: 'spoke', occurredAt: '2026-03-01T10:00:00.000Z', agentId: 'agent-ana',
@@ -129,7 +128,6 @@ describe('customer timeline projection', () => {
       occurredAt: '2026-03-02T13:00:00.000Z',
       recordedAt: '2026-03-02T13:00:00.000Z',
       actor: WATCHER,
-      summary: 'SLA first-response deadline 2026-03-02T13:00:00.000Z missed',
       data: {
         complaintId: COMPLAINT_ID, customerId: 'cust-7', kind: 'first-response', dueAt: P2_SLA.firstResponseDueAt,
         breachedAt: P2_SLA.firstResponseDueAt, ownerId: 'agent-bob', priority: 'P2',
@@ -147,7 +145,6 @@ describe('customer timeline projection', () => {
       occurredAt: '2026-03-04T09:00:00.000Z',
       recordedAt: '2026-03-04T09:00:00.000Z',
       actor: DEFAULT_ACTOR,
-      summary: 'Purchase order-1: 19.99 EUR',
       data: {
         orderId: ORDER_ID, customerId: 'cust-8', occurredAt: '2026-03-04T09:00:00.000Z', currency: 'EUR',
         lines: [{ sku: 'SKU-1', description: 'widget', quantity: 1, unitPrice: money(1999, 2, 'EUR'), lineTotal: money(1999, 2, 'EUR') }],
@@ -190,9 +187,33 @@ describe('customer timeline projection', () => {
       occurredAt: '2026-03-01T09:00:03.000Z',
       recordedAt: '2026-03-01T09:00:03.000Z',
       actor: null,
-      summary: 'Registered as customer',
       data: { customerId: CUSTOMER_ID, kind: 'customer', name: 'Ada Lovelace' },
       sortKey: '2026-03-01T09:00:03.000Z|0000000000000001',
     });
+  });
+
+  it('keeps personal fields as the log has them (sealed) and stores no summary made from them', () => {
+    expect(customerTimelineProjection.sealed).toBe(true);
+    const sealed = 'enc:v1:c2VhbGVkLWJ5LXRoZS1sb2ctNzMxOQ==';
+    const events = history(contactLogged('2026-03-01T10:00:00.000Z', { contactId: 'c-1', summary: sealed, outcome: sealed }));
+
+    const entry = project(customerTimelineProjection, events).get(TIMELINE_ENTRIES, eventIdOf(1));
+    expect(entry?.['data']).toMatchObject({ summary: sealed, outcome: sealed });
+    expect(entry).not.toHaveProperty('summary');
+  });
+
+  it("rewrites the personal fields of a customer's entries as erased on CustomerErased, also those stored in clear", () => {
+    const events = history(
+      customerRegistered('2026-03-01T09:00:00.000Z'),
+      contactLogged('2026-03-01T10:00:00.000Z', { contactId: 'c-1', summary: 'enc:v1:AAAA', outcome: 'spoke in clear 5521' }),
+      {
+        streamId: `customer-${CUSTOMER_ID}`, type: 'CustomerErased', occurredAt: '2026-03-02T09:00:00.000Z', options: {},
+        data: { customerId: CUSTOMER_ID, erasedAt: '2026-03-02T09:00:00.000Z', reason: 'request 77', fields: {} },
+      },
+    );
+    const timeline = project(customerTimelineProjection, events);
+
+    expect(timeline.get(TIMELINE_ENTRIES, eventIdOf(1))?.['data']).toMatchObject({ name: '[erased]' });
+    expect(timeline.get(TIMELINE_ENTRIES, eventIdOf(2))?.['data']).toMatchObject({ summary: '[erased]', outcome: '[erased]', channel: 'phone' });
   });
 });

@@ -1,7 +1,7 @@
 import { COMPLAINT_EVENT_TYPES, CUSTOMER_EVENT_TYPES, ERASED, formatMoney, ORDER_EVENT_TYPES, redactPersonalData } from '@crm/domain';
 import type { Doc } from '../store/read-model-store.port';
 import { actorOf, occurredAtOf, type Change, type ProjectedEvent, type Projection } from '../projection/projection';
-import { asCrmEvent, type CrmEvent } from './crm-event';
+import type { CrmEvent } from './crm-event';
 import { MERGE_EVENT_TYPES } from './customer-merges.projection';
 
 export const TIMELINE_ENTRIES = 'timeline_entries';
@@ -9,6 +9,14 @@ export const TIMELINE_ENTRIES = 'timeline_entries';
 /** Newest first by business time, then by log position: one string, so a cursor is a single range bound. */
 export function timelineSortKey(occurredAt: string, position: number): string {
   return `${occurredAt}|${String(position).padStart(16, '0')}`;
+}
+
+/**
+ * The one-line summary of an entry, made when a query answers from the entry's opened data (the entry keeps its data
+ * sealed: a summary stored beside it would be personal data in clear, or a second ciphertext to keep in step).
+ */
+export function timelineSummary(type: string, data: unknown): string {
+  return summarize({ type, data } as CrmEvent);
 }
 
 function summarize(e: CrmEvent): string {
@@ -43,11 +51,17 @@ function summarize(e: CrmEvent): string {
 
 /**
  * One document per event of a customer, its complaints and its orders: every contact, complaint step, purchase,
- * return, follow-up and owner change. Entries keep the event data, so nothing the log says is lost in the timeline.
+ * return, follow-up and owner change. Entries keep the event data as the log has it, personal fields sealed under the
+ * key of the customer the entry names (`customerId`, the key the log sealed them with): queries open them and make the
+ * summary (`timelineSummary`). v2: v1 stored the data opened and a summary made from it.
  */
 export const customerTimelineProjection: Projection = {
   name: 'customer_timelines',
-  version: 1,
+  version: 2,
+  sealed: true,
+  // One entry per event: rebuilt alone over 200k events at 1,000 per batch it used 8.0–8.7 s of CPU against 9.4–10.2 s
+  // at the production default of 5,000 (peak RSS 211 against 222–225 MB).
+  maxBatchSize: 1000,
   // Not the merge events: an unmerge must leave the timelines as if the merge never happened (the audit trail has them).
   eventTypes: [...CUSTOMER_EVENT_TYPES.filter((t) => !MERGE_EVENT_TYPES.includes(t)), ...COMPLAINT_EVENT_TYPES, ...ORDER_EVENT_TYPES],
   collections: [
@@ -58,36 +72,35 @@ export const customerTimelineProjection: Projection = {
   changes(event: ProjectedEvent): Change[] {
     // Guard for a caller that does not filter by eventTypes: a merge must never become a timeline entry.
     if (MERGE_EVENT_TYPES.includes(event.type)) return [];
-    const e = asCrmEvent(event);
-    const occurredAt = occurredAtOf(event);
-    // Erasure masks the personal fields of every earlier entry of the customer, and the summaries made from them.
-    const erasure: Change[] = e.type === 'CustomerErased'
-      ? [{
-          collection: TIMELINE_ENTRIES,
-          where: { customerId: e.data.customerId },
-          evolve: (doc: Doc) => {
-            const data = redactPersonalData(String(doc['type']), doc['data'], ERASED);
-            return { ...doc, data, summary: summarize({ type: doc['type'], data } as CrmEvent) };
-          },
-        }]
-      : [];
-    return [...erasure, {
+    const data = event.data as { readonly customerId: string };
+    const entry: Change = {
       collection: TIMELINE_ENTRIES,
       id: event.eventId,
       replaces: true,
-      evolve: () => ({
-        customerId: e.data.customerId,
-        type: e.type,
-        streamId: event.streamId,
-        revision: event.revision,
-        position: event.position,
-        occurredAt,
-        recordedAt: event.recordedAt,
-        actor: actorOf(event),
-        summary: summarize(e),
-        data: e.data,
-        sortKey: timelineSortKey(occurredAt, event.position),
-      }),
-    }];
+      evolve: () => {
+        const occurredAt = occurredAtOf(event);
+        return {
+          customerId: data.customerId,
+          type: event.type,
+          streamId: event.streamId,
+          revision: event.revision,
+          position: event.position,
+          occurredAt,
+          recordedAt: event.recordedAt,
+          actor: actorOf(event),
+          data,
+          sortKey: timelineSortKey(occurredAt, event.position),
+        };
+      },
+    };
+    if (event.type !== 'CustomerErased') return [entry];
+    // The destroyed key already makes every sealed field of the customer's entries unreadable (queries show them as
+    // erased). The rewrite also removes what was never sealed: fields stored in clear before they were classified
+    // personal, and every field when the log is read unsealed (a feed without keys). One query-wide change per erasure.
+    return [{
+      collection: TIMELINE_ENTRIES,
+      where: { customerId: data.customerId },
+      evolve: (doc: Doc) => ({ ...doc, data: redactPersonalData(String(doc['type']), doc['data'], ERASED) }),
+    }, entry];
   },
 };

@@ -5,7 +5,13 @@ import type { ProjectedEvent } from '../projection/projection';
  * this library does not import it (read models depend on the domain only).
  */
 export interface EventFeed {
-  readAll(options: { fromPosition?: number; maxCount?: number; eventTypes?: readonly string[] }): Promise<ProjectedEvent[]>;
+  /** `sealed`: personal fields as stored (see `openSealed`); a feed without `openSealed` is never asked for it. */
+  readAll(options: { fromPosition?: number; maxCount?: number; eventTypes?: readonly string[]; sealed?: boolean }): Promise<ProjectedEvent[]>;
+  /**
+   * The events of a sealed read with their personal fields opened (one key lookup for all of them). A feed that has it
+   * is read sealed: sealed projections get the events as they are, the others opened.
+   */
+  openSealed?(events: readonly ProjectedEvent[]): Promise<ProjectedEvent[]>;
   headPosition(): Promise<number>;
   subscribeToAll(options: { fromPosition?: number }): AsyncIterable<ProjectedEvent> & { close(): Promise<void> };
 }

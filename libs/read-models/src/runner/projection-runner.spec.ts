@@ -247,6 +247,20 @@ describe('ProjectionRunner', () => {
     expect(changesCalls()).toBe(13);
   });
 
+  it("applies at most a projection's own maxBatchSize per batch, below the runner's batch size", async () => {
+    const { projection } = countingProjection();
+    const batches: number[] = [];
+    const store = openStore();
+    await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(6));
+    const r = runner(log, store, [{ ...projection, maxBatchSize: 2 }], { ...FAST_POLL, batchSize: 5, onBatch: (_p, events) => batches.push(events) });
+
+    await r.start();
+    expect(await r.waitFor('counting', 7, WAIT_MS)).toBe(true);
+
+    expect(batches).toEqual([2, 2, 2, 1]);
+    expect(await counterDoc(store, projection)).toMatchObject({ _position: 7, count: 7 });
+  });
+
   it('writes exactly the documents the projections compute from the same events, across batch boundaries', async () => {
     const store = openStore();
     await append(

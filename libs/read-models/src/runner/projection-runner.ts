@@ -113,6 +113,8 @@ export class ProjectionRunner implements ProjectionControl {
   private readonly frozen = new Map<string, number>();
   private readonly dropTimers = new Set<NodeJS.Timeout>();
   private readonly reader: SharedLogReader;
+  private readonly readsSealed: boolean;
+  private readonly opened = new WeakMap<ProjectedEvent, { readonly batch: Promise<ProjectedEvent[]>; readonly index: number }>();
   private readonly batchSize: number;
   private readonly rebuildBatchSize: number;
   private readonly idlePollMs: number;
@@ -148,7 +150,35 @@ export class ProjectionRunner implements ProjectionControl {
     this.projections = projections;
     this.registry = new ServingRegistry(store, projections);
     const types = new Set(projections.flatMap((p) => p.eventTypes));
-    this.reader = new SharedLogReader(feed, Math.max(this.batchSize, 2000), Math.max(20_000, this.batchSize * 4), types);
+    // Sealed reads only when the feed can open them again for the projections that need personal data in clear.
+    this.readsSealed = typeof feed.openSealed === 'function' && projections.some((p) => p.sealed);
+    this.reader = new SharedLogReader(feed, Math.max(this.batchSize, 2000), Math.max(20_000, this.batchSize * 4), types, this.readsSealed);
+  }
+
+  /**
+   * A sealed page as a projection gets it: as it is for a sealed projection, else opened, each event once however many
+   * projections read it (the window is shared, and so is this memo; it goes with the events). Workers interleave at
+   * every await, so the memo holds the opening in flight, not only its result.
+   */
+  private async eventsFor(w: Worker, page: ProjectedEvent[]): Promise<ProjectedEvent[]> {
+    const openSealed = this.feed.openSealed?.bind(this.feed);
+    if (!this.readsSealed || w.projection.sealed || page.length === 0 || !openSealed) return page;
+    const missing = page.filter((e) => !this.opened.has(e));
+    if (missing.length > 0) {
+      const batch = openSealed(missing);
+      missing.forEach((e, index) => this.opened.set(e, { batch, index }));
+      // A failed opening (key store unreachable) is forgotten, so the worker's retry opens the events again.
+      batch.catch(() => missing.forEach((e) => this.opened.delete(e)));
+    }
+    const results = new Map<Promise<ProjectedEvent[]>, ProjectedEvent[]>();
+    for (const e of page) {
+      const memo = this.opened.get(e);
+      if (memo && !results.has(memo.batch)) results.set(memo.batch, await memo.batch);
+    }
+    return page.map((e) => {
+      const memo = this.opened.get(e);
+      return (memo && results.get(memo.batch)?.[memo.index]) ?? e;
+    });
   }
 
   /**
@@ -415,8 +445,10 @@ export class ProjectionRunner implements ProjectionControl {
       const seenSeq = this.appendSeq;
       try {
         const head = await this.feed.headPosition();
-        const batchSize = w.role === 'rebuilding' ? this.rebuildBatchSize : this.batchSize;
-        const { events: page, scannedTo } = await this.reader.read(w.checkpoint, batchSize, w.types, head);
+        const batchSize = Math.min(w.role === 'rebuilding' ? this.rebuildBatchSize : this.batchSize, w.projection.maxBatchSize ?? Number.POSITIVE_INFINITY);
+        const slice = await this.reader.read(w.checkpoint, batchSize, w.types, head);
+        const { scannedTo } = slice;
+        const page = await this.eventsFor(w, slice.events);
         // Every event up to `scannedTo` was looked at, interesting or not: the checkpoint may move there.
         const complete = scannedTo >= head;
         const reached = Math.max(page.at(-1)?.position ?? w.checkpoint, scannedTo);
@@ -425,6 +457,7 @@ export class ProjectionRunner implements ProjectionControl {
           if (page.length === 0) await this.moveCheckpoint(w, reached);
           else await tracedBatch(w.projection.name, w.generation, page, () => this.oneAtATime(() => this.applyPage(w, page, reached)));
           this.options.onBatch?.(w.projection.name, page.length, Date.now() - started);
+          this.releaseWindow();
         }
         if (w.lastError && w.lastError.eventType === '') w.lastError = null; // a store error that has passed
         if (w.status === 'paused') {
@@ -470,6 +503,13 @@ export class ProjectionRunner implements ProjectionControl {
         retryMs = Math.min(maxRetryMs, retryMs * 2);
       }
     }
+  }
+
+  /** The shared window keeps only what the slowest running worker has not read yet. */
+  private releaseWindow(): void {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const w of this.workers) if (!w.retired && w.checkpoint < lowest) lowest = w.checkpoint;
+    if (Number.isFinite(lowest)) this.reader.release(lowest);
   }
 
   /**

@@ -82,4 +82,20 @@ describe('SharedLogReader', () => {
     expect(got).toEqual(expected);
     expect((await second).events.map((e) => e.position).every((p) => p > 9)).toBe(true);
   });
+
+  it('forgets what every reader has passed, and still answers a reader that asks for less from the log', async () => {
+    const { feed, reads } = logOf(10);
+    const reader = new SharedLogReader(feed, 10, 100);
+    expect((await reader.read(0, 100, undefined, 10)).events).toHaveLength(10);
+    reader.release(6);
+    expect((await reader.read(6, 100, undefined, 10)).events.map((e) => e.position)).toEqual([7, 8, 9, 10]);
+    expect(reads()).toBe(1);
+    const behind = await reader.read(3, 2, undefined, 10);
+    expect(behind.events.map((e) => e.position)).toEqual([4, 5]);
+    expect(behind.scannedTo).toBe(5);
+    expect(reads()).toBe(2);
+    reader.release(10);
+    expect((await reader.read(10, 100, undefined, 10)).events).toEqual([]);
+    expect((await reader.read(4, 100, undefined, 10)).events.map((e) => e.position)).toEqual([5, 6, 7, 8, 9, 10]);
+  });
 });

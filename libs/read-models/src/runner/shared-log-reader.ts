@@ -26,6 +26,8 @@ export class SharedLogReader {
     private readonly chunk = 2000,
     private readonly maxEvents = 20_000,
     private readonly types?: ReadonlySet<string>,
+    /** Read the log sealed (personal fields as stored): the runner opens them for the projections that need them. */
+    private readonly sealed = false,
   ) {}
 
   async read(after: number, maxCount: number, types: ReadonlySet<string> | undefined, head: number): Promise<LogSlice> {
@@ -53,6 +55,19 @@ export class SharedLogReader {
     return { events, scannedTo };
   }
 
+  /**
+   * Forgets the events every reader has passed (`position`: the lowest checkpoint among them). A rebuild alone, or
+   * projections that keep pace, then hold about one chunk instead of `maxEvents`: held events outlive the young
+   * generation and are copied and promoted before they die (a timeline rebuilt alone used ~14 % more CPU and ~20 MB
+   * more RSS with a window of 20,000). A reader that later asks for less reads the log directly, as one behind does.
+   */
+  release(position: number): void {
+    if (position <= this.from || this.window.length === 0) return;
+    const keep = this.firstAfter(position);
+    this.from = Math.min(position, this.to);
+    this.window = keep >= this.window.length ? [] : this.window.slice(keep);
+  }
+
   /** Index of the first event of the window with a position above `after` (binary search). */
   private firstAfter(after: number): number {
     let lo = 0;
@@ -72,9 +87,13 @@ export class SharedLogReader {
   }
 
   private async direct(after: number, maxCount: number, types: ReadonlySet<string> | undefined, head: number): Promise<LogSlice> {
-    const events = await this.feed.readAll({ fromPosition: after, maxCount, eventTypes: types ? [...types] : undefined });
+    const events = await this.feed.readAll({ fromPosition: after, maxCount, eventTypes: types ? [...types] : undefined, ...this.sealedOption() });
     const full = events.length >= maxCount;
     return { events, scannedTo: full ? (events.at(-1)?.position ?? after) : Math.max(head, events.at(-1)?.position ?? after) };
+  }
+
+  private sealedOption(): { sealed?: true } {
+    return this.sealed ? { sealed: true } : {};
   }
 
   /** Reads the next chunk after the window; concurrent callers share one read. */
@@ -83,7 +102,7 @@ export class SharedLogReader {
       try {
         const base = this.to;
         const head = await this.feed.headPosition();
-        const page = await this.feed.readAll({ fromPosition: base, maxCount: this.chunk, eventTypes: this.types ? [...this.types] : undefined });
+        const page = await this.feed.readAll({ fromPosition: base, maxCount: this.chunk, eventTypes: this.types ? [...this.types] : undefined, ...this.sealedOption() });
         // A reader reset the window meanwhile (it started beyond it: a projection taken over from another replica).
         // This page only vouches for (base, head], and `head` may lie before the new start: taking it, or the new
         // start as `to`, would claim events nobody read (a reader then skipped them). Dropped; the next read extends.
