@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
 /** Everything the process reads from its environment, read once at start. */
@@ -39,6 +40,13 @@ export interface AppConfig {
    * projector process does (docker compose).
    */
   readonly projector: 'thread' | 'embedded' | 'off';
+  /**
+   * PROJECTOR_THREADS: worker threads the projections are shared out among, by cost (projector-groups.ts), each with
+   * its own runner and store connections, in `npm start`'s projector (PROJECTOR=thread) and in the projector process.
+   * Default: 2 where the machine has 2 cores or more, else 1. A catch-up or rebuild then uses two cores; more threads
+   * than that gain little, since SQLite takes one writer at a time (docs/decisions.md, "Projector threads").
+   */
+  readonly projectorThreads: number;
   /** How long a query with `minPosition` waits for its read model before answering 503. */
   readonly readWaitMs: number;
   readonly slaIntervalMs: number;
@@ -186,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     storeTimeoutMs,
     idempotencyLeaseMs: Math.max(1, intFrom(env.IDEMPOTENCY_LEASE_MS, 30_000, 'IDEMPOTENCY_LEASE_MS')),
     projector: projectorMode(env.PROJECTOR),
+    projectorThreads: positiveIntFrom(env.PROJECTOR_THREADS, Math.min(2, availableParallelism()), 'PROJECTOR_THREADS'),
     readWaitMs: intFrom(env.READ_WAIT_MS, 2000, 'READ_WAIT_MS'),
     slaIntervalMs: intFrom(env.SLA_INTERVAL_MS, 1000, 'SLA_INTERVAL_MS'),
     loyaltyCurrency: (env.LOYALTY_CURRENCY ?? 'GBP').toUpperCase(),

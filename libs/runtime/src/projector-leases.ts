@@ -9,12 +9,13 @@ import type { ProjectorHostOptions } from './projector-host';
  * are shared out among every projector process on that database. The embedded mode (SQLite) has one projector and
  * runs without leases (docs/decisions.md, "Projector replicas: leases and fencing").
  */
-export function projectorLeases(config: AppConfig, readModels: ReadModelStore): ProjectorHostOptions['leases'] {
+export function projectorLeases(config: AppConfig, readModels: ReadModelStore, replicaSuffix = ''): ProjectorHostOptions['leases'] {
   if (!(readModels instanceof MongoReadModelStore)) return undefined;
   return {
     store: new MongoLeaseStore(readModels.database),
     // A restarted process is a new holder: its predecessor's leases are taken over (new token), never resumed.
-    replicaId: config.projectorReplicaId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    // Each projector thread is a replica of its own: the suffix keeps a configured id unique across them.
+    replicaId: (config.projectorReplicaId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`) + replicaSuffix,
     leaseMs: config.projectionLeaseMs,
     renewMs: config.projectionLeaseRenewMs,
   };
