@@ -19,8 +19,8 @@ export interface OpenProjectorOptions {
   readonly projections?: readonly string[];
   /** Whether the SLA watcher and the owner hand-over run here (one thread of a projector runs them); default true. */
   readonly startSlaWatcher?: boolean;
-  /** Told apart from the other threads of this process in the leases (PROJECTOR_REPLICA_ID + this suffix). */
-  readonly replicaSuffix?: string;
+  /** Which of the projector's threads this is (leases: each thread is a replica for its group, projectorLeases). */
+  readonly thread?: { readonly index: number; readonly count: number };
 }
 
 /**
@@ -55,7 +55,7 @@ export async function openProjector(
   const host = makeProjectorHost({
     config, clock: systemClock, eventStore, readModelStore, complaintDecider: deciders.complaint, slaPolicies: deciders.slaPolicies,
     metrics, onProgress: options.onProgress, projections, startSlaWatcher: watcher,
-    leases: projectorLeases(config, readModelStore, options.replicaSuffix),
+    leases: projectorLeases(config, readModelStore, options.thread),
   });
   const close = async (): Promise<void> => {
     deciders.slaPolicies.stopPolling();

@@ -16,8 +16,8 @@ export interface ProjectorThreadData {
   readonly slaWatcher: boolean;
   /** Its index among the projector's threads (logs, lease replica id). */
   readonly thread: number;
-  /** Added to the lease replica id: each thread holds its leases as a replica of its own ('' with one thread). */
-  readonly replicaSuffix: string;
+  /** How many threads the projector runs. */
+  readonly threads: number;
 }
 
 /** Per projection: [name, checkpoint (-1: none yet), serving version, serving generation, state]. */

@@ -128,7 +128,7 @@ export class ProjectorThread implements ProjectionControl {
       projections: slot.projections,
       slaWatcher: slot.slaWatcher,
       thread: slot.index,
-      replicaSuffix: this.slots.length > 1 ? `#${slot.index}` : '',
+      threads: this.slots.length,
     };
     const worker = new Worker(source, {
       eval: isEval,

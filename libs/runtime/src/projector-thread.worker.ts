@@ -12,7 +12,7 @@ import type { FromProjectorThread, ProgressEntry, ProjectorThreadData, ToProject
 
 if (!parentPort) throw new Error('projector-thread.worker runs as a worker thread');
 const port = parentPort;
-const { config, projections, slaWatcher, thread, replicaSuffix } = workerData as ProjectorThreadData;
+const { config, projections, slaWatcher, thread, threads } = workerData as ProjectorThreadData;
 
 const post = (message: FromProjectorThread): void => port.postMessage(message);
 
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     await startTracing({ serviceName: 'crm-projector' });
     ({ host, close } = await openProjector(config, {
       metrics, onProgress: schedule, appendsElsewhere: (listener) => appended.add(listener),
-      projections, startSlaWatcher: slaWatcher, replicaSuffix,
+      projections, startSlaWatcher: slaWatcher, thread: { index: thread, count: threads },
     }));
   } catch (error) {
     post({ t: 'start-failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error), outage: isStoreOutage(error) });
