@@ -110,6 +110,7 @@ workerMain(async (): Promise<RebuildResult> => {
       config: { ...config, projectorThreads: threadCount ?? 1 },
       readModels, metrics, slaWatcher: false, workerEntry: process.env.BENCH_PROJECTOR_THREAD_ENTRY || undefined,
       maxOldGenerationSizeMb: process.env.BENCH_THREAD_HEAP_MB ? Number(process.env.BENCH_THREAD_HEAP_MB) : undefined,
+      maxYoungGenerationSizeMb: process.env.BENCH_THREAD_YOUNG_MB ? Number(process.env.BENCH_THREAD_YOUNG_MB) : undefined,
       groups: groupProjections(projections.map((p) => p.name), threadCount ?? 1),
       logger: { error: (m) => errors.push(JSON.stringify(m)), log: () => undefined },
     });

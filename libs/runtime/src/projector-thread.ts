@@ -18,8 +18,10 @@ export interface ProjectorThreadOptions {
   /** The process's metrics: the thread's counters are added here. */
   readonly metrics: Metrics;
   readonly logger?: { error(message: unknown): void; log(message: unknown): void };
-  /** Heap of the thread (the projector process gets --max-old-space-size=256). */
+  /** Heap of each thread (the projector process gets --max-old-space-size=256). */
   readonly maxOldGenerationSizeMb?: number;
+  /** Young generation of each thread (V8's default when unset). */
+  readonly maxYoungGenerationSizeMb?: number;
   /** How long a status request may take before the last known progress answers instead. */
   readonly callTimeoutMs?: number;
   /** First pause before starting a crashed thread again; doubles up to 30 s while starts keep failing. */
@@ -134,7 +136,10 @@ export class ProjectorThread implements ProjectionControl {
       eval: isEval,
       env,
       workerData: data,
-      resourceLimits: { maxOldGenerationSizeMb: this.options.maxOldGenerationSizeMb ?? 256 },
+      resourceLimits: {
+        maxOldGenerationSizeMb: this.options.maxOldGenerationSizeMb ?? 256,
+        ...(this.options.maxYoungGenerationSizeMb ? { maxYoungGenerationSizeMb: this.options.maxYoungGenerationSizeMb } : {}),
+      },
     });
     slot.worker = worker;
     return new Promise<void>((resolve, reject) => {
