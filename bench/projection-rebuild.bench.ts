@@ -12,7 +12,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '@crm/runtime';
+import { loadConfig, projectorThreadsFor } from '@crm/runtime';
 import type { RawScanResult } from './workers/raw-scan.worker';
 import type { RebuildResult } from './workers/projection-rebuild.worker';
 import { envNumber, logOutcome, machineInfo, RESULTS_DIR, timestamp, writeResultFile, type Bench, type BenchOutcome } from './lib/bench';
@@ -52,7 +52,7 @@ function settings(): Settings {
     profile: ['1', 'true'].includes((process.env.BENCH_REBUILD_PROF ?? '').toLowerCase()),
     timeoutSeconds: envNumber('BENCH_REBUILD_TIMEOUT_SECONDS', 900, 10),
     alone: (process.env.BENCH_REBUILD_ALONE ?? 'customer_timelines,loyalty,sla_breaches').split(',').map((x) => x.trim()).filter(Boolean),
-    threads: Math.round(envNumber('BENCH_PROJECTOR_THREADS', loadConfig({}).projectorThreads, 1)),
+    threads: Math.round(envNumber('BENCH_PROJECTOR_THREADS', projectorThreadsFor(loadConfig({}), 'thread'), 1)),
     single: !['0', 'false'].includes((process.env.BENCH_REBUILD_SINGLE ?? '1').toLowerCase()),
   };
 }

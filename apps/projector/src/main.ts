@@ -1,5 +1,6 @@
 import {
-  loadConfig, makeLogger, Metrics, openProjector, openReadModelStore, openWaitingForStores, ProjectorThread, startTracing, type AppConfig,
+  loadConfig, makeLogger, Metrics, openProjector, openReadModelStore, openWaitingForStores, ProjectorThread, projectorThreadsFor, startTracing,
+  type AppConfig,
 } from '@crm/runtime';
 
 type Logger = ReturnType<typeof makeLogger>;
@@ -13,8 +14,8 @@ interface Running {
  * The projector as its own process (docker compose `projector` service; the API then runs with PROJECTOR=off):
  * every projection from its checkpoint, then live, plus the SLA watcher. With MONGODB_URI any number of these run:
  * each runs the projections (and the SLA watcher) whose lease it holds (docs/decisions.md, "Projector replicas").
- * With PROJECTOR_THREADS > 1 (the default on 2 cores or more) its projections are shared out by cost among that many
- * worker threads, each a replica of its own in the leases, so a catch-up uses more than one core.
+ * With PROJECTOR_THREADS=n > 1 (default 1: production scales by replicas) its projections are shared out by cost among
+ * n worker threads, each a lease holder for its group, so a catch-up uses more than one core.
  * SIGTERM stops it between batches and releases its leases, for the others to take at once; SIGKILL at any moment
  * is safe too (the per-document position guard makes the replay idempotent, and the leases expire).
  */
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   const tracing = await startTracing({ serviceName: 'crm-projector' });
   let stopping = false;
   // Started while a store is down or too slow (a loaded host, a failover): wait for it, as a running replica pauses.
-  const running = await openWaitingForStores(() => (config.projectorThreads > 1 ? openThreads(config, logger) : openInProcess(config, logger)), {
+  const running = await openWaitingForStores(() => (projectorThreadsFor(config, 'process') > 1 ? openThreads(config, logger) : openInProcess(config, logger)), {
     stopped: () => stopping,
     onRetry: (error, attempt, delayMs) => logger.warn({
       msg: 'stores unavailable at start, waiting', attempt, retryInMs: delayMs, error: error instanceof Error ? error.message : String(error),

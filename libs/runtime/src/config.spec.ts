@@ -1,4 +1,5 @@
-import { connectionsCheckingIntervalMs, loadConfig } from './config';
+import { availableParallelism } from 'node:os';
+import { connectionsCheckingIntervalMs, loadConfig, projectorThreadsFor } from './config';
 
 describe('loadConfig: where the projections run (PROJECTOR)', () => {
   it('runs them in a worker thread of the API process by default, as npm start does', () => {
@@ -79,5 +80,14 @@ describe('store timeouts (STORE_TIMEOUT_MS)', () => {
 
   it('refuses a timeout that is not a positive number', () => {
     expect(() => loadConfig({ ...base, STORE_TIMEOUT_MS: '0' })).toThrow(/STORE_TIMEOUT_MS/);
+  });
+
+  it('runs npm start\'s projector on two threads where there are two cores, the projector process on one, unless PROJECTOR_THREADS says', () => {
+    const defaults = loadConfig({});
+    expect(projectorThreadsFor(defaults, 'thread')).toBe(Math.min(2, availableParallelism()));
+    expect(projectorThreadsFor(defaults, 'process')).toBe(1);
+    const three = loadConfig({ PROJECTOR_THREADS: '3' });
+    expect([projectorThreadsFor(three, 'thread'), projectorThreadsFor(three, 'process')]).toEqual([3, 3]);
+    expect(() => loadConfig({ PROJECTOR_THREADS: '0' })).toThrow(/PROJECTOR_THREADS/);
   });
 });

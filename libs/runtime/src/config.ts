@@ -42,11 +42,9 @@ export interface AppConfig {
   readonly projector: 'thread' | 'embedded' | 'off';
   /**
    * PROJECTOR_THREADS: worker threads the projections are shared out among, by cost (projector-groups.ts), each with
-   * its own runner and store connections, in `npm start`'s projector (PROJECTOR=thread) and in the projector process.
-   * Default: 2 where the machine has 2 cores or more, else 1. A catch-up or rebuild then uses two cores; more threads
-   * than that gain little, since SQLite takes one writer at a time (docs/decisions.md, "Projector threads").
+   * its own runner and store connections. Unset: the default of where the projector runs (projectorThreadsFor).
    */
-  readonly projectorThreads: number;
+  readonly projectorThreads?: number;
   /** How long a query with `minPosition` waits for its read model before answering 503. */
   readonly readWaitMs: number;
   readonly slaIntervalMs: number;
@@ -131,6 +129,16 @@ function httpLimits(env: NodeJS.ProcessEnv, bodyLimitBytes: number): HttpServerL
   return limits;
 }
 
+/**
+ * How many projector threads run: PROJECTOR_THREADS, else by where. `npm start`'s projector (`thread`): 2 where the
+ * machine has 2 cores or more, else 1, so a catch-up or rebuild of the embedded read models uses both cores. The
+ * projector process (docker compose, production): 1, since production scales projectors as replica processes (each
+ * a lease holder, placed and sized by the orchestrator); PROJECTOR_THREADS=n makes each replica n lease holders.
+ */
+export function projectorThreadsFor(config: AppConfig, where: 'thread' | 'process'): number {
+  return config.projectorThreads ?? (where === 'thread' ? Math.min(2, availableParallelism()) : 1);
+}
+
 function projectorMode(value: string | undefined): AppConfig['projector'] {
   if (value === undefined || value === '') return 'thread';
   if (value === 'thread' || value === 'embedded' || value === 'off') return value;
@@ -194,7 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     storeTimeoutMs,
     idempotencyLeaseMs: Math.max(1, intFrom(env.IDEMPOTENCY_LEASE_MS, 30_000, 'IDEMPOTENCY_LEASE_MS')),
     projector: projectorMode(env.PROJECTOR),
-    projectorThreads: positiveIntFrom(env.PROJECTOR_THREADS, Math.min(2, availableParallelism()), 'PROJECTOR_THREADS'),
+    projectorThreads: env.PROJECTOR_THREADS ? positiveIntFrom(env.PROJECTOR_THREADS, 1, 'PROJECTOR_THREADS') : undefined,
     readWaitMs: intFrom(env.READ_WAIT_MS, 2000, 'READ_WAIT_MS'),
     slaIntervalMs: intFrom(env.SLA_INTERVAL_MS, 1000, 'SLA_INTERVAL_MS'),
     loyaltyCurrency: (env.LOYALTY_CURRENCY ?? 'GBP').toUpperCase(),

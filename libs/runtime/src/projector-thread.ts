@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import {
   ALL_PROJECTIONS, PositionWaiters, ReadModelStoreUnavailable, ServingRegistry, type ProjectionControl, type ProjectionState, type ProjectionStatus, type ReadModelStore,
 } from '@crm/read-models';
-import type { AppConfig } from './config';
+import { projectorThreadsFor, type AppConfig } from './config';
 import type { Metrics } from './metrics';
 import { groupProjections } from './projector-groups';
 import type {
@@ -26,7 +26,7 @@ export interface ProjectorThreadOptions {
   readonly callTimeoutMs?: number;
   /** First pause before starting a crashed thread again; doubles up to 30 s while starts keep failing. */
   readonly restartDelayMs?: number;
-  /** The projections of each thread; default groupProjections(ALL_PROJECTIONS, config.projectorThreads). */
+  /** The projections of each thread; default groupProjections(ALL_PROJECTIONS, projectorThreadsFor(config, 'thread')). */
   readonly groups?: readonly (readonly string[])[];
   /** Whether thread 0 runs the SLA watcher and the owner hand-over (default true; a rebuild bench appends nothing). */
   readonly slaWatcher?: boolean;
@@ -98,7 +98,7 @@ export class ProjectorThread implements ProjectionControl {
 
   private constructor(private readonly options: ProjectorThreadOptions) {
     this.registry = new ServingRegistry(options.readModels, ALL_PROJECTIONS);
-    const groups = options.groups ?? groupProjections(ALL_PROJECTIONS.map((p) => p.name), options.config.projectorThreads);
+    const groups = options.groups ?? groupProjections(ALL_PROJECTIONS.map((p) => p.name), projectorThreadsFor(options.config, 'thread'));
     const restartDelay = options.restartDelayMs ?? 1000;
     this.slots = groups.map((projections, index) => ({
       index, projections, slaWatcher: index === 0 && (options.slaWatcher ?? true), worker: undefined, calls: new Map(), lastError: null, restartDelay, restartTimer: undefined,
