@@ -98,7 +98,13 @@ export function removeReadModels(dataset: Dataset): void {
 /** Rebuilds every projection (or only `projections`) from scratch in a child process (the production ProjectionRunner). */
 export async function rebuildReadModels(
   dataset: Dataset,
-  options: { batchSize?: number; profileFile?: string; timeoutMs: number; name?: string; projections?: readonly string[] },
+  options: {
+    batchSize?: number; profileFile?: string; timeoutMs: number; name?: string; projections?: readonly string[];
+    /** Run by the production projector threads (ProjectorThread, PROJECTOR_THREADS=n) instead of one runner. */
+    threads?: number;
+    /** With `threads`: the compiled projector-thread.worker.js they run (builtProjectorThreadEntry). */
+    workerEntry?: string;
+  },
 ): Promise<RebuildResult> {
   removeReadModels(dataset);
   const result = await runWorker<RebuildResult>({
@@ -111,11 +117,17 @@ export async function rebuildReadModels(
       ...(options.batchSize !== undefined ? { BENCH_BATCH_SIZE: String(options.batchSize) } : {}),
       ...(options.profileFile ? { BENCH_PROFILE_FILE: options.profileFile } : {}),
       ...(options.projections ? { BENCH_PROJECTIONS: options.projections.join(',') } : {}),
+      ...(options.threads !== undefined ? { BENCH_PROJECTOR_THREADS: String(options.threads) } : {}),
+      ...(options.workerEntry ? { BENCH_PROJECTOR_THREAD_ENTRY: options.workerEntry } : {}),
     },
     timeoutMs: options.timeoutMs + 60_000,
   });
   if (options.projections) dataset.readModelsBuiltBy = undefined; // a partial build is of no use to another bench
-  else if (existsSync(join(dataset.dataDir, 'read-models.db'))) dataset.readModelsBuiltBy = 'projection-rebuild worker (production ProjectionRunner, ALL_PROJECTIONS)';
+  else if (existsSync(join(dataset.dataDir, 'read-models.db'))) {
+    dataset.readModelsBuiltBy = options.threads !== undefined
+      ? `projection-rebuild worker (production ProjectorThread, ${options.threads} threads, ALL_PROJECTIONS)`
+      : 'projection-rebuild worker (production ProjectionRunner, ALL_PROJECTIONS)';
+  }
   // What the rebuild wrote goes to disk now, not during the next measurement.
   flushDir(dataset.dataDir);
   return result;

@@ -7,13 +7,18 @@
  *
  * Env: BENCH_DATA_DIR (holds events.db; read-models.db must not exist yet), BENCH_BATCH_SIZE, BENCH_TIMEOUT_MS,
  * BENCH_PROFILE_FILE (optional: V8 CPU profile of the rebuild), BENCH_PROJECTIONS (optional: comma-separated names,
- * to rebuild only those, e.g. one at a time to see what each costs). Reports time, events/s, per-projection timings and
- * the peak RSS of this process.
+ * to rebuild only those, e.g. one at a time to see what each costs), BENCH_PROJECTOR_THREADS (optional: n; the
+ * projections are then run as `npm start` and the projector process run them, by the production ProjectorThread with
+ * PROJECTOR_THREADS=n: each thread its own runner and connections, the split by cost; no SLA watcher; the threads run
+ * BENCH_PROJECTOR_THREAD_ENTRY, the compiled entry, as in production). Reports time,
+ * events/s, per-projection timings and the peak RSS of this process (all its threads).
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_PROJECTIONS, ProjectionRunner } from '@crm/read-models';
-import { loadConfig, openEventStoreWithKeys, openReadModelStore, systemClock } from '@crm/runtime';
+import { ALL_PROJECTIONS, ProjectionRunner, type ProjectionStatus } from '@crm/read-models';
+import {
+  groupProjections, loadConfig, Metrics, openEventStoreWithKeys, openReadModelStore, ProjectorThread, systemClock,
+} from '@crm/runtime';
 import { maxRssMb, mb, peakRssMb, profiled, workerMain } from './worker-main';
 
 export interface RebuildResult {
@@ -46,6 +51,10 @@ export interface RebuildResult {
   readonly eventLoopMaxStallMs: number;
   readonly readModelsMb: number;
   readonly profiled: boolean;
+  /** Projector threads (BENCH_PROJECTOR_THREADS), and the projections of each; undefined: one runner on this thread. */
+  readonly threads?: string[][];
+  /** Time the threads' writes waited for read-models.db's write lock (SQLite: one writer at a time), per thread. */
+  readonly writeLockWaitSeconds?: number;
 }
 
 workerMain(async (): Promise<RebuildResult> => {
@@ -78,7 +87,10 @@ workerMain(async (): Promise<RebuildResult> => {
     sampledPeak = Math.max(sampledPeak, m.rss);
     peakHeap = Math.max(peakHeap, m.heapUsed);
   };
-  const runner = new ProjectionRunner(events, readModels, projections, {
+  const threadCount = process.env.BENCH_PROJECTOR_THREADS ? Number(process.env.BENCH_PROJECTOR_THREADS) : undefined;
+  const metrics = new Metrics();
+  let threads: ProjectorThread | undefined;
+  const runner = threadCount !== undefined ? undefined : new ProjectionRunner(events, readModels, projections, {
     batchSize: config.projectionBatchSize,
     idlePollMs: 1000, // as makeProjectorHost sets it for SQLite
     // (The runner's per-batch duration is not used: the nine workers interleave at every await, so it includes the
@@ -89,6 +101,26 @@ workerMain(async (): Promise<RebuildResult> => {
     },
     logger: { error: (m) => errors.push(JSON.stringify(m)), log: () => undefined },
   });
+  const start = async (): Promise<void> => {
+    if (runner) return runner.start();
+    // The threads' batches are not seen here: RSS (the whole process's) is sampled by a timer, which this thread runs.
+    const sampler = setInterval(sample, 50);
+    sampler.unref();
+    threads = await ProjectorThread.start({
+      config: { ...config, projectorThreads: threadCount ?? 1 },
+      readModels, metrics, slaWatcher: false, workerEntry: process.env.BENCH_PROJECTOR_THREAD_ENTRY || undefined,
+      maxOldGenerationSizeMb: process.env.BENCH_THREAD_HEAP_MB ? Number(process.env.BENCH_THREAD_HEAP_MB) : undefined,
+      maxYoungGenerationSizeMb: process.env.BENCH_THREAD_YOUNG_MB ? Number(process.env.BENCH_THREAD_YOUNG_MB) : undefined,
+      groups: groupProjections(projections.map((p) => p.name), threadCount ?? 1),
+      logger: { error: (m) => errors.push(JSON.stringify(m)), log: () => undefined },
+    });
+  };
+  const control = (): Pick<ProjectionRunner, 'waitFor'> => {
+    const c = runner ?? threads;
+    if (!c) throw new Error('not started');
+    return c;
+  };
+  const statusOf = async (): Promise<readonly ProjectionStatus[]> => (runner ? runner.status() : (await threads?.status()) ?? []);
 
   const caughtUp = new Map<string, number>();
   const cpu0 = process.cpuUsage();
@@ -103,9 +135,9 @@ workerMain(async (): Promise<RebuildResult> => {
     lastTick = now;
   }, 10);
   await profiled(process.env.BENCH_PROFILE_FILE || undefined, async () => {
-    await runner.start();
+    await start();
     await Promise.all(projections.map(async (p) => {
-      const ok = await runner.waitFor(p.name, head, timeoutMs);
+      const ok = await control().waitFor(p.name, head, timeoutMs);
       caughtUp.set(p.name, (performance.now() - t0) / 1000);
       if (!ok) errors.push(`${p.name} did not reach ${head} within ${timeoutMs} ms`);
     }));
@@ -116,8 +148,11 @@ workerMain(async (): Promise<RebuildResult> => {
   // One turn of the event loop, so a timer held back by the rebuild fires and its delay is recorded.
   await new Promise((resolveTurn) => setTimeout(resolveTurn, 30));
   clearInterval(ticker);
-  const status = runner.status();
-  await runner.stop();
+  const status = await statusOf();
+  const writeLockWaitSeconds = threads ? Math.round((await metrics.readModelWriteLockWait.total()) * 100) / 100 : undefined;
+  const groups = threads?.groups;
+  await runner?.stop();
+  await threads?.stop();
   await readModels.close();
   await events.close();
   if (errors.length > 0) throw new Error(`rebuild failed: ${errors.join('; ')}`);
@@ -149,5 +184,7 @@ workerMain(async (): Promise<RebuildResult> => {
     eventLoopMaxStallMs: Math.round(maxGap),
     readModelsMb: mb(readModelsBytes),
     profiled: Boolean(process.env.BENCH_PROFILE_FILE),
+    threads: groups,
+    writeLockWaitSeconds,
   };
 });

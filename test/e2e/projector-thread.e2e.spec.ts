@@ -17,7 +17,7 @@ describe('projections in a worker thread (PROJECTOR=thread)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({ projectorThread: true, env: { SLA_INTERVAL_MS: '50', READ_WAIT_MS: '10000' } });
+    t = await startTestApp({ projectorThread: true, env: { SLA_INTERVAL_MS: '50', READ_WAIT_MS: '10000', PROJECTOR_THREADS: '2' } });
   });
 
   afterAll(async () => {
@@ -171,7 +171,7 @@ describe.each([
       stopDouble = () => esdb.stop();
       env = { EVENTSTORE_CONNECTION_STRING: esdb.connectionString };
     }
-    t = await startTestApp({ projectorThread: true, env });
+    t = await startTestApp({ projectorThread: true, env: { ...env, PROJECTOR_THREADS: '2' } });
   });
 
   afterAll(async () => {

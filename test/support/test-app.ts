@@ -69,7 +69,9 @@ export async function startTestApp(options: {
       ]),
     );
   writeTokens([]);
-  const config = loadConfig({ DATA_DIR: join(tmp.dir, 'data'), AUTH_TOKENS_FILE: tokensFile, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL', PROJECTOR: options.projectorThread ? 'thread' : 'embedded', ...options.env });
+  // One projector thread unless a test asks for more (npm start runs 2): every thread compiles the sources through
+  // ts-node at start, which tests that restart the app several times pay for on a loaded machine.
+  const config = loadConfig({ DATA_DIR: join(tmp.dir, 'data'), AUTH_TOKENS_FILE: tokensFile, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL', PROJECTOR: options.projectorThread ? 'thread' : 'embedded', PROJECTOR_THREADS: '1', ...options.env });
   let app: NestFastifyApplication;
   let projector: ProjectorHost | undefined;
   let thread: ProjectorThread | undefined;

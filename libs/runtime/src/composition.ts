@@ -118,9 +118,11 @@ export async function openEventStoreWithKeys(config: AppConfig, clock: Clock): P
   };
 }
 
-export async function openReadModelStore(config: AppConfig): Promise<ReadModelStore> {
+export async function openReadModelStore(
+  config: AppConfig, options: { onWriteLockWait?: (seconds: number) => void } = {},
+): Promise<ReadModelStore> {
   if (config.mongodbUri) return MongoReadModelStore.connect(config.mongodbUri);
-  return new SqliteReadModelStore(join(config.dataDir, 'read-models.db'));
+  return new SqliteReadModelStore(join(config.dataDir, 'read-models.db'), { onWriteLockWait: options.onWriteLockWait });
 }
 
 /**
@@ -146,6 +148,8 @@ export function makeProjectorHost(args: {
   config: AppConfig; clock: Clock; eventStore: EventStore; readModelStore: ReadModelStore;
   complaintDecider: ReturnType<typeof makeComplaintDecider>; metrics: ProjectorMetrics; startSlaWatcher?: boolean;
   onProgress?: () => void; leases?: ProjectorHostOptions['leases'];
+  /** Only these (one projector thread's group); default every projection. */
+  projections?: ProjectorHostOptions['projections'];
   /** The SLA policy book the complaint decider reads: refreshed before each SLA watcher pass. */
   slaPolicies?: { refresh(): Promise<void> };
 }): ProjectorHost {
@@ -159,6 +163,7 @@ export function makeProjectorHost(args: {
     newEventId: (now) => uuidv7(now.getTime()),
     slaIntervalMs: args.config.slaIntervalMs,
     startSlaWatcher: args.startSlaWatcher,
+    projections: args.projections,
     leases: args.leases,
     runner: {
       idlePollMs: args.config.eventStoreConnectionString ? 500 : 1000,

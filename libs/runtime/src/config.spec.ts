@@ -1,4 +1,4 @@
-import { connectionsCheckingIntervalMs, loadConfig } from './config';
+import { connectionsCheckingIntervalMs, loadConfig, projectorThreadsFor } from './config';
 
 describe('loadConfig: where the projections run (PROJECTOR)', () => {
   it('runs them in a worker thread of the API process by default, as npm start does', () => {
@@ -79,5 +79,11 @@ describe('store timeouts (STORE_TIMEOUT_MS)', () => {
 
   it('refuses a timeout that is not a positive number', () => {
     expect(() => loadConfig({ ...base, STORE_TIMEOUT_MS: '0' })).toThrow(/STORE_TIMEOUT_MS/);
+  });
+
+  it('runs the projections on one thread unless PROJECTOR_THREADS asks for more', () => {
+    expect(projectorThreadsFor(loadConfig({}))).toBe(1);
+    expect(projectorThreadsFor(loadConfig({ PROJECTOR_THREADS: '3' }))).toBe(3);
+    expect(() => loadConfig({ PROJECTOR_THREADS: '0' })).toThrow(/PROJECTOR_THREADS/);
   });
 });

@@ -13,6 +13,7 @@ export * from './audit-chain';
 export * from './replay';
 export * from './open-projector';
 export * from './projector-thread';
+export * from './projector-groups';
 export * from './logger';
 export * from './tracing';
 export * from './projector-leases';

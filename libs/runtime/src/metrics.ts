@@ -17,6 +17,10 @@ class Counter {
   inc(labels: Labels = {}, by = 1): void {
     this.counter.inc(labels, by);
   }
+  /** The sum over every label set (benches read it). */
+  async total(): Promise<number> {
+    return (await this.counter.get()).values.reduce((sum, v) => sum + v.value, 0);
+  }
 }
 
 class Histogram {
@@ -59,6 +63,7 @@ export class Metrics {
   readonly slaBreaches = new Counter(this.registry, 'crm_sla_breaches_recorded_total', 'SlaBreached events appended by the SLA watcher of this process', ['kind']);
   readonly slaEscalations = new Counter(this.registry, 'crm_sla_escalations_recorded_total', 'ComplaintEscalated events appended by the SLA watcher of this process, by escalation step and complaint priority', ['step', 'priority']);
   readonly subscriptionRestarts = new Counter(this.registry, 'crm_subscription_restarts_total', 'Live subscriptions to the event log re-opened by projectors of this process after the store dropped them, by reason', ['reason']);
+  readonly readModelWriteLockWait = new Counter(this.registry, 'crm_read_model_write_lock_wait_seconds_total', 'Time the projectors of this process waited for the read-model store\'s write lock (embedded SQLite: one writer at a time, shared by the projector threads)');
   private readonly gauges = new Map<string, Gauge>();
 
   constructor(options: MetricsOptions = {}) {
@@ -95,4 +100,5 @@ export interface ProjectorMetrics {
   readonly slaBreaches: { inc(labels: Labels, by?: number): void };
   readonly slaEscalations: { inc(labels: Labels, by?: number): void };
   readonly subscriptionRestarts: { inc(labels: Labels, by?: number): void };
+  readonly readModelWriteLockWait: { inc(labels: Labels, by?: number): void };
 }

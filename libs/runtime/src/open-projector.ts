@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { ALL_PROJECTIONS } from '@crm/read-models';
 import { systemClock } from './clock';
 import {
   loadKeyEncryptionKey, makeDeciders, makeProjectorHost, openEventStore, openKeyStore, openReadModelStore, type AppendSignals,
@@ -14,6 +15,12 @@ export interface OpenProjectorOptions {
   readonly onProgress?: () => void;
   /** See AppendSignals: a projector thread hears of the API thread's appends without waiting for its poll. */
   readonly appendsElsewhere?: AppendSignals['appendsElsewhere'];
+  /** One projector thread's share (PROJECTOR_THREADS): these projections only; default every projection. */
+  readonly projections?: readonly string[];
+  /** Whether the SLA watcher and the owner hand-over run here (one thread of a projector runs them); default true. */
+  readonly startSlaWatcher?: boolean;
+  /** Which of the projector's threads this is (leases: each thread is a replica for its group, projectorLeases). */
+  readonly thread?: { readonly index: number; readonly count: number };
 }
 
 /**
@@ -25,9 +32,16 @@ export async function openProjector(
 ): Promise<{ host: ProjectorHost; close: () => Promise<void> }> {
   // Production mode: nothing under DATA_DIR, and the data keys' KEK from its file (checked before connecting).
   assertProductionSettings(config, 'projector');
+  const projections = options.projections?.map((name) => {
+    const projection = ALL_PROJECTIONS.find((p) => p.name === name);
+    if (!projection) throw new Error(`unknown projection ${name}`);
+    return projection;
+  });
+  const watcher = options.startSlaWatcher ?? true;
   if (!isProductionMode(config)) mkdirSync(config.dataDir, { recursive: true });
   const kek = loadKeyEncryptionKey(config);
-  const readModelStore = await openReadModelStore(config);
+  const metrics = options.metrics ?? new Metrics();
+  const readModelStore = await openReadModelStore(config, { onWriteLockWait: (seconds) => metrics.readModelWriteLockWait.inc({}, seconds) });
   let keys: Awaited<ReturnType<typeof openKeyStore>>;
   try {
     keys = await openKeyStore(config, readModelStore, kek);
@@ -40,7 +54,8 @@ export async function openProjector(
   const logger = makeLogger(config, 'projector');
   const host = makeProjectorHost({
     config, clock: systemClock, eventStore, readModelStore, complaintDecider: deciders.complaint, slaPolicies: deciders.slaPolicies,
-    metrics: options.metrics ?? new Metrics(), onProgress: options.onProgress, leases: projectorLeases(config, readModelStore),
+    metrics, onProgress: options.onProgress, projections, startSlaWatcher: watcher,
+    leases: projectorLeases(config, readModelStore, options.thread),
   });
   const close = async (): Promise<void> => {
     deciders.slaPolicies.stopPolling();
@@ -53,8 +68,10 @@ export async function openProjector(
     // The watcher decides with the versions complaints were filed under: at most one watcher interval behind the log.
     // A log that is down at start is retried by the polling, as the projections retry their subscriptions.
     const warn = (error: unknown): void => logger.warn(`SLA policies not refreshed: ${String(error)}`);
-    await deciders.slaPolicies.refresh().catch(warn);
-    deciders.slaPolicies.startPolling(config.slaIntervalMs, warn);
+    if (watcher) {
+      await deciders.slaPolicies.refresh().catch(warn);
+      deciders.slaPolicies.startPolling(config.slaIntervalMs, warn);
+    }
     await host.start();
   } catch (error) {
     await close().catch(() => undefined);

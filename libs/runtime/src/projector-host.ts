@@ -37,6 +37,8 @@ export interface ProjectorHostOptions {
     readonly now?: () => number;
     /** Tests drive the passes by hand (`leaseManager.tick()`). */
     readonly manual?: boolean;
+    /** See LeaseManagerOptions.peer (projector threads). */
+    readonly peer?: (replicaId: string) => boolean;
   };
 }
 

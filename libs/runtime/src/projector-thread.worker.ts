@@ -4,15 +4,15 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { makeLogger } from './logger';
-import type { AppConfig } from './config';
 import { openProjector } from './open-projector';
+import { isStoreOutage } from './start-retry';
 import { activeTracing, startTracing } from './tracing';
 import type { ProjectorHost } from './projector-host';
-import type { FromProjectorThread, ProgressEntry, ToProjectorThread } from './projector-thread.protocol';
+import type { FromProjectorThread, ProgressEntry, ProjectorThreadData, ToProjectorThread } from './projector-thread.protocol';
 
 if (!parentPort) throw new Error('projector-thread.worker runs as a worker thread');
 const port = parentPort;
-const { config } = workerData as { config: AppConfig };
+const { config, projections, slaWatcher, thread, threads } = workerData as ProjectorThreadData;
 
 const post = (message: FromProjectorThread): void => port.postMessage(message);
 
@@ -53,10 +53,14 @@ async function main(): Promise<void> {
     const breaches = metrics.slaBreaches.take();
     const escalations = metrics.slaEscalations.take();
     const restarts = metrics.subscriptionRestarts.take();
+    const lockWait = metrics.readModelWriteLockWait.take().reduce((sum, [, by]) => sum + by, 0);
     const key = JSON.stringify(progress);
     if (key === last && events.length === 0 && breaches.length === 0 && escalations.length === 0 && restarts.length === 0) return;
     last = key;
-    post({ t: 'progress', progress, projectionEvents: events, slaBreaches: breaches, slaEscalations: escalations, subscriptionRestarts: restarts });
+    post({
+      t: 'progress', progress, projectionEvents: events, slaBreaches: breaches, slaEscalations: escalations, subscriptionRestarts: restarts,
+      writeLockWaitSeconds: lockWait,
+    });
   };
   const schedule = (): void => {
     if (scheduled) return;
@@ -68,6 +72,8 @@ async function main(): Promise<void> {
     slaBreaches: new PendingCounter('kind', schedule),
     slaEscalations: new PendingCounter(['step', 'priority'], schedule),
     subscriptionRestarts: new PendingCounter('reason', schedule),
+    // Sent with the next progress message, not a reason for one: every write reports its (mostly zero) wait.
+    readModelWriteLockWait: new PendingCounter([], () => undefined),
   };
   const appended = new Set<() => void>();
   let close: (() => Promise<void>) | undefined;
@@ -110,9 +116,10 @@ async function main(): Promise<void> {
     await startTracing({ serviceName: 'crm-projector' });
     ({ host, close } = await openProjector(config, {
       metrics, onProgress: schedule, appendsElsewhere: (listener) => appended.add(listener),
+      projections, startSlaWatcher: slaWatcher, thread: { index: thread, count: threads },
     }));
   } catch (error) {
-    post({ t: 'start-failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    post({ t: 'start-failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error), outage: isStoreOutage(error) });
     port.close();
     return;
   }
@@ -134,10 +141,10 @@ function reportCatchUp(host: ProjectorHost): void {
     const behind = host.runner.status().filter((s) => s.status !== 'live' || s.rebuild);
     if (behind.length > 0) {
       wasBehind = true;
-      logger.log({ msg: 'projections catching up', projections: behind.map((s) => ({ name: s.name, checkpoint: s.checkpoint, status: s.status, rebuild: s.rebuild ?? undefined })) });
+      logger.log({ msg: 'projections catching up', thread, projections: behind.map((s) => ({ name: s.name, checkpoint: s.checkpoint, status: s.status, rebuild: s.rebuild ?? undefined })) });
     } else if (wasBehind) {
       wasBehind = false;
-      logger.log({ msg: 'every projection is live', checkpoint: Math.min(...host.runner.status().map((s) => s.checkpoint)) });
+      logger.log({ msg: 'every projection of this thread is live', thread, checkpoint: Math.min(...host.runner.status().map((s) => s.checkpoint)) });
     }
   }, 30_000);
   timer.unref();

@@ -132,6 +132,29 @@ describe('LeaseManager', () => {
     expect([...a.running.values()]).toEqual([3]);
   });
 
+  it('shares a projector thread\'s group among its peers only: two processes of two threads each, every group split 50/50', async () => {
+    // Thread 0 of each process runs p1..p4, thread 1 runs p5..p8 (projector-groups); four replicas are alive.
+    const group = (i: number): string[] => (i === 0 ? NAMES.slice(0, 4) : NAMES.slice(4, 8));
+    const replicas = ['x', 'y'].flatMap((proc) => [0, 1].map((i) => {
+      const u = units(group(i));
+      const suffix = `#${i}/2`;
+      const m = new LeaseManager({
+        store, replicaId: `${proc}${suffix}`, units: u.units, leaseMs: 15_000, renewMs: 5_000, now: () => clock, peer: (id) => id.endsWith(suffix),
+      });
+      return { i, u, m };
+    }));
+    for (let pass = 0; pass < 3; pass++) for (const r of replicas) await r.m.tick();
+    // Counted among all four, each would stop at ceil(4 / 4) = 1 unit and leave half of every group unowned.
+    expect(replicas.map((r) => r.u.running.size)).toEqual([2, 2, 2, 2]);
+    for (const i of [0, 1]) {
+      expect(replicas.filter((r) => r.i === i).flatMap((r) => [...r.u.running.keys()]).sort()).toEqual(group(i));
+    }
+    // Process x ends: y's threads take all of their own group, none of the other's.
+    for (const r of replicas.slice(0, 2)) await r.m.stop();
+    for (const r of replicas.slice(2)) await r.m.tick();
+    expect(replicas.slice(2).map((r) => [...r.u.running.keys()].sort())).toEqual([group(0), group(1)]);
+  });
+
   it('refuses a renewal interval that is not shorter than the lease', () => {
     expect(() => new LeaseManager({ store, replicaId: 'a', units: [], leaseMs: 5_000, renewMs: 5_000 })).toThrow(/more frequent/);
   });

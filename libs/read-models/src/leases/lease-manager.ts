@@ -21,6 +21,12 @@ export interface LeaseManagerOptions {
   /** Milliseconds since the epoch; injected by tests. */
   readonly now?: () => number;
   readonly logger?: { error(message: unknown): void; log(message: unknown): void };
+  /**
+   * Which live replicas share `units` with this one (default: every one). A projector thread runs one group of the
+   * projections only: its fair share is counted among the same thread of the other processes, not among every
+   * replica (with 2 processes of 2 threads, 4 replicas, a thread would otherwise hold a quarter of its own half).
+   */
+  readonly peer?: (replicaId: string) => boolean;
 }
 
 export const DEFAULT_LEASE_MS = 15_000;
@@ -127,7 +133,8 @@ export class LeaseManager {
     const now = this.now();
     await this.renewAll(now);
     await store.heartbeat(this.replicaId, now, this.leaseMs);
-    const live = new Set(await store.liveReplicas(now)).add(this.replicaId);
+    const peer = this.options.peer ?? (() => true);
+    const live = new Set((await store.liveReplicas(now)).filter(peer)).add(this.replicaId);
     const share = Math.ceil(this.options.units.length / live.size);
     // A replica joined: give up the extras (the last units first), for it to take at its next pass.
     for (const unit of [...this.options.units].reverse()) {

@@ -92,13 +92,23 @@ interface Row {
 
 const toDoc = (row: Row): Doc => ({ ...(JSON.parse(row.doc) as Record<string, unknown>), _id: row.id, _position: row.position });
 
+export interface SqliteReadModelStoreOptions {
+  /**
+   * Seconds a write transaction waited for the file's write lock (SQLite takes one writer at a time: the projector
+   * threads, the API's erasure rewrites). Each write reports its wait, however short (the metric sums them).
+   */
+  readonly onWriteLockWait?: (seconds: number) => void;
+}
+
 /** The embedded read-model store: one table per collection, JSON documents, expression indexes on queried fields. */
 export class SqliteReadModelStore implements ReadModelStore {
   private readonly db: Database.Database;
+  private readonly onWriteLockWait: ((seconds: number) => void) | undefined;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly writeStatements = new Map<string, { upsert: Database.Statement; remove: Database.Statement }>();
 
-  constructor(filename: string) {
+  constructor(filename: string, options: SqliteReadModelStoreOptions = {}) {
+    this.onWriteLockWait = options.onWriteLockWait;
     this.db = new Database(filename);
     // First: the journal mode switch and the schema take locks another process (a projector) may hold.
     this.db.pragma('busy_timeout = 5000');
@@ -247,7 +257,7 @@ export class SqliteReadModelStore implements ReadModelStore {
     const now = new Date().toISOString();
     // IMMEDIATE: the write lock before the first read, so another process's commit is waited for, not failed on.
     // The fence is checked inside it: documents and checkpoint commit together, so a refused batch writes nothing.
-    this.guarded('write', () => this.db.transaction(() => {
+    this.guarded('write', () => this.immediateTransaction(() => {
       if (this.fencedOff(checkpoint)) throw new FencedOff([checkpoint.projection], checkpoint.fence ?? 0);
       for (const w of writes) {
         const statements = this.writers(w.collection);
@@ -259,18 +269,37 @@ export class SqliteReadModelStore implements ReadModelStore {
         }
       }
       this.moveCheckpoint(checkpoint, now);
-    }).immediate());
+    }));
+  }
+
+  /**
+   * `body` in a BEGIN IMMEDIATE transaction (better-sqlite3's `transaction().immediate()`, spelled out so that the
+   * wait for the write lock, inside BEGIN, is measured on its own: with several projector threads on one file that
+   * wait is what parallel catch-up costs).
+   */
+  private immediateTransaction(body: () => void): void {
+    const asked = performance.now();
+    this.prepare('BEGIN IMMEDIATE').run();
+    this.onWriteLockWait?.((performance.now() - asked) / 1000);
+    try {
+      body();
+      this.prepare('COMMIT').run();
+    } catch (error) {
+      // A failed COMMIT (SQLITE_FULL, say) may leave the transaction open: roll it back, or the next BEGIN fails.
+      if (this.db.inTransaction) this.prepare('ROLLBACK').run();
+      throw error;
+    }
   }
 
   async saveCheckpoints(checkpoints: ReadonlyArray<CheckpointWrite>): Promise<void> {
     const now = new Date().toISOString();
     const refused: CheckpointWrite[] = [];
-    this.guarded('write', () => this.db.transaction(() => {
+    this.guarded('write', () => this.immediateTransaction(() => {
       for (const c of checkpoints) {
         if (this.fencedOff(c)) refused.push(c);
         else this.moveCheckpoint(c, now);
       }
-    }).immediate());
+    }));
     if (refused.length > 0) throw new FencedOff(refused.map((c) => c.projection), Math.min(...refused.map((c) => c.fence ?? 0)));
   }
 
