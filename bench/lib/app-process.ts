@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../test/support/free-port';
 import { trackChild } from './cleanup';
 
 /**
@@ -58,19 +58,6 @@ export function ensureBuilt(root: string, apps: ReadonlyArray<'api' | 'importer'
     const build = spawnSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build', app], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
     if (build.status !== 0) throw new Error(`nest build ${app} failed (exit ${build.status})`);
   }
-}
-
-/** A port that was free a moment ago (the app binds it itself, as with PORT in production). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, rejectPort) => {
-    const server = createServer();
-    server.once('error', rejectPort);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 /** /proc/<pid>/status VmHWM and /proc/<pid>/stat utime + stime (Linux; undefined elsewhere or once gone). */
