@@ -107,21 +107,26 @@ async function readyOnce(app: AppProcess, timeoutMs: number, pollMs: number): Pr
   return { listeningAt: listeningAt ?? at, readyAt: at };
 }
 
+/** Cores the rest of the machine used while `app` ran for `seconds` (null where /proc cannot tell). */
+function othersCores(machine0: ReturnType<typeof machineCpu>, usage: { cpuSeconds: number } | undefined, seconds: number): number | null {
+  const machine = busyCores(machine0, machineCpu());
+  return machine === undefined || !usage ? null : round(Math.max(0, machine - usage.cpuSeconds / seconds), 2);
+}
+
 async function timeStart(version: string, start: () => Promise<AppProcess>, s: Settings): Promise<StartSample> {
   const machine0 = machineCpu();
   const app = await start();
   try {
     const { listeningAt, readyAt } = await readyOnce(app, s.timeoutMs, s.pollMs);
     const usage = app.usage();
-    const machine = busyCores(machine0, machineCpu());
-    const seconds = (readyAt - app.spawnedAt) / 1000;
+    const otherProcessesCores = othersCores(machine0, usage, (readyAt - app.spawnedAt) / 1000);
     return {
       version,
       listeningMs: round(listeningAt - app.spawnedAt, 0),
       readyMs: round(readyAt - app.spawnedAt, 0),
       peakRssMb: usage?.peakRssMb,
       cpuSeconds: usage?.cpuSeconds,
-      otherProcessesCores: machine === undefined || !usage ? null : round(Math.max(0, machine - usage.cpuSeconds / seconds), 2),
+      otherProcessesCores,
     };
   } finally {
     await app.stop();
@@ -146,7 +151,6 @@ async function timeCatchUp(version: string, root: string, dataDir: string, s: Se
       return r.projections.every((p) => p.status === 'live' && p.checkpoint >= r.headPosition) ? r : undefined;
     }, { timeoutMs: s.timeoutMs, intervalMs: 50, what: 'every projection at the head' });
     const usage = app.usage();
-    const machine = busyCores(machine0, machineCpu());
     const seconds = (at - app.spawnedAt) / 1000;
     return {
       version,
@@ -160,7 +164,7 @@ async function timeCatchUp(version: string, root: string, dataDir: string, s: Se
       perProjectionMs,
       peakRssAfterCatchUpMb: usage?.peakRssMb,
       cpuSecondsAfterCatchUp: usage?.cpuSeconds,
-      otherProcessesCores: machine === undefined || !usage ? null : round(Math.max(0, machine - usage.cpuSeconds / seconds), 2),
+      otherProcessesCores: othersCores(machine0, usage, seconds),
     };
   } finally {
     await app.stop();
