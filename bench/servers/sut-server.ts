@@ -6,6 +6,7 @@
  */
 import 'reflect-metadata';
 import { createApp } from '../../apps/api/src/app.factory';
+import { listenOptions } from '../../apps/api/src/http/http-edge';
 import { loadConfig } from '@crm/runtime';
 import { serveAsChild } from './child-protocol';
 
@@ -22,7 +23,7 @@ serveAsChild(async () => {
     PROJECTOR: process.env.BENCH_PROJECTOR ?? 'off',
   });
   const { app } = await createApp({ config });
-  await app.listen(0, '127.0.0.1');
+  await app.listen(listenOptions(config, { port: 0, host: '127.0.0.1' }));
   const address = app.getHttpServer().address();
   if (!address || typeof address === 'string') throw new Error('no port');
   return { port: address.port, close: () => app.close() };

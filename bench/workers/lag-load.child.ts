@@ -3,7 +3,7 @@
  * when taskset exists): runs one open-loop phase per `phase` message and answers with its result. Exits when the
  * bench goes away.
  */
-import { generateLoad, type LoadPhase, type LoadResult } from '../lib/lag-load';
+import { closeAgents, generateLoad, type LoadPhase, type LoadResult } from '../lib/lag-load';
 
 export type ToLoadGenerator = { type: 'phase'; phase: LoadPhase };
 export type FromLoadGenerator = { type: 'ready' } | { type: 'result'; result: LoadResult } | { type: 'error'; message: string };
@@ -15,7 +15,10 @@ if (!process.send) {
 const send = (m: FromLoadGenerator): void => {
   if (process.connected) process.send!(m);
 };
-process.on('disconnect', () => process.exit(0));
+process.on('disconnect', () => {
+  closeAgents();
+  process.exit(0);
+});
 process.on('message', (m: ToLoadGenerator) => {
   if (m.type !== 'phase') return;
   generateLoad(m.phase).then(

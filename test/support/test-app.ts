@@ -3,6 +3,7 @@ import type { ProjectorHost, ProjectorThread } from '@crm/runtime';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp } from '../../apps/api/src/app.factory';
+import { listenOptions } from '../../apps/api/src/http/http-edge';
 import { ManualClock } from '@crm/runtime';
 import { loadConfig } from '@crm/runtime';
 import { makeTempDir } from './temp-dir';
@@ -81,7 +82,7 @@ export async function startTestApp(options: {
     ({ app, projector, thread } = options.projectorThread
       ? await createApp({ config, logDestination })
       : await createApp({ config, clock, startSlaWatcher: options.startSlaWatcher ?? false, logDestination }));
-    await app.listen(0, '127.0.0.1');
+    await app.listen(listenOptions(config, { port: 0, host: '127.0.0.1' }));
     const address = app.getHttpServer().address();
     if (!address || typeof address === 'string') throw new Error('no port');
     baseUrl = `http://127.0.0.1:${address.port}`;

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
+import { listenOptions } from './http/http-edge';
 import { loadConfig, startTracing } from '@crm/runtime';
 
 async function main(): Promise<void> {
@@ -9,7 +10,7 @@ async function main(): Promise<void> {
   const tracing = await startTracing({ serviceName: 'crm-api' });
   const { app, tokens } = await createApp({ config });
   app.enableShutdownHooks();
-  await app.listen(config.port, config.host);
+  await app.listen(listenOptions(config));
   const logger = new Logger('main');
   logger.log({
     msg: 'listening', port: config.port, dataDir: config.dataDir, eventStore: config.eventStoreConnectionString ? 'eventstoredb' : 'sqlite',

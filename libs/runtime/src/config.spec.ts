@@ -19,15 +19,15 @@ describe('loadConfig: HTTP server limits', () => {
   it('bounds every phase of a connection by default (Fastify leaves request and socket timeouts off)', () => {
     expect(loadConfig({}).http).toEqual({
       headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, connectionTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000,
-      maxConnections: 1000, drainLimitBytes: 8 * 1024 * 1024,
+      maxConnections: 1000, drainLimitBytes: 8 * 1024 * 1024, listenBacklog: 4096,
     });
   });
 
   it('reads each limit from the environment', () => {
     expect(loadConfig({
       HTTP_HEADERS_TIMEOUT_MS: '200', HTTP_REQUEST_TIMEOUT_MS: '300', HTTP_CONNECTION_TIMEOUT_MS: '400', HTTP_KEEP_ALIVE_TIMEOUT_MS: '500',
-      HTTP_MAX_CONNECTIONS: '7', HTTP_DRAIN_LIMIT_BYTES: '600',
-    }).http).toEqual({ headersTimeoutMs: 200, requestTimeoutMs: 300, connectionTimeoutMs: 400, keepAliveTimeoutMs: 500, maxConnections: 7, drainLimitBytes: 600 });
+      HTTP_MAX_CONNECTIONS: '7', HTTP_DRAIN_LIMIT_BYTES: '600', HTTP_LISTEN_BACKLOG: '800',
+    }).http).toEqual({ headersTimeoutMs: 200, requestTimeoutMs: 300, connectionTimeoutMs: 400, keepAliveTimeoutMs: 500, maxConnections: 7, drainLimitBytes: 600, listenBacklog: 800 });
   });
 
   it('drains up to 8x the body limit after a 413 unless told otherwise', () => {

@@ -87,6 +87,13 @@ export interface HttpServerLimits {
    * that the client, still sending, reads the 413 instead of a connection reset.
    */
   readonly drainLimitBytes: number;
+  /**
+   * Connections the kernel completes and queues for the server before it accepts them (`listen` backlog, capped by
+   * net.core.somaxconn). The API accepts one connection per event-loop turn (libuv 1.46), so a burst of new
+   * connections waits in this queue while the loop is busy; past it, SYNs are dropped and clients retry only after
+   * 1, 3 and 7 s. Node's default is 511.
+   */
+  readonly listenBacklog: number;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -120,6 +127,7 @@ function httpLimits(env: NodeJS.ProcessEnv, bodyLimitBytes: number): HttpServerL
     keepAliveTimeoutMs: positiveIntFrom(env.HTTP_KEEP_ALIVE_TIMEOUT_MS, 72_000, 'HTTP_KEEP_ALIVE_TIMEOUT_MS'),
     maxConnections: positiveIntFrom(env.HTTP_MAX_CONNECTIONS, 1000, 'HTTP_MAX_CONNECTIONS'),
     drainLimitBytes: intFrom(env.HTTP_DRAIN_LIMIT_BYTES, 8 * bodyLimitBytes, 'HTTP_DRAIN_LIMIT_BYTES'),
+    listenBacklog: positiveIntFrom(env.HTTP_LISTEN_BACKLOG, 4096, 'HTTP_LISTEN_BACKLOG'),
   };
   // Node refuses a headers timeout longer than the request timeout: the headers are part of the request.
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {

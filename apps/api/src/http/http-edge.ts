@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest, HookHandlerDoneFunctio
 import type { IncomingMessage, Server } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { HttpServerLimits } from '@crm/runtime';
+import type { AppConfig, HttpServerLimits } from '@crm/runtime';
 import { type ApiProblem, problems } from './problem';
 
 /**
@@ -142,4 +142,14 @@ export function applyServerLimits(server: Server, limits: HttpServerLimits): voi
   server.requestTimeout = limits.requestTimeoutMs;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.maxConnections = limits.maxConnections;
+}
+
+/**
+ * Where and how the API listens: `config.port`/`config.host` unless given (tests and benches take port 0), with the
+ * configured listen backlog. Under load the API accepts one connection per event-loop turn; with Node's default
+ * backlog of 511 a burst of new connections overflowed the queue at 500 commands/s and the dropped SYNs came back
+ * 1–7 s later (bench/README.md, projection-lag, 2026-12-06 evening).
+ */
+export function listenOptions(config: Pick<AppConfig, 'port' | 'host' | 'http'>, at: { port?: number; host?: string } = {}): { port: number; host: string; backlog: number } {
+  return { port: at.port ?? config.port, host: at.host ?? config.host, backlog: config.http.listenBacklog };
 }

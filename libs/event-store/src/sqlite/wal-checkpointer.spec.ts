@@ -79,3 +79,36 @@ describe('closing a store with a background checkpointer', () => {
     }
   });
 });
+
+describe('background checkpoints in a process started with a require hook', () => {
+  it('still run: the worker does not load the parent\'s -r modules into its 8 MB heap', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crm-checkpoint-hook-'));
+    try {
+      // ts-node's hook preloaded into the checkpoint worker ran it out of its heap at start; the store then fell back
+      // to SQLite's own checkpoints inside commits (the benches and `ts-node` scripts run this way), without a word.
+      const file = join(dir, 'e.db');
+      const script = `
+        const { statSync } = require('node:fs');
+        const { SqliteEventStore } = require(${JSON.stringify(join(__dirname, 'sqlite-event-store'))});
+        (async () => {
+          const store = new SqliteEventStore({ filename: ${JSON.stringify(file)} });
+          const before = statSync(${JSON.stringify(file)}).size;
+          for (let i = 0; i < 120; i++) {
+            await store.appendToStream('s-' + (i % 10), [{ eventId: 'e-' + i, type: 'T', data: { text: 'x'.repeat(2000) }, metadata: {} }]);
+          }
+          const deadline = Date.now() + 5000;
+          while (statSync(${JSON.stringify(file)}).size <= before + 100000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+          const grown = statSync(${JSON.stringify(file)}).size > before + 100000;
+          await store.close();
+          process.stdout.write(grown ? 'checkpointed' : 'not checkpointed');
+        })();
+      `;
+      const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
+        cwd: join(__dirname, '..', '..', '..', '..'), encoding: 'utf8', timeout: 60_000,
+      });
+      expect(out).toBe('checkpointed');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -43,6 +43,9 @@ export class WalCheckpointer {
       workerData: { file, driver: require.resolve('better-sqlite3') },
       // It runs one pragma at a time: a small heap keeps the thread from costing the process tens of MB.
       resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 },
+      // Not the parent's flags: a `-r ts-node/register` (benches, scripts) loaded the compiler into this heap, the
+      // thread died at start and the store silently went back to checkpointing inside commits on the event loop.
+      execArgv: [],
     });
     this.worker.unref();
     this.exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
