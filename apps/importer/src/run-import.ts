@@ -80,6 +80,7 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
     skipped: new Tally(),
     notes: {},
     eventsAppended: 0,
+    assumeNewStreams: true,
   };
   let rows: number;
   try {
