@@ -56,6 +56,12 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
+interface Answer {
+  readonly part: Pending[];
+  readonly worker: SealingWorker;
+  done?: { readonly sealed: string[][] } | { readonly error: unknown };
+}
+
 interface SealingWorker {
   readonly worker: Worker;
   readonly waiting: Map<number, Pending>;
@@ -67,9 +73,10 @@ interface SealingWorker {
  * loop. Here the event loop only walks the fields; the ciphers run beside it on the other cores.
  *
  * Jobs asked for in one turn of the event loop go out together, split over the threads, in one message each (a
- * message per value would cost more than the cipher). Each thread answers in the order it was asked, so the appends
- * waiting on a batch resume in the order they were made. If a thread fails, its waiting jobs are rejected (the
- * appends fail, nothing is written) and it is not used again; with no thread left, `seal` rejects.
+ * message per value would cost more than the cipher). Answers settle in the order the jobs were asked for, whichever
+ * thread is faster, so the appends waiting on them reach the store in the order they were made. A job a thread
+ * cannot seal fails its appends (nothing is written); a thread that dies is not used again, and with no thread
+ * left `seal` rejects.
  */
 export class SealingThreads {
   private readonly workers: SealingWorker[] = [];
@@ -77,6 +84,8 @@ export class SealingThreads {
   private flushScheduled = false;
   private nextId = 0;
   private closed = false;
+  /** Batches sent and not yet settled, oldest first: one answer per thread that got a part. */
+  private readonly groups: Answer[][] = [];
 
   constructor(readonly threads: number) {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`sealing threads must be a positive integer, got ${threads}`);
@@ -88,7 +97,7 @@ export class SealingThreads {
       eval: true,
       // Not the process's flags: under ts-node they would load the TypeScript compiler into the thread (~50 MB).
       execArgv: [],
-      // Batches are a few MB of short strings at most; the importer's 64 MB young generation would make each thread cost more.
+      // Batches are a few MB of short strings at most. (V8's --max-semi-space-size, when given, is process-wide and wins.)
       resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
     });
     worker.unref();
@@ -96,6 +105,7 @@ export class SealingThreads {
     worker.on('message', (message: { id: number; sealed?: string[][]; error?: string }) => {
       const pending = entry.waiting.get(message.id);
       entry.waiting.delete(message.id);
+      if (entry.waiting.size === 0) worker.unref();
       if (!pending) return;
       if (message.sealed) pending.resolve(message.sealed);
       else pending.reject(new Error(`sealing thread failed: ${message.error ?? 'no answer'}`));
@@ -138,6 +148,7 @@ export class SealingThreads {
     const total = queue.reduce((n, p) => n + p.jobs.reduce((m, j) => m + j.values.length, 0), 0);
     const share = Math.ceil(total / this.workers.length);
     let at = 0;
+    const group: Answer[] = [];
     for (const w of this.workers) {
       const part: Pending[] = [];
       let values = 0;
@@ -146,11 +157,42 @@ export class SealingThreads {
         part.push(p);
         values += p.jobs.reduce((m, j) => m + j.values.length, 0);
       }
-      if (part.length > 0) this.send(w, part);
+      if (part.length > 0) group.push({ part, worker: w });
+    }
+    this.groups.push(group);
+    for (const answer of group) {
+      this.send(answer.worker, answer.part).then(
+        (sealed) => {
+          answer.done = { sealed };
+          this.settleInOrder();
+        },
+        (error: unknown) => {
+          answer.done = { error };
+          this.settleInOrder();
+        },
+      );
     }
   }
 
-  private send(w: SealingWorker, part: Pending[]): void {
+  /**
+   * Settles the oldest batches whose every part is answered, in the order they were asked for, whichever thread was
+   * faster: the appends waiting on them then reach the store in the order they were made, as when sealing on the
+   * event loop. All parts of a batch settle in one loop, so their appends resume in order.
+   */
+  private settleInOrder(): void {
+    while (this.groups.length > 0 && this.groups[0]!.every((a) => a.done !== undefined)) {
+      for (const { part, done } of this.groups.shift()!) {
+        if (!done || 'error' in done) {
+          for (const p of part) p.reject(done?.error);
+          continue;
+        }
+        let k = 0;
+        for (const p of part) p.resolve(p.jobs.map(() => done.sealed[k++] ?? []));
+      }
+    }
+  }
+
+  private send(w: SealingWorker, part: Pending[]): Promise<string[][]> {
     const keys = new Map<string, Buffer>();
     const jobs: Array<{ subject: string; values: readonly unknown[] }> = [];
     for (const p of part) {
@@ -160,17 +202,12 @@ export class SealingThreads {
       }
     }
     const id = this.nextId++;
-    w.waiting.set(id, {
-      jobs: [],
-      resolve: (sealed) => {
-        let k = 0;
-        for (const p of part) p.resolve(p.jobs.map(() => sealed[k++] ?? []));
-      },
-      reject: (error) => {
-        for (const p of part) p.reject(error);
-      },
+    // Held while an answer is owed (an import whose only pending work is a seal must not exit), released when idle.
+    if (w.waiting.size === 0) w.worker.ref();
+    return new Promise<string[][]>((resolve, reject) => {
+      w.waiting.set(id, { jobs: [], resolve, reject });
+      w.worker.postMessage({ id, keys, jobs });
     });
-    w.worker.postMessage({ id, keys, jobs });
   }
 
   async close(): Promise<void> {
