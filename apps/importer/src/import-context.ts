@@ -81,9 +81,9 @@ export async function execute<C, S, E extends { type: string; data: unknown }>(
   },
 ): Promise<Outcome> {
   let cache = args.cache;
-  const assumed = args.firstOnStream === true && ctx.assumeNewStreams && !cache;
+  const assumed = args.firstOnStream === true && ctx.assumeNewStreams && cache?.get(args.streamId, args.decider) === undefined;
   if (assumed) {
-    cache = new AggregateCache(1);
+    cache ??= new AggregateCache(1);
     cache.set(args.streamId, { decider: args.decider, state: args.decider.initialState(), revision: -1, position: 0 });
   }
   try {
