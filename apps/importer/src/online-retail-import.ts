@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { orderStream, parseMoney, type OrderCommand } from '@crm/domain';
 import { readCsvRecords } from './csv';
 import { ImportInputError } from './import-errors';
+import { AggregateCache } from '@crm/event-store';
 import { execute, inChunks, registerCustomer, skippingDecider, type ImportContext } from './import-context';
 import { ukLocalToUtcMemoized as ukLocalToUtc } from './source-times';
 
@@ -312,7 +313,7 @@ export async function importOnlineRetail(ctx: ImportContext, file: string): Prom
     if (outcome === 'registered') ctx.counts.add('customersRegistered');
     else if (outcome === 'existing') ctx.counts.add('customersExisting');
     else refusedCustomers.set(sourceId, `customer-${outcome.code}`);
-  }, (done) => ctx.progress.update(done));
+  }, (done) => ctx.progress.update(done), 2);
 
   const rejectInvoice = (invoice: Invoice, reason: string): void => {
     for (const r of invoice.rows) skip(r.row, sourceFields(invoice, r, at!), reason);
@@ -320,7 +321,14 @@ export async function importOnlineRetail(ctx: ImportContext, file: string): Prom
 
   // Purchases, in time order; the index of what each customer bought feeds the matching of cancellations.
   const index = new PurchaseIndex();
-  const orderDecider = skippingDecider(ctx.deciders.order, (_c, state) => state.exists);
+  // One decider object for purchases and returns, so that the folded states below serve both phases.
+  const orderDecider = skippingDecider(ctx.deciders.order, (command, state) =>
+    command.type === 'RecordPurchase' ? state.exists : state.exists && state.returnIds.includes(command.data.returnId));
+  // The states the purchases leave, kept for the orders a cancellation may reach (their customer cancelled something):
+  // a return is then decided on its order's state and the append's expected revision proves it current, instead of
+  // reading the purchase back (3,820 reads of ~5 kB events, parsed and opened, for the full file).
+  const cancellingCustomers = new Set([...cancellations.values()].map((c) => c.customerId));
+  const orderStates = new AggregateCache(purchases.size + 1);
   const ordered = [...purchases.values()].sort(byTimeThenNumber);
   purchases.clear();
   ctx.progress.phase('purchases', ordered.length, 'orders');
@@ -347,14 +355,18 @@ export async function importOnlineRetail(ctx: ImportContext, file: string): Prom
       return rejectInvoice(invoice, 'invalid-money');
     }
     const outcome = await execute(ctx, {
-      decider: orderDecider, streamId: orderStream(orderId), command, occurredAt, causationId: `online-retail:${invoice.invoiceNo}`,
+      decider: orderDecider, streamId: orderStream(orderId), command, occurredAt, causationId: `online-retail:${invoice.invoiceNo}`, firstOnStream: true,
+      cache: cancellingCustomers.has(invoice.customerId) ? orderStates : undefined,
     });
     if (outcome.kind === 'refused') return rejectInvoice(invoice, outcome.code);
     ctx.counts.add(outcome.kind === 'appended' ? 'ordersRecorded' : 'ordersAlreadyImported');
     ctx.counts.add('purchaseLines', invoice.rows.length);
     const atMs = Date.parse(occurredAt);
     for (const line of invoice.rows) index.add(invoice.customerId, line.sku, orderId, atMs, line.quantity);
-  }, (done) => ctx.progress.update(done));
+    // Imported: nothing will write these rows out again. Dropped now, the ~400k rows shrink as the orders go in,
+    // instead of all staying alive until the phase ends.
+    invoice.rows.length = 0;
+  }, (done) => ctx.progress.update(done), 2);
   ordered.length = 0;
 
   // Returns, in time order. Returns on one order go one after another (the domain refunds each at the price of the
@@ -370,8 +382,6 @@ export async function importOnlineRetail(ctx: ImportContext, file: string): Prom
     for (const { row, reason } of plan.rejected) skip(row.row, sourceFields(invoice, row, at!), reason);
     planned.push(...plan.returns);
   }
-  const returnDecider = skippingDecider(ctx.deciders.order, (command, state) =>
-    command.type === 'RecordReturn' && state.exists && state.returnIds.includes(command.data.returnId));
   ctx.progress.phase('returns', planned.length, 'returns');
   let done = 0;
   const returnedRows = new Set<number>();
@@ -384,7 +394,8 @@ export async function importOnlineRetail(ctx: ImportContext, file: string): Prom
         data: { orderId: r.orderId, returnId: r.returnId, occurredAt: r.occurredAt, reason: `cancellation ${r.cancellationNo}`, lines: r.lines },
       };
       const outcome = await execute(ctx, {
-        decider: returnDecider, streamId: orderStream(r.orderId), command, occurredAt: r.occurredAt, causationId: `online-retail:${r.cancellationNo}`,
+        decider: orderDecider, streamId: orderStream(r.orderId), command, occurredAt: r.occurredAt, causationId: `online-retail:${r.cancellationNo}`,
+        cache: orderStates,
       });
       if (outcome.kind === 'refused') {
         for (const row of r.rows) skip(row.row, sourceFields(r.invoice, row, at!), outcome.code);

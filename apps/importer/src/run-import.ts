@@ -2,6 +2,7 @@ import { orderDecider } from '@crm/domain';
 import type { EventStore } from '@crm/event-store';
 import { domainEventMetadata, loadConfig, makeDeciders, openEventStoreWithKeys, systemClock, uuidv7, type AppConfig } from '@crm/runtime';
 import { accessSync, constants, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CsvSyntaxError } from './csv';
 import type { ImportContext } from './import-context';
@@ -29,6 +30,16 @@ export interface RunImportOptions {
   readonly concurrency?: number;
   /** An open store to import into (left open); default: the store the configuration names, closed at the end. */
   readonly eventStore?: EventStore;
+  /**
+   * Worker threads that seal personal fields (AES-GCM per field) for the store this opens; 0 seals on the event loop.
+   * Default: one per core but the event loop's, at least 1, at most 4 (defaultSealingThreads).
+   */
+  readonly sealingThreads?: number;
+}
+
+/** One sealing thread per core the event loop leaves (it is busy deciding and appending), at least 1, at most 4. */
+export function defaultSealingThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
 }
 
 export { ImportInputError } from './import-errors';
@@ -51,7 +62,7 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
   const rejects = new RejectsFile(
     options.rejectsFile ? resolve(options.rejectsFile) : join(config.dataDir, `import-rejects-${options.kind}-${startedAt.toISOString().replace(/[:.]/g, '-')}.csv`),
   );
-  const store = options.eventStore ?? await openEventStoreWithKeys(config, systemClock);
+  const store = options.eventStore ?? await openEventStoreWithKeys(config, systemClock, { sealingThreads: options.sealingThreads ?? defaultSealingThreads() });
   const deciders = makeDeciders(config, store);
   // The import is one decision about the policy: the version in force when it starts applies to every row.
   await deciders.slaPolicies.refresh();
@@ -69,6 +80,7 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
     skipped: new Tally(),
     notes: {},
     eventsAppended: 0,
+    assumeNewStreams: true,
   };
   let rows: number;
   try {

@@ -10,6 +10,7 @@ export * from './command-handling/event-metadata';
 export * from './upcasting/upcasting-event-store';
 export * from './crypto/key-store';
 export * from './crypto/encrypting-event-store';
+export * from './crypto/sealing-threads';
 export * from './read-log';
 export * from './tracing/trace-context';
 export * from './crypto/key-encryption-key';

@@ -5,8 +5,8 @@ import {
   type SlaPolicyDecider,
 } from '@crm/domain';
 import {
-  EncryptingEventStore, EventStoreDbEventStore, KeyEncryptionKey, MongoKeyStore, SqliteEventStore, SqliteKeyStore, UpcasterRegistry,
-  UpcastingEventStore, type EventStore, type FieldEncryptionPolicy, type KeyStore, type SqliteEventStoreOptions,
+  EncryptingEventStore, EventStoreDbEventStore, KeyEncryptionKey, MongoKeyStore, SealingThreads, SqliteEventStore, SqliteKeyStore,
+  UpcasterRegistry, UpcastingEventStore, type EncryptingEventStoreOptions, type EventStore, type FieldEncryptionPolicy, type KeyStore, type SqliteEventStoreOptions,
 } from '@crm/event-store';
 import { MongoReadModelStore, SqliteReadModelStore, type ReadModelStore } from '@crm/read-models';
 import type { Clock } from './clock';
@@ -89,21 +89,25 @@ export type AppendSignals = Pick<SqliteEventStoreOptions, 'onCommitted' | 'appen
  * then read through the domain's upcasters (every read path sees current schemas).
  */
 export function openEventStore(
-  config: AppConfig, clock: Clock, keys: KeyStore, signals: AppendSignals = {},
+  config: AppConfig, clock: Clock, keys: KeyStore, signals: AppendSignals = {}, encryption: EncryptingEventStoreOptions = {},
 ): EventStore {
   const raw = config.eventStoreConnectionString
     ? new EventStoreDbEventStore(config.eventStoreConnectionString, { operationTimeoutMs: config.storeTimeoutMs })
     : new SqliteEventStore({
       filename: join(config.dataDir, 'events.db'), synchronous: config.sqliteSynchronous, now: () => clock.now(), ...signals,
     });
-  const encrypted = new EncryptingEventStore(raw, keys, PERSONAL_DATA_POLICY);
+  const encrypted = new EncryptingEventStore(raw, keys, PERSONAL_DATA_POLICY, encryption);
   return new UpcastingEventStore(encrypted, new UpcasterRegistry(EVENT_UPCASTERS));
 }
 
-/** The configured event store on a key store of its own, which `close` closes too (tools: importer, replay, benches). */
-export async function openEventStoreWithKeys(config: AppConfig, clock: Clock): Promise<EventStore> {
+/**
+ * The configured event store on a key store of its own, which `close` closes too (tools: importer, replay, benches).
+ * `sealingThreads`: seal personal fields on that many worker threads (bulk writers; 0 or absent: on the event loop).
+ */
+export async function openEventStoreWithKeys(config: AppConfig, clock: Clock, options: { readonly sealingThreads?: number } = {}): Promise<EventStore> {
   const keys = await openKeyStore(config);
-  const store = openEventStore(config, clock, keys);
+  const threads = options.sealingThreads ?? 0;
+  const store = openEventStore(config, clock, keys, {}, threads > 0 ? { sealingThreads: new SealingThreads(threads) } : {});
   return {
     appendToStream: (streamId, events, options) => store.appendToStream(streamId, events, options),
     readStream: (streamId, options) => store.readStream(streamId, options),
