@@ -152,7 +152,9 @@ export class ProjectionRunner implements ProjectionControl {
     const types = new Set(projections.flatMap((p) => p.eventTypes));
     // Sealed reads only when the feed can open them again for the projections that need personal data in clear.
     this.readsSealed = typeof feed.openSealed === 'function' && projections.some((p) => p.sealed);
-    this.reader = new SharedLogReader(feed, Math.max(this.batchSize, 2000), Math.max(20_000, this.batchSize * 4), types, this.readsSealed);
+    this.reader = new SharedLogReader(
+      feed, Math.max(this.batchSize, 2000), Math.max(20_000, this.batchSize * 4), types, this.readsSealed, () => this.readerPositions(),
+    );
   }
 
   /**
@@ -165,7 +167,10 @@ export class ProjectionRunner implements ProjectionControl {
     if (!this.readsSealed || w.projection.sealed || page.length === 0 || !openSealed) return page;
     const missing = page.filter((e) => !this.opened.has(e));
     if (missing.length > 0) {
-      const batch = openSealed(missing);
+      // Lazily: each field when a projection first reads it. The projections that get plaintext read few of the
+      // fields (profiles a contact's outcome, not its summary; loyalty no line description), and the key lookup stays
+      // here, once per page, so opening a field never waits on I/O.
+      const batch = openSealed(missing, { lazily: true });
       missing.forEach((e, index) => this.opened.set(e, { batch, index }));
       // A failed opening (key store unreachable) is forgotten, so the worker's retry opens the events again.
       batch.catch(() => missing.forEach((e) => this.opened.delete(e)));
@@ -409,6 +414,7 @@ export class ProjectionRunner implements ProjectionControl {
   /** A stop or a switch: every waiting worker, also those backing off, looks at its state again. */
   private wakeAll(): void {
     this.wakeIdle();
+    this.reader.wakeWaiting();
     const backingOff = [...this.backoffWakers];
     this.backoffWakers.clear();
     for (const wake of backingOff) wake();
@@ -505,11 +511,20 @@ export class ProjectionRunner implements ProjectionControl {
     }
   }
 
-  /** The shared window keeps only what the slowest running worker has not read yet. */
+  /** The shared window keeps only what the slowest running worker in it has not read yet. */
   private releaseWindow(): void {
-    let lowest = Number.POSITIVE_INFINITY;
-    for (const w of this.workers) if (!w.retired && w.checkpoint < lowest) lowest = w.checkpoint;
-    if (Number.isFinite(lowest)) this.reader.release(lowest);
+    this.reader.release();
+  }
+
+  /**
+   * Where the workers that read on stand, for the shared window (which keeps them in step). A failed worker, or one
+   * backing off from a store error, must not hold the others: it reads the log on its own when it goes on.
+   */
+  private *readerPositions(): Iterable<number> {
+    if (this.stopped) return;
+    for (const w of this.workers) {
+      if (!w.retired && w.status !== 'failed' && w.status !== 'paused' && w.status !== 'stopped') yield w.checkpoint;
+    }
   }
 
   /**

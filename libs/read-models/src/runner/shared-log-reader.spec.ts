@@ -99,3 +99,40 @@ describe('SharedLogReader', () => {
     expect((await reader.read(4, 100, undefined, 10)).events.map((e) => e.position)).toEqual([5, 6, 7, 8, 9, 10]);
   });
 });
+
+describe('SharedLogReader keeping its readers in step', () => {
+  it('holds a reader at the end of a full window until the slowest reader in it moves on, so that one is never pushed out', async () => {
+    const { feed, reads } = logOf(100);
+    const positions = { fast: 0, slow: 0 };
+    const reader = new SharedLogReader(feed, 10, 30, undefined, false, () => Object.values(positions));
+    const readFast = async (): Promise<void> => {
+      const slice = await reader.read(positions.fast, 10, undefined, 100);
+      positions.fast = slice.scannedTo;
+      reader.release();
+    };
+    for (let i = 0; i < 3; i++) await readFast();
+    expect(positions.fast).toBe(30);
+    let fastDone = false;
+    const held = readFast().then(() => (fastDone = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(fastDone).toBe(false);
+    // The slow reader reads everything it needs from the window, not from the log; its step frees the held one.
+    const slow = await reader.read(positions.slow, 10, undefined, 100);
+    expect(slow.events.map((e) => e.position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    positions.slow = slow.scannedTo;
+    reader.release();
+    await held;
+    expect(positions.fast).toBe(40);
+    expect(reads()).toBe(4);
+  });
+
+  it('lets a reader that stopped (failed, backing off: no longer among the readers) hold no one back', async () => {
+    const { feed } = logOf(100);
+    const positions = new Map([['fast', 0], ['failed', 0]]);
+    const reader = new SharedLogReader(feed, 10, 30, undefined, false, () => positions.values());
+    for (let i = 0; i < 3; i++) positions.set('fast', (await reader.read(positions.get('fast')!, 10, undefined, 100)).scannedTo);
+    positions.delete('failed');
+    positions.set('fast', (await reader.read(positions.get('fast')!, 10, undefined, 100)).scannedTo);
+    expect(positions.get('fast')).toBe(40);
+  });
+});

@@ -19,6 +19,8 @@ export class SharedLogReader {
   private from = 0;
   private to = 0;
   private extending: Promise<void> | undefined;
+  /** Readers held at the window's end until a slower reader in it moves on (see `mustWait`). */
+  private waiting = new Set<() => void>();
 
   /** `types`: every event type any consumer wants (the window skips the others, e.g. when one projection is rebuilt). */
   constructor(
@@ -28,9 +30,16 @@ export class SharedLogReader {
     private readonly types?: ReadonlySet<string>,
     /** Read the log sealed (personal fields as stored): the runner opens them for the projections that need them. */
     private readonly sealed = false,
+    /**
+     * Where the running readers stand (their checkpoints; not those failed or backing off, which must hold no one
+     * back). Given, the window keeps its readers in step: a reader at the end of a full window waits for the slowest
+     * reader in it instead of pushing that one out (which then read the log, and opened its events, on its own).
+     */
+    private readonly readers?: () => Iterable<number>,
   ) {}
 
   async read(after: number, maxCount: number, types: ReadonlySet<string> | undefined, head: number): Promise<LogSlice> {
+    while (after >= this.to && this.to < head && after >= this.from && this.mustWait(after)) await this.room();
     if (after < this.from || (this.window.length === 0 && after !== this.to)) {
       if (this.window.length === 0 && after > this.to) this.reset(after);
       else return this.direct(after, maxCount, types, head);
@@ -61,11 +70,54 @@ export class SharedLogReader {
    * generation and are copied and promoted before they die (a timeline rebuilt alone used ~14 % more CPU and ~20 MB
    * more RSS with a window of 20,000). A reader that later asks for less reads the log directly, as one behind does.
    */
-  release(position: number): void {
-    if (position <= this.from || this.window.length === 0) return;
+  release(position = this.lowestInWindow()): void {
+    if (position <= this.from || this.window.length === 0 || (!this.readers && !Number.isFinite(position))) return;
     const keep = this.firstAfter(position);
     this.from = Math.min(position, this.to);
     this.window = keep >= this.window.length ? [] : this.window.slice(keep);
+    this.wakeWaiting();
+  }
+
+  /** Wakes the readers held at the window's end, to look again (a stop, a reader gone). */
+  wakeWaiting(): void {
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const wake of waiting) wake();
+  }
+
+  /**
+   * The lowest position of a running reader that reads from the window (at or after its start); a reader behind the
+   * window reads the log directly and needs nothing in it. Infinity when there is none, or no `readers`.
+   */
+  private lowestInWindow(): number {
+    let lowest = Number.POSITIVE_INFINITY;
+    if (this.readers) for (const p of this.readers()) if (p >= this.from && p < lowest) lowest = p;
+    return lowest;
+  }
+
+  /**
+   * A reader at the window's end (`after`) must wait when reading on would push a slower reader in the window out of
+   * it: the window is full and that reader has not passed what would be dropped. The slowest reader in the window
+   * never waits, so the readers in it always move on; memory stays bounded by `maxEvents`.
+   */
+  private mustWait(after: number): boolean {
+    if (!this.readers || this.window.length + this.chunk <= this.maxEvents) return false;
+    const lowest = this.lowestInWindow();
+    if (Number.isFinite(lowest)) this.release(lowest);
+    return this.window.length + this.chunk > this.maxEvents && lowest < after;
+  }
+
+  /** Until the window moves on (or 50 ms, then the reader looks again: a reader may have stopped meanwhile). */
+  private room(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiting.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, 50);
+      this.waiting.add(done);
+    });
   }
 
   /** Index of the first event of the window with a position above `after` (binary search). */
