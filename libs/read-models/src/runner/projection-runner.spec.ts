@@ -261,6 +261,27 @@ describe('ProjectionRunner', () => {
     expect(await counterDoc(store, projection)).toMatchObject({ _position: 7, count: 7 });
   });
 
+  it("takes the runner's batch size, not its own maxBatchSize, while it catches up beside other projections", async () => {
+    // Capped beside the others, it fell behind the window they move on in full batches and read the log by itself.
+    const capped = countingProjection('capped').projection;
+    const other: Projection = { ...countingProjection('other').projection, collections: [{ name: SEEN, indexes: [] }], changes: () => [] };
+    const batches: Record<string, number[]> = { capped: [], other: [] };
+    const store = openStore();
+    await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(11));
+    const r = runner(log, store, [{ ...capped, maxBatchSize: 2 }, other], {
+      ...FAST_POLL, batchSize: 5, onBatch: (p, events) => batches[p]?.push(events),
+    });
+
+    await r.start();
+    expect(await r.waitFor('capped', 12, WAIT_MS)).toBe(true);
+    expect(await r.waitFor('other', 12, WAIT_MS)).toBe(true);
+
+    // Its first batch is read while the other one catches up too (both start at 0); once alone, the cap holds again.
+    expect(batches['capped']![0]).toBe(5);
+    expect(batches['capped']!.reduce((a, b) => a + b, 0)).toBe(12);
+    expect(await counterDoc(store, capped)).toMatchObject({ _position: 12, count: 12 });
+  });
+
   it('writes exactly the documents the projections compute from the same events, across batch boundaries', async () => {
     const store = openStore();
     await append(
