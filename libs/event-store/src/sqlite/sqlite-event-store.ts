@@ -94,6 +94,21 @@ function toRecorded(row: Row): RecordedEvent {
   };
 }
 
+/** The row's data text goes along: the parse above allocated a copy, this is the string the driver already made. */
+function toRecordedWithJson(row: Row): RecordedEvent {
+  return {
+    eventId: row.event_id,
+    type: row.type,
+    data: JSON.parse(row.data) as unknown,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    streamId: row.stream_id,
+    revision: row.revision,
+    position: row.position,
+    recordedAt: row.recorded_at,
+    dataJson: row.data,
+  };
+}
+
 /** The embedded default: the whole log in one SQLite file (WAL), one transaction per group of appends. */
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
@@ -320,7 +335,7 @@ export class SqliteEventStore implements EventStore {
     const sql = backwards
       ? `SELECT * FROM ${source} WHERE position < ?${typeClause} ORDER BY position DESC LIMIT ?`
       : `SELECT * FROM ${source} WHERE position > ?${typeClause} ORDER BY position ASC LIMIT ?`;
-    return this.query(sql, [from, ...(types ?? []), limit]);
+    return this.query(sql, [from, ...(types ?? []), limit], options.dataJson ? toRecordedWithJson : toRecorded);
   }
 
   subscribeToAll(options: SubscribeOptions = {}): Subscription {
@@ -345,7 +360,7 @@ export class SqliteEventStore implements EventStore {
 
   private readonly statements = new Map<string, Database.Statement>();
 
-  private query(sql: string, params: unknown[]): RecordedEvent[] {
+  private query(sql: string, params: unknown[], decode: (row: Row) => RecordedEvent = toRecorded): RecordedEvent[] {
     if (this.closed) throw new StoreUnavailable('event store is closed');
     try {
       let statement = this.statements.get(sql);
@@ -353,7 +368,7 @@ export class SqliteEventStore implements EventStore {
         statement = this.db.prepare(sql);
         this.statements.set(sql, statement);
       }
-      return (statement.all(...params) as Row[]).map(toRecorded);
+      return (statement.all(...params) as Row[]).map(decode);
     } catch (cause) {
       throw new StoreUnavailable('event store read failed', { cause });
     }

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ import {
   type Fact,
 } from '../../test-support/project';
 import { checkpointName, physicalCollection, type DocumentChange, type ProjectedEvent, type Projection } from '../projection/projection';
-import { ALL_PROJECTIONS, FOLLOW_UPS, followUpsProjection } from '../projections';
+import { ALL_PROJECTIONS, customerTimelineProjection, FOLLOW_UPS, followUpsProjection, TIMELINE_ENTRIES } from '../projections';
 import { SqliteReadModelStore } from '../sqlite/sqlite-read-model-store';
 import type { Doc } from '../store/read-model-store.port';
 import type { EventFeed } from './event-feed';
@@ -280,6 +281,39 @@ describe('ProjectionRunner', () => {
     expect(batches['capped']![0]).toBe(5);
     expect(batches['capped']!.reduce((a, b) => a + b, 0)).toBe(12);
     expect(await counterDoc(store, capped)).toMatchObject({ _position: 12, count: 12 });
+  });
+
+  it("stores the timeline's entries from the log's text of their data as it stores them from the parsed data", async () => {
+    await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(4), purchaseRecorded('2026-03-03T10:00:00.000Z', money(1, 3)));
+    // A feed that hands over each event's data text, in other bytes than JSON.stringify writes (indented).
+    const withText: EventFeed = {
+      readAll: async (o) => (await log.readAll(o)).map((e) => (o.dataJson ? { ...e, dataJson: JSON.stringify(e.data, null, 2) } : e)),
+      headPosition: () => log.headPosition(),
+      subscribeToAll: (o) => log.subscribeToAll(o),
+    };
+    const timeline = [customerTimelineProjection];
+    const plainStore = new SqliteReadModelStore(join(dir, 'plain.db'));
+    stores.push(plainStore);
+    const textStore = new SqliteReadModelStore(join(dir, 'text.db'));
+    stores.push(textStore);
+    const plain = runner(log, plainStore, timeline);
+    const text = runner(withText, textStore, timeline);
+    await plain.start();
+    await text.start();
+    expect(await plain.waitFor('customer_timelines', 6, WAIT_MS)).toBe(true);
+    expect(await text.waitFor('customer_timelines', 6, WAIT_MS)).toBe(true);
+
+    const entries = await allDocuments(textStore, timeline);
+    expect(Object.values(entries).flat()).toHaveLength(6);
+    expect(entries).toEqual(await allDocuments(plainStore, timeline));
+    // The text store holds the feed's bytes (indented), not a serialisation of their parse.
+    const raw = new Database(join(dir, 'text.db'), { readonly: true });
+    try {
+      const docs = raw.prepare(`SELECT doc FROM rm_${physicalCollection(customerTimelineProjection, TIMELINE_ENTRIES)}`).pluck().all() as string[];
+      expect(docs.filter((d) => !/"data":\{\n {2}"/.test(d))).toEqual([]);
+    } finally {
+      raw.close();
+    }
   });
 
   it('writes exactly the documents the projections compute from the same events, across batch boundaries', async () => {

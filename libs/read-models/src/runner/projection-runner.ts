@@ -632,7 +632,8 @@ export class ProjectionRunner implements ProjectionControl {
           const next = change.evolve(current, read);
           if (current === null && next === null) continue;
           const doc: Doc | null = next === null ? null : { ...next, _id: change.id, _position: event.position };
-          staged.set(key, { doc, write: { collection, id: change.id, doc, position: event.position } });
+          const json = next !== null && change.json ? change.json(next) : undefined;
+          staged.set(key, { doc, write: json === undefined ? { collection, id: change.id, doc, position: event.position } : { collection, id: change.id, doc, position: event.position, json } });
         }
       } catch (cause) {
         failure = new ProjectionFailure(event, cause);

@@ -92,8 +92,9 @@ export class SharedLogReader {
     return { events, scannedTo: full ? (events.at(-1)?.position ?? after) : Math.max(head, events.at(-1)?.position ?? after) };
   }
 
-  private sealedOption(): { sealed?: true } {
-    return this.sealed ? { sealed: true } : {};
+  /** The log's text of each event's data goes along (`dataJson`): a projection that keeps the data stores it as is. */
+  private sealedOption(): { sealed?: true; dataJson: true } {
+    return this.sealed ? { sealed: true, dataJson: true } : { dataJson: true };
   }
 
   /** Reads the next chunk after the window; concurrent callers share one read. */
