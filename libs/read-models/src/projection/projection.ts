@@ -87,11 +87,9 @@ export interface Projection {
    */
   readonly sealed?: true;
   /**
-   * At most this many events per batch when it reads the log alone, whatever the runner's batch size. Large batches
-   * pay where a document takes many events (a profile is written once per batch); a projection that writes one
-   * document per event gains nothing from them, and its batch's documents outlive V8's young generation (copied,
-   * promoted, then collected). Beside other projections catching up, it takes the runner's batch (see the runner's
-   * batchSizeOf: the shared window moves on in those).
+   * At most this many events per batch, whatever the runner's batch size. Large batches pay where a document takes
+   * many events (a profile is written once per batch); a projection that writes one document per event gains nothing
+   * from them, and its batch's documents outlive V8's young generation (copied, promoted, then collected).
    */
   readonly maxBatchSize?: number;
   changes(event: ProjectedEvent): Change[];

@@ -262,27 +262,6 @@ describe('ProjectionRunner', () => {
     expect(await counterDoc(store, projection)).toMatchObject({ _position: 7, count: 7 });
   });
 
-  it("takes the runner's batch size, not its own maxBatchSize, while it catches up beside other projections", async () => {
-    // Capped beside the others, it fell behind the window they move on in full batches and read the log by itself.
-    const capped = countingProjection('capped').projection;
-    const other: Projection = { ...countingProjection('other').projection, collections: [{ name: SEEN, indexes: [] }], changes: () => [] };
-    const batches: Record<string, number[]> = { capped: [], other: [] };
-    const store = openStore();
-    await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(11));
-    const r = runner(log, store, [{ ...capped, maxBatchSize: 2 }, other], {
-      ...FAST_POLL, batchSize: 5, onBatch: (p, events) => batches[p]?.push(events),
-    });
-
-    await r.start();
-    expect(await r.waitFor('capped', 12, WAIT_MS)).toBe(true);
-    expect(await r.waitFor('other', 12, WAIT_MS)).toBe(true);
-
-    // Its first batch is read while the other one catches up too (both start at 0); once alone, the cap holds again.
-    expect(batches['capped']![0]).toBe(5);
-    expect(batches['capped']!.reduce((a, b) => a + b, 0)).toBe(12);
-    expect(await counterDoc(store, capped)).toMatchObject({ _position: 12, count: 12 });
-  });
-
   it("stores the timeline's entries from the log's text of their data as it stores them from the parsed data", async () => {
     await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(4), purchaseRecorded('2026-03-03T10:00:00.000Z', money(1, 3)));
     // A feed that hands over each event's data text, in other bytes than JSON.stringify writes (indented).

@@ -137,8 +137,6 @@ export class ProjectionRunner implements ProjectionControl {
    * in the embedded mode; with projector replicas, those whose lease this replica holds (see LeaseManager).
    */
   private readonly active = new Map<string, number | undefined>();
-  /** Projections `start` has yet to add: the first workers already read, and the later ones will catch up beside them. */
-  private startsPending = 0;
 
   constructor(
     private readonly feed: EventFeed,
@@ -189,18 +187,7 @@ export class ProjectionRunner implements ProjectionControl {
    * the older version's data, which keeps serving, frozen, until the new one is ready.
    */
   async start(names: readonly string[] | 'all' = 'all'): Promise<void> {
-    const starting = this.projections.filter((p) => names === 'all' || names.includes(p.name));
-    let left = starting.length;
-    this.startsPending += left;
-    try {
-      for (const p of starting) {
-        await this.startProjection(p.name);
-        left -= 1;
-        this.startsPending -= 1;
-      }
-    } finally {
-      this.startsPending -= left;
-    }
+    for (const p of this.projections) if (names === 'all' || names.includes(p.name)) await this.startProjection(p.name);
     const head = await this.feed.headPosition();
     this.subscription = new ResilientSubscription((fromPosition) => this.feed.subscribeToAll({ fromPosition }), head, () => this.wakeIdle(), {
       ...this.options.resubscribe,
@@ -458,7 +445,8 @@ export class ProjectionRunner implements ProjectionControl {
       const seenSeq = this.appendSeq;
       try {
         const head = await this.feed.headPosition();
-        const slice = await this.reader.read(w.checkpoint, this.batchSizeOf(w), w.types, head);
+        const batchSize = Math.min(w.role === 'rebuilding' ? this.rebuildBatchSize : this.batchSize, w.projection.maxBatchSize ?? Number.POSITIVE_INFINITY);
+        const slice = await this.reader.read(w.checkpoint, batchSize, w.types, head);
         const { scannedTo } = slice;
         const page = await this.eventsFor(w, slice.events);
         // Every event up to `scannedTo` was looked at, interesting or not: the checkpoint may move there.
@@ -515,20 +503,6 @@ export class ProjectionRunner implements ProjectionControl {
         retryMs = Math.min(maxRetryMs, retryMs * 2);
       }
     }
-  }
-
-  /**
-   * A projection's own `maxBatchSize` holds only while it reads the log alone (a rebuild of it, or the last one still
-   * catching up). Beside other workers catching up it takes the runner's batch: capped, it fell behind the window the
-   * others move on in full batches and read the log by itself (the timeline at 1,000 among ten projections over 1M
-   * events: 1,002 batches, the last to catch up at 193 s).
-   */
-  private batchSizeOf(w: Worker): number {
-    const size = w.role === 'rebuilding' ? this.rebuildBatchSize : this.batchSize;
-    const cap = w.projection.maxBatchSize;
-    if (cap === undefined || cap >= size) return size;
-    const sharing = this.startsPending > 1 || this.workers.some((o) => o !== w && !o.retired && (o.status === 'catching-up' || o.status === 'starting'));
-    return sharing ? size : cap;
   }
 
   /** The shared window keeps only what the slowest running worker has not read yet. */
