@@ -262,6 +262,30 @@ describe('ProjectionRunner', () => {
     expect(await counterDoc(store, projection)).toMatchObject({ _position: 7, count: 7 });
   });
 
+  it("asks the log for the data's text only when one of its projections keeps events' data as the log has it", async () => {
+    // The window holds the text with each event: a runner whose projections never store it should not hold it.
+    await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(2));
+    const asked = (): { feed: EventFeed; options: Array<{ dataJson?: boolean }> } => {
+      const options: Array<{ dataJson?: boolean }> = [];
+      return { options, feed: { readAll: (o) => { options.push(o); return log.readAll(o); }, headPosition: () => log.headPosition(), subscribeToAll: (o) => log.subscribeToAll(o) } };
+    };
+    const without = asked();
+    const withTimeline = asked();
+    const timelineStore = new SqliteReadModelStore(join(dir, 'timeline.db'));
+    stores.push(timelineStore);
+    const a = runner(without.feed, openStore(), [followUpsProjection]);
+    const b = runner(withTimeline.feed, timelineStore, [customerTimelineProjection]);
+    await a.start();
+    await b.start();
+    expect(await a.waitFor('follow_ups', 3, WAIT_MS)).toBe(true);
+    expect(await b.waitFor('customer_timelines', 3, WAIT_MS)).toBe(true);
+
+    expect(without.options.length).toBeGreaterThan(0);
+    expect(without.options.some((o) => o.dataJson)).toBe(false);
+    expect(withTimeline.options.length).toBeGreaterThan(0);
+    expect(withTimeline.options.every((o) => o.dataJson === true)).toBe(true);
+  });
+
   it("stores the timeline's entries from the log's text of their data as it stores them from the parsed data", async () => {
     await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(4), purchaseRecorded('2026-03-03T10:00:00.000Z', money(1, 3)));
     // A feed that hands over each event's data text, in other bytes than JSON.stringify writes (indented).

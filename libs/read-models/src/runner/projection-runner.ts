@@ -152,7 +152,10 @@ export class ProjectionRunner implements ProjectionControl {
     const types = new Set(projections.flatMap((p) => p.eventTypes));
     // Sealed reads only when the feed can open them again for the projections that need personal data in clear.
     this.readsSealed = typeof feed.openSealed === 'function' && projections.some((p) => p.sealed);
-    this.reader = new SharedLogReader(feed, Math.max(this.batchSize, 2000), Math.max(20_000, this.batchSize * 4), types, this.readsSealed);
+    // The log's text of each event's data only for a runner with a sealed projection: the only ones that get events
+    // as the log has them (the others get opened copies) and keep their data as it is (the timeline stores the text).
+    const dataJson = projections.some((p) => p.sealed);
+    this.reader = new SharedLogReader(feed, Math.max(this.batchSize, 2000), Math.max(20_000, this.batchSize * 4), types, this.readsSealed, dataJson);
   }
 
   /**

@@ -28,6 +28,8 @@ export class SharedLogReader {
     private readonly types?: ReadonlySet<string>,
     /** Read the log sealed (personal fields as stored): the runner opens them for the projections that need them. */
     private readonly sealed = false,
+    /** Ask the log for each event's data text too (`dataJson`), which the window then holds with the event. */
+    private readonly dataJson = false,
   ) {}
 
   async read(after: number, maxCount: number, types: ReadonlySet<string> | undefined, head: number): Promise<LogSlice> {
@@ -101,9 +103,8 @@ export class SharedLogReader {
     return { events, scannedTo: full ? (events.at(-1)?.position ?? after) : Math.max(head, events.at(-1)?.position ?? after) };
   }
 
-  /** The log's text of each event's data goes along (`dataJson`): a projection that keeps the data stores it as is. */
-  private sealedOption(): { sealed?: true; dataJson: true } {
-    return this.sealed ? { sealed: true, dataJson: true } : { dataJson: true };
+  private sealedOption(): { sealed?: true; dataJson?: true } {
+    return { ...(this.sealed ? { sealed: true } : {}), ...(this.dataJson ? { dataJson: true } : {}) };
   }
 
   /**
