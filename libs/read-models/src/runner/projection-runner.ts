@@ -152,9 +152,11 @@ export class ProjectionRunner implements ProjectionControl {
     const types = new Set(projections.flatMap((p) => p.eventTypes));
     // Sealed reads only when the feed can open them again for the projections that need personal data in clear.
     this.readsSealed = typeof feed.openSealed === 'function' && projections.some((p) => p.sealed);
-    // The log's text of each event's data only for a runner with a sealed projection: the only ones that get events
-    // as the log has them (the others get opened copies) and keep their data as it is (the timeline stores the text).
-    const dataJson = projections.some((p) => p.sealed);
+    // The log's text of each event's data only for a runner of sealed projections alone (the timeline rebuilt by
+    // itself, or in a projector thread of its own): they keep their data as the log has it and store the text. Beside
+    // the others the timeline is the slowest reader, the shared window holds up to 20,000 events ahead of it, and their
+    // texts took the all-together build at 1M past its 400 MB bound (bench/README.md, projection-rebuild).
+    const dataJson = projections.length > 0 && projections.every((p) => p.sealed);
     this.reader = new SharedLogReader(feed, Math.max(this.batchSize, 2000), Math.max(20_000, this.batchSize * 4), types, this.readsSealed, dataJson);
   }
 
