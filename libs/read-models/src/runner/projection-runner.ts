@@ -152,8 +152,13 @@ export class ProjectionRunner implements ProjectionControl {
     const types = new Set(projections.flatMap((p) => p.eventTypes));
     // Sealed reads only when the feed can open them again for the projections that need personal data in clear.
     this.readsSealed = typeof feed.openSealed === 'function' && projections.some((p) => p.sealed);
+    // The log's text of each event's data only for a runner of sealed projections alone (the timeline rebuilt by
+    // itself, or in a projector thread of its own): they keep their data as the log has it and store the text. Beside
+    // the others the timeline is the slowest reader, the shared window holds up to 20,000 events ahead of it, and their
+    // texts took the all-together build at 1M past its 400 MB bound (bench/README.md, projection-rebuild).
+    const dataJson = projections.length > 0 && projections.every((p) => p.sealed);
     this.reader = new SharedLogReader(
-      feed, Math.max(this.batchSize, 2000), Math.max(20_000, this.batchSize * 4), types, this.readsSealed, () => this.readerPositions(),
+      feed, Math.max(this.batchSize, 2000), Math.max(20_000, this.batchSize * 4), types, this.readsSealed, () => this.readerPositions(), dataJson,
     );
   }
 
@@ -621,7 +626,8 @@ export class ProjectionRunner implements ProjectionControl {
           const next = change.evolve(current, read);
           if (current === null && next === null) continue;
           const doc: Doc | null = next === null ? null : { ...next, _id: change.id, _position: event.position };
-          staged.set(key, { doc, write: { collection, id: change.id, doc, position: event.position } });
+          const json = next !== null && change.json ? change.json(next) : undefined;
+          staged.set(key, { doc, write: json === undefined ? { collection, id: change.id, doc, position: event.position } : { collection, id: change.id, doc, position: event.position, json } });
         }
       } catch (cause) {
         failure = new ProjectionFailure(event, cause);

@@ -45,6 +45,21 @@ describe('SharedLogReader', () => {
     expect(rest.scannedTo).toBe(10);
   });
 
+  it('reads no more of the log than a reader of all its types asks for, and a chunk for a reader of fewer', async () => {
+    // A projection alone in batches smaller than the chunk held up to a chunk of events across its batches (they
+    // outlived V8's young generation); a reader of some types needs the chunk to find maxCount of its own.
+    const { feed } = logOf(10);
+    const asked: number[] = [];
+    const counting: EventFeed = { ...feed, readAll: (o) => { asked.push(o.maxCount ?? -1); return feed.readAll(o); } };
+    const reader = new SharedLogReader(counting, 8, 100, new Set(['A', 'B']));
+    expect((await reader.read(0, 3, new Set(['A', 'B']), 10)).events.map((e) => e.position)).toEqual([1, 2, 3]);
+    reader.release(3);
+    expect((await reader.read(3, 3, undefined, 10)).events.map((e) => e.position)).toEqual([4, 5, 6]);
+    reader.release(6);
+    expect((await reader.read(6, 1, new Set(['B']), 10)).events.map((e) => e.position)).toEqual([8]);
+    expect(asked).toEqual([3, 3, 8]);
+  });
+
   it('never checkpoints a reader past events it did not get when a second reader starts further on during the first read', async () => {
     // Projector replicas: a replica that takes two leases starts two projections on a fresh runner; the second one's
     // checkpoint (written by the other replica) can lie beyond the head the first one's window read saw.

@@ -36,6 +36,8 @@ export class SharedLogReader {
      * reader in it instead of pushing that one out (which then read the log, and opened its events, on its own).
      */
     private readonly readers?: () => Iterable<number>,
+    /** Ask the log for each event's data text too (`dataJson`), which the window then holds with the event. */
+    private readonly dataJson = false,
   ) {}
 
   async read(after: number, maxCount: number, types: ReadonlySet<string> | undefined, head: number): Promise<LogSlice> {
@@ -45,7 +47,8 @@ export class SharedLogReader {
       else return this.direct(after, maxCount, types, head);
     }
     if (after >= this.to && this.to < head) {
-      await this.extend();
+      // A reader of fewer types than the window's would find fewer than maxCount of its own in that many.
+      await this.extend(this.takesAll(types) ? maxCount : this.chunk);
       // Another reader may have reset the window past `after` while this one waited for the read: read directly.
       if (after < this.from) return this.direct(after, maxCount, types, head);
     }
@@ -120,6 +123,14 @@ export class SharedLogReader {
     });
   }
 
+  /** Whether a reader of `types` takes every event of the window (the window reads no type the reader skips). */
+  private takesAll(types: ReadonlySet<string> | undefined): boolean {
+    if (!types) return true;
+    if (!this.types) return false;
+    for (const t of this.types) if (!types.has(t)) return false;
+    return true;
+  }
+
   /** Index of the first event of the window with a position above `after` (binary search). */
   private firstAfter(after: number): number {
     let lo = 0;
@@ -144,23 +155,28 @@ export class SharedLogReader {
     return { events, scannedTo: full ? (events.at(-1)?.position ?? after) : Math.max(head, events.at(-1)?.position ?? after) };
   }
 
-  private sealedOption(): { sealed?: true } {
-    return this.sealed ? { sealed: true } : {};
+  private sealedOption(): { sealed?: true; dataJson?: true } {
+    return { ...(this.sealed ? { sealed: true } : {}), ...(this.dataJson ? { dataJson: true } : {}) };
   }
 
-  /** Reads the next chunk after the window; concurrent callers share one read. */
-  private extend(): Promise<void> {
+  /**
+   * Reads the next chunk after the window, no more than the reader asking wants (`wanted`); concurrent callers share
+   * one read. A projection that reads alone in batches smaller than the chunk (the timeline) would otherwise hold up
+   * to a chunk of events across its batches: they outlived the young generation and were copied, then promoted.
+   */
+  private extend(wanted: number): Promise<void> {
     this.extending ??= (async () => {
       try {
         const base = this.to;
+        const size = Math.max(1, Math.min(this.chunk, wanted));
         const head = await this.feed.headPosition();
-        const page = await this.feed.readAll({ fromPosition: base, maxCount: this.chunk, eventTypes: this.types ? [...this.types] : undefined, ...this.sealedOption() });
+        const page = await this.feed.readAll({ fromPosition: base, maxCount: size, eventTypes: this.types ? [...this.types] : undefined, ...this.sealedOption() });
         // A reader reset the window meanwhile (it started beyond it: a projection taken over from another replica).
         // This page only vouches for (base, head], and `head` may lie before the new start: taking it, or the new
         // start as `to`, would claim events nobody read (a reader then skipped them). Dropped; the next read extends.
         if (this.to !== base) return;
         this.window.push(...page);
-        this.to = page.length < this.chunk ? Math.max(head, page.at(-1)?.position ?? base) : (page.at(-1)?.position ?? base);
+        this.to = page.length < size ? Math.max(head, page.at(-1)?.position ?? base) : (page.at(-1)?.position ?? base);
         if (this.window.length > this.maxEvents) {
           const drop = this.window.length - this.maxEvents;
           this.from = this.window[drop - 1]?.position ?? this.from;

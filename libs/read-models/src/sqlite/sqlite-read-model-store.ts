@@ -269,6 +269,8 @@ export class SqliteReadModelStore implements ReadModelStore {
         const statements = this.writers(w.collection);
         if (w.doc === null) {
           statements.remove.run(w.id, w.position);
+        } else if (w.json !== undefined) {
+          statements.upsert.run(w.id, w.position, w.json);
         } else {
           const { _id: _ignoredId, _position: _ignoredPosition, ...body } = w.doc;
           statements.upsert.run(w.id, w.position, JSON.stringify(body));
