@@ -88,10 +88,9 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /**
    * Events of a `sealed` read with their personal fields opened, as `readAll` would have returned them (one key
-   * lookup for all of them). Only a store that seals has it; without it, reads are never sealed. `lazily`: each field
-   * is opened when first read (a getter), so a reader that never reads a field never pays for its decryption.
+   * lookup for all of them). Only a store that seals has it; without it, reads are never sealed.
    */
-  openSealed?(events: readonly RecordedEvent[], options?: { readonly lazily?: boolean }): Promise<RecordedEvent[]>;
+  openSealed?(events: readonly RecordedEvent[]): Promise<RecordedEvent[]>;
   subscribeToAll(options?: SubscribeOptions): Subscription;
   /** Position of the last event in the log, or 0 when it is empty. */
   headPosition(): Promise<number>;

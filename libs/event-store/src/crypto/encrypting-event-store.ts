@@ -228,8 +228,8 @@ export class EncryptingEventStore implements EventStore {
     return events.map(await this.opener(events));
   }
 
-  async openSealed(events: readonly RecordedEvent[], options?: { readonly lazily?: boolean }): Promise<RecordedEvent[]> {
-    return events.map(await this.opener(events, options?.lazily === true));
+  async openSealed(events: readonly RecordedEvent[]): Promise<RecordedEvent[]> {
+    return events.map(await this.opener(events));
   }
 
   /**

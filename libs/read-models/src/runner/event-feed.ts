@@ -9,10 +9,9 @@ export interface EventFeed {
   readAll(options: { fromPosition?: number; maxCount?: number; eventTypes?: readonly string[]; sealed?: boolean; dataJson?: boolean }): Promise<ProjectedEvent[]>;
   /**
    * The events of a sealed read with their personal fields opened (one key lookup for all of them). A feed that has it
-   * is read sealed: sealed projections get the events as they are, the others opened. `lazily`: each field when it
-   * is first read.
+   * is read sealed: sealed projections get the events as they are, the others opened.
    */
-  openSealed?(events: readonly ProjectedEvent[], options?: { readonly lazily?: boolean }): Promise<ProjectedEvent[]>;
+  openSealed?(events: readonly ProjectedEvent[]): Promise<ProjectedEvent[]>;
   headPosition(): Promise<number>;
   subscribeToAll(options: { fromPosition?: number }): AsyncIterable<ProjectedEvent> & { close(): Promise<void> };
 }

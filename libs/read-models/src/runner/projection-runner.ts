@@ -172,10 +172,7 @@ export class ProjectionRunner implements ProjectionControl {
     if (!this.readsSealed || w.projection.sealed || page.length === 0 || !openSealed) return page;
     const missing = page.filter((e) => !this.opened.has(e));
     if (missing.length > 0) {
-      // Lazily: each field when a projection first reads it. The projections that get plaintext read few of the
-      // fields (profiles a contact's outcome, not its summary; loyalty no line description), and the key lookup stays
-      // here, once per page, so opening a field never waits on I/O.
-      const batch = openSealed(missing, { lazily: true });
+      const batch = openSealed(missing);
       missing.forEach((e, index) => this.opened.set(e, { batch, index }));
       // A failed opening (key store unreachable) is forgotten, so the worker's retry opens the events again.
       batch.catch(() => missing.forEach((e) => this.opened.delete(e)));
