@@ -201,8 +201,7 @@ export class EncryptingEventStore implements EventStore {
       const subject = this.policy.subjectOf(e.type, e.data);
       if (!subject) return e;
       const key = keys.get(subject);
-      // The stored text is of the sealed data.
-      return { ...e, data: map(e.type, e.data, (v) => openField(key, subject, v)), dataJson: undefined };
+      return { ...e, data: map(e.type, e.data, (v) => openField(key, subject, v)) };
     };
   }
 

@@ -35,8 +35,7 @@ export class UpcasterRegistry {
       version += 1;
       upcaster = this.byKey.get(`${event.type}@${version}`);
     }
-    // The stored text is of the old version's data.
-    return { ...event, data, dataJson: undefined, metadata: { ...event.metadata, schemaVersion: version, storedSchemaVersion: event.metadata['schemaVersion'] ?? 1 } };
+    return { ...event, data, metadata: { ...event.metadata, schemaVersion: version, storedSchemaVersion: event.metadata['schemaVersion'] ?? 1 } };
   }
 }
 
