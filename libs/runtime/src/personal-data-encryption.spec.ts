@@ -1,25 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { EncryptingEventStore, fieldOpener, InMemoryEventStore, type KeyStore, type SubjectKey } from '@crm/event-store';
+import { EncryptingEventStore, fieldOpener, InMemoryEventStore } from '@crm/event-store';
+import { MemoryKeyStore } from '../../event-store/test-support/memory-key-store';
 import { PERSONAL_DATA_POLICY } from './composition';
-
-class MemoryKeyStore implements KeyStore {
-  private readonly keys = new Map<string, SubjectKey>();
-  async keyFor(subject: string): Promise<SubjectKey> {
-    if (!this.keys.has(subject)) this.keys.set(subject, randomBytes(32));
-    return this.keys.get(subject)!;
-  }
-  async existingKeys(subjects: Iterable<string>): Promise<Map<string, SubjectKey>> {
-    return new Map([...subjects].flatMap((s) => { const key = this.keys.get(s); return key ? [[s, key] as const] : []; }));
-  }
-  async erase(subject: string): Promise<boolean> {
-    this.keys.set(subject, 'erased');
-    return true;
-  }
-  async erasedSubjects(): Promise<string[]> {
-    return [...this.keys].filter(([, key]) => key === 'erased').map(([subject]) => subject);
-  }
-  async close(): Promise<void> {}
-}
 
 describe('personal fields through the encrypting store (a stream read opens them lazily)', () => {
   const event = (type: string, data: Record<string, unknown>) => ({ eventId: `${type}-${Math.random()}`, type, data, metadata: {} });

@@ -1,27 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import {
-  EncryptingEventStore, InMemoryEventStore, SealingThreads, SubjectErased, type KeyStore, type SubjectKey,
+  EncryptingEventStore, InMemoryEventStore, SealingThreads, SubjectErased,
 } from '@crm/event-store';
+import { MemoryKeyStore } from '../../event-store/test-support/memory-key-store';
 import { PERSONAL_DATA_POLICY } from './composition';
-
-class MemoryKeyStore implements KeyStore {
-  readonly keys = new Map<string, SubjectKey>();
-  async keyFor(subject: string): Promise<SubjectKey> {
-    if (!this.keys.has(subject)) this.keys.set(subject, randomBytes(32));
-    return this.keys.get(subject)!;
-  }
-  async existingKeys(subjects: Iterable<string>): Promise<Map<string, SubjectKey>> {
-    return new Map([...subjects].flatMap((s) => { const key = this.keys.get(s); return key ? [[s, key] as const] : []; }));
-  }
-  async erase(subject: string): Promise<boolean> {
-    this.keys.set(subject, 'erased');
-    return true;
-  }
-  async erasedSubjects(): Promise<string[]> {
-    return [...this.keys].filter(([, key]) => key === 'erased').map(([subject]) => subject);
-  }
-  async close(): Promise<void> {}
-}
 
 const MARKER = 'Øystein-7f3a9c1e';
 const purchase = (customerId: string, orderId: string, descriptions: Array<string | null>) => ({
