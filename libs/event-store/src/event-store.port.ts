@@ -24,6 +24,13 @@ export interface RecordedEvent {
   readonly position: number;
   /** Store time (ISO-8601, UTC) at which the append was committed. */
   readonly recordedAt: string;
+  /**
+   * The log's own JSON text of `data`, when a `readAll` asked for it (`dataJson`) and the store keeps JSON text: a
+   * reader that stores the data as it is (the timeline) writes these bytes instead of serialising the parsed value
+   * again. Only while `data` is what it parses to: whatever hands on an event with other data (an upcaster, the
+   * opening of sealed fields) sets it to undefined.
+   */
+  readonly dataJson?: string;
 }
 
 export interface AppendResult {
@@ -52,6 +59,8 @@ export interface ReadAllOptions {
    * into read models as they are (see `openSealed`). A store that does not seal ignores it.
    */
   readonly sealed?: boolean;
+  /** Also the stored JSON text of each event's data (`RecordedEvent.dataJson`); a store without it ignores this. */
+  readonly dataJson?: boolean;
 }
 
 export interface SubscribeOptions {

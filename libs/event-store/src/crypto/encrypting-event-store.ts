@@ -201,7 +201,8 @@ export class EncryptingEventStore implements EventStore {
       const subject = this.policy.subjectOf(e.type, e.data);
       if (!subject) return e;
       const key = keys.get(subject);
-      return { ...e, data: map(e.type, e.data, (v) => openField(key, subject, v)) };
+      // The stored text is of the sealed data.
+      return { ...e, data: map(e.type, e.data, (v) => openField(key, subject, v)), dataJson: undefined };
     };
   }
 

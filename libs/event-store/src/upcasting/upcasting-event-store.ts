@@ -35,7 +35,8 @@ export class UpcasterRegistry {
       version += 1;
       upcaster = this.byKey.get(`${event.type}@${version}`);
     }
-    return { ...event, data, metadata: { ...event.metadata, schemaVersion: version, storedSchemaVersion: event.metadata['schemaVersion'] ?? 1 } };
+    // The stored text is of the old version's data.
+    return { ...event, data, dataJson: undefined, metadata: { ...event.metadata, schemaVersion: version, storedSchemaVersion: event.metadata['schemaVersion'] ?? 1 } };
   }
 }
 

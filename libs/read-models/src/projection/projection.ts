@@ -10,6 +10,11 @@ export interface ProjectedEvent {
   readonly position: number;
   readonly recordedAt: string;
   readonly metadata: Readonly<Record<string, unknown>>;
+  /**
+   * The log's JSON text of `data` when the feed has it (undefined when `data` is not what the log stored: upcast,
+   * opened): a projection that keeps the data as it is stores this text instead of serialising `data` again.
+   */
+  readonly dataJson?: string;
 }
 
 /** A document's fields without the store's `_id`/`_position`, which the runner sets. */
@@ -40,6 +45,12 @@ export interface DocumentChange {
    * at or past the event's.
    */
   readonly replaces?: true;
+  /**
+   * The document `evolve` returned, as JSON text that parses to it (without `_id`/`_position`), made cheaper than
+   * serialising it field by field: the timeline splices in the log's own text of the event's data. A store that keeps
+   * documents as JSON text (SQLite) stores it as it is; the others store the document.
+   */
+  readonly json?: (body: DocBody) => string;
 }
 
 /**

@@ -64,10 +64,15 @@ export const customerProfilesProjection: Projection = {
   changes(event: ProjectedEvent): DocumentChange[] {
     const changes = profileChanges(event);
     if (!event.streamId.startsWith('customer-')) return changes;
-    // The customer stream's revision, so a client can send it back as If-Match on its next command.
+    // The customer stream's revision, so a client can send it back as If-Match on its next command. Every change below
+    // returns a new object or the document itself: the new one takes the revision in place (one copy of the whole
+    // profile less per event, most of a rebuild's events), the document itself is copied.
     return changes.map((c) => ({ ...c, evolve: (doc) => {
       const next = c.evolve(doc);
-      return next ? { ...next, streamRevision: event.revision } : next;
+      if (!next) return next;
+      if (next === doc) return { ...next, streamRevision: event.revision };
+      (next as Record<string, unknown>)['streamRevision'] = event.revision;
+      return next;
     } }));
   },
 };

@@ -216,4 +216,25 @@ describe('customer timeline projection', () => {
     expect(timeline.get(TIMELINE_ENTRIES, eventIdOf(1))?.['data']).toMatchObject({ name: '[erased]' });
     expect(timeline.get(TIMELINE_ENTRIES, eventIdOf(2))?.['data']).toMatchObject({ summary: '[erased]', outcome: '[erased]', channel: 'phone' });
   });
+
+  it("hands the store the entry as JSON with the log's own text of the data, which parses to the entry", () => {
+    const events = history(
+      customerRegistered('2026-03-01T09:00:00.000Z'),
+      contactLogged('2026-03-01T10:00:00.000Z', { contactId: 'c-1', summary: 'enc:v1:AAAA', outcome: 'quote " and \\ and \u2028 ü' }),
+      purchaseRecorded('2026-03-02T10:00:00.000Z', money(1, 3)),
+    );
+    for (const event of events) {
+      // Other bytes than JSON.stringify would write (indented): the store must get these, not a re-serialisation.
+      const dataJson = JSON.stringify(event.data, null, 1);
+      const [change] = customerTimelineProjection.changes({ ...event, dataJson });
+      if (!change || !('id' in change) || !change.json) throw new Error(`no JSON for ${event.type}`);
+      const body = change.evolve(null)!;
+      const json = change.json(body);
+      expect(json).toContain(dataJson);
+      expect(JSON.parse(json)).toEqual(body);
+      // Without the log's text (an upcast or opened event) the store serialises the entry itself.
+      const [plain] = customerTimelineProjection.changes(event);
+      expect(plain && 'id' in plain ? plain.json : 'not a document change').toBeUndefined();
+    }
+  });
 });

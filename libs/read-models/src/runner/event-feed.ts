@@ -6,7 +6,7 @@ import type { ProjectedEvent } from '../projection/projection';
  */
 export interface EventFeed {
   /** `sealed`: personal fields as stored (see `openSealed`); a feed without `openSealed` is never asked for it. */
-  readAll(options: { fromPosition?: number; maxCount?: number; eventTypes?: readonly string[]; sealed?: boolean }): Promise<ProjectedEvent[]>;
+  readAll(options: { fromPosition?: number; maxCount?: number; eventTypes?: readonly string[]; sealed?: boolean; dataJson?: boolean }): Promise<ProjectedEvent[]>;
   /**
    * The events of a sealed read with their personal fields opened (one key lookup for all of them). A feed that has it
    * is read sealed: sealed projections get the events as they are, the others opened.

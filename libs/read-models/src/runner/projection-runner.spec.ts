@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ import {
   type Fact,
 } from '../../test-support/project';
 import { checkpointName, physicalCollection, type DocumentChange, type ProjectedEvent, type Projection } from '../projection/projection';
-import { ALL_PROJECTIONS, FOLLOW_UPS, followUpsProjection } from '../projections';
+import { ALL_PROJECTIONS, customerTimelineProjection, FOLLOW_UPS, followUpsProjection, TIMELINE_ENTRIES } from '../projections';
 import { SqliteReadModelStore } from '../sqlite/sqlite-read-model-store';
 import type { Doc } from '../store/read-model-store.port';
 import type { EventFeed } from './event-feed';
@@ -259,6 +260,71 @@ describe('ProjectionRunner', () => {
 
     expect(batches).toEqual([2, 2, 2, 1]);
     expect(await counterDoc(store, projection)).toMatchObject({ _position: 7, count: 7 });
+  });
+
+  it("asks the log for the data's text only when it runs sealed projections alone (they keep events' data as it is)", async () => {
+    // The window holds the text with each event: a runner whose projections never store it should not hold it, nor
+    // one where the timeline is the slowest reader of a window shared with others (+7 MB peak RSS at 1M, over 400).
+    await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(2));
+    const asked = (): { feed: EventFeed; options: Array<{ dataJson?: boolean }> } => {
+      const options: Array<{ dataJson?: boolean }> = [];
+      return { options, feed: { readAll: (o) => { options.push(o); return log.readAll(o); }, headPosition: () => log.headPosition(), subscribeToAll: (o) => log.subscribeToAll(o) } };
+    };
+    const without = asked();
+    const beside = asked();
+    const withTimeline = asked();
+    const timelineStore = new SqliteReadModelStore(join(dir, 'timeline.db'));
+    const besideStore = new SqliteReadModelStore(join(dir, 'beside.db'));
+    stores.push(timelineStore, besideStore);
+    const a = runner(without.feed, openStore(), [followUpsProjection]);
+    const b = runner(withTimeline.feed, timelineStore, [customerTimelineProjection]);
+    const c = runner(beside.feed, besideStore, [customerTimelineProjection, followUpsProjection]);
+    await a.start();
+    await b.start();
+    await c.start();
+    expect(await a.waitFor('follow_ups', 3, WAIT_MS)).toBe(true);
+    expect(await b.waitFor('customer_timelines', 3, WAIT_MS)).toBe(true);
+    expect(await c.waitFor('customer_timelines', 3, WAIT_MS)).toBe(true);
+
+    for (const other of [without, beside]) {
+      expect(other.options.length).toBeGreaterThan(0);
+      expect(other.options.some((o) => o.dataJson)).toBe(false);
+    }
+    expect(withTimeline.options.length).toBeGreaterThan(0);
+    expect(withTimeline.options.every((o) => o.dataJson === true)).toBe(true);
+  });
+
+  it("stores the timeline's entries from the log's text of their data as it stores them from the parsed data", async () => {
+    await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(4), purchaseRecorded('2026-03-03T10:00:00.000Z', money(1, 3)));
+    // A feed that hands over each event's data text, in other bytes than JSON.stringify writes (indented).
+    const withText: EventFeed = {
+      readAll: async (o) => (await log.readAll(o)).map((e) => (o.dataJson ? { ...e, dataJson: JSON.stringify(e.data, null, 2) } : e)),
+      headPosition: () => log.headPosition(),
+      subscribeToAll: (o) => log.subscribeToAll(o),
+    };
+    const timeline = [customerTimelineProjection];
+    const plainStore = new SqliteReadModelStore(join(dir, 'plain.db'));
+    stores.push(plainStore);
+    const textStore = new SqliteReadModelStore(join(dir, 'text.db'));
+    stores.push(textStore);
+    const plain = runner(log, plainStore, timeline);
+    const text = runner(withText, textStore, timeline);
+    await plain.start();
+    await text.start();
+    expect(await plain.waitFor('customer_timelines', 6, WAIT_MS)).toBe(true);
+    expect(await text.waitFor('customer_timelines', 6, WAIT_MS)).toBe(true);
+
+    const entries = await allDocuments(textStore, timeline);
+    expect(Object.values(entries).flat()).toHaveLength(6);
+    expect(entries).toEqual(await allDocuments(plainStore, timeline));
+    // The text store holds the feed's bytes (indented), not a serialisation of their parse.
+    const raw = new Database(join(dir, 'text.db'), { readonly: true });
+    try {
+      const docs = raw.prepare(`SELECT doc FROM rm_${physicalCollection(customerTimelineProjection, TIMELINE_ENTRIES)}`).pluck().all() as string[];
+      expect(docs.filter((d) => !/"data":\{\n {2}"/.test(d))).toEqual([]);
+    } finally {
+      raw.close();
+    }
   });
 
   it('writes exactly the documents the projections compute from the same events, across batch boundaries', async () => {

@@ -152,7 +152,14 @@ export class ProjectionRunner implements ProjectionControl {
     const types = new Set(projections.flatMap((p) => p.eventTypes));
     // Sealed reads only when the feed can open them again for the projections that need personal data in clear.
     this.readsSealed = typeof feed.openSealed === 'function' && projections.some((p) => p.sealed);
-    this.reader = new SharedLogReader(feed, Math.max(this.batchSize, 2000), Math.max(20_000, this.batchSize * 4), types, this.readsSealed);
+    // The log's text of each event's data only for a runner of sealed projections alone (the timeline rebuilt by
+    // itself, or in a projector thread of its own): they keep their data as the log has it and store the text. Beside
+    // the others the timeline is the slowest reader, the shared window holds up to 20,000 events ahead of it, and their
+    // texts took the all-together build at 1M past its 400 MB bound (bench/README.md, projection-rebuild).
+    const dataJson = projections.length > 0 && projections.every((p) => p.sealed);
+    this.reader = new SharedLogReader(
+      feed, Math.max(this.batchSize, 2000), Math.max(20_000, this.batchSize * 4), types, this.readsSealed, () => this.readerPositions(), dataJson,
+    );
   }
 
   /**
@@ -409,6 +416,7 @@ export class ProjectionRunner implements ProjectionControl {
   /** A stop or a switch: every waiting worker, also those backing off, looks at its state again. */
   private wakeAll(): void {
     this.wakeIdle();
+    this.reader.wakeWaiting();
     const backingOff = [...this.backoffWakers];
     this.backoffWakers.clear();
     for (const wake of backingOff) wake();
@@ -505,11 +513,20 @@ export class ProjectionRunner implements ProjectionControl {
     }
   }
 
-  /** The shared window keeps only what the slowest running worker has not read yet. */
+  /** The shared window keeps only what the slowest running worker in it has not read yet. */
   private releaseWindow(): void {
-    let lowest = Number.POSITIVE_INFINITY;
-    for (const w of this.workers) if (!w.retired && w.checkpoint < lowest) lowest = w.checkpoint;
-    if (Number.isFinite(lowest)) this.reader.release(lowest);
+    this.reader.release();
+  }
+
+  /**
+   * Where the workers that read on stand, for the shared window (which keeps them in step). A failed worker, or one
+   * backing off from a store error, must not hold the others: it reads the log on its own when it goes on.
+   */
+  private *readerPositions(): Iterable<number> {
+    if (this.stopped) return;
+    for (const w of this.workers) {
+      if (!w.retired && w.status !== 'failed' && w.status !== 'paused' && w.status !== 'stopped') yield w.checkpoint;
+    }
   }
 
   /**
@@ -606,7 +623,8 @@ export class ProjectionRunner implements ProjectionControl {
           const next = change.evolve(current, read);
           if (current === null && next === null) continue;
           const doc: Doc | null = next === null ? null : { ...next, _id: change.id, _position: event.position };
-          staged.set(key, { doc, write: { collection, id: change.id, doc, position: event.position } });
+          const json = next !== null && change.json ? change.json(next) : undefined;
+          staged.set(key, { doc, write: json === undefined ? { collection, id: change.id, doc, position: event.position } : { collection, id: change.id, doc, position: event.position, json } });
         }
       } catch (cause) {
         failure = new ProjectionFailure(event, cause);

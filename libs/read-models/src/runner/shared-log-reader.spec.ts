@@ -45,6 +45,21 @@ describe('SharedLogReader', () => {
     expect(rest.scannedTo).toBe(10);
   });
 
+  it('reads no more of the log than a reader of all its types asks for, and a chunk for a reader of fewer', async () => {
+    // A projection alone in batches smaller than the chunk held up to a chunk of events across its batches (they
+    // outlived V8's young generation); a reader of some types needs the chunk to find maxCount of its own.
+    const { feed } = logOf(10);
+    const asked: number[] = [];
+    const counting: EventFeed = { ...feed, readAll: (o) => { asked.push(o.maxCount ?? -1); return feed.readAll(o); } };
+    const reader = new SharedLogReader(counting, 8, 100, new Set(['A', 'B']));
+    expect((await reader.read(0, 3, new Set(['A', 'B']), 10)).events.map((e) => e.position)).toEqual([1, 2, 3]);
+    reader.release(3);
+    expect((await reader.read(3, 3, undefined, 10)).events.map((e) => e.position)).toEqual([4, 5, 6]);
+    reader.release(6);
+    expect((await reader.read(6, 1, new Set(['B']), 10)).events.map((e) => e.position)).toEqual([8]);
+    expect(asked).toEqual([3, 3, 8]);
+  });
+
   it('never checkpoints a reader past events it did not get when a second reader starts further on during the first read', async () => {
     // Projector replicas: a replica that takes two leases starts two projections on a fresh runner; the second one's
     // checkpoint (written by the other replica) can lie beyond the head the first one's window read saw.
@@ -97,5 +112,42 @@ describe('SharedLogReader', () => {
     reader.release(10);
     expect((await reader.read(10, 100, undefined, 10)).events).toEqual([]);
     expect((await reader.read(4, 100, undefined, 10)).events.map((e) => e.position)).toEqual([5, 6, 7, 8, 9, 10]);
+  });
+});
+
+describe('SharedLogReader keeping its readers in step', () => {
+  it('holds a reader at the end of a full window until the slowest reader in it moves on, so that one is never pushed out', async () => {
+    const { feed, reads } = logOf(100);
+    const positions = { fast: 0, slow: 0 };
+    const reader = new SharedLogReader(feed, 10, 30, undefined, false, () => Object.values(positions));
+    const readFast = async (): Promise<void> => {
+      const slice = await reader.read(positions.fast, 10, undefined, 100);
+      positions.fast = slice.scannedTo;
+      reader.release();
+    };
+    for (let i = 0; i < 3; i++) await readFast();
+    expect(positions.fast).toBe(30);
+    let fastDone = false;
+    const held = readFast().then(() => (fastDone = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(fastDone).toBe(false);
+    // The slow reader reads everything it needs from the window, not from the log; its step frees the held one.
+    const slow = await reader.read(positions.slow, 10, undefined, 100);
+    expect(slow.events.map((e) => e.position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    positions.slow = slow.scannedTo;
+    reader.release();
+    await held;
+    expect(positions.fast).toBe(40);
+    expect(reads()).toBe(4);
+  });
+
+  it('lets a reader that stopped (failed, backing off: no longer among the readers) hold no one back', async () => {
+    const { feed } = logOf(100);
+    const positions = new Map([['fast', 0], ['failed', 0]]);
+    const reader = new SharedLogReader(feed, 10, 30, undefined, false, () => positions.values());
+    for (let i = 0; i < 3; i++) positions.set('fast', (await reader.read(positions.get('fast')!, 10, undefined, 100)).scannedTo);
+    positions.delete('failed');
+    positions.set('fast', (await reader.read(positions.get('fast')!, 10, undefined, 100)).scannedTo);
+    expect(positions.get('fast')).toBe(40);
   });
 });

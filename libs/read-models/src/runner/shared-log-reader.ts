@@ -19,6 +19,8 @@ export class SharedLogReader {
   private from = 0;
   private to = 0;
   private extending: Promise<void> | undefined;
+  /** Readers held at the window's end until a slower reader in it moves on (see `mustWait`). */
+  private waiting = new Set<() => void>();
 
   /** `types`: every event type any consumer wants (the window skips the others, e.g. when one projection is rebuilt). */
   constructor(
@@ -28,15 +30,25 @@ export class SharedLogReader {
     private readonly types?: ReadonlySet<string>,
     /** Read the log sealed (personal fields as stored): the runner opens them for the projections that need them. */
     private readonly sealed = false,
+    /**
+     * Where the running readers stand (their checkpoints; not those failed or backing off, which must hold no one
+     * back). Given, the window keeps its readers in step: a reader at the end of a full window waits for the slowest
+     * reader in it instead of pushing that one out (which then read the log, and opened its events, on its own).
+     */
+    private readonly readers?: () => Iterable<number>,
+    /** Ask the log for each event's data text too (`dataJson`), which the window then holds with the event. */
+    private readonly dataJson = false,
   ) {}
 
   async read(after: number, maxCount: number, types: ReadonlySet<string> | undefined, head: number): Promise<LogSlice> {
+    while (after >= this.to && this.to < head && after >= this.from && this.mustWait(after)) await this.room();
     if (after < this.from || (this.window.length === 0 && after !== this.to)) {
       if (this.window.length === 0 && after > this.to) this.reset(after);
       else return this.direct(after, maxCount, types, head);
     }
     if (after >= this.to && this.to < head) {
-      await this.extend();
+      // A reader of fewer types than the window's would find fewer than maxCount of its own in that many.
+      await this.extend(this.takesAll(types) ? maxCount : this.chunk);
       // Another reader may have reset the window past `after` while this one waited for the read: read directly.
       if (after < this.from) return this.direct(after, maxCount, types, head);
     }
@@ -61,11 +73,62 @@ export class SharedLogReader {
    * generation and are copied and promoted before they die (a timeline rebuilt alone used ~14 % more CPU and ~20 MB
    * more RSS with a window of 20,000). A reader that later asks for less reads the log directly, as one behind does.
    */
-  release(position: number): void {
-    if (position <= this.from || this.window.length === 0) return;
+  release(position = this.lowestInWindow()): void {
+    if (position <= this.from || this.window.length === 0 || (!this.readers && !Number.isFinite(position))) return;
     const keep = this.firstAfter(position);
     this.from = Math.min(position, this.to);
     this.window = keep >= this.window.length ? [] : this.window.slice(keep);
+    this.wakeWaiting();
+  }
+
+  /** Wakes the readers held at the window's end, to look again (a stop, a reader gone). */
+  wakeWaiting(): void {
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const wake of waiting) wake();
+  }
+
+  /**
+   * The lowest position of a running reader that reads from the window (at or after its start); a reader behind the
+   * window reads the log directly and needs nothing in it. Infinity when there is none, or no `readers`.
+   */
+  private lowestInWindow(): number {
+    let lowest = Number.POSITIVE_INFINITY;
+    if (this.readers) for (const p of this.readers()) if (p >= this.from && p < lowest) lowest = p;
+    return lowest;
+  }
+
+  /**
+   * A reader at the window's end (`after`) must wait when reading on would push a slower reader in the window out of
+   * it: the window is full and that reader has not passed what would be dropped. The slowest reader in the window
+   * never waits, so the readers in it always move on; memory stays bounded by `maxEvents`.
+   */
+  private mustWait(after: number): boolean {
+    if (!this.readers || this.window.length + this.chunk <= this.maxEvents) return false;
+    const lowest = this.lowestInWindow();
+    if (Number.isFinite(lowest)) this.release(lowest);
+    return this.window.length + this.chunk > this.maxEvents && lowest < after;
+  }
+
+  /** Until the window moves on (or 50 ms, then the reader looks again: a reader may have stopped meanwhile). */
+  private room(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiting.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, 50);
+      this.waiting.add(done);
+    });
+  }
+
+  /** Whether a reader of `types` takes every event of the window (the window reads no type the reader skips). */
+  private takesAll(types: ReadonlySet<string> | undefined): boolean {
+    if (!types) return true;
+    if (!this.types) return false;
+    for (const t of this.types) if (!types.has(t)) return false;
+    return true;
   }
 
   /** Index of the first event of the window with a position above `after` (binary search). */
@@ -92,23 +155,28 @@ export class SharedLogReader {
     return { events, scannedTo: full ? (events.at(-1)?.position ?? after) : Math.max(head, events.at(-1)?.position ?? after) };
   }
 
-  private sealedOption(): { sealed?: true } {
-    return this.sealed ? { sealed: true } : {};
+  private sealedOption(): { sealed?: true; dataJson?: true } {
+    return { ...(this.sealed ? { sealed: true } : {}), ...(this.dataJson ? { dataJson: true } : {}) };
   }
 
-  /** Reads the next chunk after the window; concurrent callers share one read. */
-  private extend(): Promise<void> {
+  /**
+   * Reads the next chunk after the window, no more than the reader asking wants (`wanted`); concurrent callers share
+   * one read. A projection that reads alone in batches smaller than the chunk (the timeline) would otherwise hold up
+   * to a chunk of events across its batches: they outlived the young generation and were copied, then promoted.
+   */
+  private extend(wanted: number): Promise<void> {
     this.extending ??= (async () => {
       try {
         const base = this.to;
+        const size = Math.max(1, Math.min(this.chunk, wanted));
         const head = await this.feed.headPosition();
-        const page = await this.feed.readAll({ fromPosition: base, maxCount: this.chunk, eventTypes: this.types ? [...this.types] : undefined, ...this.sealedOption() });
+        const page = await this.feed.readAll({ fromPosition: base, maxCount: size, eventTypes: this.types ? [...this.types] : undefined, ...this.sealedOption() });
         // A reader reset the window meanwhile (it started beyond it: a projection taken over from another replica).
         // This page only vouches for (base, head], and `head` may lie before the new start: taking it, or the new
         // start as `to`, would claim events nobody read (a reader then skipped them). Dropped; the next read extends.
         if (this.to !== base) return;
         this.window.push(...page);
-        this.to = page.length < this.chunk ? Math.max(head, page.at(-1)?.position ?? base) : (page.at(-1)?.position ?? base);
+        this.to = page.length < size ? Math.max(head, page.at(-1)?.position ?? base) : (page.at(-1)?.position ?? base);
         if (this.window.length > this.maxEvents) {
           const drop = this.window.length - this.maxEvents;
           this.from = this.window[drop - 1]?.position ?? this.from;

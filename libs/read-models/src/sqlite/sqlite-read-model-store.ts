@@ -90,7 +90,13 @@ interface Row {
   doc: string;
 }
 
-const toDoc = (row: Row): Doc => ({ ...(JSON.parse(row.doc) as Record<string, unknown>), _id: row.id, _position: row.position });
+/** The parsed object itself takes `_id`/`_position` (a copy per document read was ~5 % of a profiles rebuild's garbage). */
+const toDoc = (row: Row): Doc => {
+  const doc = JSON.parse(row.doc) as Record<string, unknown>;
+  doc['_id'] = row.id;
+  doc['_position'] = row.position;
+  return doc as Doc;
+};
 
 export interface SqliteReadModelStoreOptions {
   /**
@@ -263,6 +269,8 @@ export class SqliteReadModelStore implements ReadModelStore {
         const statements = this.writers(w.collection);
         if (w.doc === null) {
           statements.remove.run(w.id, w.position);
+        } else if (w.json !== undefined) {
+          statements.upsert.run(w.id, w.position, w.json);
         } else {
           const { _id: _ignoredId, _position: _ignoredPosition, ...body } = w.doc;
           statements.upsert.run(w.id, w.position, JSON.stringify(body));

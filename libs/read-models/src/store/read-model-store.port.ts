@@ -65,6 +65,8 @@ export interface DocumentWrite {
   readonly doc: Doc | null;
   /** Position of the last event that produced this write; guards against stale and replayed writes. */
   readonly position: number;
+  /** `doc` without `_id`/`_position` as JSON text, when the projection made it: a store of JSON text stores it as is. */
+  readonly json?: string;
 }
 
 /**
