@@ -129,6 +129,11 @@ describe('agent console in Chromium against npm start', () => {
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    // What the API answered with an error, for the failure message (a wait that times out says nothing of why).
+    const failedCalls: string[] = [];
+    page.on('response', (response) => {
+      if (response.status() >= 400) failedCalls.push(`${new Date().toISOString()} ${response.status()} ${response.request().method()} ${response.url().replace(base, '')}`);
+    });
     const shoot = async (name: string): Promise<void> => {
       if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
     };
@@ -281,6 +286,14 @@ describe('agent console in Chromium against npm start', () => {
       expect(positions.length).toBeGreaterThan(30);
       expect(positions).toEqual([...positions].sort((a, b) => b - a));
       expect(pageErrors).toEqual([]);
+    } catch (error) {
+      const shown = await page.locator('body').innerText({ timeout: 2000 }).catch((e: unknown) => `(unreadable: ${String(e)})`);
+      throw new Error([
+        error instanceof Error ? error.message : String(error),
+        `page ${page.url()} showed:`, shown.slice(0, 2000),
+        'API answers >= 400:', ...failedCalls.slice(-20),
+        'server output (tail):', output.slice(-2000),
+      ].join('\n'), { cause: error });
     } finally {
       await context.close();
     }
