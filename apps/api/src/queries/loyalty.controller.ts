@@ -82,7 +82,13 @@ export class LoyaltyController {
     // A survivor's points and RFM count its duplicates' orders as its own.
     const ids = groupIds(id, await mergeAliasOf(this.store, id));
     const doc = combineLoyalty(id, [...(await this.store.getMany(DOCS, ids)).values()] as LoyaltyDoc[]);
-    if (!doc) await requireCustomer(this.store, id);
+    if (!doc) {
+      // No loyalty document: the customer has no orders, or does not exist. Whether they exist is the profiles' to say,
+      // once those have applied `minPosition` too: the loyalty projection skips registrations and may stand past a
+      // new customer's before the profiles have it (a console opening the customer it just created got a 404).
+      await this.gate.atLeast(customerProfilesProjection, minPosition);
+      await requireCustomer(this.store, id);
+    }
     return { customerId: id, ...(await this.summarize(doc, reference)), asOfPosition };
   }
 
@@ -107,6 +113,8 @@ export class LoyaltyController {
     const { policy, sortField: field } = inForce;
     // Points are a monotone function of converted net spend, so both orders are the same index walk.
     const docs = await this.topThroughMerges(field, limit, inForce);
+    // The names come from the profiles: read-your-writes holds for them as for the figures.
+    if (showNames) await this.gate.atLeast(customerProfilesProjection, minPosition);
     const names = await this.store.getMany(PROFILES, docs.map((d) => d.customerId));
     return {
       by,
