@@ -30,7 +30,7 @@ export interface FieldEncryptionPolicy {
 
 /**
  * `enc:v1:` + base64(IV 12 | GCM tag 16 | ciphertext), the subject's id as additional data. The IV is read from the
- * pool in place and the three parts are copied once into the sealed bytes (GCM's final() adds none): the command
+ * pool in place and the parts are copied once into the sealed bytes (GCM's final() returns none, but is kept): the command
  * path's heap profile showed two concatenations, an IV copy and an AAD buffer per field.
  */
 function encrypt(key: Buffer, aad: Buffer, value: unknown): string {
@@ -38,11 +38,12 @@ function encrypt(key: Buffer, aad: Buffer, value: unknown): string {
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(aad);
   const body = cipher.update(JSON.stringify(value), 'utf8');
-  cipher.final();
-  const sealed = Buffer.allocUnsafe(28 + body.length);
+  const rest = cipher.final();
+  const sealed = Buffer.allocUnsafe(28 + body.length + rest.length);
   iv.copy(sealed, 0);
   cipher.getAuthTag().copy(sealed, 12);
   body.copy(sealed, 28);
+  rest.copy(sealed, 28 + body.length);
   return PREFIX + sealed.toString('base64');
 }
 
