@@ -19,7 +19,7 @@ import { envNumber, logOutcome, machineInfo, RESULTS_DIR, sleep, timestamp, writ
 import { productionNodeFlags } from './lib/node-flags';
 import { startServer, type RunningServer, type ServerStats } from './lib/child-server';
 import { makeTempDir } from './lib/cleanup';
-import { formatProfileSummary, summarizeProfiles } from './lib/cpu-profile';
+import { formatAllocationSummary, formatProfileSummary, summarizeAllocations, summarizeProfiles } from './lib/cpu-profile';
 import { STAGES, stageBreakdown, type StageBreakdown } from './lib/command-stages';
 import { runLoad, type LoadResult } from './lib/load';
 import { median, round, table } from './lib/stats';
@@ -638,6 +638,14 @@ export const commandPathBench: Bench = {
       profileSummaries[role] = summary;
       log('');
       log(formatProfileSummary(`CPU profile of ${role} (${profiles[role].length} measured windows)`, summary));
+      const heapFiles = profiles[role].map((f) => f.replace(/\.cpuprofile$/, '.heapprofile')).filter((f) => existsSync(f));
+      const commands = allRounds.filter((r) => (role === 'baseline') === (r.server === 'baseline')).reduce((sum, r) => sum + r.ok, 0);
+      if (heapFiles.length > 0) {
+        const allocations = summarizeAllocations(heapFiles, commands);
+        profileSummaries[`${role}Allocations`] = allocations;
+        log('');
+        log(formatAllocationSummary(`Allocations of ${role} (${heapFiles.length} measured windows)`, allocations));
+      }
     }
 
     const ok = failures.length === 0;
