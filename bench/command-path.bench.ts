@@ -13,13 +13,13 @@
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envNumber, logOutcome, machineInfo, RESULTS_DIR, sleep, timestamp, writeResultFile, type Bench, type BenchOutcome } from './lib/bench';
 import { productionNodeFlags } from './lib/node-flags';
 import { startServer, type RunningServer, type ServerStats } from './lib/child-server';
 import { makeTempDir } from './lib/cleanup';
-import { formatProfileSummary, summarizeProfiles } from './lib/cpu-profile';
+import { formatAllocationSummary, formatProfileSummary, summarizeAllocations, summarizeProfiles } from './lib/cpu-profile';
 import { STAGES, stageBreakdown, type StageBreakdown } from './lib/command-stages';
 import { runLoad, type LoadResult } from './lib/load';
 import { median, round, table } from './lib/stats';
@@ -73,6 +73,8 @@ interface StageWindow {
   processCpuMicrosPerCommand: number;
   /** Main-thread CPU per command (from /proc); null where unavailable, then the stages are scaled to the process CPU. */
   mainThreadCpuMicrosPerCommand: number | null;
+  /** Bytes the main thread allocated per command (sampling heap profile counting what the GCs collected too). */
+  allocatedBytesPerCommand: number | null;
   breakdown: StageBreakdown;
 }
 
@@ -102,6 +104,8 @@ interface RoundResult {
   /** Rows the store gained during warm-up + measured load vs 2xx seen (a few in-flight ones may land uncounted). */
   appendedRows: number;
   warmup: { ok: number; reqPerSec: number; non2xx: number; errors: number; timeouts: number };
+  /** GC of the server's main thread during the measured window (perf_hooks 'gc' entries): pauses per 1,000 commands, µs per command, longest pause. */
+  gc: { pausesPer1kCommands: number; microsPerCommand: number; maxMs: number };
   /** The profiled window after the measured one (SUTs only, BENCH_STAGE_SECONDS > 0, or the measured window when profiled). */
   stages?: StageWindow;
 }
@@ -230,6 +234,24 @@ const loadOf = (server: RunningServer, s: Settings, customerIds: readonly string
  * not in the req/s): each sample goes to a stage by its stack (bench/lib/command-stages.ts), and the stages' shares
  * are scaled to the main thread's CPU per command in that window.
  */
+interface HeapProfileNode {
+  selfSize: number;
+  children?: HeapProfileNode[];
+}
+
+/** Bytes per command in a sampling heap profile (each sample weighted by the profiler), or null without the file. */
+function sampledAllocationBytes(file: string, commands: number): number | null {
+  if (!existsSync(file)) return null;
+  const { head } = JSON.parse(readFileSync(file, 'utf8')) as { head: HeapProfileNode };
+  let bytes = 0;
+  const stack = [head];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    bytes += node.selfSize;
+    for (const child of node.children ?? []) stack.push(child);
+  }
+  return Math.round(bytes / commands);
+}
+
 async function stageWindow(server: RunningServer, s: Settings, customerIds: readonly string[], cursor: { i: number }, file: string): Promise<StageWindow> {
   const before = await server.stats();
   await server.profileStart();
@@ -244,6 +266,7 @@ async function stageWindow(server: RunningServer, s: Settings, customerIds: read
     errors: measured.errors + measured.timeouts,
     processCpuMicrosPerCommand: round((cpuMicros(after) - cpuMicros(before)) / ok, 1),
     mainThreadCpuMicrosPerCommand: main === null ? null : round(main / ok, 1),
+    allocatedBytesPerCommand: sampledAllocationBytes(file.replace(/\.cpuprofile$/, '.heapprofile'), ok),
     breakdown: stageBreakdown([file], measured.ok),
   };
 }
@@ -297,6 +320,11 @@ async function measureRound(args: {
     eventsPerStreamAtEnd: round(rowsAfter / customerIds.length, 1),
     loadgenCpuCores: round((loadgen.user + loadgen.system) / wallMicros, 2),
     appendedRows: rowsAfter - rowsBefore,
+    gc: {
+      pausesPer1kCommands: round((after.gc.pauses * 1000) / Math.max(1, measured.ok), 1),
+      microsPerCommand: round((after.gc.totalMs * 1000) / Math.max(1, measured.ok), 1),
+      maxMs: after.gc.maxMs,
+    },
     warmup: {
       ok: warm?.ok ?? 0,
       reqPerSec: warm?.reqPerSec ?? 0,
@@ -383,14 +411,14 @@ async function runRound(mode: Sync, round: number, s: Settings, profileDir: stri
       failures.push(...failuresOf(r, s));
       log(
         `[${mode}] round ${round} ${t.role.padEnd(12)} ${String(r.reqPerSec).padStart(8)} req/s  p50 ${r.latencyMs.p50} ms  p99 ${r.latencyMs.p99} ms` +
-          `  server ${r.serverCpuMicrosPerCommand} µs CPU/cmd (main thread ${r.mainThreadCpuMicrosPerCommand ?? '?'})  load generator ${r.loadgenCpuCores} cores  non-2xx ${r.non2xx}`,
+          `  server ${r.serverCpuMicrosPerCommand} µs CPU/cmd (main thread ${r.mainThreadCpuMicrosPerCommand ?? '?'})  GC ${r.gc.microsPerCommand} µs/cmd, ${r.gc.pausesPer1kCommands} pauses/1k cmd, max ${r.gc.maxMs} ms  load generator ${r.loadgenCpuCores} cores  non-2xx ${r.non2xx}`,
       );
       if (t.role !== 'baseline' && s.stageSeconds > 0) {
         const dir = profileDir ?? makeStageDir();
         const w = await stageWindow(t.server, s, customerIds, cursor, join(dir, `stages-${fileRole}-${mode}-round${round}.cpuprofile`));
         r.stages = w;
         if (w.non2xx > 0 || w.errors > 0) failures.push(`${mode} round ${round} ${t.role} stage window: ${w.non2xx} non-2xx, ${w.errors} errors/timeouts`);
-        log(`[${mode}] round ${round} ${t.role.padEnd(12)} stage window: ${w.ok} commands, ${w.processCpuMicrosPerCommand} µs CPU/cmd (main thread ${w.mainThreadCpuMicrosPerCommand ?? '?'}) while profiled`);
+        log(`[${mode}] round ${round} ${t.role.padEnd(12)} stage window: ${w.ok} commands, ${w.processCpuMicrosPerCommand} µs CPU/cmd (main thread ${w.mainThreadCpuMicrosPerCommand ?? '?'}) while profiled, ${w.allocatedBytesPerCommand === null ? '?' : (w.allocatedBytesPerCommand / 1024).toFixed(1)} KB allocated/cmd`);
       }
       rounds.push(r);
     }
@@ -566,10 +594,11 @@ export const commandPathBench: Bench = {
     log('');
     log(
       table(
-        ['mode', 'round', 'server', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'srv CPU µs/cmd', 'main thread µs/cmd', 'srv cores', 'loadgen cores', 'RSS MB', 'ev/stream', 'non-2xx'],
+        ['mode', 'round', 'server', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'srv CPU µs/cmd', 'main thread µs/cmd', 'GC µs/cmd', 'GC pauses/1k', 'alloc KB/cmd', 'srv cores', 'loadgen cores', 'RSS MB', 'ev/stream', 'non-2xx'],
         allRounds.map((r) => [
           `synchronous=${r.mode}`, r.round, r.server, r.reqPerSec, r.latencyMs.p50, r.latencyMs.p99, r.latencyMs.mean,
-          r.serverCpuMicrosPerCommand, r.mainThreadCpuMicrosPerCommand ?? '?', r.serverCpuCores, r.loadgenCpuCores, r.serverRssMb,
+          r.serverCpuMicrosPerCommand, r.mainThreadCpuMicrosPerCommand ?? '?', r.gc.microsPerCommand, r.gc.pausesPer1kCommands,
+          r.stages?.allocatedBytesPerCommand == null ? '-' : round(r.stages.allocatedBytesPerCommand / 1024, 1), r.serverCpuCores, r.loadgenCpuCores, r.serverRssMb,
           `${r.eventsPerStreamAtStart}→${r.eventsPerStreamAtEnd}`, r.non2xx + r.errors + r.timeouts,
         ]),
       ),
@@ -609,6 +638,14 @@ export const commandPathBench: Bench = {
       profileSummaries[role] = summary;
       log('');
       log(formatProfileSummary(`CPU profile of ${role} (${profiles[role].length} measured windows)`, summary));
+      const heapFiles = profiles[role].map((f) => f.replace(/\.cpuprofile$/, '.heapprofile')).filter((f) => existsSync(f));
+      const commands = allRounds.filter((r) => (role === 'baseline') === (r.server === 'baseline')).reduce((sum, r) => sum + r.ok, 0);
+      if (heapFiles.length > 0) {
+        const allocations = summarizeAllocations(heapFiles, commands);
+        profileSummaries[`${role}Allocations`] = allocations;
+        log('');
+        log(formatAllocationSummary(`Allocations of ${role} (${heapFiles.length} measured windows)`, allocations));
+      }
     }
 
     const ok = failures.length === 0;

@@ -148,3 +148,63 @@ export function formatProfileSummary(title: string, s: ProfileSummary, rows = 25
     table(['function', 'where', 'ms', '%'], s.topInclusive.slice(0, rows).map((f) => [f.fn, f.where, f.ms, f.pct])),
   ].join('\n');
 }
+
+interface HeapNode {
+  callFrame: CallFrame;
+  selfSize: number;
+  children?: HeapNode[];
+}
+
+export interface AllocationSummary {
+  /** Bytes per command over all the files. */
+  readonly bytesPerCommand: number;
+  readonly byCategory: Array<{ category: string; bytesPerCommand: number; pct: number }>;
+  readonly topSelf: Array<{ fn: string; where: string; bytesPerCommand: number; pct: number }>;
+}
+
+/**
+ * Where the garbage comes from: the `.heapprofile` files written beside the CPU profiles (sampling heap profiles that
+ * count what the GCs collected too), as bytes per command by library and by allocating function. A function's "self"
+ * bytes include what V8 inlined into it.
+ */
+export function summarizeAllocations(files: readonly string[], commands: number, top = 25): AllocationSummary {
+  const self = new Map<string, { fn: string; where: string; bytes: number }>();
+  const byCategory = new Map<string, number>();
+  let total = 0;
+  for (const file of files) {
+    const stack: HeapNode[] = [(JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode }).head];
+    for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+      for (const child of node.children ?? []) stack.push(child);
+      if (node.selfSize === 0) continue;
+      total += node.selfSize;
+      const frame = node.callFrame;
+      const k = `${frame.functionName || '(anonymous)'}@${where(frame)}`;
+      const entry = self.get(k) ?? { fn: frame.functionName || '(anonymous)', where: where(frame), bytes: 0 };
+      entry.bytes += node.selfSize;
+      self.set(k, entry);
+      const c = category(frame);
+      byCategory.set(c, (byCategory.get(c) ?? 0) + node.selfSize);
+    }
+  }
+  const n = Math.max(1, commands);
+  const pct = (bytes: number): number => round((100 * bytes) / Math.max(total, 1), 1);
+  return {
+    bytesPerCommand: Math.round(total / n),
+    byCategory: [...byCategory.entries()].sort((a, b) => b[1] - a[1])
+      .map(([c, bytes]) => ({ category: c, bytesPerCommand: Math.round(bytes / n), pct: pct(bytes) })),
+    topSelf: [...self.values()].sort((a, b) => b.bytes - a.bytes).slice(0, top)
+      .map((e) => ({ fn: e.fn, where: e.where, bytesPerCommand: Math.round(e.bytes / n), pct: pct(e.bytes) })),
+  };
+}
+
+export function formatAllocationSummary(title: string, s: AllocationSummary, rows = 25): string {
+  return [
+    `${title}: ${s.bytesPerCommand} bytes allocated per command (sampled, collected objects included)`,
+    '',
+    'bytes per command by library/layer:',
+    table(['category', 'B/cmd', '%'], s.byCategory.slice(0, 20).map((c) => [c.category, c.bytesPerCommand, c.pct])),
+    '',
+    'top allocating functions (self, inlined callees included):',
+    table(['function', 'where', 'B/cmd', '%'], s.topSelf.slice(0, rows).map((f) => [f.fn, f.where, f.bytesPerCommand, f.pct])),
+  ].join('\n');
+}

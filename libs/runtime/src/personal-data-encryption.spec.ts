@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createDecipheriv, randomBytes } from 'node:crypto';
 import { EncryptingEventStore, fieldOpener, InMemoryEventStore } from '@crm/event-store';
 import { MemoryKeyStore } from '../../event-store/test-support/memory-key-store';
 import { PERSONAL_DATA_POLICY } from './composition';
@@ -111,5 +111,36 @@ describe('sealed reads of the log, and the opener of sealed read models', () => 
     await keys.erase('c7');
     const afterErasure = await fieldOpener(keys, ['c7', 'c8']);
     expect([afterErasure('c7', summaries[0]), afterErasure('c7', 'in clear 4420'), afterErasure('c8', summaries[1])]).toEqual(['[erased]', '[erased]', 'other customer 4418']);
+  });
+});
+
+describe('the enc:v1 layout of a sealed field', () => {
+  it('is base64(IV 12 | GCM tag 16 | ciphertext of the JSON value) with the subject as additional data, a fresh IV each', async () => {
+    const inner = new InMemoryEventStore();
+    const keys = new MemoryKeyStore();
+    const store = new EncryptingEventStore(inner, keys, PERSONAL_DATA_POLICY);
+    // More values than the IV pool holds (512), so that values sealed across its refill are checked too.
+    const summaries = Array.from({ length: 700 }, (_, i) => `call ${i}: Zoë asked about order ${i * 7}`);
+    for (let i = 0; i < summaries.length; i += 100) {
+      await store.appendToStream('customer-c9', summaries.slice(i, i + 100).map((summary) => ({
+        eventId: `e-${summary}`, type: 'ContactLogged', data: { customerId: 'c9', channel: 'phone', summary }, metadata: {},
+      })));
+    }
+    const key = await keys.keyFor('c9');
+    if (key === 'erased') throw new Error('unexpected erased key');
+    const stored = await inner.readStream('customer-c9');
+    const ivs = new Set<string>();
+    stored.forEach((e, i) => {
+      const sealed = String((e.data as Record<string, unknown>)['summary']);
+      expect(sealed.startsWith('enc:v1:')).toBe(true);
+      const raw = Buffer.from(sealed.slice('enc:v1:'.length), 'base64');
+      ivs.add(raw.subarray(0, 12).toString('hex'));
+      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+      decipher.setAAD(Buffer.from('c9', 'utf8'));
+      decipher.setAuthTag(raw.subarray(12, 28));
+      const clear = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+      expect(JSON.parse(clear)).toBe(summaries[i]);
+    });
+    expect(ivs.size).toBe(summaries.length);
   });
 });

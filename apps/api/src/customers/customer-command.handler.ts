@@ -26,21 +26,21 @@ export class CustomerCommandHandler implements ICommandHandler<ExecuteCustomerCo
     @Inject(COMPLAINT_DECIDER) private readonly complaints: ComplaintDecider,
   ) {}
 
-  async execute({ command, context, occurredAt }: ExecuteCustomerCommand): Promise<CommandOutcome> {
-    const enriched = await this.withLinkedComplaint(command);
-    return this.executor.execute({
+  execute({ command, context, occurredAt }: ExecuteCustomerCommand): Promise<CommandOutcome> {
+    const run = (enriched: CustomerCommand): Promise<CommandOutcome> => this.executor.execute({
       streamId: customerStream(command.data.customerId),
       decider: this.customers,
       command: enriched,
       context,
       occurredAt,
     });
+    // Most commands link no complaint: they go straight to the executor, without an async step that only returns them.
+    const complaintId = command.type === 'LogContact' || command.type === 'ScheduleFollowUp' ? command.data.complaintId : undefined;
+    return complaintId === undefined ? run(command) : this.withLinkedComplaint(command, complaintId).then(run);
   }
 
-  private async withLinkedComplaint(command: CustomerCommand): Promise<CustomerCommand> {
+  private async withLinkedComplaint(command: CustomerCommand, complaintId: string): Promise<CustomerCommand> {
     if (command.type !== 'LogContact' && command.type !== 'ScheduleFollowUp') return command;
-    const complaintId = command.data.complaintId;
-    if (complaintId === undefined) return command;
     const { state } = await this.executor.load(complaintStream(complaintId), this.complaints);
     if (!state.exists) return command;
     const linkedComplaint = { customerId: state.customerId, open: state.status !== 'closed' };

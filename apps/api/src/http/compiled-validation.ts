@@ -1,4 +1,4 @@
-import { type ArgumentMetadata, ValidationPipe, type ValidationPipeOptions } from '@nestjs/common';
+import { type ArgumentMetadata, type PipeTransform, ValidationPipe, type ValidationPipeOptions } from '@nestjs/common';
 import { TransformationType } from 'class-transformer';
 import { getMetadataStorage, ValidationTypes, type ValidationArguments, type ValidatorConstraintInterface } from 'class-validator';
 
@@ -70,26 +70,44 @@ const isPlainScalarObject = (value: unknown): value is Record<string, string | n
   return true;
 };
 
+/** The full pipe, with what the compiled pipe needs to answer parameters that ValidationPipe only passes through. */
+class FullValidationPipe extends ValidationPipe {
+  /** Whether ValidationPipe.transform would answer `transformPrimitive` without validating (ids, custom decorators). */
+  passesThrough(metadata: ArgumentMetadata): boolean {
+    return !metadata.metatype || !this.toValidate(metadata);
+  }
+
+  primitive(value: unknown, metadata: ArgumentMetadata): unknown {
+    return this.transformPrimitive(value, metadata);
+  }
+}
+
 /**
  * The validation pipe with a compiled path for bodies that pass (profile of the command path: class-transformer and
  * class-validator were ~10 % of a command's main-thread CPU, mostly metadata look-ups, grouping and error objects
  * built for every property of a valid body). A body that the compiled checks accept, and that has only known keys and
  * scalar values, becomes the DTO instance class-transformer would have built; every other body (any failure, any doubt)
  * goes through the full pipe, so every 400 is still built by class-validator, field by field, as before.
+ *
+ * What it can answer at once it answers synchronously (Nest awaits a pipe's result either way): a valid body, a
+ * custom decorator's value (the command context), a path id. ValidationPipe.transform is async and builds an array
+ * of primitive types per call: a promise, a microtask and that array for each of a command's 3–4 parameters.
  */
-export class CompiledValidationPipe extends ValidationPipe {
+export class CompiledValidationPipe implements PipeTransform<unknown, unknown> {
   private readonly compiled = new Map<DtoClass, CompiledDto | null>();
+  private readonly full: FullValidationPipe;
 
   constructor(options: ValidationPipeOptions) {
     // Only the options whose accepting behaviour the compiled checks reproduce.
     if (!options.whitelist || !options.forbidNonWhitelisted || !options.transform || options.transformOptions || options.groups
-      || options.always || options.skipMissingProperties || options.skipUndefinedProperties || options.skipNullProperties || options.expectedType) {
+      || options.always || options.skipMissingProperties || options.skipUndefinedProperties || options.skipNullProperties || options.expectedType
+      || options.validateCustomDecorators) {
       throw new Error('CompiledValidationPipe models whitelist + forbidNonWhitelisted + transform without further options');
     }
-    super(options);
+    this.full = new FullValidationPipe(options);
   }
 
-  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
     const metatype = metadata.metatype as DtoClass | undefined;
     if (metadata.type === 'body' && typeof metatype === 'function') {
       let compiled = this.compiled.get(metatype);
@@ -102,7 +120,8 @@ export class CompiledValidationPipe extends ValidationPipe {
         if (entity) return entity;
       }
     }
-    return super.transform(value, metadata);
+    if (this.full.passesThrough(metadata)) return this.full.primitive(value, metadata);
+    return this.full.transform(value, metadata);
   }
 }
 

@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe, type ValidationPipeOptions } from '@nestjs/common';
+import { type PipeTransform, ValidationError, type ValidationPipeOptions } from '@nestjs/common';
 import { registerDecorator, type ValidationOptions } from 'class-validator';
 import { CompiledValidationPipe } from './compiled-validation';
 import { type FieldError, problems } from './problem';
@@ -24,7 +24,7 @@ export const VALIDATION_OPTIONS: ValidationPipeOptions = {
  * class-validator DTOs: unknown fields refused, failures as a 400 problem with one entry per field. Valid bodies take
  * a compiled path (compiled-validation.ts); every refusal is built by the full ValidationPipe.
  */
-export function makeValidationPipe(): ValidationPipe {
+export function makeValidationPipe(): PipeTransform<unknown, unknown> {
   return new CompiledValidationPipe(VALIDATION_OPTIONS);
 }
 

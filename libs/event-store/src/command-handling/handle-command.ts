@@ -1,7 +1,7 @@
 import { StreamVersionConflict } from '../errors';
 import type { EventStore, EventToAppend, ExpectedRevision } from '../event-store.port';
 import type { CommandMetadata, EventMetadataFactory } from './event-metadata';
-import { failed, inSpan, tracer } from '../tracing/trace-context';
+import { failed, inSpan, tracer, tracingOn } from '../tracing/trace-context';
 
 /**
  * Load → fold → decide → append with the expected revision: the one write path, shared by the HTTP API, the SLA
@@ -192,7 +192,9 @@ export async function handleCommand<C, S, E extends { type: string; data: unknow
   const commandFor = (state: S): C => (typeof options.command === 'function' ? (options.command as (s: S) => C)(state) : options.command);
   // Spans of the decision and of the append (children of the request's span when traced): the two costs of a command
   // that a trace should tell apart. The decision is synchronous and pure, so its span is never the active one.
+  const traced = tracingOn();
   const decide = (state: S, now: Date): E[] => {
+    if (!traced) return decider.decide(commandFor(state), state, now);
     const span = tracer.startSpan('decide', { attributes: { 'crm.stream.id': options.streamId } });
     try {
       const events = decider.decide(commandFor(state), state, now);
@@ -205,8 +207,9 @@ export async function handleCommand<C, S, E extends { type: string; data: unknow
       span.end();
     }
   };
-  const append = (state: S, revision: number, events: E[], now: Date): Promise<HandleCommandResult> =>
-    inSpan('append', { 'crm.stream.id': options.streamId, 'crm.event.count': events.length, 'crm.stream.expected_revision': revision }, async (span) => {
+  const append = (state: S, revision: number, events: E[], now: Date): Promise<HandleCommandResult> => !traced
+    ? appendNow(state, revision, events, now)
+    : inSpan('append', { 'crm.stream.id': options.streamId, 'crm.event.count': events.length, 'crm.stream.expected_revision': revision }, async (span) => {
       const result = await appendNow(state, revision, events, now);
       if (span.isRecording()) span.setAttributes({ 'crm.log.position': result.position, 'crm.stream.revision': result.streamRevision });
       return result;

@@ -1,10 +1,22 @@
-import { context, isSpanContextValid, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  context, isSpanContextValid, ProxyTracerProvider, SpanStatusCode, trace, type Attributes, type Span, type Tracer,
+} from '@opentelemetry/api';
 
 /**
  * Tracing through @opentelemetry/api only: with no SDK registered (the default: no OTEL_* variables) the API's
  * no-op tracer answers, which allocates a non-recording span and nothing else, and no async context is tracked.
  */
 export const tracer: Tracer = trace.getTracer('crm');
+
+/**
+ * Whether an SDK is registered (spans record): the per-command spans are only built then. The no-op tracer's spans
+ * still cost each command an options and an attributes object, a span, a copied context (a Map) and two promises
+ * (`inSpan`): ~1 KB of garbage per command for nothing when tracing is off, the default.
+ */
+export function tracingOn(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer('crm') !== undefined;
+}
 
 /**
  * The W3C `traceparent` of the span active now, or undefined when nothing is traced. Written into event metadata so
