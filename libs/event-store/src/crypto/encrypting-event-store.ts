@@ -1,12 +1,12 @@
-import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
+import { createDecipheriv } from 'node:crypto';
 import type {
   AppendResult, EventStore, EventToAppend, ExpectedRevision, ReadAllOptions, ReadStreamOptions, RecordedEvent, SubscribeOptions,
   Subscription,
 } from '../event-store.port';
 import type { KeyStore, SubjectKey } from './key-store';
+import { fieldSealer, SEALED_PREFIX as PREFIX } from './field-sealer';
 import type { SealingJob, SealingThreads } from './sealing-threads';
 
-const PREFIX = 'enc:v1:';
 export const ERASED = '[erased]';
 
 /** The subject was erased: nothing personal may be written for it again. */
@@ -29,11 +29,7 @@ export interface FieldEncryptionPolicy {
 }
 
 function encrypt(key: Buffer, subject: string, value: unknown): string {
-  const iv = nextIv();
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(Buffer.from(subject, 'utf8'));
-  const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-  return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
+  return fieldSealer.seal(key, Buffer.from(subject, 'utf8'), value);
 }
 
 /** Whether a value is a sealed personal field (as the log stores it, and as sealed read models keep it). */
@@ -69,19 +65,6 @@ function decrypt(key: Buffer, subject: string, sealed: string): unknown {
   decipher.setAAD(Buffer.from(subject, 'utf8'));
   decipher.setAuthTag(raw.subarray(12, 28));
   return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')) as unknown;
-}
-
-// IVs drawn in bulk: one syscall per 512 encryptions.
-const IV_POOL = Buffer.alloc(12 * 512);
-let ivOffset = IV_POOL.length;
-function nextIv(): Buffer {
-  if (ivOffset >= IV_POOL.length) {
-    randomFillSync(IV_POOL);
-    ivOffset = 0;
-  }
-  const iv = Buffer.from(IV_POOL.subarray(ivOffset, ivOffset + 12));
-  ivOffset += 12;
-  return iv;
 }
 
 /**
