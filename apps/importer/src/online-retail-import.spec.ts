@@ -85,6 +85,20 @@ describe('matching cancellations to purchases', () => {
     expect(i.allocate('17850', 'MUG', ms('2010-12-05T00:00:00Z'), 1)).toBe('return-exceeds-purchase');
   });
 
+  it('keeps what each order holds whatever the order its lines are added in', () => {
+    const i = new PurchaseIndex();
+    i.add('17850', 'MUG', 'or-2', ms('2010-12-02T08:00:00Z'), 4);
+    i.add('17850', 'MUG', 'or-1', ms('2010-12-01T08:00:00Z'), 6); // an earlier order, added later
+    i.add('17850', 'MUG', 'or-2', ms('2010-12-02T08:00:00Z'), 1); // back to an order added before
+    i.add('17850', 'MUG', 'or-0', ms('2010-11-30T08:00:00Z'), 2);
+    expect(i.allocate('17850', 'MUG', ms('2010-12-05T00:00:00Z'), 13)).toEqual([
+      { orderId: 'or-2', quantity: 5 },
+      { orderId: 'or-1', quantity: 6 },
+      { orderId: 'or-0', quantity: 2 },
+    ]);
+    expect(i.allocate('17850', 'MUG', ms('2010-12-05T00:00:00Z'), 1)).toBe('return-exceeds-purchase');
+  });
+
   it('counts a purchase in the same minute as before the cancellation', () => {
     expect(index().allocate('17850', 'MUG', ms('2010-12-01T08:00:00Z'), 6)).toEqual([{ orderId: 'or-1', quantity: 6 }]);
   });

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { orderStream, parseMoney, type OrderCommand } from '@crm/domain';
+import { orderStream, parseMoney, type Money, type OrderCommand } from '@crm/domain';
 import { scanCsvRecords, textHash, type CsvRecord } from './csv';
 import { ImportInputError } from './import-errors';
 import { AggregateCache } from '@crm/event-store';
@@ -224,13 +224,22 @@ export class PurchaseIndex {
       skus.set(sku, [ordinal, quantity]);
       return;
     }
-    for (let i = 0; i < pairs.length; i += 2) {
-      if (pairs[i] === ordinal) {
-        pairs[i + 1] = (pairs[i + 1] ?? 0) + quantity;
-        return;
-      }
+    // Pairs are kept in ordinal order. The importer adds orders in time order, each order's lines together, so the
+    // pair to grow or to follow is the last one: no walk over every earlier order of a customer who buys a sku
+    // again and again (wholesalers: hundreds of orders).
+    const last = pairs[pairs.length - 2] ?? -1;
+    if (ordinal === last) {
+      pairs[pairs.length - 1] = (pairs[pairs.length - 1] ?? 0) + quantity;
+      return;
     }
-    pairs.push(ordinal, quantity);
+    if (ordinal > last) {
+      pairs.push(ordinal, quantity);
+      return;
+    }
+    let i = 0;
+    while (i < pairs.length && (pairs[i] ?? 0) < ordinal) i += 2;
+    if (pairs[i] === ordinal) pairs[i + 1] = (pairs[i + 1] ?? 0) + quantity;
+    else pairs.splice(i, 0, ordinal, quantity);
   }
 
   /**
@@ -413,6 +422,21 @@ export async function importOnlineRetail(ctx: ImportContext, file: string): Prom
     for (const r of invoice.rows) skip(r.row, sourceFields(invoice, r, at!), reason);
   };
 
+  // ~400k lines carry ~1.6k distinct price texts: each is read once, and its lines share the (frozen) amount.
+  const prices = new Map<string, Readonly<Money> | { readonly refused: unknown }>();
+  const priceOf = (text: string): Money => {
+    let price = prices.get(text);
+    if (price === undefined) {
+      try {
+        price = Object.freeze(parseMoney(text, CURRENCY));
+      } catch (error) {
+        price = { refused: error };
+      }
+      prices.set(text, price);
+    }
+    if ('refused' in price) throw price.refused;
+    return price;
+  };
   // Purchases, in time order; the index of what each customer bought feeds the matching of cancellations.
   const index = new PurchaseIndex();
   // One decider object for purchases and returns, so that the folded states below serve both phases.
@@ -441,7 +465,7 @@ export async function importOnlineRetail(ctx: ImportContext, file: string): Prom
           occurredAt,
           currency: CURRENCY,
           lines: invoice.rows.map((line) => ({
-            sku: line.sku, description: line.description, quantity: line.quantity, unitPrice: parseMoney(line.unitPrice, CURRENCY),
+            sku: line.sku, description: line.description, quantity: line.quantity, unitPrice: priceOf(line.unitPrice),
           })),
         },
       };
