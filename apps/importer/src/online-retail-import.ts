@@ -394,6 +394,7 @@ export async function importOnlineRetail(ctx: ImportContext, file: string): Prom
     });
   }, (bytes) => ctx.progress.update(Math.floor(bytes / 1024)));
   record = undefined;
+  values.length = 0; // the distinct-value tables: the kept rows hold what they need
   if (!header) throw new ImportInputError(`${file} is empty`);
   ctx.notes['rowsWithoutCustomerId'] = withoutCustomer;
   ctx.notes['readPeakRssMb'] = Math.round(process.resourceUsage().maxRSS / 1024);
