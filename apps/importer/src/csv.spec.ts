@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CsvParser, CsvSyntaxError, csvLine, readCsvRecords } from './csv';
+import { CsvParser, CsvSyntaxError, csvLine, readCsvRecords, textHash, type CsvRecord } from './csv';
 
 function parseAll(text: string, chunkSize = text.length || 1): string[][] {
   const parser = new CsvParser();
@@ -64,6 +64,51 @@ describe('CsvParser (RFC 4180)', () => {
     const line = csvLine(['plain', 'with, comma', 'with "quote"', 'two\nlines', '']);
     expect(line).toBe('plain,"with, comma","with ""quote""","two\nlines",\n');
     expect(parseAll(line)).toEqual([['plain', 'with, comma', 'with "quote"', 'two\nlines', '']]);
+  });
+});
+
+describe('CsvParser.scan (fields read lazily from a reused record)', () => {
+  const scanAll = (text: string, chunkSize: number, onRecord: (r: CsvRecord) => void): void => {
+    const parser = new CsvParser();
+    for (let i = 0; i < text.length; i += chunkSize) parser.scan(text.slice(i, i + chunkSize), onRecord);
+    parser.finish(onRecord);
+  };
+
+  it('gives the fields push gives, whatever the chunk boundaries, with their record numbers', () => {
+    for (const size of [1, 2, 5, 7, TRICKY.length]) {
+      const seen: Array<{ n: number; fields: string[] }> = [];
+      scanAll(TRICKY, size, (r) => seen.push({ n: r.number, fields: r.fields() }));
+      expect(seen.map((s) => s.fields)).toEqual(EXPECTED);
+      expect(seen.map((s) => s.n)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    }
+    const numbers: number[] = [];
+    scanAll('a,b\n\nc,d\n', 3, (r) => numbers.push(r.number));
+    expect(numbers).toEqual([1, 3]); // a blank line is no record, but it is a line of the file
+  });
+
+  it('compares, hashes and measures a field as its value, quoted or not, without a string of it', () => {
+    const checked: string[] = [];
+    scanAll(TRICKY, 4, (r) => {
+      for (let i = 0; i < r.count; i += 1) {
+        const value = r.field(i);
+        expect(r.equals(i, value)).toBe(true);
+        expect(r.equals(i, `${value}x`)).toBe(false);
+        expect(r.hash(i)).toBe(textHash(value));
+        checked.push(value);
+      }
+      expect(r.field(r.count)).toBe('');
+      expect(r.equals(r.count, '')).toBe(true);
+      expect(r.charCodeAt(r.count, 0)).toBeNaN();
+    });
+    expect(checked).toContain('say "hello" ');
+    expect(checked).toContain('two\nlines, and "quotes"');
+  });
+
+  it('reads records with more fields than it first has room for', () => {
+    const wide = Array.from({ length: 40 }, (_, i) => `f${i}`);
+    const seen: string[][] = [];
+    scanAll(`${wide.join(',')}\n`, 9, (r) => seen.push(r.fields()));
+    expect(seen).toEqual([wide]);
   });
 });
 

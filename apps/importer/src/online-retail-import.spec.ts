@@ -27,6 +27,12 @@ describe('classifyRetailRow', () => {
     });
   });
 
+  it('reads quantities as Number reads them, long ones included', () => {
+    expect(classifyRetailRow(row({ Quantity: '-0012', InvoiceNo: 'C536379' }), AT)).toMatchObject({ quantity: -12 });
+    expect(classifyRetailRow(row({ Quantity: '12345678901234567890' }), AT)).toMatchObject({ quantity: Number('12345678901234567890') });
+    expect(classifyRetailRow(row({ UnitPrice: '-0.5' }), AT)).toEqual({ skip: 'negative-price' });
+  });
+
   it('keeps zero-price lines (free samples are real lines of the invoice)', () => {
     expect(classifyRetailRow(row({ UnitPrice: '0' }), AT)).toMatchObject({ unitPrice: '0' });
   });
@@ -41,6 +47,14 @@ describe('classifyRetailRow', () => {
     ['a quantity that is not an integer', { Quantity: '1.5' }, 'malformed-row'],
     ['an unreadable date', { InvoiceDate: '12/1/2010 8:26' }, 'malformed-row'],
     ['an unreadable price', { UnitPrice: '£2.55' }, 'malformed-row'],
+    // The classifier reads digits and signs character by character: the edges of the two patterns.
+    ['a lone minus as quantity', { Quantity: '-' }, 'malformed-row'],
+    ['an empty quantity', { Quantity: '' }, 'malformed-row'],
+    ['a quantity with a plus sign', { Quantity: '+6' }, 'malformed-row'],
+    ['a price ending in a dot', { UnitPrice: '2.' }, 'malformed-row'],
+    ['a price starting with a dot', { UnitPrice: '.55' }, 'malformed-row'],
+    ['a price with two dots', { UnitPrice: '2.5.5' }, 'malformed-row'],
+    ['an empty invoice number', { InvoiceNo: '' }, 'malformed-row'],
   ])('skips %s', (_what, over, reason) => {
     expect(classifyRetailRow(row(over), AT)).toEqual({ skip: reason });
   });
@@ -68,6 +82,20 @@ describe('matching cancellations to purchases', () => {
       { orderId: 'or-1', quantity: 2 },
     ]);
     expect(i.allocate('17850', 'MUG', ms('2010-12-05T00:00:00Z'), 4)).toEqual([{ orderId: 'or-1', quantity: 4 }]);
+    expect(i.allocate('17850', 'MUG', ms('2010-12-05T00:00:00Z'), 1)).toBe('return-exceeds-purchase');
+  });
+
+  it('keeps what each order holds whatever the order its lines are added in', () => {
+    const i = new PurchaseIndex();
+    i.add('17850', 'MUG', 'or-2', ms('2010-12-02T08:00:00Z'), 4);
+    i.add('17850', 'MUG', 'or-1', ms('2010-12-01T08:00:00Z'), 6); // an earlier order, added later
+    i.add('17850', 'MUG', 'or-2', ms('2010-12-02T08:00:00Z'), 1); // back to an order added before
+    i.add('17850', 'MUG', 'or-0', ms('2010-11-30T08:00:00Z'), 2);
+    expect(i.allocate('17850', 'MUG', ms('2010-12-05T00:00:00Z'), 13)).toEqual([
+      { orderId: 'or-2', quantity: 5 },
+      { orderId: 'or-1', quantity: 6 },
+      { orderId: 'or-0', quantity: 2 },
+    ]);
     expect(i.allocate('17850', 'MUG', ms('2010-12-05T00:00:00Z'), 1)).toBe('return-exceeds-purchase');
   });
 

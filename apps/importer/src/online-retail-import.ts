@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
-import { orderStream, parseMoney, type OrderCommand } from '@crm/domain';
-import { readCsvRecords } from './csv';
+import { orderStream, parseMoney, type Money, type OrderCommand } from '@crm/domain';
+import { scanCsvRecords, textHash, type CsvRecord } from './csv';
 import { ImportInputError } from './import-errors';
 import { AggregateCache } from '@crm/event-store';
 import { execute, inChunks, registerCustomer, skippingDecider, type ImportContext } from './import-context';
@@ -51,30 +51,127 @@ export interface RetailLine {
   readonly customerId: string;
 }
 
-const INTEGER = /^-?\d+$/;
-const DECIMAL = /^-?\d+(\.\d+)?$/;
+/**
+ * A source row as classification reads it: an array of fields (classifyRetailRow) or the importer's lazily read CsvRecord
+ * (retailRowOf), where `text` makes a string only of the fields a kept row keeps. Checks of digits, signs and emptiness
+ * read characters, not strings.
+ */
+interface RetailRowSource {
+  readonly count: number;
+  text(i: number): string;
+  /** Length of the field as read (its emptiness is what counts). */
+  rawLength(i: number): number;
+  /** Code unit `k` of the field, NaN past its end. */
+  charCodeAt(i: number, k: number): number;
+}
+
+const MINUS = 0x2d;
+const DOT = 0x2e;
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+
+/** The field as /^-?\d+$/ reads it, as a number; null when it is not one. */
+function integerField(row: RetailRowSource, i: number): number | null {
+  const n = row.rawLength(i);
+  let k = row.charCodeAt(i, 0) === MINUS ? 1 : 0;
+  if (k >= n) return null;
+  let value = 0;
+  for (; k < n; k += 1) {
+    const c = row.charCodeAt(i, k);
+    if (!isDigit(c)) return null;
+    value = value * 10 + (c - 0x30);
+  }
+  // Beyond 2^53 the running sum may round differently from Number(): let Number read such a field.
+  if (n > 15) value = Math.abs(Number(row.text(i)));
+  return row.charCodeAt(i, 0) === MINUS ? -value : value;
+}
+
+/** Whether the field reads as /^-?\d+(\.\d+)?$/. */
+function isDecimalField(row: RetailRowSource, i: number): boolean {
+  const n = row.rawLength(i);
+  let k = row.charCodeAt(i, 0) === MINUS ? 1 : 0;
+  const digitsFrom = (from: number): number => {
+    let j = from;
+    while (j < n && isDigit(row.charCodeAt(i, j))) j += 1;
+    return j;
+  };
+  const integerEnd = digitsFrom(k);
+  if (integerEnd === k) return false;
+  k = integerEnd;
+  if (k === n) return true;
+  if (row.charCodeAt(i, k) !== DOT) return false;
+  const fractionEnd = digitsFrom(k + 1);
+  return fractionEnd > k + 1 && fractionEnd === n;
+}
 
 /** One source row → a line to import, or the reason it is skipped (the first rule that applies, in this order). */
 export function classifyRetailRow(fields: readonly string[], at: Readonly<Record<Column, number>>): RetailLine | { skip: RetailSkipReason } {
-  if (fields.length !== RETAIL_COLUMNS.length) return { skip: 'malformed-row' };
-  const get = (c: Column): string => fields[at[c]] ?? '';
-  const invoiceNo = get('InvoiceNo');
-  const quantityText = get('Quantity');
-  const unitPrice = get('UnitPrice');
-  const localAt = get('InvoiceDate');
-  if (invoiceNo === '' || !INTEGER.test(quantityText) || !DECIMAL.test(unitPrice) || ukLocalToUtc(localAt) === null) {
-    return { skip: 'malformed-row' };
-  }
-  const quantity = Number(quantityText);
-  const cancellation = invoiceNo.startsWith('C');
-  if (invoiceNo.startsWith('A')) return { skip: 'bad-debt-adjustment' };
-  if (unitPrice.startsWith('-')) return { skip: 'negative-price' };
+  return classify({
+    count: fields.length,
+    text: (i) => fields[i] ?? '',
+    rawLength: (i) => (fields[i] ?? '').length,
+    charCodeAt: (i, k) => (fields[i] ?? '').charCodeAt(k),
+  }, at);
+}
+
+function classify(row: RetailRowSource, at: Readonly<Record<Column, number>>): RetailLine | { skip: RetailSkipReason } {
+  if (row.count !== RETAIL_COLUMNS.length) return { skip: 'malformed-row' };
+  const quantity = integerField(row, at.Quantity);
+  if (row.rawLength(at.InvoiceNo) === 0 || quantity === null || !isDecimalField(row, at.UnitPrice)) return { skip: 'malformed-row' };
+  const localAt = row.text(at.InvoiceDate);
+  if (ukLocalToUtc(localAt) === null) return { skip: 'malformed-row' };
+  const first = row.charCodeAt(at.InvoiceNo, 0);
+  const cancellation = first === 0x43; // 'C'
+  if (first === 0x41) return { skip: 'bad-debt-adjustment' }; // 'A'
+  if (row.charCodeAt(at.UnitPrice, 0) === MINUS) return { skip: 'negative-price' };
   if (!cancellation && quantity < 0) return { skip: 'stock-adjustment' };
   if (quantity === 0) return { skip: 'zero-quantity' };
   if (cancellation && quantity > 0) return { skip: 'cancellation-with-positive-quantity' };
-  const customerId = get('CustomerID');
-  if (customerId === '') return { skip: 'no-customer-id' };
-  return { invoiceNo, sku: get('StockCode'), description: get('Description'), quantity, localAt, unitPrice, customerId };
+  if (row.rawLength(at.CustomerID) === 0) return { skip: 'no-customer-id' };
+  return {
+    invoiceNo: row.text(at.InvoiceNo), sku: row.text(at.StockCode), description: row.text(at.Description), quantity, localAt,
+    unitPrice: row.text(at.UnitPrice), customerId: row.text(at.CustomerID),
+  };
+}
+
+/**
+ * The distinct values of one column, one flat string each, found by the record's characters: a hit makes no string
+ * at all. The ~406k kept rows repeat a few thousand skus, descriptions and customers and ~23k dates and invoice
+ * numbers, and rows of an invoice are mostly adjacent (same invoice, date, customer, country as the row before): the
+ * previous value is tried first. A copy is flat, so it does not keep alive the 64 kB chunk of text it was read from.
+ */
+class ColumnValues {
+  private last = '';
+  private table: Array<string | undefined> = new Array<string | undefined>(1024);
+  private size = 0;
+
+  of(record: CsvRecord, i: number): string {
+    if (record.equals(i, this.last)) return this.last;
+    const mask = this.table.length - 1;
+    let slot = record.hash(i) & mask;
+    for (;;) {
+      const known = this.table[slot];
+      if (known === undefined) break;
+      if (record.equals(i, known)) return (this.last = known);
+      slot = (slot + 1) & mask;
+    }
+    const copy = Buffer.from(record.field(i), 'utf8').toString('utf8');
+    this.table[slot] = copy;
+    this.size += 1;
+    if (this.size * 2 > this.table.length) this.grow();
+    return (this.last = copy);
+  }
+
+  private grow(): void {
+    const old = this.table;
+    this.table = new Array<string | undefined>(old.length * 2);
+    const mask = this.table.length - 1;
+    for (const value of old) {
+      if (value === undefined) continue;
+      let slot = textHash(value) & mask;
+      while (this.table[slot] !== undefined) slot = (slot + 1) & mask;
+      this.table[slot] = value;
+    }
+  }
 }
 
 /**
@@ -127,13 +224,22 @@ export class PurchaseIndex {
       skus.set(sku, [ordinal, quantity]);
       return;
     }
-    for (let i = 0; i < pairs.length; i += 2) {
-      if (pairs[i] === ordinal) {
-        pairs[i + 1] = (pairs[i + 1] ?? 0) + quantity;
-        return;
-      }
+    // Pairs are kept in ordinal order. The importer adds orders in time order, each order's lines together, so the
+    // pair to grow or to follow is the last one: no walk over every earlier order of a customer who buys a sku
+    // again and again (wholesalers: hundreds of orders).
+    const last = pairs[pairs.length - 2] ?? -1;
+    if (ordinal === last) {
+      pairs[pairs.length - 1] = (pairs[pairs.length - 1] ?? 0) + quantity;
+      return;
     }
-    pairs.push(ordinal, quantity);
+    if (ordinal > last) {
+      pairs.push(ordinal, quantity);
+      return;
+    }
+    let i = 0;
+    while (i < pairs.length && (pairs[i] ?? 0) < ordinal) i += 2;
+    if (pairs[i] === ordinal) pairs[i + 1] = (pairs[i + 1] ?? 0) + quantity;
+    else pairs.splice(i, 0, ordinal, quantity);
   }
 
   /**
@@ -242,58 +348,56 @@ export async function importOnlineRetail(ctx: ImportContext, file: string): Prom
   const kb = Math.ceil(statSync(file).size / 1024);
   ctx.progress.phase('read', kb, 'kB');
   let withoutCustomer = 0;
-  // The ~406k kept rows repeat a few thousand skus, descriptions and customers and ~23k dates and invoice numbers:
-  // one copy each. The copy is flat, so it does not keep alive the 64 kB chunk of text it was sliced from.
-  const interned = new Map<string, string>();
-  const intern = (value: string): string => {
-    const known = interned.get(value);
-    if (known !== undefined) return known;
-    const copy = Buffer.from(value, 'utf8').toString('utf8');
-    interned.set(copy, copy);
-    return copy;
+  const values = RETAIL_COLUMNS.map(() => new ColumnValues());
+  let record: CsvRecord | undefined;
+  const row: RetailRowSource = {
+    get count() {
+      return record?.count ?? 0;
+    },
+    text: (i) => (record && values[i] ? values[i].of(record, i) : ''),
+    rawLength: (i) => record?.rawLength(i) ?? 0,
+    charCodeAt: (i, k) => record?.charCodeAt(i, k) ?? Number.NaN,
   };
-  for await (const batch of readCsvRecords(file, (bytes) => ctx.progress.update(Math.floor(bytes / 1024)))) {
-    for (const fields of batch) {
-      if (!header) {
-        header = fields;
-        at = columnIndexes(header);
-        ctx.rejects.setHeader(header);
-        continue;
-      }
-      rows += 1;
-      const line = classifyRetailRow(fields, at!);
-      if (fields.length === RETAIL_COLUMNS.length && fields[at!.CustomerID] === '') withoutCustomer += 1;
-      if ('skip' in line) {
-        skip(rows, fields, line.skip);
-        continue;
-      }
+  let invoice: Invoice | undefined;
+  await scanCsvRecords(file, (r) => {
+    if (!header) {
+      header = r.fields();
+      at = columnIndexes(header);
+      ctx.rejects.setHeader(header);
+      return;
+    }
+    record = r;
+    rows += 1;
+    const line = classify(row, at!);
+    if (r.count === RETAIL_COLUMNS.length && r.rawLength(at!.CustomerID) === 0) withoutCustomer += 1;
+    if ('skip' in line) {
+      skip(rows, r.fields(), line.skip);
+      return;
+    }
+    // Rows of an invoice are mostly adjacent; the values are the columns' shared copies, so === compares them.
+    if (invoice?.invoiceNo !== line.invoiceNo) {
       const groups = line.invoiceNo.startsWith('C') ? cancellations : purchases;
-      let invoice = groups.get(line.invoiceNo);
+      invoice = groups.get(line.invoiceNo);
       if (!invoice) {
-        invoice = { invoiceNo: intern(line.invoiceNo), customerId: intern(line.customerId), localAt: intern(line.localAt), rows: [] };
+        invoice = { invoiceNo: line.invoiceNo, customerId: line.customerId, localAt: line.localAt, rows: [] };
         groups.set(invoice.invoiceNo, invoice);
       }
-      if (invoice.customerId !== line.customerId) {
-        skip(rows, fields, 'invoice-customer-mismatch');
-        continue;
-      }
-      const localAt = intern(line.localAt);
-      if (localAt < invoice.localAt) invoice.localAt = localAt;
-      invoice.rows.push({
-        row: rows,
-        sku: intern(line.sku),
-        description: intern(line.description),
-        quantity: line.quantity,
-        localAt,
-        unitPrice: intern(line.unitPrice),
-        country: intern(fields[at!.Country] ?? ''),
-      });
     }
-  }
+    if (invoice.customerId !== line.customerId) {
+      skip(rows, r.fields(), 'invoice-customer-mismatch');
+      return;
+    }
+    if (line.localAt < invoice.localAt) invoice.localAt = line.localAt;
+    invoice.rows.push({
+      row: rows, sku: line.sku, description: line.description, quantity: line.quantity, localAt: line.localAt, unitPrice: line.unitPrice,
+      country: values[at!.Country]!.of(r, at!.Country),
+    });
+  }, (bytes) => ctx.progress.update(Math.floor(bytes / 1024)));
+  record = undefined;
+  values.length = 0; // the distinct-value tables: the kept rows hold what they need
   if (!header) throw new ImportInputError(`${file} is empty`);
   ctx.notes['rowsWithoutCustomerId'] = withoutCustomer;
   ctx.notes['readPeakRssMb'] = Math.round(process.resourceUsage().maxRSS / 1024);
-  interned.clear();
 
   // Customers: once each, at their first invoice (their first appearance in the history).
   const firstSeen = new Map<string, Invoice>();
@@ -319,6 +423,21 @@ export async function importOnlineRetail(ctx: ImportContext, file: string): Prom
     for (const r of invoice.rows) skip(r.row, sourceFields(invoice, r, at!), reason);
   };
 
+  // ~400k lines carry ~1.6k distinct price texts: each is read once, and its lines share the (frozen) amount.
+  const prices = new Map<string, Readonly<Money> | { readonly refused: unknown }>();
+  const priceOf = (text: string): Money => {
+    let price = prices.get(text);
+    if (price === undefined) {
+      try {
+        price = Object.freeze(parseMoney(text, CURRENCY));
+      } catch (error) {
+        price = { refused: error };
+      }
+      prices.set(text, price);
+    }
+    if ('refused' in price) throw price.refused;
+    return price;
+  };
   // Purchases, in time order; the index of what each customer bought feeds the matching of cancellations.
   const index = new PurchaseIndex();
   // One decider object for purchases and returns, so that the folded states below serve both phases.
@@ -347,7 +466,7 @@ export async function importOnlineRetail(ctx: ImportContext, file: string): Prom
           occurredAt,
           currency: CURRENCY,
           lines: invoice.rows.map((line) => ({
-            sku: line.sku, description: line.description, quantity: line.quantity, unitPrice: parseMoney(line.unitPrice, CURRENCY),
+            sku: line.sku, description: line.description, quantity: line.quantity, unitPrice: priceOf(line.unitPrice),
           })),
         },
       };

@@ -1,12 +1,12 @@
-import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
+import { createDecipheriv } from 'node:crypto';
 import type {
   AppendResult, EventStore, EventToAppend, ExpectedRevision, ReadAllOptions, ReadStreamOptions, RecordedEvent, SubscribeOptions,
   Subscription,
 } from '../event-store.port';
 import type { KeyStore, SubjectKey } from './key-store';
+import { fieldSealer, SEALED_PREFIX as PREFIX } from './field-sealer';
 import type { SealingJob, SealingThreads } from './sealing-threads';
 
-const PREFIX = 'enc:v1:';
 export const ERASED = '[erased]';
 
 /** The subject was erased: nothing personal may be written for it again. */
@@ -28,23 +28,9 @@ export interface FieldEncryptionPolicy {
   subjectOf(type: string, data: unknown): string | undefined;
 }
 
-/**
- * `enc:v1:` + base64(IV 12 | GCM tag 16 | ciphertext), the subject's id as additional data. The IV is read from the
- * pool in place and the parts are copied once into the sealed bytes (GCM's final() returns none, but is kept): the command
- * path's heap profile showed two concatenations, an IV copy and an AAD buffer per field.
- */
+/** Seals with the one implementation of the envelope (field-sealer.ts); `aad`: the subject's id, one buffer per event. */
 function encrypt(key: Buffer, aad: Buffer, value: unknown): string {
-  const iv = nextIv();
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(aad);
-  const body = cipher.update(JSON.stringify(value), 'utf8');
-  const rest = cipher.final();
-  const sealed = Buffer.allocUnsafe(28 + body.length + rest.length);
-  iv.copy(sealed, 0);
-  cipher.getAuthTag().copy(sealed, 12);
-  body.copy(sealed, 28);
-  rest.copy(sealed, 28 + body.length);
-  return PREFIX + sealed.toString('base64');
+  return fieldSealer.seal(key, aad, value);
 }
 
 /** Whether a value is a sealed personal field (as the log stores it, and as sealed read models keep it). */
@@ -80,20 +66,6 @@ function decrypt(key: Buffer, subject: string, sealed: string): unknown {
   decipher.setAAD(Buffer.from(subject, 'utf8'));
   decipher.setAuthTag(raw.subarray(12, 28));
   return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')) as unknown;
-}
-
-// IVs drawn in bulk: one syscall per 512 encryptions.
-const IV_POOL = Buffer.alloc(12 * 512);
-let ivOffset = IV_POOL.length;
-/** A view of the pool, valid until the next refill: use it at once (createCipheriv copies it, encrypt copies it out). */
-function nextIv(): Buffer {
-  if (ivOffset >= IV_POOL.length) {
-    randomFillSync(IV_POOL);
-    ivOffset = 0;
-  }
-  const iv = IV_POOL.subarray(ivOffset, ivOffset + 12);
-  ivOffset += 12;
-  return iv;
 }
 
 /**

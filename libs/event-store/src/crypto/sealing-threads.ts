@@ -1,47 +1,5 @@
 import { Worker } from 'node:worker_threads';
-
-/**
- * The worker: seals field values exactly as `encrypt` in encrypting-event-store.ts does (AES-256-GCM, a fresh random
- * 96-bit IV per value, the subject as additional data, `enc:v1:` + base64(iv | tag | ciphertext of the JSON value)).
- * Plain JavaScript evaluated in the thread, so it runs the same under ts-node and from dist/. A change of format
- * here must change both; sealing-threads.spec.ts opens what this writes with the store's own reader.
- */
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { createCipheriv, randomFillSync } = require('node:crypto');
-const PREFIX = 'enc:v1:';
-const IV_POOL = Buffer.alloc(12 * 512);
-let ivOffset = IV_POOL.length;
-function nextIv() {
-  if (ivOffset >= IV_POOL.length) {
-    randomFillSync(IV_POOL);
-    ivOffset = 0;
-  }
-  const iv = Buffer.from(IV_POOL.subarray(ivOffset, ivOffset + 12));
-  ivOffset += 12;
-  return iv;
-}
-function encrypt(key, aad, value) {
-  const iv = nextIv();
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(aad);
-  const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-  return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
-}
-parentPort.on('message', ({ id, keys, jobs }) => {
-  try {
-    const byCall = new Map();
-    for (const [subject, key] of keys) byCall.set(subject, { key: Buffer.from(key), aad: Buffer.from(subject, 'utf8') });
-    const sealed = jobs.map(({ subject, values }) => {
-      const { key, aad } = byCall.get(subject);
-      return values.map((v) => encrypt(key, aad, v));
-    });
-    parentPort.postMessage({ id, sealed });
-  } catch (error) {
-    parentPort.postMessage({ id, error: String(error) });
-  }
-});
-`;
+import { sealingWorkerSource, type SealingAnswer, type SealingRequest } from './field-sealer';
 
 /** The values of one event's personal fields, to be sealed with its subject's key. */
 export interface SealingJob {
@@ -93,7 +51,9 @@ export class SealingThreads {
   }
 
   private start(): SealingWorker {
-    const worker = new Worker(WORKER_SOURCE, {
+    // The store's own sealer (field-sealer.ts) from its source text: the same envelope, whether the process runs
+    // the sources (ts-node, ts-jest) or the build.
+    const worker = new Worker(sealingWorkerSource(), {
       eval: true,
       // Not the process's flags: under ts-node they would load the TypeScript compiler into the thread (~50 MB).
       execArgv: [],
@@ -102,13 +62,13 @@ export class SealingThreads {
     });
     worker.unref();
     const entry: SealingWorker = { worker, waiting: new Map() };
-    worker.on('message', (message: { id: number; sealed?: string[][]; error?: string }) => {
+    worker.on('message', (message: SealingAnswer) => {
       const pending = entry.waiting.get(message.id);
       entry.waiting.delete(message.id);
       if (entry.waiting.size === 0) worker.unref();
       if (!pending) return;
-      if (message.sealed) pending.resolve(message.sealed);
-      else pending.reject(new Error(`sealing thread failed: ${message.error ?? 'no answer'}`));
+      if ('sealed' in message) pending.resolve(message.sealed);
+      else pending.reject(new Error(`sealing thread failed: ${message.error}`));
     });
     const fail = (error: unknown): void => {
       const index = this.workers.indexOf(entry);
@@ -193,7 +153,7 @@ export class SealingThreads {
   }
 
   private send(w: SealingWorker, part: Pending[]): Promise<string[][]> {
-    const keys = new Map<string, Buffer>();
+    const keys = new Map<string, Uint8Array>();
     const jobs: Array<{ subject: string; values: readonly unknown[] }> = [];
     for (const p of part) {
       for (const j of p.jobs) {
@@ -206,7 +166,8 @@ export class SealingThreads {
     if (w.waiting.size === 0) w.worker.ref();
     return new Promise<string[][]>((resolve, reject) => {
       w.waiting.set(id, { jobs: [], resolve, reject });
-      w.worker.postMessage({ id, keys, jobs });
+      const request: SealingRequest = { id, keys, jobs };
+      w.worker.postMessage(request);
     });
   }
 
