@@ -774,6 +774,30 @@ describe('ProjectionRunner', () => {
       expect(changesCalls()).toBe(21);
     });
 
+    it('reads the head of the log once per wake for all its projections, not once per projection', async () => {
+      let headReads = 0;
+      const feed: EventFeed = {
+        readAll: (options) => log.readAll(options),
+        headPosition: () => {
+          headReads += 1;
+          return log.headPosition();
+        },
+        subscribeToAll: (options) => log.subscribeToAll(options),
+      };
+      const projections = [countingProjection().projection, ...['a', 'b', 'c', 'd'].map((name): Projection => ({ ...followUpsProjection, name }))];
+      await append(customerRegistered('2026-03-01T09:00:00.000Z'));
+      const r = runner(feed, openStore(), projections, { idlePollMs: 60_000 });
+      await r.start();
+      for (const p of projections) expect(await r.waitFor(p.name, 1, WAIT_MS)).toBe(true);
+      headReads = 0;
+
+      const next = await append(...contacts(1));
+      for (const p of projections) expect(await r.waitFor(p.name, next, WAIT_MS)).toBe(true);
+
+      // One for the five workers, one for the shared window's read of the new event (five before: one per worker).
+      expect(headReads).toBeLessThanOrEqual(2);
+    });
+
     it('a stop while a coalesced wake is pending returns at once and loses nothing: the next start applies it', async () => {
       const first = countingProjection();
       const store = openStore();
