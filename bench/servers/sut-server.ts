@@ -21,6 +21,8 @@ serveAsChild(async () => {
     LOG_LEVEL: 'silent',
     SQLITE_SYNCHRONOUS: process.env.BENCH_SYNC ?? 'FULL',
     PROJECTOR: process.env.BENCH_PROJECTOR ?? 'off',
+    // A/B of the live tail's wake coalescing (unset: the app's default).
+    ...(process.env.PROJECTION_COALESCE_MS ? { PROJECTION_COALESCE_MS: process.env.PROJECTION_COALESCE_MS } : {}),
   });
   const { app } = await createApp({ config });
   await app.listen(listenOptions(config, { port: 0, host: '127.0.0.1' }));

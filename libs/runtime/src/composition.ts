@@ -172,6 +172,7 @@ export function makeProjectorHost(args: {
     runner: {
       idlePollMs: args.config.eventStoreConnectionString ? 500 : 1000,
       batchSize: args.config.projectionBatchSize,
+      liveCoalesceMs: args.config.projectionCoalesceMs,
       onBatch: (projection, events) => args.metrics.projectionEvents.inc({ projection }, events),
       onProgress: args.onProgress,
       onSubscriptionRestart: (reason) => args.metrics.subscriptionRestarts.inc({ reason }),

@@ -50,6 +50,8 @@ export interface AppConfig {
   readonly loyaltyCurrency: string;
   /** Events per projection batch (one read-model transaction each). */
   readonly projectionBatchSize: number;
+  /** Live tail: appends closer together than this wake the projections once (RunnerOptions.liveCoalesceMs; 0 = each). */
+  readonly projectionCoalesceMs: number;
   /** Ed25519 private key (PKCS#8 PEM) that signs audit exports; created under DATA_DIR when absent. */
   readonly auditSigningKeyFile?: string;
   /**
@@ -218,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataKeyEncryptionKeyFile: env.DATA_KEY_ENCRYPTION_KEY_FILE || undefined,
     dataKeyCacheTtlMs: intFrom(env.DATA_KEY_CACHE_TTL_MS, 5_000, 'DATA_KEY_CACHE_TTL_MS'),
     projectionBatchSize: Math.max(1, intFrom(env.PROJECTION_BATCH_SIZE, 5000, 'PROJECTION_BATCH_SIZE')),
+    projectionCoalesceMs: intFrom(env.PROJECTION_COALESCE_MS, 20, 'PROJECTION_COALESCE_MS'),
     http: httpLimits(env, bodyLimitBytes),
     ...leaseTimes(env),
     projectorReplicaId: env.PROJECTOR_REPLICA_ID || undefined,

@@ -803,6 +803,90 @@ describe('ProjectionRunner', () => {
       expect(await settlesWithin(stopping, 1_000)).toBe(true);
     });
   });
+  // -------------------------------------------------------------------------------------------------------------
+  // Live tail under a stream of appends (RunnerOptions.liveCoalesceMs): one wake per interval, not one per append.
+  // -------------------------------------------------------------------------------------------------------------
+
+  describe('appends coalesced into one wake (liveCoalesceMs)', () => {
+    it('applies a stream of appends in a few batches, skipping none, within the coalescing delay', async () => {
+      const coalesceMs = 300;
+      const { projection, changesCalls } = countingProjection();
+      const batches: number[] = [];
+      const store = openStore();
+      await append(customerRegistered('2026-03-01T09:00:00.000Z'));
+      const r = runner(log, store, [projection], { idlePollMs: 60_000, liveCoalesceMs: coalesceMs, onBatch: (_p, events) => batches.push(events) });
+      await r.start();
+      expect(await r.waitFor('counting', 1, WAIT_MS)).toBe(true);
+      batches.length = 0;
+
+      // A stream of appends 5 ms apart (200/s): the load shape, not a wait for an outcome.
+      const started = performance.now();
+      let last = 0;
+      for (const fact of contacts(20)) {
+        last = await append(fact);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const appendedWithinMs = performance.now() - started;
+      expect(await r.waitFor('counting', last, WAIT_MS)).toBe(true);
+      const appliedAfterMs = performance.now() - started;
+
+      // One wake at once (the first append after a quiet spell), then one per interval the appends spanned. Without
+      // coalescing each append woke the worker and it applied ~one event per batch.
+      expect(batches.length).toBeLessThanOrEqual(2 + Math.floor(appendedWithinMs / coalesceMs));
+      expect(batches.reduce((a, b) => a + b, 0)).toBe(20);
+      // The delay is bounded by the interval (the 60 s poll never had to pick anything up).
+      expect(appliedAfterMs).toBeLessThan(appendedWithinMs + coalesceMs + 2_000);
+      expect(await counterDoc(store, projection)).toEqual({ _id: 'all', _position: last, count: 21, lastEventId: `e-${last}` });
+      expect(changesCalls()).toBe(21);
+    });
+
+    it('reads the head of the log once per wake for all its projections, not once per projection', async () => {
+      let headReads = 0;
+      const feed: EventFeed = {
+        readAll: (options) => log.readAll(options),
+        headPosition: () => {
+          headReads += 1;
+          return log.headPosition();
+        },
+        subscribeToAll: (options) => log.subscribeToAll(options),
+      };
+      const projections = [countingProjection().projection, ...['a', 'b', 'c', 'd'].map((name): Projection => ({ ...followUpsProjection, name }))];
+      await append(customerRegistered('2026-03-01T09:00:00.000Z'));
+      const r = runner(feed, openStore(), projections, { idlePollMs: 60_000 });
+      await r.start();
+      for (const p of projections) expect(await r.waitFor(p.name, 1, WAIT_MS)).toBe(true);
+      headReads = 0;
+
+      const next = await append(...contacts(1));
+      for (const p of projections) expect(await r.waitFor(p.name, next, WAIT_MS)).toBe(true);
+
+      // One for the five workers, one for the shared window's read of the new event (five before: one per worker).
+      expect(headReads).toBeLessThanOrEqual(2);
+    });
+
+    it('a stop while a coalesced wake is pending returns at once and loses nothing: the next start applies it', async () => {
+      const first = countingProjection();
+      const store = openStore();
+      await append(customerRegistered('2026-03-01T09:00:00.000Z'));
+      const r = runner(log, store, [first.projection], { idlePollMs: 60_000, liveCoalesceMs: 60_000 });
+      await r.start();
+      expect(await r.waitFor('counting', 1, WAIT_MS)).toBe(true);
+      // The first append after a quiet spell wakes at once; the next one within the minute waits for its wake.
+      expect(await r.waitFor('counting', await append(...contacts(1)), WAIT_MS)).toBe(true);
+      const pending = await append(...contacts(1, 100));
+      expect(await r.waitFor('counting', pending, 300)).toBe(false);
+
+      expect(await settlesWithin(r.stop(), 1_000)).toBe(true);
+      expect(await store.getCheckpoint('counting@v1')).toMatchObject({ position: pending - 1 });
+
+      const second = countingProjection();
+      const again = runner(log, store, [second.projection]);
+      await again.start();
+      expect(await again.waitFor('counting', pending, WAIT_MS)).toBe(true);
+      expect(await counterDoc(store, second.projection)).toEqual({ _id: 'all', _position: pending, count: 3, lastEventId: `e-${pending}` });
+      expect(second.changesCalls()).toBe(1);
+    });
+  });
 });
 
 /** True when `promise` settles within `ms`; clears its timer either way. */

@@ -41,6 +41,12 @@ export interface RunnerOptions {
   readonly rebuildBatchSize?: number;
   /** Fallback poll when no append signal arrives (appends from other processes). */
   readonly idlePollMs?: number;
+  /**
+   * Live tail: an append after a quiet spell wakes the projections at once; under a stream of appends they are woken
+   * at most once per this many ms, so one wake applies every append since the last as one batch per projection
+   * instead of a batch each (default 0: every append wakes them).
+   */
+  readonly liveCoalesceMs?: number;
   readonly logger?: { error(message: unknown, ...rest: unknown[]): void; log(message: unknown, ...rest: unknown[]): void };
   /** Called after each applied batch, for metrics. */
   readonly onBatch?: (projection: string, events: number, durationMs: number) => void;
@@ -118,9 +124,15 @@ export class ProjectionRunner implements ProjectionControl {
   private readonly batchSize: number;
   private readonly rebuildBatchSize: number;
   private readonly idlePollMs: number;
+  private readonly liveCoalesceMs: number;
   private stopped = false;
-  /** Counts append signals, so a signal that arrives while a worker is reading is not lost. */
+  /** Counts the wakes delivered, so a wake that arrives while a worker is reading is not lost. */
   private appendSeq = 0;
+  /** A coalesced wake due later (see wakeIdle), and when the last wake was delivered. */
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private lastWakeAt = Number.NEGATIVE_INFINITY;
+  /** The log's head as read for the workers of one wake (see headForWake). */
+  private headRead: Promise<number> | undefined;
   private wakers = new Set<() => void>();
   /** Workers waiting out a store error's backoff: woken by a stop, not by appends (an outage is not hammered per append). */
   private backoffWakers = new Set<() => void>();
@@ -147,6 +159,7 @@ export class ProjectionRunner implements ProjectionControl {
     this.batchSize = options.batchSize ?? 500;
     this.rebuildBatchSize = Math.max(1, options.rebuildBatchSize ?? Math.min(this.batchSize, 1000));
     this.idlePollMs = options.idlePollMs ?? 1000;
+    this.liveCoalesceMs = Math.max(0, options.liveCoalesceMs ?? 0);
     this.projections = projections;
     this.registry = new ServingRegistry(store, projections);
     const types = new Set(projections.flatMap((p) => p.eventTypes));
@@ -362,6 +375,10 @@ export class ProjectionRunner implements ProjectionControl {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // A coalesced wake still pending is not waited for: wakeAll below wakes every worker, which sees `stopped` and
+    // ends; whatever it had not applied stays after its checkpoint and is applied at the next start.
+    clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
     for (const t of this.dropTimers) clearTimeout(t);
     this.dropTimers.clear();
     this.wakeAll();
@@ -405,17 +422,34 @@ export class ProjectionRunner implements ProjectionControl {
     );
   }
 
-  /** An append: the idle workers read again at once. */
+  /**
+   * An append. After a quiet spell the idle workers read again at once; while appends keep coming, at most once per
+   * `liveCoalesceMs`: the appends in between wait for the wake already due and are applied with it in one batch per
+   * projection (each wake costs every projection a head read, a window read, a transaction or a checkpoint move and
+   * a progress report, whether it brings one event or fifty). The delay is bounded by `liveCoalesceMs`.
+   */
   private wakeIdle(): void {
+    if (this.wakeTimer || this.stopped) return;
+    const wait = this.lastWakeAt + this.liveCoalesceMs - performance.now();
+    if (this.liveCoalesceMs <= 0 || wait <= 0) return this.wakeNow();
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.wakeNow();
+    }, wait);
+  }
+
+  private wakeNow(): void {
+    this.lastWakeAt = performance.now();
     this.appendSeq += 1;
+    this.headRead = undefined;
     const wakers = [...this.wakers];
     this.wakers.clear();
     for (const wake of wakers) wake();
   }
 
-  /** A stop or a switch: every waiting worker, also those backing off, looks at its state again. */
+  /** A stop or a switch: every waiting worker, also those backing off, looks at its state again (not coalesced). */
   private wakeAll(): void {
-    this.wakeIdle();
+    this.wakeNow();
     this.reader.wakeWaiting();
     const backingOff = [...this.backoffWakers];
     this.backoffWakers.clear();
@@ -452,7 +486,7 @@ export class ProjectionRunner implements ProjectionControl {
     while (!this.stopped && !w.retired) {
       const seenSeq = this.appendSeq;
       try {
-        const head = await this.feed.headPosition();
+        const head = await this.headForWake();
         const batchSize = Math.min(w.role === 'rebuilding' ? this.rebuildBatchSize : this.batchSize, w.projection.maxBatchSize ?? Number.POSITIVE_INFINITY);
         const slice = await this.reader.read(w.checkpoint, batchSize, w.types, head);
         const { scannedTo } = slice;
@@ -479,7 +513,8 @@ export class ProjectionRunner implements ProjectionControl {
         // The SQLite driver is synchronous: without a turn of the event loop between batches a catch-up would starve
         // queries (and the garbage collector) until it ends.
         await new Promise<void>((resolve) => setImmediate(resolve));
-        // Only sleep when no append was signalled since this read began (else read again at once).
+        // Only sleep when no wake was delivered since this read began (else read again at once). An append whose
+        // coalesced wake is still due is not a reason to read now: that wake comes within liveCoalesceMs.
         if (complete && this.appendSeq === seenSeq && !this.stopped) await this.idle();
       } catch (error) {
         if (error instanceof FencedOff) {
@@ -511,6 +546,24 @@ export class ProjectionRunner implements ProjectionControl {
         retryMs = Math.min(maxRetryMs, retryMs * 2);
       }
     }
+  }
+
+  /**
+   * One head read for all the workers a wake sets going in the same turn of the event loop, instead of one each (ten
+   * projections: ten queries per wake for the same answer). Safe to share: an append signalled after this read
+   * delivers a wake, which forgets it and moves `appendSeq`, so every worker that used it reads again.
+   */
+  private headForWake(): Promise<number> {
+    if (this.headRead) return this.headRead;
+    const read = this.feed.headPosition();
+    this.headRead = read;
+    const forget = (): void => {
+      if (this.headRead === read) this.headRead = undefined;
+    };
+    // Forgotten after this turn (a worker looping on a catch-up reads afresh), and at once if it failed.
+    setImmediate(forget);
+    read.catch(forget);
+    return read;
   }
 
   /** The shared window keeps only what the slowest running worker in it has not read yet. */
