@@ -3,29 +3,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { EVENT_UPCASTERS } from '@crm/domain';
 import {
-  EncryptingEventStore, SqliteEventStore, UpcasterRegistry, UpcastingEventStore, type EventStore, type KeyStore, type SubjectKey,
+  EncryptingEventStore, SqliteEventStore, UpcasterRegistry, UpcastingEventStore, type EventStore,
 } from '@crm/event-store';
+import { MemoryKeyStore } from '../../event-store/test-support/memory-key-store';
 import { makeTempDir } from '../../../test/support/temp-dir';
 import { PERSONAL_DATA_POLICY } from './composition';
-
-class MemoryKeyStore implements KeyStore {
-  private readonly keys = new Map<string, SubjectKey>();
-  async keyFor(subject: string): Promise<SubjectKey> {
-    if (!this.keys.has(subject)) this.keys.set(subject, randomBytes(32));
-    return this.keys.get(subject)!;
-  }
-  async existingKeys(subjects: Iterable<string>): Promise<Map<string, SubjectKey>> {
-    return new Map([...subjects].flatMap((s) => { const key = this.keys.get(s); return key ? [[s, key] as const] : []; }));
-  }
-  async erase(subject: string): Promise<boolean> {
-    this.keys.set(subject, 'erased');
-    return true;
-  }
-  async erasedSubjects(): Promise<string[]> {
-    return [...this.keys].filter(([, key]) => key === 'erased').map(([subject]) => subject);
-  }
-  async close(): Promise<void> {}
-}
 
 /*
  * The log's text of each event's data (`dataJson`, which the timeline stores as it is) through the production chain:
