@@ -14,6 +14,11 @@ export class ExecuteCustomerCommand extends Command<CommandOutcome> {
   }
 }
 
+/** The customer commands that may name a complaint they belong to. */
+type LinkingCommand = Extract<CustomerCommand, { type: 'LogContact' | 'ScheduleFollowUp' }>;
+const mayLinkComplaint = (command: CustomerCommand): command is LinkingCommand =>
+  command.type === 'LogContact' || command.type === 'ScheduleFollowUp';
+
 /**
  * Customer stream commands. A contact or follow-up linked to a complaint needs that complaint's customer and
  * whether it is open (the contact cap never blocks answering an open complaint): read here, decided in the domain.
@@ -35,12 +40,11 @@ export class CustomerCommandHandler implements ICommandHandler<ExecuteCustomerCo
       occurredAt,
     });
     // Most commands link no complaint: they go straight to the executor, without an async step that only returns them.
-    const complaintId = command.type === 'LogContact' || command.type === 'ScheduleFollowUp' ? command.data.complaintId : undefined;
-    return complaintId === undefined ? run(command) : this.withLinkedComplaint(command, complaintId).then(run);
+    if (!mayLinkComplaint(command) || command.data.complaintId === undefined) return run(command);
+    return this.withLinkedComplaint(command, command.data.complaintId).then(run);
   }
 
-  private async withLinkedComplaint(command: CustomerCommand, complaintId: string): Promise<CustomerCommand> {
-    if (command.type !== 'LogContact' && command.type !== 'ScheduleFollowUp') return command;
+  private async withLinkedComplaint(command: LinkingCommand, complaintId: string): Promise<CustomerCommand> {
     const { state } = await this.executor.load(complaintStream(complaintId), this.complaints);
     if (!state.exists) return command;
     const linkedComplaint = { customerId: state.customerId, open: state.status !== 'closed' };

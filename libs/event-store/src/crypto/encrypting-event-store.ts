@@ -28,11 +28,6 @@ export interface FieldEncryptionPolicy {
   subjectOf(type: string, data: unknown): string | undefined;
 }
 
-/** Seals with the one implementation of the envelope (field-sealer.ts); `aad`: the subject's id, one buffer per event. */
-function encrypt(key: Buffer, aad: Buffer, value: unknown): string {
-  return fieldSealer.seal(key, aad, value);
-}
-
 /** Whether a value is a sealed personal field (as the log stores it, and as sealed read models keep it). */
 export function isSealed(value: unknown): value is string {
   return typeof value === 'string' && value.startsWith(PREFIX);
@@ -81,8 +76,9 @@ export function sealEvents(
     if (!subject) return e;
     const key = keyOf(subject);
     if (key === 'erased') throw new SubjectErased(subject);
+    // The one implementation of the envelope (field-sealer.ts); the subject's id as additional data, one buffer per event.
     const aad = Buffer.from(subject, 'utf8');
-    return { ...e, data: policy.mapFields(e.type, e.data, (v) => encrypt(key, aad, v)) };
+    return { ...e, data: policy.mapFields(e.type, e.data, (v) => fieldSealer.seal(key, aad, v)) };
   });
 }
 
