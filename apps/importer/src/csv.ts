@@ -27,10 +27,10 @@ const CR = 0x0d;
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
-/** 32-bit FNV-1a over UTF-16 code units: the hash CsvRecord.hash gives a field with this value. */
-export function textHash(value: string): number {
+/** 32-bit FNV-1a over the UTF-16 code units of `value` from `start` to `end`: the hash CsvRecord.hash gives a field with this value. */
+export function textHash(value: string, start = 0, end = value.length): number {
   let h = FNV_OFFSET;
-  for (let k = 0; k < value.length; k += 1) h = Math.imul(h ^ value.charCodeAt(k), FNV_PRIME);
+  for (let k = start; k < end; k += 1) h = Math.imul(h ^ value.charCodeAt(k), FNV_PRIME);
   return h >>> 0;
 }
 
@@ -81,9 +81,7 @@ export class CsvRecord {
   hash(i: number): number {
     if (i >= this.count) return textHash('');
     if (this.quoting[i] === 2) return textHash(this.field(i));
-    let h = FNV_OFFSET;
-    for (let k = this.starts[i]!; k < this.ends[i]!; k += 1) h = Math.imul(h ^ this.text.charCodeAt(k), FNV_PRIME);
-    return h >>> 0;
+    return textHash(this.text, this.starts[i], this.ends[i]);
   }
 
   /** Every field as a string (the record as the array-based parser returns it). */
