@@ -82,12 +82,28 @@ let agents: Agents | undefined;
  * with a burst of new connections (160–360 connects in its first second, `nstat` TcpActiveOpens), which the API
  * accepts one per event-loop turn (libuv 1.46): under load its listen queue filled, and a dropped SYN is retried only
  * after 1, 3, 7 s, so the window's first second measured the harness's reconnects (bench/README.md, projection-lag).
+ * Opening them during the warm-up was not enough either: the warm-up's first requests are slow (cold JIT), the pools
+ * grew to their caps at once, and a loaded event loop accepted ~50–100 connections a second: every run's warm-up
+ * stalled 3.5–4.5 s and one full run carried that queue into its measured window. So the pools are filled before the
+ * warm-up, while the app is idle, as a proxy in front of an API keeps its upstream connections open.
  */
-function agentsFor(url: string): Agents {
+async function agentsFor(url: string): Promise<Agents> {
   if (agents?.url === url) return agents;
   closeAgents();
-  agents = { url, commandAgent: keepAliveAgent(256), lagAgent: keepAliveAgent(256), timelineAgent: keepAliveAgent(64) };
+  const opened = { url, commandAgent: keepAliveAgent(256), lagAgent: keepAliveAgent(256), timelineAgent: keepAliveAgent(64) };
+  const base = new URL(url);
+  await Promise.all([opened.commandAgent, opened.lagAgent, opened.timelineAgent].map((agent) => fillPool(agent, base)));
+  agents = opened;
   return agents;
+}
+
+/** As many concurrent requests to the liveness probe as the agent may hold sockets: each opens one, and keeps it. */
+async function fillPool(agent: Agent, base: URL): Promise<void> {
+  const sockets = agent.maxSockets;
+  await Promise.all(Array.from({ length: sockets }, async () => {
+    const res = await exchange(agent, base, 'GET', '/health/live', {});
+    if (res.status !== 200) throw new Error(`GET /health/live → ${res.status} while opening the load generator's connections`);
+  }));
 }
 
 export function closeAgents(): void {
@@ -101,7 +117,7 @@ export async function generateLoad(phase: LoadPhase): Promise<LoadResult> {
   const auth = { authorization: `Bearer ${phase.agentToken}` };
   const postHeaders = { ...auth, 'content-type': 'application/json' };
   const base = new URL(phase.url);
-  const { commandAgent, lagAgent, timelineAgent } = agentsFor(phase.url);
+  const { commandAgent, lagAgent, timelineAgent } = await agentsFor(phase.url);
   const inflight = new Set<Promise<void>>();
   const track = (p: Promise<void>): void => {
     inflight.add(p);
