@@ -1,5 +1,6 @@
 import { ALL_PROJECTIONS } from '@crm/read-models';
-import { loadConfig, ManualClock } from '@crm/runtime';
+import { DEFAULT_PROJECTOR_THREAD_NICE, loadConfig, ManualClock } from '@crm/runtime';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createApp } from '../../apps/api/src/app.factory';
 import { startEventStoreDbDouble } from '../doubles/eventstoredb-grpc-double';
 import { startMongoDouble } from '../doubles/mongo-wire-double';
@@ -56,6 +57,18 @@ describe('projections in a worker thread (PROJECTOR=thread)', () => {
     expect(Number(timeline.headers.get('x-read-model-position'))).toBeGreaterThanOrEqual(position);
     expect(timeline.body.items.map((e: { type: string }) => e.type)).toEqual(['ContactLogged', 'CustomerRegistered']);
     expect(timeline.body.items[0].data.summary).toBe('asked about the thread');
+  });
+
+  (existsSync('/proc/thread-self') ? it : it.skip)('runs each projector thread below the API (PROJECTOR_THREAD_NICE), the API thread and the rest of the process unchanged', () => {
+    const niceOf = (tid: number): number => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const base = niceOf(process.pid);
+    const lowered = readdirSync('/proc/self/task').map(Number).filter((tid) => niceOf(tid) !== base);
+    // PROJECTOR_THREADS=2: the two projector threads, nothing else (not libuv's pool, whose threads would inherit it).
+    expect(lowered).toHaveLength(2);
+    for (const tid of lowered) expect(niceOf(tid)).toBe(Math.min(19, base + DEFAULT_PROJECTOR_THREAD_NICE));
   });
 
   it('reports every projection of the thread in GET /projections, /health/ready and /metrics', async () => {
