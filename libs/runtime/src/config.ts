@@ -47,7 +47,7 @@ export interface AppConfig {
   /**
    * PROJECTOR_THREAD_NICE (0–19): how many nice steps each projector worker thread of `npm start` runs below the
    * process (that thread only, on Linux; at most nice 19), so that under CPU contention the scheduler serves the API's commands first and the projections catch up in
-   * larger batches when there is slack. 0 keeps the process's priority. No effect on the projector process (nice the
+   * larger batches when there is slack. 0 (default) keeps the process's priority. No effect on the projector process (nice the
    * process there) nor where threads have no priority of their own.
    */
   readonly projectorThreadNice: number;
@@ -156,8 +156,12 @@ export function projectorThreadsFor(config: AppConfig): number {
   return config.projectorThreads ?? 1;
 }
 
-/** Measured on the command-path and projection-lag benches (docs/decisions.md, "The projector thread yields the CPU"). */
-export const DEFAULT_PROJECTOR_THREAD_NICE = 10;
+/**
+ * 0: the projector thread runs at the API's priority unless an operator asks otherwise. Measured on the command-path
+ * and projection-lag benches (docs/decisions.md, "The projector thread's priority"): a lower priority bought no
+ * command throughput beyond the noise and cost seconds of projection lag under load.
+ */
+export const DEFAULT_PROJECTOR_THREAD_NICE = 0;
 
 function niceFrom(value: string | undefined): number {
   const nice = intFrom(value, DEFAULT_PROJECTOR_THREAD_NICE, 'PROJECTOR_THREAD_NICE');
