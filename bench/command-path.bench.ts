@@ -9,12 +9,15 @@
  * BENCH_CUSTOMERS, BENCH_ROUNDS, BENCH_CPU_PROF=sut|baseline|both, BENCH_PROJECTOR: a comma list of off|embedded|thread, one
  * SUT per entry in every round (default `off,thread`: the command path alone, as with a separate projector process, and
  * the app as `npm start` runs it, projections in a worker thread), BENCH_STAGE_SECONDS (a profiled window after each
- * SUT's measured one, for the per-stage CPU breakdown; 0 = none).
+ * SUT's measured one, for the per-stage CPU breakdown; 0 = none). PROJECTOR_THREAD_NICE (unset: the app's default) is
+ * passed to the SUTs: an A/B of the projector thread's priority. For SUTs with projections (`thread`, `embedded`) it
+ * also reports what the load cost the read side: the projections' lag during and at the end of the measured window,
+ * and the time they took to catch up after it (bench/lib/read-side-lag.ts).
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { envNumber, logOutcome, machineInfo, RESULTS_DIR, sleep, timestamp, writeResultFile, type Bench, type BenchOutcome } from './lib/bench';
 import { productionNodeFlags } from './lib/node-flags';
 import { startServer, type RunningServer, type ServerStats } from './lib/child-server';
@@ -22,6 +25,7 @@ import { makeTempDir } from './lib/cleanup';
 import { formatAllocationSummary, formatProfileSummary, summarizeAllocations, summarizeProfiles } from './lib/cpu-profile';
 import { STAGES, stageBreakdown, type StageBreakdown } from './lib/command-stages';
 import { runLoad, type LoadResult } from './lib/load';
+import { sampleReadSideLag, type ReadSideLag } from './lib/read-side-lag';
 import { median, round, table } from './lib/stats';
 
 type Sync = 'NORMAL' | 'FULL';
@@ -63,6 +67,8 @@ interface Settings {
   stageSeconds: number;
   /** How the servers load their TypeScript (BENCH_LOADER; ts-node only to compare with earlier figures). */
   loader: 'transpile' | 'ts-node';
+  /** PROJECTOR_THREAD_NICE given to the SUTs; `default` = the app's own. */
+  projectorThreadNice: string;
 }
 
 interface StageWindow {
@@ -108,6 +114,8 @@ interface RoundResult {
   gc: { pausesPer1kCommands: number; microsPerCommand: number; maxMs: number };
   /** The profiled window after the measured one (SUTs only, BENCH_STAGE_SECONDS > 0, or the measured window when profiled). */
   stages?: StageWindow;
+  /** SUTs with projections: their lag during and at the end of the measured window, and the catch-up after it. */
+  readSide?: ReadSideLag;
 }
 
 interface ModeResult {
@@ -146,6 +154,7 @@ function settings(): Settings {
     projectors: [...new Set(projectors)] as Projector[],
     stageSeconds: envNumber('BENCH_STAGE_SECONDS', 5, 0),
     loader: process.env.BENCH_LOADER === 'ts-node' ? 'ts-node' : 'transpile',
+    projectorThreadNice: process.env.PROJECTOR_THREAD_NICE || 'default',
   };
 }
 
@@ -281,6 +290,8 @@ async function measureRound(args: {
   cursor: { i: number };
   s: Settings;
   profileFile?: string;
+  /** The SUT's DATA_DIR when it runs projections: their lag is sampled from its files. */
+  projectionsDataDir?: string;
 }): Promise<RoundResult> {
   const { server, s, customerIds, cursor } = args;
   const load = loadOf(server, s, customerIds, cursor);
@@ -291,11 +302,14 @@ async function measureRound(args: {
   const before = await server.stats();
   if (args.profileFile) await server.profileStart();
   const started = process.hrtime.bigint();
+  const lagSampler = args.projectionsDataDir ? sampleReadSideLag(args.projectionsDataDir) : undefined;
   const loadgenBefore = process.cpuUsage();
   const measured = await load(s.seconds);
   const loadgen = process.cpuUsage(loadgenBefore);
   const wallMicros = Number(process.hrtime.bigint() - started) / 1000;
   const after = await server.stats();
+  // After the CPU figures: the catch-up's CPU is the read side's, not the measured commands'.
+  const readSide = await lagSampler?.stop();
   if (args.profileFile) await server.profileStop(args.profileFile);
   await sleep(100);
   const rowsAfter = countRows(args.dbFile);
@@ -325,6 +339,7 @@ async function measureRound(args: {
       microsPerCommand: round((after.gc.totalMs * 1000) / Math.max(1, measured.ok), 1),
       maxMs: after.gc.maxMs,
     },
+    ...(readSide ? { readSide } : {}),
     warmup: {
       ok: warm?.ok ?? 0,
       reqPerSec: warm?.reqPerSec ?? 0,
@@ -406,13 +421,21 @@ async function runRound(mode: Sync, round: number, s: Settings, profileDir: stri
       const profileFile =
         profileDir && s.profile.includes(profileTarget) ? join(profileDir, `${fileRole}-${mode}-round${round}.cpuprofile`) : undefined;
       const cursor = { i: 0 };
-      const r = await measureRound({ mode, round, role: t.role, server: t.server, dbFile: t.dbFile, customerIds, cursor, s, profileFile });
+      const projectionsDataDir = t.role === 'app/thread' || t.role === 'app/embedded' ? dirname(t.dbFile) : undefined;
+      const r = await measureRound({ mode, round, role: t.role, server: t.server, dbFile: t.dbFile, customerIds, cursor, s, profileFile, projectionsDataDir });
       if (profileFile) profiles[profileTarget].push(profileFile);
       failures.push(...failuresOf(r, s));
       log(
         `[${mode}] round ${round} ${t.role.padEnd(12)} ${String(r.reqPerSec).padStart(8)} req/s  p50 ${r.latencyMs.p50} ms  p99 ${r.latencyMs.p99} ms` +
           `  server ${r.serverCpuMicrosPerCommand} µs CPU/cmd (main thread ${r.mainThreadCpuMicrosPerCommand ?? '?'})  GC ${r.gc.microsPerCommand} µs/cmd, ${r.gc.pausesPer1kCommands} pauses/1k cmd, max ${r.gc.maxMs} ms  load generator ${r.loadgenCpuCores} cores  non-2xx ${r.non2xx}`,
       );
+      if (r.readSide) {
+        const l = r.readSide;
+        log(
+          `[${mode}] round ${round} ${t.role.padEnd(12)} read side: lag p50/p99/max ${l.lagMs.p50}/${l.lagMs.p99}/${l.lagMs.max} ms (${l.behindEvents.p50}/${l.behindEvents.p99}/${l.behindEvents.max} events behind)` +
+            `  at the end ${l.atEnd.lagMs} ms (${l.atEnd.behindEvents} events)  caught up ${l.catchUpMs === null ? 'NOT within the bound' : `${l.catchUpMs} ms`} after the load`,
+        );
+      }
       if (t.role !== 'baseline' && s.stageSeconds > 0) {
         const dir = profileDir ?? makeStageDir();
         const w = await stageWindow(t.server, s, customerIds, cursor, join(dir, `stages-${fileRole}-${mode}-round${round}.cpuprofile`));
@@ -493,6 +516,48 @@ function targetRatios(modes: readonly ModeResult[]): TargetRatio[] {
     add('FULL (default) / baseline NORMAL', at('FULL'), at('NORMAL'), TARGET_FULL_VS_NORMAL);
   }
   return out;
+}
+
+interface ReadSideRow {
+  mode: Sync;
+  sut: Role;
+  reqPerSec: number;
+  serverCpuMicrosPerCommand: number;
+  mainThreadCpuMicrosPerCommand: number | null;
+  lagP50Ms: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  behindP99Events: number;
+  atEndMs: number;
+  atEndEvents: number;
+  /** null when a round did not catch up within the bound. */
+  catchUpMs: number | null;
+}
+
+/** Per mode and SUT with projections: medians over the rounds of the command rate, CPU and read-side lag. */
+function readSideSummary(rounds: readonly RoundResult[]): ReadSideRow[] {
+  const keys = [...new Set(rounds.filter((r) => r.readSide).map((r) => `${r.mode}|${r.server}`))];
+  return keys.map((key) => {
+    const of = rounds.filter((r) => r.readSide && `${r.mode}|${r.server}` === key);
+    const first = of[0]!;
+    const m = (pick: (l: ReadSideLag) => number): number => round(median(of.map((r) => pick(r.readSide!))), 1);
+    const mains = of.map((r) => r.mainThreadCpuMicrosPerCommand);
+    const catchUps = of.map((r) => r.readSide!.catchUpMs);
+    return {
+      mode: first.mode,
+      sut: first.server,
+      reqPerSec: round(median(of.map((r) => r.reqPerSec)), 1),
+      serverCpuMicrosPerCommand: round(median(of.map((r) => r.serverCpuMicrosPerCommand)), 1),
+      mainThreadCpuMicrosPerCommand: mains.every((x): x is number => x !== null) ? round(median(mains), 1) : null,
+      lagP50Ms: m((l) => l.lagMs.p50),
+      lagP99Ms: m((l) => l.lagMs.p99),
+      lagMaxMs: m((l) => l.lagMs.max),
+      behindP99Events: m((l) => l.behindEvents.p99),
+      atEndMs: m((l) => l.atEnd.lagMs),
+      atEndEvents: m((l) => l.atEnd.behindEvents),
+      catchUpMs: catchUps.every((x): x is number => x !== null) ? round(median(catchUps), 0) : null,
+    };
+  });
 }
 
 interface StageColumn {
@@ -625,6 +690,20 @@ export const commandPathBench: Bench = {
         ]),
       ),
     );
+    const readSide = readSideSummary(allRounds);
+    if (readSide.length > 0) {
+      log('');
+      log(`What the load cost the read side (SUTs with projections; PROJECTOR_THREAD_NICE=${s.projectorThreadNice}; medians of the rounds):`);
+      log(
+        table(
+          ['mode', 'SUT', 'req/s', 'srv CPU µs/cmd', 'main thread µs/cmd', 'lag p50 ms', 'lag p99 ms', 'lag max ms', 'events behind p99', 'at end ms', 'at end events', 'catch-up ms'],
+          readSide.map((x) => [
+            `synchronous=${x.mode}`, x.sut, x.reqPerSec, x.serverCpuMicrosPerCommand, x.mainThreadCpuMicrosPerCommand ?? '?', x.lagP50Ms, x.lagP99Ms, x.lagMaxMs,
+            x.behindP99Events, x.atEndMs, x.atEndEvents, x.catchUpMs ?? 'not within bound',
+          ]),
+        ),
+      );
+    }
     if (stages.length > 0) {
       log('');
       log('Where a command\'s CPU goes (bench/lib/command-stages.ts; a separate profiled window per SUT and round, medians):');
@@ -662,6 +741,7 @@ export const commandPathBench: Bench = {
       machine: machineInfo(),
       modes,
       targets: ratios,
+      readSide,
       stages,
       rounds: allRounds,
       profiling: s.profile.length > 0 ? { dir: profileDir, summaries: profileSummaries } : undefined,
@@ -678,7 +758,9 @@ export const commandPathBench: Bench = {
         seconds: s.seconds,
         connections: s.connections,
         projectors: s.projectors,
+        projectorThreadNice: s.projectorThreadNice,
         targets: ratios.map((r) => ({ sut: r.sut, ratio: r.name, value: r.ratio, target: r.target, met: r.met })),
+        readSide,
         modes: modes.map((m) => ({
           mode: m.mode, sut: m.sut, baselineReqPerSec: m.baselineReqPerSec, sutReqPerSec: m.sutReqPerSec, ratio: m.ratio, meetsTarget: m.meetsTarget,
           baselineP50Ms: m.baselineLatencyMs.p50, baselineP99Ms: m.baselineLatencyMs.p99, sutP50Ms: m.sutLatencyMs.p50, sutP99Ms: m.sutLatencyMs.p99,

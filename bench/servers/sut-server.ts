@@ -23,6 +23,8 @@ serveAsChild(async () => {
     PROJECTOR: process.env.BENCH_PROJECTOR ?? 'off',
     // A/B of the live tail's wake coalescing (unset: the app's default).
     ...(process.env.PROJECTION_COALESCE_MS ? { PROJECTION_COALESCE_MS: process.env.PROJECTION_COALESCE_MS } : {}),
+    // A/B of the projector thread's priority (unset: the app's default).
+    ...(process.env.PROJECTOR_THREAD_NICE ? { PROJECTOR_THREAD_NICE: process.env.PROJECTOR_THREAD_NICE } : {}),
   });
   const { app } = await createApp({ config });
   await app.listen(listenOptions(config, { port: 0, host: '127.0.0.1' }));

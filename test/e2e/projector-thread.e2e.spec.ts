@@ -1,5 +1,6 @@
 import { ALL_PROJECTIONS } from '@crm/read-models';
-import { loadConfig, ManualClock } from '@crm/runtime';
+import { DEFAULT_PROJECTOR_THREAD_NICE, loadConfig, ManualClock } from '@crm/runtime';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createApp } from '../../apps/api/src/app.factory';
 import { startEventStoreDbDouble } from '../doubles/eventstoredb-grpc-double';
 import { startMongoDouble } from '../doubles/mongo-wire-double';
@@ -12,6 +13,43 @@ import { startTestApp, TOKENS, type TestApp } from '../support/test-app';
  * repeating anything.
  */
 jest.setTimeout(90_000);
+
+/** Field 19 of /proc/self/task/<tid>/stat (after the command name in parentheses, which may hold spaces). */
+function niceOf(tid: number): number {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
+/** This process's threads whose nice value is not `base`. */
+function threadsBelow(base: number): number[] {
+  return readdirSync('/proc/self/task').map(Number).filter((tid) => niceOf(tid) !== base);
+}
+
+(existsSync('/proc/thread-self') ? describe : describe.skip)('projector threads below the API (PROJECTOR_THREAD_NICE)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ projectorThread: true, env: { PROJECTOR_THREAD_NICE: '10', PROJECTOR_THREADS: '2', READ_WAIT_MS: '10000' } });
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('lowers each projector thread alone by that many steps; the API thread and the rest of the process keep theirs', async () => {
+    const base = niceOf(process.pid);
+    const lowered = threadsBelow(base);
+    // PROJECTOR_THREADS=2: the two projector threads and nothing else.
+    expect(lowered).toHaveLength(2);
+    for (const tid of lowered) expect(niceOf(tid)).toBe(Math.min(19, base + 10));
+    // And the lowered threads still project: a read-your-writes query answers.
+    const created = await t.request('POST', '/customers', { body: { name: 'Nice Reader', kind: 'customer' } });
+    expect(created.status).toBe(201);
+    const read = await t.request('GET', `/customers/${created.body.id as string}?minPosition=${created.body.position as number}`);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ id: created.body.id, name: 'Nice Reader' });
+  });
+});
 
 describe('projections in a worker thread (PROJECTOR=thread)', () => {
   let t: TestApp;
@@ -56,6 +94,11 @@ describe('projections in a worker thread (PROJECTOR=thread)', () => {
     expect(Number(timeline.headers.get('x-read-model-position'))).toBeGreaterThanOrEqual(position);
     expect(timeline.body.items.map((e: { type: string }) => e.type)).toEqual(['ContactLogged', 'CustomerRegistered']);
     expect(timeline.body.items[0].data.summary).toBe('asked about the thread');
+  });
+
+  (existsSync('/proc/thread-self') ? it : it.skip)('keeps every thread at the process priority by default (PROJECTOR_THREAD_NICE=0)', () => {
+    expect(DEFAULT_PROJECTOR_THREAD_NICE).toBe(0);
+    expect(threadsBelow(niceOf(process.pid))).toEqual([]);
   });
 
   it('reports every projection of the thread in GET /projections, /health/ready and /metrics', async () => {

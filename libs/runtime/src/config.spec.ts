@@ -1,4 +1,4 @@
-import { connectionsCheckingIntervalMs, loadConfig, projectorThreadsFor } from './config';
+import { connectionsCheckingIntervalMs, DEFAULT_PROJECTOR_THREAD_NICE, loadConfig, projectorThreadsFor } from './config';
 
 describe('loadConfig: where the projections run (PROJECTOR)', () => {
   it('runs them in a worker thread of the API process by default, as npm start does', () => {
@@ -79,6 +79,14 @@ describe('store timeouts (STORE_TIMEOUT_MS)', () => {
 
   it('refuses a timeout that is not a positive number', () => {
     expect(() => loadConfig({ ...base, STORE_TIMEOUT_MS: '0' })).toThrow(/STORE_TIMEOUT_MS/);
+  });
+
+  it('runs the projector threads PROJECTOR_THREAD_NICE steps below the API, 0..19', () => {
+    expect(loadConfig({}).projectorThreadNice).toBe(DEFAULT_PROJECTOR_THREAD_NICE);
+    expect(loadConfig({ PROJECTOR_THREAD_NICE: '0' }).projectorThreadNice).toBe(0);
+    expect(loadConfig({ PROJECTOR_THREAD_NICE: '19' }).projectorThreadNice).toBe(19);
+    expect(() => loadConfig({ PROJECTOR_THREAD_NICE: '20' })).toThrow(/PROJECTOR_THREAD_NICE/);
+    expect(() => loadConfig({ PROJECTOR_THREAD_NICE: '-5' })).toThrow(/PROJECTOR_THREAD_NICE/);
   });
 
   it('runs the projections on one thread unless PROJECTOR_THREADS asks for more', () => {

@@ -44,6 +44,13 @@ export interface AppConfig {
    * its own runner and store connections. Unset: the default of where the projector runs (projectorThreadsFor).
    */
   readonly projectorThreads?: number;
+  /**
+   * PROJECTOR_THREAD_NICE (0–19): how many nice steps each projector worker thread of `npm start` runs below the
+   * process (that thread only, on Linux; at most nice 19), so that under CPU contention the scheduler serves the API's commands first and the projections catch up in
+   * larger batches when there is slack. 0 (default) keeps the process's priority. No effect on the projector process (nice the
+   * process there) nor where threads have no priority of their own.
+   */
+  readonly projectorThreadNice: number;
   /** How long a query with `minPosition` waits for its read model before answering 503. */
   readonly readWaitMs: number;
   readonly slaIntervalMs: number;
@@ -149,6 +156,20 @@ export function projectorThreadsFor(config: AppConfig): number {
   return config.projectorThreads ?? 1;
 }
 
+/**
+ * 0: the projector thread runs at the API's priority unless an operator asks otherwise. Measured on the command-path
+ * and projection-lag benches (docs/decisions.md, "The projector thread's priority"): a lower priority bought no
+ * command throughput beyond the noise and cost seconds of projection lag under load.
+ */
+export const DEFAULT_PROJECTOR_THREAD_NICE = 0;
+
+function niceFrom(value: string | undefined): number {
+  const nice = intFrom(value, DEFAULT_PROJECTOR_THREAD_NICE, 'PROJECTOR_THREAD_NICE');
+  // Above 19 Linux clamps silently; below 0 needs privileges the app should not have.
+  if (nice > 19) throw new Error(`PROJECTOR_THREAD_NICE must be 0..19, got "${value}"`);
+  return nice;
+}
+
 function projectorMode(value: string | undefined): AppConfig['projector'] {
   if (value === undefined || value === '') return 'thread';
   if (value === 'thread' || value === 'embedded' || value === 'off') return value;
@@ -213,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     idempotencyLeaseMs: Math.max(1, intFrom(env.IDEMPOTENCY_LEASE_MS, 30_000, 'IDEMPOTENCY_LEASE_MS')),
     projector: projectorMode(env.PROJECTOR),
     projectorThreads: env.PROJECTOR_THREADS ? positiveIntFrom(env.PROJECTOR_THREADS, 1, 'PROJECTOR_THREADS') : undefined,
+    projectorThreadNice: niceFrom(env.PROJECTOR_THREAD_NICE),
     readWaitMs: intFrom(env.READ_WAIT_MS, 2000, 'READ_WAIT_MS'),
     slaIntervalMs: intFrom(env.SLA_INTERVAL_MS, 1000, 'SLA_INTERVAL_MS'),
     loyaltyCurrency: (env.LOYALTY_CURRENCY ?? 'GBP').toUpperCase(),

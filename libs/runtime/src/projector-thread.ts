@@ -7,6 +7,7 @@ import {
 import { projectorThreadsFor, type AppConfig } from './config';
 import type { Metrics } from './metrics';
 import { groupProjections } from './projector-groups';
+import { startThreadPool } from './thread-priority';
 import type {
   FromProjectorThread, ProgressEntry, ProjectorThreadData, RebuildReply, StatusReply, ToProjectorThread,
 } from './projector-thread.protocol';
@@ -108,6 +109,8 @@ export class ProjectorThread implements ProjectionControl {
   /** Starts the threads; resolves once every projection has started (as an embedded runner's start() does). */
   static async start(options: ProjectorThreadOptions): Promise<ProjectorThread> {
     const thread = new ProjectorThread(options);
+    // The pool's threads must be this thread's children, not those of a thread that lowers its priority (thread-priority.ts).
+    if (options.config.projectorThreadNice > 0) await startThreadPool();
     const started = await Promise.allSettled(thread.slots.map((slot) => thread.spawn(slot)));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {

@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { makeLogger } from './logger';
 import { openProjector } from './open-projector';
 import { isStoreOutage } from './start-retry';
+import { lowerThisThread } from './thread-priority';
 import { activeTracing, startTracing } from './tracing';
 import type { ProjectorHost } from './projector-host';
 import type { FromProjectorThread, ProgressEntry, ProjectorThreadData, ToProjectorThread } from './projector-thread.protocol';
@@ -39,7 +40,20 @@ class PendingCounter {
   }
 }
 
+/**
+ * First, before this thread starts any thread of its own (which would inherit the value): its priority below the
+ * API's event loop (PROJECTOR_THREAD_NICE), said once per start, and where it cannot be done, why.
+ */
+function yieldTheCpu(): void {
+  if (config.projectorThreadNice === 0) return;
+  const outcome = lowerThisThread(config.projectorThreadNice);
+  const logger = makeLogger(config, 'projector');
+  if (outcome.applied) logger.log({ msg: 'projector thread runs below the API', thread, nice: outcome.nice, threadId: outcome.threadId });
+  else logger.warn({ msg: 'projector thread runs at the API\'s priority: PROJECTOR_THREAD_NICE has no effect here', thread, reason: outcome.reason });
+}
+
 async function main(): Promise<void> {
+  yieldTheCpu();
   let host: ProjectorHost | undefined;
   let scheduled = false;
   let last = '';
