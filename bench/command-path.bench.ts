@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { envNumber, logOutcome, machineInfo, RESULTS_DIR, sleep, timestamp, writeResultFile, type Bench, type BenchOutcome } from './lib/bench';
+import { builtProjectorThreadEntry } from './lib/built';
 import { productionNodeFlags } from './lib/node-flags';
 import { startServer, type RunningServer, type ServerStats } from './lib/child-server';
 import { makeTempDir } from './lib/cleanup';
@@ -69,6 +70,8 @@ interface Settings {
   loader: 'transpile' | 'ts-node';
   /** PROJECTOR_THREAD_NICE given to the SUTs; `default` = the app's own. */
   projectorThreadNice: string;
+  /** The compiled projector thread the thread-mode SUTs run (as `npm start`'s), set once the build is checked. */
+  projectorThreadEntry?: string;
 }
 
 interface StageWindow {
@@ -396,7 +399,8 @@ async function runRound(mode: Sync, round: number, s: Settings, profileDir: stri
         startServer({
           name: `${t.role}-${mode}`,
           script: join(__dirname, 'servers', 'sut-server.ts'),
-          env: { BENCH_DATA_DIR: t.dataDir, BENCH_SYNC: mode, BENCH_TOKENS: JSON.stringify(TOKENS), BENCH_PROJECTOR: t.projector, BENCH_OWNED_DIR: t.tmp.dir },
+          env: { BENCH_DATA_DIR: t.dataDir, BENCH_SYNC: mode, BENCH_TOKENS: JSON.stringify(TOKENS), BENCH_PROJECTOR: t.projector, BENCH_OWNED_DIR: t.tmp.dir,
+            ...(t.projector === 'thread' && s.projectorThreadEntry ? { BENCH_PROJECTOR_THREAD_ENTRY: s.projectorThreadEntry } : {}) },
           nodeFlags: productionNodeFlags('api'),
           loader: s.loader,
         })),
@@ -613,6 +617,9 @@ export const commandPathBench: Bench = {
     const s = settings();
     const startedAt = new Date();
     const log = (line: string): void => console.log(line);
+    // The SUT runs from the sources; its projector thread runs the build, as under `npm start` (a thread loading the
+    // sources through ts-node holds a TypeScript compiler and measured 5–10 % slower for app/thread).
+    if (s.projectors.includes('thread')) s.projectorThreadEntry = builtProjectorThreadEntry(log);
     const perRound = (1 + s.projectors.length) * (s.warmupSeconds + s.seconds + 0.5) + s.projectors.length * s.stageSeconds + 2 + s.customers / 500;
     log(
       `command-path: modes ${s.modes.join(', ')}; ${s.rounds} rounds of ${s.warmupSeconds} s warm-up + ${s.seconds} s per server; ` +

@@ -20,6 +20,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { envNumber, logOutcome, machineInfo, RESULTS_DIR, timestamp, writeResultFile, type Bench, type BenchOutcome } from './lib/bench';
+import { builtProjectorThreadEntry } from './lib/built';
 import { productionNodeFlags } from './lib/node-flags';
 import { REPO_ROOT, startServer, type RunningServer, type ServerStats } from './lib/child-server';
 import { trackChild } from './lib/cleanup';
@@ -286,6 +287,8 @@ export const projectionLagBench: Bench = {
         env: {
           BENCH_DATA_DIR: dataset.dataDir, BENCH_SYNC: s.sync, BENCH_TOKENS: JSON.stringify(TOKENS), BENCH_OWNED_DIR: dataset.root,
           BENCH_PROJECTOR: s.projector === 'process' ? 'off' : s.projector,
+          // The thread runs the build, as under `npm start` (not the sources through ts-node).
+          ...(s.projector === 'thread' ? { BENCH_PROJECTOR_THREAD_ENTRY: builtProjectorThreadEntry(log) } : {}),
         },
         readyTimeoutMs: 180_000,
         nodeFlags: productionNodeFlags('api'), // as `npm start` runs it

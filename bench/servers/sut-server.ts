@@ -2,7 +2,8 @@
  * The system under test of the command-path bench: the whole API app exactly as createApp builds it (auth guard,
  * validation pipe, idempotency interceptor, CQRS bus, read stream → fold → decide → group-committed append).
  * Env: BENCH_DATA_DIR, BENCH_SYNC (NORMAL|FULL), BENCH_TOKENS (JSON array of {token,id,role}),
- * BENCH_PROJECTOR (off|embedded|thread: whether and where this process also runs the projections; `npm start`: thread).
+ * BENCH_PROJECTOR (off|embedded|thread: whether and where this process also runs the projections; `npm start`: thread),
+ * BENCH_PROJECTOR_THREAD_ENTRY (the compiled projector-thread.worker.js the thread runs, as under `npm start`).
  */
 import 'reflect-metadata';
 import { createApp } from '../../apps/api/src/app.factory';
@@ -26,7 +27,7 @@ serveAsChild(async () => {
     // A/B of the projector thread's priority (unset: the app's default).
     ...(process.env.PROJECTOR_THREAD_NICE ? { PROJECTOR_THREAD_NICE: process.env.PROJECTOR_THREAD_NICE } : {}),
   });
-  const { app } = await createApp({ config });
+  const { app } = await createApp({ config, projectorThreadEntry: process.env.BENCH_PROJECTOR_THREAD_ENTRY || undefined });
   await app.listen(listenOptions(config, { port: 0, host: '127.0.0.1' }));
   const address = app.getHttpServer().address();
   if (!address || typeof address === 'string') throw new Error('no port');

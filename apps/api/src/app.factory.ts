@@ -40,6 +40,12 @@ export interface CreateAppOptions {
   readonly writeProbe?: () => Promise<void>;
   /** Where the JSON log lines go (default stdout); tests capture them. */
   readonly logDestination?: DestinationStream;
+  /**
+   * The projector thread's compiled entry (PROJECTOR=thread). Unset: the entry beside this module, which is the compiled
+   * one under `npm start`; the benches run the app from the sources and pass the build's, so that their thread runs
+   * what `npm start`'s does instead of holding a TypeScript compiler.
+   */
+  readonly projectorThreadEntry?: string;
 }
 
 
@@ -82,7 +88,7 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
     : undefined;
   if (config.projector === 'thread') {
     thread = await ProjectorThread.start({
-      config, readModels: readModelStore, metrics,
+      config, readModels: readModelStore, metrics, workerEntry: options.projectorThreadEntry,
       logger: { error: (m) => logger.error(m, undefined, 'projector-thread'), log: (m) => logger.log(m, 'projector-thread') },
     });
   }
