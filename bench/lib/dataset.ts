@@ -110,7 +110,7 @@ export async function rebuildReadModels(
   const result = await runWorker<RebuildResult>({
     name: options.name ?? 'rebuild',
     script: join(__dirname, '..', 'workers', 'projection-rebuild.worker.ts'),
-    nodeFlags: productionNodeFlags('projector'),
+    nodeFlags: productionNodeFlags('projector', { projectorThreads: options.threads }),
     env: {
       BENCH_DATA_DIR: dataset.dataDir,
       BENCH_TIMEOUT_MS: String(options.timeoutMs),
