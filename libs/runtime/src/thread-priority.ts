@@ -25,8 +25,8 @@ const SYSTEM: ThreadNiceDeps = {
 /**
  * Lowers the calling thread alone by `steps` nice steps below where it runs (at most to 19): relative, so that a
  * process started under `nice` keeps its projector thread below its API thread (an absolute value below the
- * process's would need privileges). Linux: setpriority(PRIO_PROCESS, tid) acts on that one
- * thread, not the process). Used by the projector thread of `npm start`, so that under CPU contention the scheduler
+ * process's would need privileges). On Linux setpriority(PRIO_PROCESS, tid) acts on that one
+ * thread, not the process. Used by the projector thread of `npm start`, so that under CPU contention the scheduler
  * prefers the API's event loop and the projector catches up in larger batches when there is slack. Where the thread
  * id cannot be had (no /proc/thread-self: macOS, Windows, old kernels) nothing changes and the reason is returned:
  * setPriority with the process id there would lower the API's priority too.
