@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { MAX_NICE } from './thread-priority';
 
 /** Everything the process reads from its environment, read once at start. */
 export interface AppConfig {
@@ -46,9 +47,10 @@ export interface AppConfig {
   readonly projectorThreads?: number;
   /**
    * PROJECTOR_THREAD_NICE (0–19): how many nice steps each projector worker thread of `npm start` runs below the
-   * process (that thread only, on Linux; at most nice 19), so that under CPU contention the scheduler serves the API's commands first and the projections catch up in
-   * larger batches when there is slack. 0 (default) keeps the process's priority. No effect on the projector process (nice the
-   * process there) nor where threads have no priority of their own.
+   * process (that thread only, on Linux; at most nice 19), so that under CPU contention the scheduler serves the API's
+   * commands first and the projections catch up in larger batches when there is slack. 0 (default) keeps the
+   * process's priority. No effect on the projector process (nice the process there) nor where threads have no
+   * priority of their own.
    */
   readonly projectorThreadNice: number;
   /** How long a query with `minPosition` waits for its read model before answering 503. */
@@ -165,8 +167,8 @@ export const DEFAULT_PROJECTOR_THREAD_NICE = 0;
 
 function niceFrom(value: string | undefined): number {
   const nice = intFrom(value, DEFAULT_PROJECTOR_THREAD_NICE, 'PROJECTOR_THREAD_NICE');
-  // Above 19 Linux clamps silently; below 0 needs privileges the app should not have.
-  if (nice > 19) throw new Error(`PROJECTOR_THREAD_NICE must be 0..19, got "${value}"`);
+  // Above MAX_NICE Linux clamps silently; below 0 (refused by intFrom) needs privileges the app should not have.
+  if (nice > MAX_NICE) throw new Error(`PROJECTOR_THREAD_NICE must be 0..${MAX_NICE}, got "${value}"`);
   return nice;
 }
 
