@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
+import { READ_MODEL_STORE, type ReadModelStore } from '@crm/read-models';
+import { MERGE_RESUME_CHECKPOINT, MergeCustomersService } from '../../apps/api/src/customers/merge-customers.service';
 import { expectStatus, startTestApp, TOKENS, type TestApp } from '../support/test-app';
 
 /**
@@ -17,6 +19,11 @@ describe('a merge cut between its two streams', () => {
   });
 
   const ok = expectStatus;
+  /** A restart, and the pass that looks for half-done merges, which runs after the start. */
+  const restarted = async (): Promise<void> => {
+    await t.restart();
+    await t.app.get(MergeCustomersService).settled();
+  };
   const types = async (customerId: string): Promise<string[]> =>
     (await t.app.get<EventStore>(EVENT_STORE).readStream(`customer-${customerId}`)).map((e) => e.type);
 
@@ -48,15 +55,19 @@ describe('a merge cut between its two streams', () => {
     const completed = await halfMerged('start');
     const abandoned = await halfMerged('gone');
     ok(await t.request('POST', `/customers/${abandoned.survivor}/erase`, { token: TOKENS.admin, body: { reason: 'request 8' } }));
-    await t.restart();
+    await restarted();
     expect(await types(completed.survivor)).toEqual(['CustomerRegistered', 'CustomerMerged']);
     expect(await types(abandoned.duplicate)).toEqual(['CustomerRegistered', 'CustomerMergedInto', 'CustomerUnmergedFrom']);
     // The completing step repeats the request's reason, and says who completed it.
     const [, completing] = await t.app.get<EventStore>(EVENT_STORE).readStream(`customer-${completed.survivor}`);
     expect(completing).toMatchObject({ data: { reason: 'crashed before the survivor step' }, metadata: { actor: { id: 'merge-resume', role: 'system' } } });
+    // The next pass starts after every half-done step this one completed (the steps it appended are read again).
+    const [, halfStep] = await t.app.get<EventStore>(EVENT_STORE).readStream(`customer-${abandoned.duplicate}`);
+    const resumedTo = await t.app.get<ReadModelStore>(READ_MODEL_STORE).getCheckpoint(MERGE_RESUME_CHECKPOINT);
+    expect(resumedTo?.position).toBeGreaterThanOrEqual(halfStep!.position);
     // The abandoned duplicate takes commands again; a further start changes nothing.
     ok(await t.request('PATCH', `/customers/${abandoned.duplicate}`, { body: { name: 'Free again' } }));
-    await t.restart();
+    await restarted();
     expect(await types(completed.survivor)).toEqual(['CustomerRegistered', 'CustomerMerged']);
     expect(await types(abandoned.duplicate)).toEqual(['CustomerRegistered', 'CustomerMergedInto', 'CustomerUnmergedFrom', 'CustomerProfileChanged']);
   });

@@ -324,6 +324,8 @@ describeBuilt('2 API replicas and 2 projector replicas on shared servers, killed
       stop = true;
       await Promise.all(clients);
       note(`rounds done: ${ops.length} ops, ${ops.filter((o) => o.answer).length} acknowledged`);
+      // A replica that failed to start again fails the run here, with its own words, not as a wait for it below.
+      expect({ unexpected, exits: services.flatMap((s) => s.unexpectedExits) }).toEqual({ unexpected: [], exits: [] });
 
       // Every keyed op without an answer is retried, alternately on both replicas, until it has one.
       for (const [i, op] of ops.filter((o) => o.key && !o.answer).entries()) {

@@ -186,7 +186,8 @@ export async function createApp(options: CreateAppOptions): Promise<{ app: NestF
   await projector?.start();
   // An erasure a crash cut short (key destroyed, CustomerErased not yet recorded) is completed before any request.
   await app.get(ErasureService).resumeInterrupted();
-  // Likewise a merge or unmerge cut between its two streams (docs/decisions.md "Customer merge and unmerge").
-  await app.get(MergeCustomersService).resumeInterrupted();
+  // A merge or unmerge cut between its two streams is completed too, but in the background (docs/decisions.md
+  // "Customer merge and unmerge"): its first pass over a large log must not hold up the start, nor end it when slow.
+  app.get(MergeCustomersService).resumeInBackground();
   return { app, tokens, projector, thread };
 }
