@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SqliteReadModelStore } from '@crm/read-models';
+import { READ_MODEL_PAGE_SIZE, SqliteReadModelStore } from '@crm/read-models';
 import { makeTempDir } from '../support/temp-dir';
 import { describeReadModelStoreContract } from './read-model-store.contract';
 
@@ -41,6 +41,39 @@ describe('sqlite read-model store: indexes', () => {
     } finally {
       raw.close();
       await store.close();
+      tmp.remove();
+    }
+  });
+});
+
+describe('sqlite read-model store: page size', () => {
+  it('creates a new file with 16 KiB pages, and opens a file of an earlier release with its own 4 KiB pages as it is', async () => {
+    const tmp = makeTempDir();
+    const fresh = join(tmp.dir, 'fresh.db');
+    const older = join(tmp.dir, 'older.db');
+    const made = new Database(older);
+    made.pragma('journal_mode = WAL'); // as an earlier release left it: WAL, SQLite's default page size
+    made.exec("CREATE TABLE rm_profiles (id TEXT PRIMARY KEY, position INTEGER NOT NULL, doc TEXT NOT NULL); INSERT INTO rm_profiles VALUES ('c-1', 1, '{\"name\":\"Ada\"}')");
+    made.close();
+    const stores = [new SqliteReadModelStore(fresh), new SqliteReadModelStore(older)];
+    try {
+      const pageSize = (file: string): number => {
+        const db = new Database(file, { readonly: true });
+        try {
+          return db.pragma('page_size', { simple: true }) as number;
+        } finally {
+          db.close();
+        }
+      };
+      expect(READ_MODEL_PAGE_SIZE).toBe(16_384);
+      expect(pageSize(fresh)).toBe(READ_MODEL_PAGE_SIZE);
+      expect(pageSize(older)).toBe(4096);
+      // The older file still reads and takes writes.
+      expect(await stores[1]!.get('profiles', 'c-1')).toMatchObject({ _id: 'c-1', name: 'Ada' });
+      await stores[1]!.applyBatch([{ collection: 'profiles', id: 'c-2', position: 2, doc: { _id: 'c-2', _position: 2, name: 'Grace' } }], { projection: 'p', position: 2 });
+      expect(await stores[1]!.get('profiles', 'c-2')).toMatchObject({ name: 'Grace' });
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
       tmp.remove();
     }
   });

@@ -183,7 +183,9 @@ export class EncryptingEventStore implements EventStore {
       if (!subject) return e;
       const key = keys.get(subject);
       // The stored text is of the sealed data.
-      return { ...e, data: map(e.type, e.data, (v) => openField(key, subject, v)), dataJson: undefined };
+      // Object.assign, not a spread: `dataJson` is new to an event read without it, and on Node 20 a spread that adds
+      // a property costs ~3 µs an event (read-model-store.port.ts, asDoc).
+      return Object.assign({}, e, { data: map(e.type, e.data, (v) => openField(key, subject, v)), dataJson: undefined });
     };
   }
 

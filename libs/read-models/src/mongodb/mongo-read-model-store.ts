@@ -75,9 +75,10 @@ function toCondition(condition: FieldCondition): Scalar | Document {
 }
 
 function toDoc(stored: Document): Doc {
-  const { _id: id, _position: position, _fence: _ignoredFence, ...fields } = stored;
-  if (typeof id !== 'string' || typeof position !== 'number') throw new Error('malformed read-model document');
-  return { ...fields, _id: id, _position: position };
+  // The rest keeps `_id` and `_position` where they are: no spread that adds properties (see asDoc).
+  const { _fence: _ignoredFence, ...doc } = stored;
+  if (typeof doc._id !== 'string' || typeof doc._position !== 'number') throw new Error('malformed read-model document');
+  return doc as Doc;
 }
 
 function errorCode(e: unknown): unknown {
@@ -307,7 +308,7 @@ export class MongoReadModelStore implements ReadModelStore {
         if (w.doc === null) return { deleteOne: { filter } };
         const { _id: _ignoredId, _position: _ignoredPosition, _fence: _ignoredFence, ...fields } = w.doc;
         return {
-          replaceOne: { filter, replacement: { ...fields, _id: w.id, _position: w.position, ...(fence === undefined ? {} : { _fence: fence }) }, upsert: true },
+          replaceOne: { filter, replacement: Object.assign({}, fields, fence === undefined ? { _id: w.id, _position: w.position } : { _id: w.id, _position: w.position, _fence: fence }), upsert: true },
         };
       });
       let collided: DocumentWrite[];

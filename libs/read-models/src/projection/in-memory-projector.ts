@@ -1,4 +1,4 @@
-import type { Doc } from '../store/read-model-store.port';
+import { asDoc, type Doc } from '../store/read-model-store.port';
 import { isDocumentsChange, type ProjectedEvent, type Projection } from './projection';
 import type { Query } from '../store/read-model-store.port';
 
@@ -28,7 +28,7 @@ export function projectInMemory(projection: Projection, events: Iterable<Project
       const read = ('reads' in change ? (change.reads ?? []) : []).map((r) => collections.get(r.collection)?.get(r.id) ?? null);
       const next = change.evolve(current, read);
       if (next === null) docs.delete(change.id);
-      else docs.set(change.id, { ...next, _id: change.id, _position: event.position });
+      else docs.set(change.id, asDoc(next, change.id, event.position));
       }
     }
   }

@@ -5,7 +5,7 @@ import {
 import { buildsOf } from '../serving/every-build';
 import { chooseServing, ServingRegistry, type Serving } from '../serving/serving-registry';
 import { FencedOff } from '../store/errors';
-import type { Doc, DocumentWrite, ReadModelStore } from '../store/read-model-store.port';
+import { asDoc, type Doc, type DocumentWrite, type ReadModelStore } from '../store/read-model-store.port';
 import type { EventFeed } from './event-feed';
 import { PositionWaiters } from './position-waiters';
 import { ResilientSubscription, type ResubscribeOptions } from './resilient-subscription';
@@ -675,7 +675,7 @@ export class ProjectionRunner implements ProjectionControl {
           });
           const next = change.evolve(current, read);
           if (current === null && next === null) continue;
-          const doc: Doc | null = next === null ? null : { ...next, _id: change.id, _position: event.position };
+          const doc: Doc | null = next === null ? null : asDoc(next, change.id, event.position);
           const json = next !== null && change.json ? change.json(next) : undefined;
           staged.set(key, { doc, write: json === undefined ? { collection, id: change.id, doc, position: event.position } : { collection, id: change.id, doc, position: event.position, json } });
         }
