@@ -42,11 +42,7 @@ if (app === 'api' && (!existsSync(consoleIndex) || statSync(consoleIndex).mtimeM
 }
 
 // Memory bounds of the long-running processes (scripts/node-flags.json); NODE_OPTIONS with its own heap size wins.
-const ownHeap = /--max-old-space-size/.test(process.env.NODE_OPTIONS || '');
-const nodeFlags = require('./node-flags.json');
-// The projector's larger young generation only where its projections run on the main thread (node-flags.json says why).
-const onMainThread = app === 'projector' && !(Number(process.env.PROJECTOR_THREADS) > 1);
-const flags = ownHeap ? [] : [...(nodeFlags[app] || []), ...(onMainThread ? nodeFlags.projectorOnMainThread : [])];
+const flags = require('./node-flags').nodeFlagsFor(app, process.env);
 const child = spawn(process.execPath, ['--enable-source-maps', ...flags, entry, ...process.argv.slice(3)], { stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
