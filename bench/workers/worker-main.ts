@@ -53,6 +53,21 @@ export const maxRssMb = (): number => Math.round((process.resourceUsage().maxRSS
  * bench that just generated a million events "peaks" at the bench's size. VmHWM in /proc/self/status is the peak of
  * this process's own address space; elsewhere maxRSS is all there is.
  */
+/**
+ * CPU seconds of this process's main thread alone (Linux: /proc/self/task/<pid>/stat), without its worker threads
+ * and V8's GC helper threads, which `process.cpuUsage` counts too; undefined elsewhere.
+ */
+export function mainThreadCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, hence the last ')'): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 export function peakRssMb(): number {
   try {
     const kib = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
