@@ -64,6 +64,22 @@ export function describeKeyStoreContract(name: string, makeHarness: () => Promis
       expect(Object.fromEntries(found)).toEqual({ [a]: keyA, [b]: 'erased' });
     });
 
+    it('answers a batch of over a thousand from a store that has none of them cached (more than one read), repeats included', async () => {
+      // given 1,050 keys made by one store, one of them erased, and 50 subjects that never had a key
+      const writer = await open();
+      const subjects = Array.from({ length: 1100 }, subject);
+      const made = await Promise.all(subjects.slice(0, 1050).map((s) => writer.keyFor(s)));
+      await writer.erase(subjects[7]!, new Date(T0));
+
+      // when another store asks for all of them, the first one twice
+      const found = await (await open()).existingKeys([...subjects, subjects[0]!]);
+
+      // then it has the 1,050 with their keys (the erased one as erased) and none of the others
+      expect(found.size).toBe(1050);
+      for (let i = 0; i < 1050; i++) expect(found.get(subjects[i]!)).toEqual(i === 7 ? 'erased' : made[i]);
+      expect(subjects.slice(1050).some((s) => found.has(s))).toBe(false);
+    });
+
     it('gives two stores racing to create one subject\'s key the same key', async () => {
       const [one, two] = [await open(), await open()];
       const subjects = Array.from({ length: 20 }, subject);
