@@ -48,12 +48,6 @@ export const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) 
 export const maxRssMb = (): number => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
 
 /**
- * Peak resident set size of this process so far, in MB. On Linux, getrusage's maxRSS (`process.resourceUsage()`)
- * is not this process's own peak: the kernel carries the parent's RSS at fork over the exec, so a worker forked by a
- * bench that just generated a million events "peaks" at the bench's size. VmHWM in /proc/self/status is the peak of
- * this process's own address space; elsewhere maxRSS is all there is.
- */
-/**
  * CPU seconds of this process's main thread alone (Linux: /proc/self/task/<pid>/stat), without its worker threads
  * and V8's GC helper threads, which `process.cpuUsage` counts too; undefined elsewhere.
  */
@@ -68,6 +62,12 @@ export function mainThreadCpuSeconds(): number | undefined {
   }
 }
 
+/**
+ * Peak resident set size of this process so far, in MB. On Linux, getrusage's maxRSS (`process.resourceUsage()`)
+ * is not this process's own peak: the kernel carries the parent's RSS at fork over the exec, so a worker forked by a
+ * bench that just generated a million events "peaks" at the bench's size. VmHWM in /proc/self/status is the peak of
+ * this process's own address space; elsewhere maxRSS is all there is.
+ */
 export function peakRssMb(): number {
   try {
     const kib = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];

@@ -148,14 +148,14 @@ export class SqliteKeyStore implements KeyStore {
     try {
       const found = new Map<string, SubjectKey>();
       const missing: string[] = [];
-      this.recheck();
+      this.read(() => this.recheck());
       for (const subject of subjects) {
         const cached = this.cache.get(subject);
         if (cached) found.set(subject, cached);
         else if (!found.has(subject)) missing.push(subject);
       }
       for (let i = 0; i < missing.length; i += KEYS_PER_READ) {
-        const rows = this.read('key store read', () => this.selectMany.all(JSON.stringify(missing.slice(i, i + KEYS_PER_READ)))) as Array<KeyRow & { subject: string }>;
+        const rows = this.read(() => this.selectMany.all(JSON.stringify(missing.slice(i, i + KEYS_PER_READ)))) as Array<KeyRow & { subject: string }>;
         for (const row of rows) found.set(row.subject, this.remember(row.subject, row));
       }
       return Promise.resolve(found);
@@ -164,18 +164,19 @@ export class SqliteKeyStore implements KeyStore {
     }
   }
 
-  private read<T>(what: string, fn: () => T): T {
+  /** A read of the file; a full disk or a lock held too long is StoreUnavailable. */
+  private read<T>(fn: () => T): T {
     try {
       return fn();
     } catch (cause) {
       const fault = storageFaultOf(cause);
       if (!fault) throw cause;
-      throw new StoreUnavailable(`${what} failed: ${describeStorageFault(fault)}`, { cause });
+      throw new StoreUnavailable(`key store read failed: ${describeStorageFault(fault)}`, { cause });
     }
   }
 
   private existingKey(subject: string): SubjectKey | undefined {
-    return this.read('key store read', () => {
+    return this.read(() => {
       this.recheck();
       const cached = this.cache.get(subject);
       if (cached) return cached;
