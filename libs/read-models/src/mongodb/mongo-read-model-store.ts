@@ -308,7 +308,7 @@ export class MongoReadModelStore implements ReadModelStore {
         if (w.doc === null) return { deleteOne: { filter } };
         const { _id: _ignoredId, _position: _ignoredPosition, _fence: _ignoredFence, ...fields } = w.doc;
         return {
-          replaceOne: { filter, replacement: Object.assign({}, fields, fence === undefined ? { _id: w.id, _position: w.position } : { _id: w.id, _position: w.position, _fence: fence }), upsert: true },
+          replaceOne: { filter, replacement: Object.assign({}, fields, { _id: w.id, _position: w.position }, fence === undefined ? {} : { _fence: fence }), upsert: true },
         };
       });
       let collided: DocumentWrite[];
