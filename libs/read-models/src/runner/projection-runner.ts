@@ -486,21 +486,7 @@ export class ProjectionRunner implements ProjectionControl {
     while (!this.stopped && !w.retired) {
       const seenSeq = this.appendSeq;
       try {
-        const head = await this.headForWake();
-        const batchSize = Math.min(w.role === 'rebuilding' ? this.rebuildBatchSize : this.batchSize, w.projection.maxBatchSize ?? Number.POSITIVE_INFINITY);
-        const slice = await this.reader.read(w.checkpoint, batchSize, w.types, head);
-        const { scannedTo } = slice;
-        const page = await this.eventsFor(w, slice.events);
-        // Every event up to `scannedTo` was looked at, interesting or not: the checkpoint may move there.
-        const complete = scannedTo >= head;
-        const reached = Math.max(page.at(-1)?.position ?? w.checkpoint, scannedTo);
-        if (reached > w.checkpoint) {
-          const started = Date.now();
-          if (page.length === 0) await this.moveCheckpoint(w, reached);
-          else await tracedBatch(w.projection.name, w.generation, page, () => this.oneAtATime(() => this.applyPage(w, page, reached)));
-          this.options.onBatch?.(w.projection.name, page.length, Date.now() - started);
-          this.releaseWindow();
-        }
+        const complete = await this.step(w);
         if (w.lastError && w.lastError.eventType === '') w.lastError = null; // a store error that has passed
         if (w.status === 'paused') {
           w.status = 'catching-up';
@@ -546,6 +532,31 @@ export class ProjectionRunner implements ProjectionControl {
         retryMs = Math.min(maxRetryMs, retryMs * 2);
       }
     }
+  }
+
+  /**
+   * Reads the worker's next page and applies it; whether the log was scanned to the head. A method of its own so that
+   * nothing of the page outlives it: the page is captured by the closures below, so it lives in this call's context;
+   * had it been in the run loop's, it stayed reachable across that loop's turn of the event loop, where V8's scavenges
+   * run. Each page (~1,000 events, ~3 MB) was then copied, promoted, and collected by a mark-compact every few pages
+   * (docs/decisions.md, "A page held across the turn of the event loop").
+   */
+  private async step(w: Worker): Promise<boolean> {
+    const head = await this.headForWake();
+    const batchSize = Math.min(w.role === 'rebuilding' ? this.rebuildBatchSize : this.batchSize, w.projection.maxBatchSize ?? Number.POSITIVE_INFINITY);
+    const slice = await this.reader.read(w.checkpoint, batchSize, w.types, head);
+    const { scannedTo } = slice;
+    const page = await this.eventsFor(w, slice.events);
+    // Every event up to `scannedTo` was looked at, interesting or not: the checkpoint may move there.
+    const reached = Math.max(page.at(-1)?.position ?? w.checkpoint, scannedTo);
+    if (reached > w.checkpoint) {
+      const started = Date.now();
+      if (page.length === 0) await this.moveCheckpoint(w, reached);
+      else await tracedBatch(w.projection.name, w.generation, page, () => this.oneAtATime(() => this.applyPage(w, page, reached)));
+      this.options.onBatch?.(w.projection.name, page.length, Date.now() - started);
+      this.releaseWindow();
+    }
+    return scannedTo >= head;
   }
 
   /**
