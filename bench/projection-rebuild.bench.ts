@@ -12,6 +12,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ALL_PROJECTIONS } from '@crm/read-models';
 import { loadConfig } from '@crm/runtime';
 import type { RawScanResult } from './workers/raw-scan.worker';
 import type { RebuildResult } from './workers/projection-rebuild.worker';
@@ -51,10 +52,21 @@ function settings(): Settings {
     batchSize: Math.round(envNumber('BENCH_PROJECTION_BATCH_SIZE', productionBatchSize, 1)),
     profile: ['1', 'true'].includes((process.env.BENCH_REBUILD_PROF ?? '').toLowerCase()),
     timeoutSeconds: envNumber('BENCH_REBUILD_TIMEOUT_SECONDS', 900, 10),
-    alone: (process.env.BENCH_REBUILD_ALONE ?? 'customer_timelines,loyalty,sla_breaches').split(',').map((x) => x.trim()).filter(Boolean),
+    alone: aloneList(process.env.BENCH_REBUILD_ALONE ?? 'all'),
     threads: Math.round(envNumber('BENCH_PROJECTOR_THREADS', 2, 1)),
     single: !['0', 'false'].includes((process.env.BENCH_REBUILD_SINGLE ?? '1').toLowerCase()),
   };
+}
+
+/**
+ * The projections rebuilt one at a time: every one by default (`all`), since the target is per read model; a comma
+ * list (e.g. `customer_timelines,loyalty`) for a quicker run, `none` for no such rebuild.
+ */
+function aloneList(value: string): string[] {
+  const wanted = value.trim();
+  if (wanted === 'all') return ALL_PROJECTIONS.map((p) => p.name);
+  if (wanted === 'none' || wanted === '') return [];
+  return wanted.split(',').map((x) => x.trim()).filter(Boolean);
 }
 
 function rawScan(dataset: Dataset, name: string): Promise<RawScanResult> {

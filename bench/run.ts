@@ -28,7 +28,7 @@ function usage(): string {
     '                    BENCH_CONNECTIONS=32  BENCH_CUSTOMERS=1000  BENCH_CPU_PROF=sut|baseline|both',
     '                    BENCH_PROJECTOR=off,thread (comma list of off|embedded|thread: one SUT each)  BENCH_STAGE_SECONDS=5',
     'env (projection-rebuild): BENCH_EVENTS=1000000  BENCH_HISTORY_CUSTOMERS=events/20 (≤ 50000)',
-    '                    BENCH_PROJECTION_BATCH_SIZE=<production default>  BENCH_REBUILD_PROF=1  BENCH_REBUILD_TIMEOUT_SECONDS=900  BENCH_REBUILD_ALONE=customer_timelines,loyalty,sla_breaches',
+    '                    BENCH_PROJECTION_BATCH_SIZE=<production default>  BENCH_REBUILD_PROF=1  BENCH_REBUILD_TIMEOUT_SECONDS=900  BENCH_REBUILD_ALONE=all|none|name,name',
     'env (cold-start): BENCH_COLD_EVENTS=<rebuild\'s dataset, else 200000>  BENCH_COLD_RUNS=3  BENCH_COLD_DATA_DIR=<dir>  BENCH_COLD_AB_ROOT=<checkout>',
     '                    BENCH_COLD_IMPORT=1|0  BENCH_COLD_CATCHUP_RUNS=1  BENCH_COLD_TIMEOUT_SECONDS=300  BENCH_COLD_POLL_MS=10',
     'env (projection-lag): BENCH_LAG_EVENTS=<rebuild\'s dataset, else 200000>  BENCH_LAG_RATE=500  BENCH_LAG_SECONDS=20',
