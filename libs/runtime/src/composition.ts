@@ -126,7 +126,7 @@ export async function openReadModelStore(
   config: AppConfig, options: { onWriteLockWait?: (seconds: number) => void } = {},
 ): Promise<ReadModelStore> {
   if (config.mongodbUri) return MongoReadModelStore.connect(config.mongodbUri);
-  return new SqliteReadModelStore(join(config.dataDir, 'read-models.db'), { onWriteLockWait: options.onWriteLockWait });
+  return new SqliteReadModelStore(join(config.dataDir, 'read-models.db'), { onWriteLockWait: options.onWriteLockWait, cacheMb: config.readModelCacheMb });
 }
 
 /**

@@ -89,6 +89,13 @@ describe('store timeouts (STORE_TIMEOUT_MS)', () => {
     expect(() => loadConfig({ PROJECTOR_THREAD_NICE: '-5' })).toThrow(/PROJECTOR_THREAD_NICE/);
   });
 
+  it("gives each read-model connection SQLite's 2 MB page cache unless READ_MODEL_CACHE_MB says otherwise", () => {
+    expect(loadConfig({}).readModelCacheMb).toBe(2);
+    expect(loadConfig({ READ_MODEL_CACHE_MB: '8' }).readModelCacheMb).toBe(8);
+    expect(() => loadConfig({ READ_MODEL_CACHE_MB: '0' })).toThrow(/READ_MODEL_CACHE_MB/);
+    expect(() => loadConfig({ READ_MODEL_CACHE_MB: 'lots' })).toThrow(/READ_MODEL_CACHE_MB/);
+  });
+
   it('runs the projections on one thread unless PROJECTOR_THREADS asks for more', () => {
     expect(projectorThreadsFor(loadConfig({}))).toBe(1);
     expect(projectorThreadsFor(loadConfig({ PROJECTOR_THREADS: '3' }))).toBe(3);

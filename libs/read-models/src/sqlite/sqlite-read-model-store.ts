@@ -104,7 +104,18 @@ export interface SqliteReadModelStoreOptions {
    * threads, the API's erasure rewrites). Each write reports its wait, however short (the metric sums them).
    */
   readonly onWriteLockWait?: (seconds: number) => void;
+  /** SQLite's page cache of this connection, in MB (default READ_MODEL_CACHE_MB). */
+  readonly cacheMb?: number;
 }
+
+/**
+ * SQLite's own default page cache (2 MB) per connection, made configurable (READ_MODEL_CACHE_MB). 32 MB made
+ * `customer_profiles` rebuild 1.2–1.4× faster at 1M (its batches rewrite documents spread over the whole table, whose
+ * pages a small cache reads back from the OS every batch), but cost the timeline's rebuild ~60 MB of RSS for no speed
+ * and all ten read models on two threads 30 MB and no speed: not the default (docs/decisions.md, "A page cache for
+ * the read models").
+ */
+export const READ_MODEL_CACHE_MB = 2;
 
 /**
  * Pages of 16 KiB rather than SQLite's 4 KiB: read-model rows are JSON documents of up to ~1 KB (a timeline entry
@@ -131,6 +142,7 @@ export class SqliteReadModelStore implements ReadModelStore {
     this.db.pragma('synchronous = NORMAL');
     // Overwritten documents (e.g. masked at erasure) leave no old bytes in freed pages.
     this.db.pragma('secure_delete = ON');
+    this.db.pragma(`cache_size = ${-Math.max(1, Math.round((options.cacheMb ?? READ_MODEL_CACHE_MB) * 1024))}`);
     this.db.exec(`CREATE TABLE IF NOT EXISTS rm_checkpoints (
       projection TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at TEXT NOT NULL, fence INTEGER NOT NULL DEFAULT 0)`);
     // Files of releases before fencing: the column is added in place (every existing checkpoint unfenced, 0).
