@@ -265,10 +265,11 @@ describe('ProjectionRunner', () => {
   });
 
   it('keeps nothing of a page past its batch: at the turn of the event loop before the next page, the events are garbage', async () => {
-    // A page still reachable where the runner yields is where V8's scavenges run: it was copied, then promoted, and a
-    // mark-compact every few pages collected it (a timeline rebuild at 1M: ~110 mark-compacts instead of 5, 1.2-1.5x
-    // the time). The feed hands out copies it holds weakly; after each batch, in the turn where the runner has
-    // yielded, a full collection must leave none of them.
+    // The runner yields between pages, and that is where V8's scavenges run: a page still reachable there is copied,
+    // then promoted, and a mark-compact every few pages collects it (a timeline rebuild at 1M fell into that mode, ~110
+    // mark-compacts instead of 5, in 7 runs of 8; docs/decisions.md "A page held across the turn of the event loop").
+    // The feed hands out copies it holds weakly; after each batch, in the turn where the runner has yielded, a full
+    // collection must leave none of them.
     setFlagsFromString('--expose-gc');
     const collect = runInNewContext('gc') as () => void;
     await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(59));
