@@ -89,8 +89,8 @@ describe('store timeouts (STORE_TIMEOUT_MS)', () => {
     expect(() => loadConfig({ PROJECTOR_THREAD_NICE: '-5' })).toThrow(/PROJECTOR_THREAD_NICE/);
   });
 
-  it("gives each read-model connection SQLite's 2 MB page cache unless READ_MODEL_CACHE_MB says otherwise", () => {
-    expect(loadConfig({}).readModelCacheMb).toBe(2);
+  it("leaves the read-model connections' page cache to the store (SQLite's 2 MB) unless READ_MODEL_CACHE_MB sets it", () => {
+    expect(loadConfig({}).readModelCacheMb).toBeUndefined();
     expect(loadConfig({ READ_MODEL_CACHE_MB: '8' }).readModelCacheMb).toBe(8);
     expect(() => loadConfig({ READ_MODEL_CACHE_MB: '0' })).toThrow(/READ_MODEL_CACHE_MB/);
     expect(() => loadConfig({ READ_MODEL_CACHE_MB: 'lots' })).toThrow(/READ_MODEL_CACHE_MB/);

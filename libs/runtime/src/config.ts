@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { READ_MODEL_CACHE_MB } from '@crm/read-models';
 import { MAX_NICE } from './thread-priority';
 
 /** Everything the process reads from its environment, read once at start. */
@@ -64,9 +63,10 @@ export interface AppConfig {
   readonly projectionCoalesceMs: number;
   /**
    * READ_MODEL_CACHE_MB: SQLite's page cache per read-model connection (the API's queries, each projector thread's
-   * writes), filled only as pages are used. Default 2 MB, SQLite's own (see READ_MODEL_CACHE_MB for the trade-off).
+   * writes), filled only as pages are used. Unset: the store's default, SQLite's own 2 MB (READ_MODEL_CACHE_MB in
+   * libs/read-models, with the trade-off). This module imports no library: processes load it without path aliases.
    */
-  readonly readModelCacheMb: number;
+  readonly readModelCacheMb?: number;
   /** Ed25519 private key (PKCS#8 PEM) that signs audit exports; created under DATA_DIR when absent. */
   readonly auditSigningKeyFile?: string;
   /**
@@ -251,7 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataKeyCacheTtlMs: intFrom(env.DATA_KEY_CACHE_TTL_MS, 5_000, 'DATA_KEY_CACHE_TTL_MS'),
     projectionBatchSize: Math.max(1, intFrom(env.PROJECTION_BATCH_SIZE, 5000, 'PROJECTION_BATCH_SIZE')),
     projectionCoalesceMs: intFrom(env.PROJECTION_COALESCE_MS, 20, 'PROJECTION_COALESCE_MS'),
-    readModelCacheMb: positiveIntFrom(env.READ_MODEL_CACHE_MB, READ_MODEL_CACHE_MB, 'READ_MODEL_CACHE_MB'),
+    readModelCacheMb: env.READ_MODEL_CACHE_MB ? positiveIntFrom(env.READ_MODEL_CACHE_MB, 1, 'READ_MODEL_CACHE_MB') : undefined,
     http: httpLimits(env, bodyLimitBytes),
     ...leaseTimes(env),
     projectorReplicaId: env.PROJECTOR_REPLICA_ID || undefined,
