@@ -8,29 +8,24 @@
  *   node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/live-projector-cpu.ts
  *   LIVE_RATE=500 LIVE_SECONDS=10 LIVE_WARMUP_SECONDS=3 LIVE_CUSTOMERS=500
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '@crm/runtime';
 import { createApp } from '../apps/api/src/app.factory';
 import { listenOptions } from '../apps/api/src/http/http-edge';
 import { makeTempDir } from '../test/support/temp-dir';
 import { exchange, keepAliveAgent, openLoop } from './lib/open-loop';
+import { threadCpuSeconds } from './lib/thread-cpu';
 
 const TOKEN = 'live-cpu-agent-token-0123456789';
-const CLOCK_TICKS_PER_SECOND = 100;
-
-function threadTicks(): Map<string, number> {
-  const ticks = new Map<string, number>();
+/** CPU seconds of each thread of this process (a thread that ended meanwhile is left out). */
+function threadSeconds(): Map<string, number> {
+  const seconds = new Map<string, number>();
   for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks.set(tid, Number(fields[11]) + Number(fields[12]));
-    } catch {
-      // the thread ended meanwhile
-    }
+    const s = threadCpuSeconds(tid);
+    if (s !== undefined) seconds.set(tid, s);
   }
-  return ticks;
+  return seconds;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -93,16 +88,16 @@ async function main(): Promise<void> {
   };
   await settle();
   const eventsBefore = lastPosition;
-  const before = threadTicks();
+  const before = threadSeconds();
   const cpuBefore = process.cpuUsage();
   const t0 = performance.now();
   await openLoop(rate, seconds, fire(true));
   await settle();
   const wallS = (performance.now() - t0) / 1000;
-  const after = threadTicks();
+  const after = threadSeconds();
   const cpu = process.cpuUsage(cpuBefore);
   const events = lastPosition - eventsBefore;
-  const deltas = [...after].map(([tid, t]) => ({ tid, ms: ((t - (before.get(tid) ?? 0)) * 1000) / CLOCK_TICKS_PER_SECOND }))
+  const deltas = [...after].map(([tid, t]) => ({ tid, ms: (t - (before.get(tid) ?? 0)) * 1000 }))
     .sort((a, b) => b.ms - a.ms);
   const main = deltas.find((d) => d.tid === String(process.pid));
   const projector = deltas.find((d) => d.tid !== String(process.pid));

@@ -1,22 +1,13 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { FromChild, ToChild } from '../lib/child-server';
+import { mainThreadCpuSeconds } from '../lib/thread-cpu';
 
-/** Linux's USER_HZ: /proc reports thread CPU in these ticks (100 on every Linux ABI Node supports). */
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** CPU of this process's main thread (its thread id is the process id), or null without /proc. */
+/** CPU of this process's main thread in µs, or null without /proc. */
 function mainThreadCpuMicros(): number | null {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces, so split after its closing parenthesis): utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? (ticks * 1e6) / CLOCK_TICKS_PER_SECOND : null;
-  } catch {
-    return null;
-  }
+  const seconds = mainThreadCpuSeconds();
+  return seconds === undefined ? null : seconds * 1e6;
 }
 
 /**

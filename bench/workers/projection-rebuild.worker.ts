@@ -19,7 +19,8 @@ import { ALL_PROJECTIONS, ProjectionRunner, readyMarkerName, type Projection, ty
 import {
   groupProjections, loadConfig, Metrics, openEventStoreWithKeys, openReadModelStore, ProjectorThread, systemClock,
 } from '@crm/runtime';
-import { mainThreadCpuSeconds, maxRssMb, mb, peakRssMb, profiled, workerMain } from './worker-main';
+import { mainThreadCpuSeconds } from '../lib/thread-cpu';
+import { maxRssMb, mb, peakRssMb, profiled, workerMain } from './worker-main';
 
 export interface RebuildResult {
   /** Events in the log (= head position): what was rebuilt. */

@@ -48,21 +48,6 @@ export const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) 
 export const maxRssMb = (): number => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
 
 /**
- * CPU seconds of this process's main thread alone (Linux: /proc/self/task/<pid>/stat), without its worker threads
- * and V8's GC helper threads, which `process.cpuUsage` counts too; undefined elsewhere.
- */
-export function mainThreadCpuSeconds(): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces, hence the last ')'): utime and stime are the 12th and 13th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * Peak resident set size of this process so far, in MB. On Linux, getrusage's maxRSS (`process.resourceUsage()`)
  * is not this process's own peak: the kernel carries the parent's RSS at fork over the exec, so a worker forked by a
  * bench that just generated a million events "peaks" at the bench's size. VmHWM in /proc/self/status is the peak of
