@@ -147,13 +147,14 @@ export class SqliteKeyStore implements KeyStore {
   existingKeys(subjects: Iterable<string>): Promise<Map<string, SubjectKey>> {
     try {
       const found = new Map<string, SubjectKey>();
-      const missing: string[] = [];
+      const uncached = new Set<string>();
       this.read(() => this.recheck());
       for (const subject of subjects) {
         const cached = this.cache.get(subject);
         if (cached) found.set(subject, cached);
-        else if (!found.has(subject)) missing.push(subject);
+        else uncached.add(subject);
       }
+      const missing = [...uncached];
       for (let i = 0; i < missing.length; i += KEYS_PER_READ) {
         const rows = this.read(() => this.selectMany.all(JSON.stringify(missing.slice(i, i + KEYS_PER_READ)))) as Array<KeyRow & { subject: string }>;
         for (const row of rows) found.set(row.subject, this.remember(row.subject, row));
