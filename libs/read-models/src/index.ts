@@ -5,6 +5,7 @@ export * from './mongodb/mongo-read-model-store';
 export * from './projection/projection';
 export * from './runner/event-feed';
 export * from './runner/projection-runner';
+export * from './runner/carried-documents';
 export * from './runner/position-waiters';
 export * from './runner/resilient-subscription';
 export * from './projections';

@@ -8,7 +8,7 @@ import {
   EncryptingEventStore, EventStoreDbEventStore, KeyEncryptionKey, MongoKeyStore, SealingThreads, SqliteEventStore, SqliteKeyStore,
   UpcasterRegistry, UpcastingEventStore, type EncryptingEventStoreOptions, type EventStore, type FieldEncryptionPolicy, type KeyStore, type SqliteEventStoreOptions,
 } from '@crm/event-store';
-import { MongoReadModelStore, SqliteReadModelStore, type ReadModelStore } from '@crm/read-models';
+import { DEFAULT_CARRY_LIMITS, MongoReadModelStore, SqliteReadModelStore, type ReadModelStore } from '@crm/read-models';
 import type { Clock } from './clock';
 import { isProductionMode, type AppConfig } from './config';
 import { makeLogger } from './logger';
@@ -154,6 +154,8 @@ export function makeProjectorHost(args: {
   onProgress?: () => void; leases?: ProjectorHostOptions['leases'];
   /** Only these (one projector thread's group); default every projection. */
   projections?: ProjectorHostOptions['projections'];
+  /** Projector threads sharing PROJECTION_CARRY_DOCUMENTS (default 1: this runner carries all of it). */
+  carryShares?: number;
   /** The SLA policy book the complaint decider reads: refreshed before each SLA watcher pass. */
   slaPolicies?: { refresh(): Promise<void> };
 }): ProjectorHost {
@@ -173,6 +175,7 @@ export function makeProjectorHost(args: {
       idlePollMs: args.config.eventStoreConnectionString ? 500 : 1000,
       batchSize: args.config.projectionBatchSize,
       liveCoalesceMs: args.config.projectionCoalesceMs,
+      carry: { ...DEFAULT_CARRY_LIMITS, maxDocuments: Math.floor(args.config.projectionCarryDocuments / Math.max(1, args.carryShares ?? 1)) },
       onBatch: (projection, events) => args.metrics.projectionEvents.inc({ projection }, events),
       onProgress: args.onProgress,
       onSubscriptionRestart: (reason) => args.metrics.subscriptionRestarts.inc({ reason }),

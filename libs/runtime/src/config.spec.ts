@@ -96,6 +96,12 @@ describe('store timeouts (STORE_TIMEOUT_MS)', () => {
     expect(() => loadConfig({ READ_MODEL_CACHE_MB: 'lots' })).toThrow(/READ_MODEL_CACHE_MB/);
   });
 
+  it('lets the builds catching up carry 10,000 documents from page to page unless PROJECTION_CARRY_DOCUMENTS says otherwise (0: none)', () => {
+    expect(loadConfig({}).projectionCarryDocuments).toBe(10_000);
+    expect(loadConfig({ PROJECTION_CARRY_DOCUMENTS: '0' }).projectionCarryDocuments).toBe(0);
+    expect(() => loadConfig({ PROJECTION_CARRY_DOCUMENTS: '-1' })).toThrow(/PROJECTION_CARRY_DOCUMENTS/);
+  });
+
   it('runs the projections on one thread unless PROJECTOR_THREADS asks for more', () => {
     expect(projectorThreadsFor(loadConfig({}))).toBe(1);
     expect(projectorThreadsFor(loadConfig({ PROJECTOR_THREADS: '3' }))).toBe(3);

@@ -62,6 +62,11 @@ export interface AppConfig {
   /** Live tail: appends closer together than this wake the projections once (RunnerOptions.liveCoalesceMs; 0 = each). */
   readonly projectionCoalesceMs: number;
   /**
+   * PROJECTION_CARRY_DOCUMENTS: documents the builds catching up may carry in memory from page to page, over the whole
+   * process (each projector thread gets its share); 0 commits every page (RunnerOptions.carry, CarriedDocuments).
+   */
+  readonly projectionCarryDocuments: number;
+  /**
    * READ_MODEL_CACHE_MB: SQLite's page cache per read-model connection (the API's queries, each projector thread's
    * writes), filled only as pages are used. Unset: the store's default, SQLite's own 2 MB (READ_MODEL_CACHE_MB in
    * libs/read-models, with the trade-off). This module imports no library: processes load it without path aliases.
@@ -251,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataKeyCacheTtlMs: intFrom(env.DATA_KEY_CACHE_TTL_MS, 5_000, 'DATA_KEY_CACHE_TTL_MS'),
     projectionBatchSize: Math.max(1, intFrom(env.PROJECTION_BATCH_SIZE, 5000, 'PROJECTION_BATCH_SIZE')),
     projectionCoalesceMs: intFrom(env.PROJECTION_COALESCE_MS, 20, 'PROJECTION_COALESCE_MS'),
+    projectionCarryDocuments: intFrom(env.PROJECTION_CARRY_DOCUMENTS, 10_000, 'PROJECTION_CARRY_DOCUMENTS'),
     readModelCacheMb: env.READ_MODEL_CACHE_MB ? positiveIntFrom(env.READ_MODEL_CACHE_MB, 1, 'READ_MODEL_CACHE_MB') : undefined,
     http: httpLimits(env, bodyLimitBytes),
     ...leaseTimes(env),

@@ -54,7 +54,7 @@ export async function openProjector(
   const logger = makeLogger(config, 'projector');
   const host = makeProjectorHost({
     config, clock: systemClock, eventStore, readModelStore, complaintDecider: deciders.complaint, slaPolicies: deciders.slaPolicies,
-    metrics, onProgress: options.onProgress, projections, startSlaWatcher: watcher,
+    metrics, onProgress: options.onProgress, projections, startSlaWatcher: watcher, carryShares: options.thread?.count,
     leases: projectorLeases(config, readModelStore, options.thread),
   });
   const close = async (): Promise<void> => {

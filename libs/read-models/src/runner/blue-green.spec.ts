@@ -127,7 +127,8 @@ describe('blue/green builds', () => {
       headPosition: () => log.headPosition(),
       subscribeToAll: (o) => log.subscribeToAll(o),
     };
-    const crashing = new ProjectionRunner(feed, store, [counting(1, 'g1')], { idlePollMs: 20, batchSize: 2 });
+    // Each page committed (no documents carried across pages), so that the crash comes after a commit.
+    const crashing = new ProjectionRunner(feed, store, [counting(1, 'g1')], { idlePollMs: 20, batchSize: 2, carry: { maxDocuments: 0, maxMs: 0 } });
     await crashing.start();
     await crashing.rebuild('counting');
     await until(async () => (await store.getCheckpoint(checkpointName(counting(1, ''), 1)))?.position === 2);

@@ -45,6 +45,8 @@ import { ProjectionRunner, type RunnerOptions } from './projection-runner';
 const RECORDED_AT = '2026-03-01T00:00:00.000Z';
 const WAIT_MS = 5_000;
 const FAST_POLL: RunnerOptions = { idlePollMs: 20 };
+/** A build catching up commits every page, as before carried documents: for the tests of what a failing page leaves. */
+const COMMIT_EVERY_PAGE: RunnerOptions = { ...FAST_POLL, carry: { maxDocuments: 0, maxMs: 0 } };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Test projections
@@ -213,6 +215,15 @@ async function appendTogether(streamId: string, facts: Fact[]): Promise<number> 
 function contacts(n: number, from = 0): Fact[] {
   return Array.from({ length: n }, (_, i) =>
     contactLogged(new Date(Date.parse('2026-03-02T09:00:00.000Z') + (from + i) * 60_000).toISOString(), { contactId: `c-${from + i}` }));
+}
+
+async function waitUntilDefined<T>(get: () => T | undefined): Promise<T> {
+  const deadline = Date.now() + WAIT_MS;
+  for (let value = get(); ; value = get()) {
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
 }
 
 async function counterDoc(store: SqliteReadModelStore, projection: Projection): Promise<Doc | null> {
@@ -596,7 +607,7 @@ describe('ProjectionRunner', () => {
       const { projection, changesCalls } = countingProjection();
       const store = openFlakyStore(2, 'before-writing');
       await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(9));
-      const r = runner(log, store, [projection], { ...FAST_POLL, batchSize: 3 });
+      const r = runner(log, store, [projection], { ...COMMIT_EVERY_PAGE, batchSize: 3 });
 
       await r.start();
       expect(await r.waitFor('counting', 10, WAIT_MS)).toBe(true);
@@ -611,7 +622,7 @@ describe('ProjectionRunner', () => {
       const { projection, changesCalls } = countingProjection();
       const store = openFlakyStore(2, 'after-documents');
       await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(9));
-      const r = runner(log, store, [projection], { ...FAST_POLL, batchSize: 3 });
+      const r = runner(log, store, [projection], { ...COMMIT_EVERY_PAGE, batchSize: 3 });
 
       await r.start();
       expect(await r.waitFor('counting', 10, WAIT_MS)).toBe(true);
@@ -641,6 +652,96 @@ describe('ProjectionRunner', () => {
       expect(await store.get(physicalCollection(LATEST_EVENT, LATEST), 'latest')).toEqual({ _id: 'latest', _position: 4, eventId: 'e-4' });
       expect(await store.getCheckpoint(checkpointName(LATEST_EVENT))).toMatchObject({ position: 4 });
       expect(reads).toEqual([]);
+    });
+  });
+
+  describe('a build that serves no queries yet carries its documents from page to page', () => {
+    /** The positions of the checkpoint `name` as the store was asked to commit them. */
+    function commitsOf(store: SqliteReadModelStore, name: string): number[] {
+      const positions: number[] = [];
+      const applyBatch = store.applyBatch.bind(store);
+      store.applyBatch = async (writes, checkpoint) => {
+        await applyBatch(writes, checkpoint);
+        if (checkpoint.projection === name) positions.push(checkpoint.position);
+      };
+      return positions;
+    }
+
+    it('given pages that rewrite one document, when the first build catches up, then it commits once, at the head, and every page once it serves', async () => {
+      const { projection, changesCalls } = countingProjection();
+      const store = openStore();
+      const commits = commitsOf(store, 'counting@v1');
+      await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(9));
+      const r = runner(log, store, [projection], { ...FAST_POLL, batchSize: 3 });
+
+      await r.start();
+      expect(await r.waitFor('counting', 10, WAIT_MS)).toBe(true);
+
+      expect(commits).toEqual([10]);
+      expect(changesCalls()).toBe(10);
+      expect(await counterDoc(store, projection)).toEqual({ _id: 'all', _position: 10, count: 10, lastEventId: 'e-10' });
+      expect(r.status()[0]).toMatchObject({ checkpoint: 10, status: 'live', eventsApplied: 10 });
+      // Ready now: a page of live appends is committed at once.
+      const next = await appendTogether('customer-c-1', contacts(2, 20));
+      expect(await r.waitFor('counting', next, WAIT_MS)).toBe(true);
+      expect(commits).toEqual([10, next]);
+    });
+
+    it('given a carry limit of five documents, when pages of three events write four documents each, then every second page commits', async () => {
+      const seen = poisonedProjection('seeing', -1, 'evolve');
+      const store = openStore();
+      const commits = commitsOf(store, 'seeing@v1');
+      await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(9));
+      const r = runner(log, store, [seen], { ...FAST_POLL, batchSize: 3, carry: { maxDocuments: 5, maxMs: 60_000 } });
+
+      await r.start();
+      expect(await r.waitFor('seeing', 10, WAIT_MS)).toBe(true);
+
+      // Pages 1–3 and 4–6 carry the counter and six `seen` documents past the limit at 6; 7–9 is carried, 10 is the head.
+      expect(commits).toEqual([6, 10]);
+      expect(await store.get(physicalCollection(seen, POISON_COUNTERS), 'all')).toEqual({ _id: 'all', _position: 10, count: 10 });
+      expect(await store.count(physicalCollection(seen, SEEN), {})).toBe(10);
+    });
+
+    it.each(['before-writing', 'after-documents'] as const)(
+      'given a store that fails the commit of a carry (%s), when the build retries, then it reads again from its checkpoint and counts every event once',
+      async (mode) => {
+        const { projection, changesCalls } = countingProjection();
+        const store = openFlakyStore(1, mode);
+        await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(9));
+        const r = runner(log, store, [projection], { ...FAST_POLL, batchSize: 3, storeRetry: { initialDelayMs: 1 } });
+
+        await r.start();
+        expect(await r.waitFor('counting', 10, WAIT_MS)).toBe(true);
+
+        expect(await counterDoc(store, projection)).toEqual({ _id: 'all', _position: 10, count: 10, lastEventId: 'e-10' });
+        expect(await store.getCheckpoint('counting@v1')).toMatchObject({ position: 10 });
+        // The whole log was read twice: the carry was dropped with the failed commit. The second reading changed the
+        // document only where the first had not landed (after-documents: it had, at position 10).
+        expect(changesCalls()).toBe(20);
+        expect(r.status()[0]).toMatchObject({ checkpoint: 10, status: 'live', eventsApplied: 10, lastError: null });
+      },
+    );
+
+    it('given a build stopped between two pages, when it stops, then it commits what it carried', async () => {
+      const { projection } = countingProjection();
+      const store = openStore();
+      await append(customerRegistered('2026-03-01T09:00:00.000Z'), ...contacts(9));
+      let stopping: Promise<void> | undefined;
+      const r = runner(log, store, [projection], {
+        ...FAST_POLL, batchSize: 3,
+        onBatch: () => {
+          stopping ??= r.stop();
+        },
+      });
+
+      await r.start();
+      await waitUntilDefined(() => stopping);
+      await stopping;
+
+      expect(await store.getCheckpoint('counting@v1')).toMatchObject({ position: 3 });
+      expect(await counterDoc(store, projection)).toEqual({ _id: 'all', _position: 3, count: 3, lastEventId: 'e-3' });
+      expect(r.status()[0]).toMatchObject({ checkpoint: 3, status: 'stopped', eventsApplied: 3 });
     });
   });
 

@@ -6,6 +6,7 @@ import { buildsOf } from '../serving/every-build';
 import { chooseServing, ServingRegistry, type Serving } from '../serving/serving-registry';
 import { FencedOff } from '../store/errors';
 import { asDoc, type Doc, type DocumentWrite, type ReadModelStore } from '../store/read-model-store.port';
+import { CarriedDocuments, DEFAULT_CARRY_LIMITS, type CarryLimits } from './carried-documents';
 import type { EventFeed } from './event-feed';
 import { PositionWaiters } from './position-waiters';
 import { ResilientSubscription, type ResubscribeOptions } from './resilient-subscription';
@@ -21,7 +22,7 @@ export type ProjectionState = 'starting' | 'catching-up' | 'live' | 'paused' | '
 export interface ProjectionStatus {
   readonly name: string;
   readonly version: number;
-  /** Every event at or before this position has been applied (or was of no interest). */
+  /** Every event at or before this position has been applied (or was of no interest), and committed. */
   readonly checkpoint: number;
   readonly status: ProjectionState;
   readonly lastError: { readonly message: string; readonly position: number; readonly eventType: string } | null;
@@ -65,6 +66,11 @@ export interface RunnerOptions {
    * on this replica. The lease manager then gives the projection up (libs/read-models/src/leases/lease-manager.ts).
    */
   readonly onFencedOff?: (projection: string) => void;
+  /**
+   * What a build that serves no queries yet may carry in memory from one page to the next while it catches up, instead
+   * of committing every page (see CarriedDocuments; default DEFAULT_CARRY_LIMITS).
+   */
+  readonly carry?: CarryLimits;
 }
 
 /**
@@ -93,7 +99,11 @@ interface Worker {
   role: 'serving' | 'rebuilding';
   ready: boolean;
   retired: boolean;
+  /** Committed: documents and checkpoint written together. */
   checkpoint: number;
+  /** Read and applied up to here (>= checkpoint): what lies between is carried, not committed yet. */
+  cursor: number;
+  carried: CarriedDocuments | null;
   status: ProjectionState;
   lastError: ProjectionStatus['lastError'];
   eventsApplied: number;
@@ -125,6 +135,7 @@ export class ProjectionRunner implements ProjectionControl {
   private readonly rebuildBatchSize: number;
   private readonly idlePollMs: number;
   private readonly liveCoalesceMs: number;
+  private readonly carryLimits: CarryLimits;
   private stopped = false;
   /** Counts the wakes delivered, so a wake that arrives while a worker is reading is not lost. */
   private appendSeq = 0;
@@ -160,6 +171,7 @@ export class ProjectionRunner implements ProjectionControl {
     this.rebuildBatchSize = Math.max(1, options.rebuildBatchSize ?? Math.min(this.batchSize, 1000));
     this.idlePollMs = options.idlePollMs ?? 1000;
     this.liveCoalesceMs = Math.max(0, options.liveCoalesceMs ?? 0);
+    this.carryLimits = options.carry ?? DEFAULT_CARRY_LIMITS;
     this.projections = projections;
     this.registry = new ServingRegistry(store, projections);
     const types = new Set(projections.flatMap((p) => p.eventTypes));
@@ -289,9 +301,9 @@ export class ProjectionRunner implements ProjectionControl {
     // them when it catches up, before it is marked ready, or as soon as a query-wide change needs them. Unique
     // indexes are constraints, not speed-ups: they are there from the start.
     await this.ensureCollections(p, generation, ready ? 'all' : 'unique');
+    const checkpoint = (await this.store.getCheckpoint(checkpointName(p, generation)))?.position ?? 0;
     const w: Worker = {
-      projection: p, generation, role, ready, retired: false, types: new Set(p.eventTypes),
-      checkpoint: (await this.store.getCheckpoint(checkpointName(p, generation)))?.position ?? 0,
+      projection: p, generation, role, ready, retired: false, types: new Set(p.eventTypes), checkpoint, cursor: checkpoint, carried: null,
       status: 'starting', lastError: null, eventsApplied: 0, indexesPending: !ready, fence: this.active.get(p.name),
     };
     this.workers.push(w);
@@ -503,6 +515,7 @@ export class ProjectionRunner implements ProjectionControl {
         // coalesced wake is still due is not a reason to read now: that wake comes within liveCoalesceMs.
         if (complete && this.appendSeq === seenSeq && !this.stopped) await this.idle();
       } catch (error) {
+        this.dropCarried(w);
         if (error instanceof FencedOff) {
           // Another replica holds the projection now (this one paused past its lease): stop here, leave it to them.
           w.status = 'stopped';
@@ -532,6 +545,27 @@ export class ProjectionRunner implements ProjectionControl {
         retryMs = Math.min(maxRetryMs, retryMs * 2);
       }
     }
+    await this.commitCarried(w);
+  }
+
+  /** A stopped worker commits what it carries (else its next start would apply it again); a refused write loses only that. */
+  private async commitCarried(w: Worker): Promise<void> {
+    const carried = w.carried;
+    if (!carried) return;
+    try {
+      await this.store.applyBatch([...carried.unsaved.values()], { projection: checkpointName(w.projection, w.generation), position: w.cursor, fence: w.fence });
+      w.checkpoint = Math.max(w.checkpoint, w.cursor);
+      w.eventsApplied += carried.applied;
+    } catch (error) {
+      this.options.logger?.error({ msg: 'a stopped build could not commit what it carried; it applies it again at its next start', projection: w.projection.name, error: String(error) });
+    }
+    this.dropCarried(w);
+  }
+
+  /** Forgets the carried documents: the worker reads on from its checkpoint. */
+  private dropCarried(w: Worker): void {
+    w.carried = null;
+    w.cursor = w.checkpoint;
   }
 
   /**
@@ -544,19 +578,20 @@ export class ProjectionRunner implements ProjectionControl {
   private async step(w: Worker): Promise<boolean> {
     const head = await this.headForWake();
     const batchSize = Math.min(w.role === 'rebuilding' ? this.rebuildBatchSize : this.batchSize, w.projection.maxBatchSize ?? Number.POSITIVE_INFINITY);
-    const slice = await this.reader.read(w.checkpoint, batchSize, w.types, head);
+    const slice = await this.reader.read(w.cursor, batchSize, w.types, head);
     const { scannedTo } = slice;
     const page = await this.eventsFor(w, slice.events);
     // Every event up to `scannedTo` was looked at, interesting or not: the checkpoint may move there.
-    const reached = Math.max(page.at(-1)?.position ?? w.checkpoint, scannedTo);
-    if (reached > w.checkpoint) {
+    const reached = Math.max(page.at(-1)?.position ?? w.cursor, scannedTo);
+    const complete = scannedTo >= head;
+    if (reached > w.cursor || (complete && w.carried)) {
       const started = Date.now();
-      if (page.length === 0) await this.moveCheckpoint(w, reached);
-      else await tracedBatch(w.projection.name, w.generation, page, () => this.oneAtATime(() => this.applyPage(w, page, reached)));
+      if (page.length === 0 && !w.carried) await this.moveCheckpoint(w, reached);
+      else await tracedBatch(w.projection.name, w.generation, page, () => this.oneAtATime(() => this.applyPage(w, page, reached, complete)));
       this.options.onBatch?.(w.projection.name, page.length, Date.now() - started);
       this.releaseWindow();
     }
-    return scannedTo >= head;
+    return complete;
   }
 
   /**
@@ -589,7 +624,7 @@ export class ProjectionRunner implements ProjectionControl {
   private *readerPositions(): Iterable<number> {
     if (this.stopped) return;
     for (const w of this.workers) {
-      if (!w.retired && w.status !== 'failed' && w.status !== 'paused' && w.status !== 'stopped') yield w.checkpoint;
+      if (!w.retired && w.status !== 'failed' && w.status !== 'paused' && w.status !== 'stopped') yield w.cursor;
     }
   }
 
@@ -625,6 +660,7 @@ export class ProjectionRunner implements ProjectionControl {
     });
     const moved = (): void => {
       w.checkpoint = Math.max(w.checkpoint, position);
+      w.cursor = Math.max(w.cursor, w.checkpoint);
     };
     // The shared write refuses only the fenced-off checkpoints among its moves: the others' were written.
     return this.movesWritten.then(moved, (error: unknown) => {
@@ -633,7 +669,12 @@ export class ProjectionRunner implements ProjectionControl {
     });
   }
 
-  private async applyPage(w: Worker, page: readonly ProjectedEvent[], reached: number): Promise<void> {
+  /**
+   * Applies a page to the documents it changes and commits them with the checkpoint (`reached`), or carries them on to
+   * the next page (a build that serves no queries yet, whose page read documents, within the carry's limits; never
+   * the page that reaches the head, nor one that failed).
+   */
+  private async applyPage(w: Worker, page: readonly ProjectedEvent[], reached: number, complete: boolean): Promise<void> {
     const p = w.projection;
     const planned: Array<{ event: ProjectedEvent; changes: Change[] }> = [];
     let failure: ProjectionFailure | undefined;
@@ -645,18 +686,25 @@ export class ProjectionRunner implements ProjectionControl {
         break;
       }
     }
-    const cache = await this.prefetch(p, w.generation, planned);
-    const dirty = new Map<string, DocumentWrite>();
-    let lastApplied = w.checkpoint;
-    let applied = 0;
+    const carried = w.carried ?? new CarriedDocuments(performance.now());
+    w.carried = null;
+    const cache = carried.docs;
+    await this.prefetch(p, w.generation, planned, cache);
+    const dirty = carried.unsaved;
+    let lastApplied = w.cursor;
+    let readsDocuments = false;
+    const commit = async (position: number): Promise<void> => {
+      await this.store.applyBatch([...dirty.values()], { projection: checkpointName(p, w.generation), position, fence: w.fence });
+      w.checkpoint = Math.max(w.checkpoint, position);
+      w.cursor = Math.max(w.cursor, w.checkpoint);
+      w.eventsApplied += carried.applied;
+      carried.applied = 0;
+      dirty.clear();
+    };
     // Commits what this batch applied so far, so that a query over the store sees it.
     const flush = async (): Promise<void> => {
       if (dirty.size === 0 && lastApplied <= w.checkpoint) return;
-      await this.store.applyBatch([...dirty.values()], { projection: checkpointName(p, w.generation), position: lastApplied, fence: w.fence });
-      w.checkpoint = Math.max(w.checkpoint, lastApplied);
-      w.eventsApplied += applied;
-      applied = 0;
-      dirty.clear();
+      await commit(lastApplied);
     };
     for (const { event, changes: planned_ } of planned) {
       const staged = new Map<string, { write: DocumentWrite; doc: Doc | null }>();
@@ -669,6 +717,7 @@ export class ProjectionRunner implements ProjectionControl {
           }
           await flush();
           await this.ensureIndexes(w);
+          readsDocuments = true;
           const collection = physicalCollection(p, change.collection, w.generation);
           for (const doc of await this.store.find(collection, change.where)) {
             cache.set(`${collection}\u0000${doc._id}`, doc);
@@ -680,6 +729,7 @@ export class ProjectionRunner implements ProjectionControl {
           const key = `${collection}\u0000${change.id}`;
           const current = staged.has(key) ? staged.get(key)!.doc : (cache.get(key) ?? null);
           if (current && current._position >= event.position) continue;
+          if (!change.replaces) readsDocuments = true;
           const read = (change.reads ?? []).map((r) => {
             const readKey = `${physicalCollection(p, r.collection, w.generation)}\u0000${r.id}`;
             return staged.has(readKey) ? staged.get(readKey)!.doc : (cache.get(readKey) ?? null);
@@ -699,22 +749,33 @@ export class ProjectionRunner implements ProjectionControl {
         dirty.set(key, write);
       }
       lastApplied = event.position;
-      applied += 1;
+      carried.applied += 1;
     }
     const checkpoint = failure ? lastApplied : reached;
-    if (checkpoint > w.checkpoint || dirty.size > 0) {
-      await this.store.applyBatch([...dirty.values()], { projection: checkpointName(p, w.generation), position: checkpoint, fence: w.fence });
-      w.checkpoint = Math.max(w.checkpoint, checkpoint);
-      w.eventsApplied += applied;
+    w.cursor = Math.max(w.cursor, checkpoint);
+    // A page whose documents were only written (a timeline's entries) gains nothing from being carried: a page of them
+    // is no cheaper to write with the next, and would only be held in memory.
+    if (!failure && !complete && readsDocuments && !w.ready && !this.stopped && !w.retired && carried.mayGoOn(this.carryLimits, this.carriedByOthers(w), performance.now())) {
+      w.carried = carried;
+      return;
     }
+    if (checkpoint > w.checkpoint || dirty.size > 0) await commit(checkpoint);
     if (failure) throw failure;
   }
 
+  private carriedByOthers(w: Worker): number {
+    let n = 0;
+    for (const other of this.workers) if (other !== w && other.carried) n += other.carried.docs.size;
+    return n;
+  }
+
+  /** Reads into `cache` the documents the planned changes read that it does not hold yet (absent ones as null). */
   private async prefetch(
     p: Projection,
     generation: number,
     planned: ReadonlyArray<{ changes: Change[] }>,
-  ): Promise<Map<string, Doc | null>> {
+    cache: Map<string, Doc | null>,
+  ): Promise<void> {
     const idsByCollection = new Map<string, Set<string>>();
     for (const { changes } of planned) {
       for (const c of changes) {
@@ -722,17 +783,16 @@ export class ProjectionRunner implements ProjectionControl {
         const wanted = c.replaces ? [...(c.reads ?? [])] : [c, ...(c.reads ?? [])];
         for (const { collection: logical, id } of wanted) {
           const collection = physicalCollection(p, logical, generation);
+          if (cache.has(`${collection}\u0000${id}`)) continue;
           let ids = idsByCollection.get(collection);
           if (!ids) idsByCollection.set(collection, (ids = new Set()));
           ids.add(id);
         }
       }
     }
-    const cache = new Map<string, Doc | null>();
     for (const [collection, ids] of idsByCollection) {
       const found = await this.store.getMany(collection, [...ids]);
       for (const id of ids) cache.set(`${collection}\u0000${id}`, found.get(id) ?? null);
     }
-    return cache;
   }
 }

@@ -286,7 +286,7 @@ export class SqliteReadModelStore implements ReadModelStore {
     // The fence is checked inside it: documents and checkpoint commit together, so a refused batch writes nothing.
     this.guarded('write', () => this.immediateTransaction(() => {
       if (this.fencedOff(checkpoint)) throw new FencedOff([checkpoint.projection], checkpoint.fence ?? 0);
-      for (const w of writes) {
+      for (const w of [...writes].sort((a, b) => (a.collection === b.collection ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.collection < b.collection ? -1 : 1))) {
         const statements = this.writers(w.collection);
         if (w.doc === null) {
           statements.remove.run(w.id, w.position);
