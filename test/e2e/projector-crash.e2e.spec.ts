@@ -9,7 +9,11 @@ const ROOT = join(__dirname, '..', '..');
 function startProjector(dataDir: string): ChildProcess {
   return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/projector/src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent', PROJECTION_BATCH_SIZE: '20', SQLITE_SYNCHRONOUS: 'NORMAL', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
+    // A carry of 200 documents: the builds commit every few pages and carry the pages between, so kills land in both.
+    env: {
+      ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent', PROJECTION_BATCH_SIZE: '20', PROJECTION_CARRY_DOCUMENTS: '200', SQLITE_SYNCHRONOUS: 'NORMAL',
+      TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
 }

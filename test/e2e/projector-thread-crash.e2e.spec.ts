@@ -19,7 +19,12 @@ describe('projector thread crash safety', () => {
     let thread: ProjectorThread | undefined;
     try {
       expect(head).toBeGreaterThan(10_000);
-      const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', PROJECTION_BATCH_SIZE: '20', SQLITE_SYNCHRONOUS: 'NORMAL', PROJECTOR: 'thread', PROJECTOR_THREADS: '2' });
+      // A carry of 200 documents (100 per thread): the builds commit every few pages and carry the pages between, so
+      // the ends land in both.
+      const config = loadConfig({
+        DATA_DIR: dataDir, LOG_LEVEL: 'silent', PROJECTION_BATCH_SIZE: '20', PROJECTION_CARRY_DOCUMENTS: '200', SQLITE_SYNCHRONOUS: 'NORMAL',
+        PROJECTOR: 'thread', PROJECTOR_THREADS: '2',
+      });
       const logged: string[] = [];
       thread = await ProjectorThread.start({
         config, readModels: apiReadModels, metrics: new Metrics(), restartDelayMs: 10,
