@@ -689,10 +689,11 @@ export class ProjectionRunner implements ProjectionControl {
     const carried = w.carried ?? new CarriedDocuments(performance.now());
     w.carried = null;
     const cache = carried.docs;
+    // A carry goes on through a page that reads nothing (none of its events were of this build's types).
+    let readsDocuments = cache.size > 0;
     await this.prefetch(p, w.generation, planned, cache);
     const dirty = carried.unsaved;
     let lastApplied = w.cursor;
-    let readsDocuments = false;
     const commit = async (position: number): Promise<void> => {
       await this.store.applyBatch([...dirty.values()], { projection: checkpointName(p, w.generation), position, fence: w.fence });
       w.checkpoint = Math.max(w.checkpoint, position);
