@@ -15,7 +15,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_PROJECTIONS, ProjectionRunner, readyMarkerName, type Projection, type ProjectionStatus } from '@crm/read-models';
+import { ALL_PROJECTIONS, DEFAULT_CARRY_LIMITS, ProjectionRunner, readyMarkerName, type Projection, type ProjectionStatus } from '@crm/read-models';
 import {
   groupProjections, loadConfig, Metrics, openEventStoreWithKeys, openReadModelStore, ProjectorThread, systemClock,
 } from '@crm/runtime';
@@ -71,6 +71,7 @@ workerMain(async (): Promise<RebuildResult> => {
     LOG_LEVEL: 'silent',
     PROJECTOR: 'off',
     ...(process.env.BENCH_BATCH_SIZE ? { PROJECTION_BATCH_SIZE: process.env.BENCH_BATCH_SIZE } : {}),
+    ...(process.env.PROJECTION_CARRY_DOCUMENTS ? { PROJECTION_CARRY_DOCUMENTS: process.env.PROJECTION_CARRY_DOCUMENTS } : {}),
   });
   const timeoutMs = Number(process.env.BENCH_TIMEOUT_MS ?? 600_000);
   const events = await openEventStoreWithKeys(config, systemClock);
@@ -96,6 +97,7 @@ workerMain(async (): Promise<RebuildResult> => {
   const runner = threadCount !== undefined ? undefined : new ProjectionRunner(events, readModels, projections, {
     batchSize: config.projectionBatchSize,
     idlePollMs: 1000, // as makeProjectorHost sets it for SQLite
+    carry: { ...DEFAULT_CARRY_LIMITS, maxDocuments: config.projectionCarryDocuments }, // as makeProjectorHost sets it
     // (The runner's per-batch duration is not used: the nine workers interleave at every await, so it includes the
     // others' work.)
     onBatch: (projection) => {
