@@ -15,9 +15,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_PROJECTIONS, DEFAULT_CARRY_LIMITS, ProjectionRunner, readyMarkerName, type Projection, type ProjectionStatus } from '@crm/read-models';
+import { ALL_PROJECTIONS, ProjectionRunner, readyMarkerName, type Projection, type ProjectionStatus } from '@crm/read-models';
 import {
-  groupProjections, loadConfig, Metrics, openEventStoreWithKeys, openReadModelStore, ProjectorThread, systemClock,
+  groupProjections, loadConfig, Metrics, openEventStoreWithKeys, openReadModelStore, ProjectorThread, projectorCarryLimits, systemClock,
 } from '@crm/runtime';
 import { mainThreadCpuSeconds } from '../lib/thread-cpu';
 import { maxRssMb, mb, peakRssMb, profiled, workerMain } from './worker-main';
@@ -97,7 +97,7 @@ workerMain(async (): Promise<RebuildResult> => {
   const runner = threadCount !== undefined ? undefined : new ProjectionRunner(events, readModels, projections, {
     batchSize: config.projectionBatchSize,
     idlePollMs: 1000, // as makeProjectorHost sets it for SQLite
-    carry: { ...DEFAULT_CARRY_LIMITS, maxDocuments: config.projectionCarryDocuments }, // as makeProjectorHost sets it
+    carry: projectorCarryLimits(config), // as makeProjectorHost sets it
     // (The runner's per-batch duration is not used: the nine workers interleave at every await, so it includes the
     // others' work.)
     onBatch: (projection) => {

@@ -8,7 +8,7 @@ import {
   EncryptingEventStore, EventStoreDbEventStore, KeyEncryptionKey, MongoKeyStore, SealingThreads, SqliteEventStore, SqliteKeyStore,
   UpcasterRegistry, UpcastingEventStore, type EncryptingEventStoreOptions, type EventStore, type FieldEncryptionPolicy, type KeyStore, type SqliteEventStoreOptions,
 } from '@crm/event-store';
-import { DEFAULT_CARRY_LIMITS, MongoReadModelStore, SqliteReadModelStore, type ReadModelStore } from '@crm/read-models';
+import { DEFAULT_CARRY_LIMITS, MongoReadModelStore, SqliteReadModelStore, type CarryLimits, type ReadModelStore } from '@crm/read-models';
 import type { Clock } from './clock';
 import { isProductionMode, type AppConfig } from './config';
 import { makeLogger } from './logger';
@@ -148,6 +148,11 @@ export function makeDeciders(config: AppConfig, events?: Pick<EventStore, 'readS
   };
 }
 
+/** What a projector's runner may carry from page to page: its share (of `shares` threads) of PROJECTION_CARRY_DOCUMENTS. */
+export function projectorCarryLimits(config: AppConfig, shares = 1): CarryLimits {
+  return { ...DEFAULT_CARRY_LIMITS, maxDocuments: Math.floor(config.projectionCarryDocuments / Math.max(1, shares)) };
+}
+
 export function makeProjectorHost(args: {
   config: AppConfig; clock: Clock; eventStore: EventStore; readModelStore: ReadModelStore;
   complaintDecider: ReturnType<typeof makeComplaintDecider>; metrics: ProjectorMetrics; startSlaWatcher?: boolean;
@@ -175,7 +180,7 @@ export function makeProjectorHost(args: {
       idlePollMs: args.config.eventStoreConnectionString ? 500 : 1000,
       batchSize: args.config.projectionBatchSize,
       liveCoalesceMs: args.config.projectionCoalesceMs,
-      carry: { ...DEFAULT_CARRY_LIMITS, maxDocuments: Math.floor(args.config.projectionCarryDocuments / Math.max(1, args.carryShares ?? 1)) },
+      carry: projectorCarryLimits(args.config, args.carryShares),
       onBatch: (projection, events) => args.metrics.projectionEvents.inc({ projection }, events),
       onProgress: args.onProgress,
       onSubscriptionRestart: (reason) => args.metrics.subscriptionRestarts.inc({ reason }),

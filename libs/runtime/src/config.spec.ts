@@ -1,4 +1,5 @@
 import { connectionsCheckingIntervalMs, DEFAULT_PROJECTOR_THREAD_NICE, loadConfig, projectorThreadsFor } from './config';
+import { projectorCarryLimits } from './composition';
 
 describe('loadConfig: where the projections run (PROJECTOR)', () => {
   it('runs them in a worker thread of the API process by default, as npm start does', () => {
@@ -100,6 +101,9 @@ describe('store timeouts (STORE_TIMEOUT_MS)', () => {
     expect(loadConfig({}).projectionCarryDocuments).toBe(10_000);
     expect(loadConfig({ PROJECTION_CARRY_DOCUMENTS: '0' }).projectionCarryDocuments).toBe(0);
     expect(() => loadConfig({ PROJECTION_CARRY_DOCUMENTS: '-1' })).toThrow(/PROJECTION_CARRY_DOCUMENTS/);
+    // Each projector thread's runner gets its share; the time bound is the runner's own.
+    expect(projectorCarryLimits(loadConfig({}))).toEqual({ maxDocuments: 10_000, maxMs: 3_000 });
+    expect(projectorCarryLimits(loadConfig({ PROJECTION_CARRY_DOCUMENTS: '9999' }), 2)).toEqual({ maxDocuments: 4_999, maxMs: 3_000 });
   });
 
   it('runs the projections on one thread unless PROJECTOR_THREADS asks for more', () => {

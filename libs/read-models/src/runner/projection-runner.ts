@@ -553,13 +553,21 @@ export class ProjectionRunner implements ProjectionControl {
     const carried = w.carried;
     if (!carried) return;
     try {
-      await this.store.applyBatch([...carried.unsaved.values()], { projection: checkpointName(w.projection, w.generation), position: w.cursor, fence: w.fence });
-      w.checkpoint = Math.max(w.checkpoint, w.cursor);
-      w.eventsApplied += carried.applied;
+      await this.commit(w, carried, w.cursor);
     } catch (error) {
       this.options.logger?.error({ msg: 'a stopped build could not commit what it carried; it applies it again at its next start', projection: w.projection.name, error: String(error) });
     }
     this.dropCarried(w);
+  }
+
+  /** Writes the carry's unsaved documents with the checkpoint at `position`, and counts its events as applied. */
+  private async commit(w: Worker, carried: CarriedDocuments, position: number): Promise<void> {
+    await this.store.applyBatch([...carried.unsaved.values()], { projection: checkpointName(w.projection, w.generation), position, fence: w.fence });
+    w.checkpoint = Math.max(w.checkpoint, position);
+    w.cursor = Math.max(w.cursor, w.checkpoint);
+    w.eventsApplied += carried.applied;
+    carried.applied = 0;
+    carried.unsaved.clear();
   }
 
   /** Forgets the carried documents: the worker reads on from its checkpoint. */
@@ -694,18 +702,10 @@ export class ProjectionRunner implements ProjectionControl {
     await this.prefetch(p, w.generation, planned, cache);
     const dirty = carried.unsaved;
     let lastApplied = w.cursor;
-    const commit = async (position: number): Promise<void> => {
-      await this.store.applyBatch([...dirty.values()], { projection: checkpointName(p, w.generation), position, fence: w.fence });
-      w.checkpoint = Math.max(w.checkpoint, position);
-      w.cursor = Math.max(w.cursor, w.checkpoint);
-      w.eventsApplied += carried.applied;
-      carried.applied = 0;
-      dirty.clear();
-    };
     // Commits what this batch applied so far, so that a query over the store sees it.
     const flush = async (): Promise<void> => {
       if (dirty.size === 0 && lastApplied <= w.checkpoint) return;
-      await commit(lastApplied);
+      await this.commit(w, carried, lastApplied);
     };
     for (const { event, changes: planned_ } of planned) {
       const staged = new Map<string, { write: DocumentWrite; doc: Doc | null }>();
@@ -760,7 +760,7 @@ export class ProjectionRunner implements ProjectionControl {
       w.carried = carried;
       return;
     }
-    if (checkpoint > w.checkpoint || dirty.size > 0) await commit(checkpoint);
+    if (checkpoint > w.checkpoint || dirty.size > 0) await this.commit(w, carried, checkpoint);
     if (failure) throw failure;
   }
 
