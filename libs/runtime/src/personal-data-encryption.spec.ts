@@ -1,9 +1,14 @@
 import { createDecipheriv, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { EncryptingEventStore, fieldOpener, InMemoryEventStore } from '@crm/event-store';
+import {
+  CUSTOMER_PROFILES, customerProfilesProjection, physicalCollection, ProjectionRunner, SqliteReadModelStore, type Projection,
+} from '@crm/read-models';
 import { MemoryKeyStore } from '../../event-store/test-support/memory-key-store';
+import { makeTempDir } from '../../../test/support/temp-dir';
 import { PERSONAL_DATA_POLICY } from './composition';
 
-describe('personal fields through the encrypting store (a stream read opens them lazily)', () => {
+describe('personal fields through the encrypting store (every read opens them lazily)', () => {
   const event = (type: string, data: Record<string, unknown>) => ({ eventId: `${type}-${Math.random()}`, type, data, metadata: {} });
 
   it('seals on append, opens what is read, and leaves unread fields sealed: a corrupt one fails only where it is read', async () => {
@@ -27,8 +32,16 @@ describe('personal fields through the encrypting store (a stream read opens them
     expect(data(1)['summary']).toBe('asked about her order');
     expect(data(2)['channel']).toBe('email');
     expect(() => data(2)['summary']).toThrow();
-    // The log (what projections read) opens eagerly: the damaged field fails the read itself.
-    await expect(store.readAll()).rejects.toThrow();
+    // The log (what projections read) opens lazily too: the damaged field fails where it is read, not the read.
+    const log = await store.readAll();
+    const logData = (i: number): Record<string, unknown> => log[i]!.data as Record<string, unknown>;
+    expect(logData(1)['summary']).toBe('asked about her order');
+    expect(logData(2)['channel']).toBe('email');
+    expect(() => logData(2)['summary']).toThrow();
+    // openSealed likewise, on what a sealed read returned.
+    const opened = await store.openSealed(await store.readAll({ sealed: true }));
+    expect((opened[0]!.data as Record<string, unknown>)['name']).toBe('Zoë Ångström');
+    expect(() => (opened[2]!.data as Record<string, unknown>)['summary']).toThrow();
   });
 
   it('opens a live subscription lazily too: an event taken only as a wake-up signal is never decrypted', async () => {
@@ -86,6 +99,53 @@ describe('personal fields through the encrypting store (a stream read opens them
     expect(await read('complaint-k1')).toMatchObject([{ priority: 'P2', category: '[erased]', description: '[erased]' }, { reason: '[erased]' }]);
     // A value stored in clear before it was personal cannot be shredded from the file, but no read shows it any more.
     expect(await read('order-o1')).toMatchObject([{ lines: [{ description: '[erased]' }] }, { reason: '[erased]' }]);
+  });
+});
+
+describe('a damaged personal field in the log, under the projection runner', () => {
+  const event = (type: string, data: Record<string, unknown>) => ({ eventId: `${type}-${Math.random()}`, type, data, metadata: {} });
+  const contact = (contactId: string, channel: string, outcome: string) => event('ContactLogged', {
+    customerId: 'c5', contactId, channel, direction: 'inbound', purpose: 'support', summary: `call ${contactId}`, outcome, occurredAt: `2026-03-0${contactId.slice(1)}T09:00:00.000Z`,
+  });
+  /** Counts contacts per channel: reads no personal field. */
+  const channels: Projection = {
+    name: 'contact_channels', version: 1, eventTypes: ['ContactLogged'], collections: [{ name: 'channels', indexes: [] }],
+    changes: (e) => [{
+      collection: 'channels', id: String((e.data as Record<string, unknown>)['channel']),
+      evolve: (doc) => ({ count: Number(doc?.['count'] ?? 0) + 1 }),
+    }],
+  };
+
+  it('stops the projection that reads it at that event, named, and no other (nothing is opened that is not read)', async () => {
+    const tmp = makeTempDir('crm-damaged-field-');
+    const inner = new InMemoryEventStore();
+    const store = new EncryptingEventStore(inner, new MemoryKeyStore(), PERSONAL_DATA_POLICY);
+    const readModels = new SqliteReadModelStore(join(tmp.dir, 'read-models.db'));
+    const runner = new ProjectionRunner(store, readModels, [customerProfilesProjection, channels], { idlePollMs: 10 });
+    try {
+      await store.appendToStream('customer-c5', [
+        event('CustomerRegistered', { customerId: 'c5', kind: 'customer', name: 'Zoë' }), contact('k1', 'phone', 'answered'),
+      ]);
+      // Written past the encryption (as a damaged disk might leave it): an outcome that cannot be opened.
+      await inner.appendToStream('customer-c5', [contact('k2', 'email', `enc:v1:${randomBytes(40).toString('base64')}`)]);
+      const head = (await store.appendToStream('customer-c5', [contact('k3', 'phone', 'sorted')])).position;
+
+      await runner.start();
+      expect(await runner.waitFor('contact_channels', head, 10_000)).toBe(true);
+      expect(await runner.waitFor('customer_profiles', head, 10_000)).toBe(false);
+
+      const [profiles, counted] = runner.status();
+      expect(profiles).toMatchObject({ status: 'failed', checkpoint: head - 2, lastError: { position: head - 1, eventType: 'ContactLogged' } });
+      expect(counted).toMatchObject({ status: 'live', checkpoint: head, lastError: null });
+      const profile = await readModels.get(physicalCollection(customerProfilesProjection, CUSTOMER_PROFILES), 'c5');
+      expect(profile).toMatchObject({ name: 'Zoë', lastContact: { contactId: 'k1', outcome: 'answered' } });
+      expect(await readModels.get(physicalCollection(channels, 'channels'), 'email')).toMatchObject({ count: 1 });
+      expect(await readModels.get(physicalCollection(channels, 'channels'), 'phone')).toMatchObject({ count: 2 });
+    } finally {
+      await runner.stop();
+      await readModels.close();
+      tmp.remove();
+    }
   });
 });
 
