@@ -62,6 +62,20 @@ const COMPILED: ReadonlyMap<string, ReadonlyArray<readonly Step[]>> = new Map(
   ]),
 );
 
+/** The compiled steps of `only` (paths of PERSONAL_FIELDS[type]; others ignored), compiled once per selection. */
+const SELECTED = new Map<string, ReadonlyArray<readonly Step[]>>();
+function selectedPaths(type: string, only: readonly string[]): ReadonlyArray<readonly Step[]> | undefined {
+  const key = `${type}\u0000${only.join('\u0000')}`;
+  let steps = SELECTED.get(key);
+  if (!steps) {
+    const all = PERSONAL_FIELDS[type] ?? [];
+    const compiled = COMPILED.get(type) ?? [];
+    steps = all.flatMap((path, i) => (only.includes(path) ? [compiled[i]!] : []));
+    SELECTED.set(key, steps);
+  }
+  return steps;
+}
+
 export const REDACTED = '[redacted]';
 /** What an erased customer's personal fields read as, in the log (key destroyed) and in every read model. */
 export const ERASED = '[erased]';
@@ -70,10 +84,11 @@ export const ERASED = '[erased]';
  * `data` with `fn` applied to each personal field of the event type that holds a value (null and absent fields stay
  * as they are). Copy-on-write along each field's path only: `data` itself is never changed, and the parts of it no
  * personal field lies in are shared. The one walk of personal fields: redaction, erasure masks and the event
- * store's encryption all go through it.
+ * store's encryption all go through it. `only`: these paths of the type's PERSONAL_FIELDS and no other (a projection
+ * opens only the fields it reads).
  */
-export function mapPersonalData(type: string, data: unknown, fn: (value: unknown) => unknown): unknown {
-  const paths = COMPILED.get(type);
+export function mapPersonalData(type: string, data: unknown, fn: (value: unknown) => unknown, only?: readonly string[]): unknown {
+  const paths = only ? selectedPaths(type, only) : COMPILED.get(type);
   if (!paths || typeof data !== 'object' || data === null) return data;
   let result = data as Record<string, unknown>;
   for (const steps of paths) result = mapPath(result, steps, 0, fn);

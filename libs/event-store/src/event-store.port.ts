@@ -33,6 +33,12 @@ export interface RecordedEvent {
   readonly dataJson?: string;
 }
 
+/**
+ * The personal fields to open, per event type (paths as the store's policy names them: PERSONAL_FIELDS); a type not
+ * listed is left as stored. What a reader that needs only some of them asks for: the others stay sealed.
+ */
+export type PersonalFieldSelection = Readonly<Record<string, readonly string[]>>;
+
 export interface AppendResult {
   /** Revision of the last event now in the stream. */
   readonly nextExpectedRevision: number;
@@ -88,9 +94,10 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /**
    * Events of a `sealed` read with their personal fields opened, as `readAll` would have returned them (one key
-   * lookup for all of them). Only a store that seals has it; without it, reads are never sealed.
+   * lookup for all of them), or only the fields `only` names. Only a store that seals has it; without it, reads are
+   * never sealed.
    */
-  openSealed?(events: readonly RecordedEvent[]): Promise<RecordedEvent[]>;
+  openSealed?(events: readonly RecordedEvent[], only?: PersonalFieldSelection): Promise<RecordedEvent[]>;
   subscribeToAll(options?: SubscribeOptions): Subscription;
   /** Position of the last event in the log, or 0 when it is empty. */
   headPosition(): Promise<number>;

@@ -1,6 +1,6 @@
 import { createDecipheriv } from 'node:crypto';
 import type {
-  AppendResult, EventStore, EventToAppend, ExpectedRevision, ReadAllOptions, ReadStreamOptions, RecordedEvent, SubscribeOptions,
+  AppendResult, EventStore, EventToAppend, ExpectedRevision, PersonalFieldSelection, ReadAllOptions, ReadStreamOptions, RecordedEvent, SubscribeOptions,
   Subscription,
 } from '../event-store.port';
 import type { KeyStore, SubjectKey } from './key-store';
@@ -20,8 +20,11 @@ export class SubjectErased extends Error {
 export interface FieldEncryptionPolicy {
   /** Whether events of the type carry personal fields at all. */
   hasFields(type: string): boolean;
-  /** The event's data with `fn` applied to each personal field that holds a value; copy-on-write, `data` untouched. */
-  mapFields(type: string, data: unknown, fn: (value: unknown) => unknown): unknown;
+  /**
+   * The event's data with `fn` applied to each personal field that holds a value; copy-on-write, `data` untouched.
+   * `only`: to these fields of the type and no other.
+   */
+  mapFields(type: string, data: unknown, fn: (value: unknown) => unknown, only?: readonly string[]): unknown;
   /** Like mapFields, but `fn` runs when a field is first read (reads that never touch a field never decrypt it). */
   mapFieldsLazily?(type: string, data: unknown, fn: (value: unknown) => unknown): unknown;
   /** Whose data it is (the key to use), from the event's data. */
@@ -143,10 +146,10 @@ export class EncryptingEventStore implements EventStore {
   /** Appends waiting for their sealing threads: `close` lets them reach the store first. */
   private readonly sealing = new Set<Promise<unknown>>();
 
-  private subjectsOf(events: ReadonlyArray<{ readonly type: string; readonly data: unknown }>): Set<string> {
+  private subjectsOf(events: ReadonlyArray<{ readonly type: string; readonly data: unknown }>, only?: PersonalFieldSelection): Set<string> {
     const subjects = new Set<string>();
     for (const e of events) {
-      if (!this.policy.hasFields(e.type)) continue;
+      if (!this.policy.hasFields(e.type) || (only && !only[e.type]?.length)) continue;
       const subject = this.policy.subjectOf(e.type, e.data);
       if (subject) subjects.add(subject);
     }
@@ -173,12 +176,13 @@ export class EncryptingEventStore implements EventStore {
    * Opens the events of one read with the keys fetched for it (`existingKeys`, once per read): a key store that fails
    * fails the read, as before, and never the code that later reads a field.
    */
-  private async opener(events: readonly RecordedEvent[]): Promise<(e: RecordedEvent) => RecordedEvent> {
-    const subjects = this.subjectsOf(events);
+  private async opener(events: readonly RecordedEvent[], lazily = false, only?: PersonalFieldSelection): Promise<(e: RecordedEvent) => RecordedEvent> {
+    const subjects = this.subjectsOf(events, only);
     const keys = subjects.size === 0 ? new Map<string, SubjectKey>() : await this.keys.existingKeys(subjects);
-    const map = this.policy.mapFieldsLazily ?? this.policy.mapFields;
+    const mapAll = (lazily ? this.policy.mapFieldsLazily : undefined) ?? this.policy.mapFields;
+    const map = only ? (type: string, data: unknown, fn: (value: unknown) => unknown) => this.policy.mapFields(type, data, fn, only[type]) : mapAll;
     return (e) => {
-      if (!this.policy.hasFields(e.type)) return e;
+      if (!this.policy.hasFields(e.type) || (only && !only[e.type]?.length)) return e;
       const subject = this.policy.subjectOf(e.type, e.data);
       if (!subject) return e;
       const key = keys.get(subject);
@@ -190,23 +194,20 @@ export class EncryptingEventStore implements EventStore {
   }
 
   /**
-   * Every read opens personal fields lazily (when the policy can), each on its first read, with the keys fetched for
-   * the read: a command's fold reads a customer's identity fields but none of the contact summaries of the stream
-   * (decryption was ~7 % of the API's time under the lag bench's load, then ~2 %), and most projections read few of
-   * the fields they get (`customer_profiles` a contact's outcome but not its summary, no complaint text; `loyalty` and
-   * `cross_sell` none of an order's line descriptions). A field that cannot be opened (a damaged value) fails where it
-   * is read: the projection that reads it stops at that event (`failed`, naming it), the others go on.
+   * A stream's personal fields are opened lazily (when the policy can), each on its first read: a command's fold reads
+   * a customer's identity fields but none of the contact summaries of the stream (decryption was ~7 % of the API's
+   * time under the lag bench's load, now ~2 %). The log feeds projections, which read nearly every field of what they
+   * get: eagerly, without the getters' cost.
    */
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
     const events = await this.inner.readStream(streamId, options);
-    return events.map(await this.opener(events));
+    return events.map(await this.opener(events, true));
   }
 
   /**
    * `sealed`: the events as stored, for the projection runner, whose sealed projections (the timeline) copy personal
-   * fields into documents as they are and whose other projections get them through `openSealed`, one opened copy per
-   * event however many read it (each field decrypted at most once). A rebuild of the timeline then never decrypts
-   * (AES-GCM per field was ~19 % of it). Otherwise opened lazily, as a stream read.
+   * fields into documents as they are and whose other projections get them opened through `openSealed`, once per
+   * event however many read it. A rebuild of the timeline then never decrypts (AES-GCM per field was ~19 % of it).
    */
   async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
     const events = await this.inner.readAll(options);
@@ -214,8 +215,9 @@ export class EncryptingEventStore implements EventStore {
     return events.map(await this.opener(events));
   }
 
-  async openSealed(events: readonly RecordedEvent[]): Promise<RecordedEvent[]> {
-    return events.map(await this.opener(events));
+  /** `only`: open these fields and leave the others sealed (a projection that reads few of them); default every one. */
+  async openSealed(events: readonly RecordedEvent[], only?: PersonalFieldSelection): Promise<RecordedEvent[]> {
+    return events.map(await this.opener(events, false, only));
   }
 
   /**
@@ -226,7 +228,7 @@ export class EncryptingEventStore implements EventStore {
   subscribeToAll(options?: SubscribeOptions): Subscription {
     const inner = this.inner.subscribeToAll(options);
     // Events arrive one by one, over time: each is its own read (no key memo kept across them).
-    const open = async (e: RecordedEvent): Promise<RecordedEvent> => (await this.opener([e]))(e);
+    const open = async (e: RecordedEvent): Promise<RecordedEvent> => (await this.opener([e], true))(e);
     return {
       async *[Symbol.asyncIterator]() {
         for await (const e of inner) yield await open(e);

@@ -87,6 +87,14 @@ export interface Projection {
    */
   readonly sealed?: true;
   /**
+   * The personal fields it reads, per event type (paths of PERSONAL_FIELDS in @crm/domain; `{}`: none). The runner
+   * opens only these, the union over its projections (each event once), and leaves the others sealed: a rebuild of
+   * loyalty no longer decrypts every order line's description. Absent: every personal field of its events is opened.
+   * A field read but not listed would reach the projection sealed (ciphertext): projections-replay.spec replays every
+   * projection with only its listed fields opened and requires the same documents.
+   */
+  readonly opens?: Readonly<Record<string, readonly string[]>>;
+  /**
    * At most this many events per batch, whatever the runner's batch size. Large batches pay where a document takes
    * many events (a profile is written once per batch); a projection that writes one document per event gains nothing
    * from them, and its batch's documents outlive V8's young generation (copied, promoted, then collected).

@@ -102,6 +102,7 @@ export const complaintsProjection: Projection = {
   name: 'complaints',
   version: 1,
   eventTypes: [...COMPLAINT_EVENT_TYPES, 'CustomerErased', 'ContactLogged'],
+  opens: { ComplaintFiled: ['category', 'description'] },
   collections: [
     {
       name: COMPLAINTS,

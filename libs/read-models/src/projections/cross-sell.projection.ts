@@ -40,6 +40,7 @@ export const crossSellProjection: Projection = {
   name: 'cross_sell',
   version: 1,
   eventTypes: ['PurchaseRecorded'],
+  opens: {},
   collections: [
     { name: CROSS_SELL_SKUS, indexes: [{ fields: [['orderCount', -1]] }] },
     { name: CROSS_SELL_ORDERS, indexes: [] },

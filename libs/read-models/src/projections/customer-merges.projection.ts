@@ -39,6 +39,7 @@ export const customerMergesProjection: Projection = {
   name: 'customer_merges',
   version: 1,
   eventTypes: ['CustomerMerged', 'CustomerUnmerged'],
+  opens: {},
   collections: [{ name: CUSTOMER_MERGES, indexes: [] }],
   changes(event: ProjectedEvent): DocumentChange[] {
     const e = asCrmEvent(event);

@@ -55,6 +55,12 @@ export const customerProfilesProjection: Projection = {
   name: 'customer_profiles',
   version: 1,
   eventTypes: [...CUSTOMER_EVENT_TYPES, ...COMPLAINT_EVENT_TYPES],
+  opens: {
+    CustomerRegistered: ['name', 'email', 'phone', 'externalRef'],
+    CustomerProfileChanged: ['changes.name', 'changes.email', 'changes.phone'],
+    ContactLogged: ['outcome'],
+    FollowUpScheduled: ['reason'],
+  },
   collections: [
     {
       name: CUSTOMER_PROFILES,

@@ -8,6 +8,7 @@ export const customerStreamsProjection: Projection = {
   name: 'customer_streams',
   version: 1,
   eventTypes: ['CustomerRegistered', 'ComplaintFiled', 'PurchaseRecorded'],
+  opens: {},
   collections: [{ name: CUSTOMER_STREAMS, indexes: [] }],
   changes(event: ProjectedEvent): DocumentChange[] {
     const e = asCrmEvent(event);

@@ -10,6 +10,7 @@ export const followUpsProjection: Projection = {
   name: 'follow_ups',
   version: 1,
   eventTypes: ['FollowUpScheduled', 'FollowUpCompleted', 'FollowUpCancelled', 'FollowUpReassigned', 'CustomerErased'],
+  opens: { FollowUpScheduled: ['reason'], FollowUpCompleted: ['note'], FollowUpCancelled: ['reason'] },
   collections: [{ name: FOLLOW_UPS, indexes: [{ fields: [['status', 1], ['dueAt', 1]] }, { fields: [['ownerId', 1], ['status', 1], ['dueAt', 1]] }, { fields: [['customerId', 1]] }] }],
   changes(event: ProjectedEvent): Change[] {
     const e = asCrmEvent(event);

@@ -102,6 +102,7 @@ export const loyaltyProjection: Projection = {
   // v2: spend per day and the valuation under the published loyalty policy (rates), issue 16.
   version: 2,
   eventTypes: [...ORDER_EVENT_TYPES, ...LOYALTY_POLICY_EVENT_TYPES],
+  opens: {},
   collections: [
     {
       name: LOYALTY,

@@ -59,6 +59,7 @@ export const monthlyRevenueProjection: Projection = {
   name: 'monthly_revenue',
   version: 1,
   eventTypes: ['PurchaseRecorded', 'ReturnRecorded'],
+  opens: {},
   collections: [{ name: MONTHLY_REVENUE, indexes: [{ fields: [['period', 1], ['currency', 1]] }] }],
   changes(event: ProjectedEvent): DocumentChange[] {
     const e = asCrmEvent(event);

@@ -21,6 +21,7 @@ export const slaBreachesProjection: Projection = {
   name: 'sla_breaches',
   version: 1,
   eventTypes: ['SlaBreached', 'ComplaintResponded', 'ComplaintResolved'],
+  opens: {},
   collections: [
     {
       name: SLA_BREACHES,

@@ -9,9 +9,10 @@ export interface EventFeed {
   readAll(options: { fromPosition?: number; maxCount?: number; eventTypes?: readonly string[]; sealed?: boolean; dataJson?: boolean }): Promise<ProjectedEvent[]>;
   /**
    * The events of a sealed read with their personal fields opened (one key lookup for all of them). A feed that has it
-   * is read sealed: sealed projections get the events as they are, the others opened.
+   * is read sealed: sealed projections get the events as they are, the others opened (`only`: just these fields, per
+   * event type; see `Projection.opens`).
    */
-  openSealed?(events: readonly ProjectedEvent[]): Promise<ProjectedEvent[]>;
+  openSealed?(events: readonly ProjectedEvent[], only?: Readonly<Record<string, readonly string[]>>): Promise<ProjectedEvent[]>;
   headPosition(): Promise<number>;
   subscribeToAll(options: { fromPosition?: number }): AsyncIterable<ProjectedEvent> & { close(): Promise<void> };
 }

@@ -114,6 +114,27 @@ interface Worker {
   done?: Promise<void>;
 }
 
+const NOTHING: Readonly<Record<string, readonly string[]>> = Object.freeze({});
+
+/**
+ * The personal fields the plaintext projections of a runner read, per event type: the union of their `opens`;
+ * undefined (open every field) when one of them does not say; NOTHING when none reads any.
+ */
+function openedFields(projections: readonly Projection[]): Readonly<Record<string, readonly string[]>> | undefined {
+  const union = new Map<string, Set<string>>();
+  for (const p of projections) {
+    if (p.sealed) continue;
+    if (!p.opens) return undefined;
+    for (const [type, paths] of Object.entries(p.opens)) {
+      const set = union.get(type) ?? new Set<string>();
+      paths.forEach((path) => set.add(path));
+      union.set(type, set);
+    }
+  }
+  const entries = [...union].filter(([, paths]) => paths.size > 0);
+  return entries.length === 0 ? NOTHING : Object.fromEntries(entries.map(([type, paths]) => [type, [...paths].sort()]));
+}
+
 /**
  * Runs projections against the global log: each from its own checkpoint, catch-up then live, in batches.
  * Documents and the checkpoint of a batch are written by one `applyBatch`; documents carry the position of the last
@@ -130,6 +151,8 @@ export class ProjectionRunner implements ProjectionControl {
   private readonly dropTimers = new Set<NodeJS.Timeout>();
   private readonly reader: SharedLogReader;
   private readonly readsSealed: boolean;
+  /** The personal fields the runner's projections read in clear (undefined: all of them; NOTHING: none). */
+  private readonly opens: Readonly<Record<string, readonly string[]>> | undefined;
   private readonly opened = new WeakMap<ProjectedEvent, { readonly batch: Promise<ProjectedEvent[]>; readonly index: number }>();
   private readonly batchSize: number;
   private readonly rebuildBatchSize: number;
@@ -175,8 +198,10 @@ export class ProjectionRunner implements ProjectionControl {
     this.projections = projections;
     this.registry = new ServingRegistry(store, projections);
     const types = new Set(projections.flatMap((p) => p.eventTypes));
-    // Sealed reads only when the feed can open them again for the projections that need personal data in clear.
-    this.readsSealed = typeof feed.openSealed === 'function' && projections.some((p) => p.sealed);
+    // Sealed reads when the feed can open them again, for the projections that need personal data in clear, and there
+    // is one that keeps them sealed or reads only some of them (`opens`): the others stay sealed.
+    this.opens = openedFields(projections);
+    this.readsSealed = typeof feed.openSealed === 'function' && projections.some((p) => p.sealed || p.opens !== undefined);
     // The log's text of each event's data only for a runner of sealed projections alone (the timeline rebuilt by
     // itself, or in a projector thread of its own): they keep their data as the log has it and store the text. Beside
     // the others the timeline is the slowest reader, the shared window holds up to 20,000 events ahead of it, and their
@@ -194,10 +219,10 @@ export class ProjectionRunner implements ProjectionControl {
    */
   private async eventsFor(w: Worker, page: ProjectedEvent[]): Promise<ProjectedEvent[]> {
     const openSealed = this.feed.openSealed?.bind(this.feed);
-    if (!this.readsSealed || w.projection.sealed || page.length === 0 || !openSealed) return page;
+    if (!this.readsSealed || w.projection.sealed || page.length === 0 || !openSealed || this.opens === NOTHING) return page;
     const missing = page.filter((e) => !this.opened.has(e));
     if (missing.length > 0) {
-      const batch = openSealed(missing);
+      const batch = openSealed(missing, this.opens);
       missing.forEach((e, index) => this.opened.set(e, { batch, index }));
       // A failed opening (key store unreachable) is forgotten, so the worker's retry opens the events again.
       batch.catch(() => missing.forEach((e) => this.opened.delete(e)));

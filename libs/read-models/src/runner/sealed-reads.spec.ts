@@ -25,8 +25,12 @@ class SealingFeed implements EventFeed {
     return events.map((e) => (e.type === 'ContactLogged' ? { ...e, data: { ...(e.data as object), summary: `sealed:${summaryOf(e)}` } } : e));
   }
 
-  openSealed(events: readonly ProjectedEvent[]): Promise<ProjectedEvent[]> {
+  /** The `only` of each openSealed call. */
+  readonly selections: Array<Readonly<Record<string, readonly string[]>> | undefined> = [];
+
+  openSealed(events: readonly ProjectedEvent[], only?: Readonly<Record<string, readonly string[]>>): Promise<ProjectedEvent[]> {
     this.opened += events.length;
+    this.selections.push(only);
     return Promise.resolve(events.map((e) => (e.type === 'ContactLogged' ? { ...e, data: { ...(e.data as object), summary: summaryOf(e).replace(/^sealed:/, '') } } : e)));
   }
 
@@ -44,11 +48,12 @@ function summaryOf(e: RecordedEvent | ProjectedEvent): string {
 }
 
 /** Keeps the last contact summary it was given, per projection. */
-function summaryProjection(name: string, sealed: boolean): Projection {
+function summaryProjection(name: string, sealed: boolean, opens?: Projection['opens']): Projection {
   return {
     name,
     version: 1,
     ...(sealed ? { sealed: true as const } : {}),
+    ...(opens ? { opens } : {}),
     eventTypes: ['ContactLogged'],
     collections: [{ name: `${name}_last`, indexes: [] }],
     changes: (event: ProjectedEvent): DocumentChange[] => [{
@@ -115,5 +120,48 @@ describe('sealed reads (Projection.sealed)', () => {
     expect(feed.sealedReads).toBe(0);
     expect(feed.opened).toBe(0);
     expect((await store.get(physicalCollection(openA, 'open_a_last'), 'last'))?.['summary']).toBe('only call 7301');
+  });
+
+  it('opens only the personal fields its plaintext projections list (Projection.opens), the union of them', async () => {
+    const head = await append(
+      contactLogged('2026-03-01T10:00:00.000Z', { contactId: 'c-1', summary: 'first call 6190' }),
+      contactLogged('2026-03-01T11:00:00.000Z', { contactId: 'c-2', summary: 'second call 6191' }),
+    );
+    const feed = new SealingFeed(log);
+    const reads = summaryProjection('reads_summary', false, { ContactLogged: ['summary'] });
+    const readsOther = summaryProjection('reads_other', false, { ContactLogged: ['outcome'], FollowUpScheduled: ['reason'] });
+    runner = new ProjectionRunner(feed, store, [reads, readsOther], { idlePollMs: 20 });
+    await runner.start();
+    for (const p of [reads, readsOther]) expect(await runner.waitFor(p.name, head, 5_000)).toBe(true);
+
+    expect(feed.sealedReads).toBeGreaterThan(0);
+    expect(feed.opened).toBe(2);
+    expect(new Set(feed.selections.map((only) => JSON.stringify(only)))).toEqual(new Set([
+      JSON.stringify({ ContactLogged: ['outcome', 'summary'], FollowUpScheduled: ['reason'] }),
+    ]));
+    expect((await store.get(physicalCollection(reads, 'reads_summary_last'), 'last'))?.['summary']).toBe('second call 6191');
+  });
+
+  it('opens nothing when its plaintext projections list no personal field, and everything when one does not say', async () => {
+    const head = await append(contactLogged('2026-03-01T10:00:00.000Z', { contactId: 'c-1', summary: 'only call 7302' }));
+    const none = summaryProjection('reads_none', false, {});
+    const feed = new SealingFeed(log);
+    runner = new ProjectionRunner(feed, store, [none], { idlePollMs: 20 });
+    await runner.start();
+    expect(await runner.waitFor(none.name, head, 5_000)).toBe(true);
+    expect(feed.sealedReads).toBeGreaterThan(0);
+    expect(feed.opened).toBe(0);
+    // What it would get, were it to read a field it did not list: the field as stored.
+    expect((await store.get(physicalCollection(none, 'reads_none_last'), 'last'))?.['summary']).toBe('sealed:only call 7302');
+    await runner.stop();
+
+    const unsaid = summaryProjection('reads_all', false);
+    const both = new SealingFeed(log);
+    runner = new ProjectionRunner(both, store, [summaryProjection('reads_none_2', false, {}), unsaid], { idlePollMs: 20 });
+    await runner.start();
+    expect(await runner.waitFor(unsaid.name, head, 5_000)).toBe(true);
+    expect(both.opened).toBe(1);
+    expect(both.selections).toEqual([undefined]);
+    expect((await store.get(physicalCollection(unsaid, 'reads_all_last'), 'last'))?.['summary']).toBe('only call 7302');
   });
 });
