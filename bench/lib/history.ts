@@ -20,7 +20,7 @@
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   CHANNELS, complaintStream, CONTACT_PURPOSES, customerStream, DEFAULT_CONTACT_CAP_POLICY, DEFAULT_SLA_POLICY, DomainError,
@@ -193,6 +193,8 @@ export async function generateHistory(options: HistoryOptions): Promise<HistoryI
   const startAt = endAt - span;
   const mainEnd = endAt - 20 * DAY;
 
+  // An existing log would be appended to: twice the events, and every figure measured on it wrong.
+  if (existsSync(options.file)) throw new Error(`${options.file} exists: the history is generated into a new file`);
   // The production schema and pragmas, created by the production store itself.
   await new SqliteEventStore({ filename: options.file, synchronous: 'NORMAL' }).close();
   const db = new Database(options.file);
