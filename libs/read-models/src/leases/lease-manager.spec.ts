@@ -77,6 +77,39 @@ describe('LeaseManager', () => {
     expect(ma.holding()).toEqual([]);
   });
 
+  it('stops the units whose renewals failed in parallel: one still finishing its batch does not hold back the others', async () => {
+    // p1's stop ends only once p2's stop has begun: one after another, the pass would wait for ever.
+    let p2Stopping!: () => void;
+    const p2Began = new Promise<void>((resolve) => (p2Stopping = resolve));
+    const stopped: string[] = [];
+    const u: LeasedUnit[] = [
+      { name: 'p1', start: async () => undefined, stop: async () => { await p2Began; stopped.push('p1'); } },
+      { name: 'p2', start: async () => undefined, stop: async () => { p2Stopping(); stopped.push('p2'); } },
+    ];
+    let failing = false;
+    const flaky: LeaseStore = new Proxy(store, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]): Promise<unknown> => {
+          if (failing) throw new Error('connection reset 9d1k');
+          return (value as (...x: unknown[]) => Promise<unknown>).apply(target, args);
+        };
+      },
+    });
+    const ma = manager('a', u, flaky);
+    await ma.tick();
+    expect(ma.holding().map((l) => l.name).sort()).toEqual(['p1', 'p2']);
+    failing = true;
+    clock += 5_000;
+    const pass = ma.tick();
+    const outcome = await Promise.race([pass.then(() => 'pass ended'), new Promise((resolve) => setTimeout(() => resolve('pass stuck'), 2_000))]);
+    expect(outcome).toBe('pass ended');
+    expect(stopped).toEqual(['p2', 'p1']);
+    expect(ma.holding()).toEqual([]);
+    expect(ma.outage()).toMatchObject({ error: 'connection reset 9d1k' });
+  });
+
   it('reports a store outage until a pass succeeds, renews in parallel, and takes its units again when the store is back', async () => {
     const a = units(['p1', 'p2', 'p3']);
     let failing = false;

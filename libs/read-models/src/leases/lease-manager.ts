@@ -164,6 +164,7 @@ export class LeaseManager {
     // In parallel: in an outage each renewal waits out the store's timeout, and one after another they would keep the
     // units running (and this pass busy) for units x timeout instead of one timeout.
     const outcomes = await Promise.allSettled(leases.map((lease) => this.options.store.renew(lease, now, this.leaseMs)));
+    const lost: Lease[] = [];
     for (const [i, lease] of leases.entries()) {
       const outcome = outcomes[i];
       let renewed: Lease | null;
@@ -179,8 +180,13 @@ export class LeaseManager {
         continue;
       }
       this.options.logger?.log({ msg: 'lease not renewed, stopping its unit', lease: lease.name, replica: this.replicaId, token: lease.token });
-      await this.drop(lease, false);
+      lost.push(lease);
     }
+    // Stopped in parallel too: each stop waits for its unit's batch in flight, which in an outage may be waiting out a
+    // store timeout; one after another, the last units ran on for the sum of them (seen: ten units, over 10 s).
+    const stops = await Promise.allSettled(lost.map((lease) => this.drop(lease, false)));
+    const failed = stops.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private async drop(lease: Lease, release: boolean): Promise<void> {
