@@ -64,7 +64,7 @@ const COMPILED: ReadonlyMap<string, ReadonlyArray<readonly Step[]>> = new Map(
 
 /** The compiled steps of `only` (paths of PERSONAL_FIELDS[type]; others ignored), compiled once per selection. */
 const SELECTED = new Map<string, ReadonlyArray<readonly Step[]>>();
-function selectedPaths(type: string, only: readonly string[]): ReadonlyArray<readonly Step[]> | undefined {
+function selectedPaths(type: string, only: readonly string[]): ReadonlyArray<readonly Step[]> {
   const key = `${type}\u0000${only.join('\u0000')}`;
   let steps = SELECTED.get(key);
   if (!steps) {

@@ -146,10 +146,15 @@ export class EncryptingEventStore implements EventStore {
   /** Appends waiting for their sealing threads: `close` lets them reach the store first. */
   private readonly sealing = new Set<Promise<unknown>>();
 
+  /** Whether a read opens any field of events of `type`: the type has personal fields, and `only` lists some of them. */
+  private opensAny(type: string, only?: PersonalFieldSelection): boolean {
+    return this.policy.hasFields(type) && (!only || (only[type]?.length ?? 0) > 0);
+  }
+
   private subjectsOf(events: ReadonlyArray<{ readonly type: string; readonly data: unknown }>, only?: PersonalFieldSelection): Set<string> {
     const subjects = new Set<string>();
     for (const e of events) {
-      if (!this.policy.hasFields(e.type) || (only && !only[e.type]?.length)) continue;
+      if (!this.opensAny(e.type, only)) continue;
       const subject = this.policy.subjectOf(e.type, e.data);
       if (subject) subjects.add(subject);
     }
@@ -182,7 +187,7 @@ export class EncryptingEventStore implements EventStore {
     const mapAll = (lazily ? this.policy.mapFieldsLazily : undefined) ?? this.policy.mapFields;
     const map = only ? (type: string, data: unknown, fn: (value: unknown) => unknown) => this.policy.mapFields(type, data, fn, only[type]) : mapAll;
     return (e) => {
-      if (!this.policy.hasFields(e.type) || (only && !only[e.type]?.length)) return e;
+      if (!this.opensAny(e.type, only)) return e;
       const subject = this.policy.subjectOf(e.type, e.data);
       if (!subject) return e;
       const key = keys.get(subject);

@@ -18,6 +18,20 @@ function units(names: readonly string[]): { units: LeasedUnit[]; running: Map<st
   };
 }
 
+/** `store`, whose every call throws `message` while `failing()` holds (the store unreachable). */
+function failingWhile(store: LeaseStore, failing: () => boolean, message: string): LeaseStore {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]): Promise<unknown> => {
+        if (failing()) throw new Error(message);
+        return (value as (...x: unknown[]) => Promise<unknown>).apply(target, args);
+      };
+    },
+  });
+}
+
 describe('LeaseManager', () => {
   let dir: string;
   let store: SqliteLeaseStore;
@@ -57,16 +71,7 @@ describe('LeaseManager', () => {
   it('stops a unit at once when its lease cannot be renewed (taken over while this replica stalled, or the store unreachable)', async () => {
     const a = units(['p1', 'p2']);
     let failing = false;
-    const flaky: LeaseStore = new Proxy(store, {
-      get(target, prop, receiver) {
-        const value: unknown = Reflect.get(target, prop, receiver);
-        if (typeof value !== 'function') return value;
-        return async (...args: unknown[]): Promise<unknown> => {
-          if (failing) throw new Error('connection reset 7f2q');
-          return (value as (...x: unknown[]) => Promise<unknown>).apply(target, args);
-        };
-      },
-    });
+    const flaky = failingWhile(store, () => failing, 'connection reset 7f2q');
     const ma = manager('a', a.units, flaky);
     await ma.tick();
     expect([...a.running.keys()].sort()).toEqual(['p1', 'p2']);
@@ -87,23 +92,17 @@ describe('LeaseManager', () => {
       { name: 'p2', start: async () => undefined, stop: async () => { p2Stopping(); stopped.push('p2'); } },
     ];
     let failing = false;
-    const flaky: LeaseStore = new Proxy(store, {
-      get(target, prop, receiver) {
-        const value: unknown = Reflect.get(target, prop, receiver);
-        if (typeof value !== 'function') return value;
-        return async (...args: unknown[]): Promise<unknown> => {
-          if (failing) throw new Error('connection reset 9d1k');
-          return (value as (...x: unknown[]) => Promise<unknown>).apply(target, args);
-        };
-      },
-    });
+    const flaky = failingWhile(store, () => failing, 'connection reset 9d1k');
     const ma = manager('a', u, flaky);
     await ma.tick();
     expect(ma.holding().map((l) => l.name).sort()).toEqual(['p1', 'p2']);
     failing = true;
     clock += 5_000;
     const pass = ma.tick();
-    const outcome = await Promise.race([pass.then(() => 'pass ended'), new Promise((resolve) => setTimeout(() => resolve('pass stuck'), 2_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise((resolve) => (timer = setTimeout(() => resolve('pass stuck'), 2_000)));
+    const outcome = await Promise.race([pass.then(() => 'pass ended'), stuck]);
+    clearTimeout(timer);
     expect(outcome).toBe('pass ended');
     expect(stopped).toEqual(['p2', 'p1']);
     expect(ma.holding()).toEqual([]);
