@@ -47,7 +47,7 @@ function newestSource(dir: string): number {
  * Builds `root`'s app with the Nest CLI when its compiled entry is missing or older than its sources, as start.js
  * does before `npm start` (not timed); with `build: false` throws instead (a second checkout given for an A/B).
  */
-export function ensureBuilt(root: string, apps: ReadonlyArray<'api' | 'importer'>, options: { build: boolean; log: (line: string) => void }): void {
+export function ensureBuilt(root: string, apps: ReadonlyArray<'api' | 'importer' | 'projector'>, options: { build: boolean; log: (line: string) => void }): void {
   const sources = Math.max(newestSource(join(root, 'apps')), newestSource(join(root, 'libs')));
   for (const app of apps) {
     const entry = entryOf(root, app);
