@@ -1,6 +1,6 @@
 import { complaintStream, type ComplaintCommand, type ComplaintEvent, type makeComplaintDecider } from '@crm/domain';
 import { handleCommand, StreamVersionConflict, type EventMetadataFactory, type EventStore } from '@crm/event-store';
-import { COMPLAINTS, complaintsProjection, physicalCollection, type ReadModelStore } from '@crm/read-models';
+import { COMPLAINTS, complaintsProjection, physicalCollection, type ComplaintDoc, type ReadModelStore } from '@crm/read-models';
 import { domainEventMetadata } from './event-metadata';
 import { RepeatingPass } from './repeating-pass';
 
@@ -66,17 +66,17 @@ export class SlaWatcher {
     await this.options.beforePass?.();
     const now = this.options.now();
     const nowIso = now.toISOString();
-    const due = await this.readModels.find(
+    const due = (await this.readModels.find(
       physicalCollection(complaintsProjection, COMPLAINTS),
       { nextDueAt: { $lte: nowIso } },
       { sort: [['nextDueAt', 1]], limit: this.options.batchSize ?? 200 },
-    );
+    )) as ComplaintDoc[];
     let breaches = 0;
     for (const doc of due) {
       if (this.settled.get(doc._id) === doc._position) continue;
-      const deadline = doc['nextDeadline'] as { kind: 'first-response' | 'resolution'; dueAt: string } | null;
-      const resumeRequest = doc['resumeRequest'] as { contactId: string; occurredAt: string } | null | undefined;
-      const nextEscalation = doc['nextEscalationDueAt'];
+      const deadline = doc.nextDeadline;
+      const resumeRequest = doc.resumeRequest;
+      const nextEscalation = doc.nextEscalationDueAt;
       let appended = false;
       try {
         if (resumeRequest && resumeRequest.occurredAt <= nowIso) {

@@ -5,7 +5,7 @@ import { ComplaintBoard, ComplaintDetailView, FollowUpList, SlaBreachList, type 
 import { PRIORITIES, REDACTED, SLA_KINDS } from '@crm/domain';
 import {
   COMPLAINTS, complaintsProjection, customerMergesProjection, FOLLOW_UPS, groupIds, mergeAliasOf, followUpsProjection, physicalCollection, READ_MODEL_STORE, SLA_BREACHES,
-  slaBreachesProjection, type Doc, type Query as DocQuery, type ReadModelStore,
+  slaBreachesProjection, type BreachDoc, type ComplaintDoc, type Doc, type FollowUpDoc, type Query as DocQuery, type ReadModelStore,
 } from '@crm/read-models';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
 import { IdParam } from '../http/id-param';
@@ -32,7 +32,7 @@ const COMPLAINT_FREE_TEXT = ['category', 'description'] as const;
  * such fields in the read model). `pausedMinutes`: the SLA minutes finished waits took off the clocks, plus the
  * current wait so far (wall-clock minutes until it ends); the watcher's bookkeeping stays out of the response.
  */
-function slaStateView(doc: Doc, now: Date): Record<string, unknown> {
+function slaStateView(doc: ComplaintDoc, now: Date): Record<string, unknown> {
   const {
     resumeRequest: _rr, escalatedSteps: _es, escalationSchedule: _sched, nextEscalationDueAt, clocksStopped,
     paused, pausedSince, pausedMinutes, filingPriority, priorityChanges, escalations, escalated, ...rest
@@ -45,7 +45,7 @@ function slaStateView(doc: Doc, now: Date): Record<string, unknown> {
     pausedSince: waiting ? pausedSince : null,
     clocksStopped: waiting && clocksStopped === true,
     pausedMinutes: (typeof pausedMinutes === 'number' ? pausedMinutes : 0) + current,
-    filingPriority: filingPriority ?? doc['priority'],
+    filingPriority: filingPriority ?? doc.priority,
     priorityChanges: priorityChanges ?? 0,
     escalated: escalated === true,
     escalations: escalations ?? [],
@@ -55,7 +55,7 @@ function slaStateView(doc: Doc, now: Date): Record<string, unknown> {
 
 // The complaints projection writes every field of ComplaintView; the store hands documents back untyped.
 function complaintView(doc: Doc, who: Principal, now: Date): ComplaintView {
-  const view = withoutStoreFields(slaStateView(doc, now) as Doc);
+  const view = withoutStoreFields(slaStateView(doc as ComplaintDoc, now) as Doc);
   if (who.role === 'analyst') {
     for (const field of COMPLAINT_FREE_TEXT) if (view[field] !== undefined && view[field] !== null) view[field] = REDACTED;
   }
@@ -173,24 +173,23 @@ export class ComplaintQueriesController {
     if (kind) filter['kind'] = kind;
     const asOfPosition = await this.gate.atLeast(slaBreachesProjection, minPosition);
     const now = this.clock.now().getTime();
-    const docs = await this.store.find(BREACH_DOCS, filter, { sort: [['breachedAt', -1]], limit });
+    const docs = (await this.store.find(BREACH_DOCS, filter, { sort: [['breachedAt', -1]], limit })) as BreachDoc[];
     return {
       items: docs.map((d) => {
-        const metAt = typeof d['metAt'] === 'string' ? d['metAt'] : null;
+        const metAt = typeof d.metAt === 'string' ? d.metAt : null;
         const end = metAt ? Date.parse(metAt) : now;
-        // Fields the sla_breaches projection writes on every document.
         return {
-          complaintId: d['complaintId'] as string,
-          customerId: d['customerId'] as string,
-          ownerId: d['ownerId'] as string | null,
-          priority: d['priority'] as string,
-          kind: d['kind'] as string,
-          dueAt: d['dueAt'] as string,
-          breachedAt: d['breachedAt'] as string,
-          detectedAt: d['detectedAt'] as string,
+          complaintId: d.complaintId,
+          customerId: d.customerId,
+          ownerId: d.ownerId,
+          priority: d.priority,
+          kind: d.kind,
+          dueAt: d.dueAt,
+          breachedAt: d.breachedAt,
+          detectedAt: d.detectedAt,
           metAt,
           stillOpen: metAt === null,
-          minutesLate: Math.max(0, Math.floor((end - Date.parse(String(d['dueAt']))) / 60_000)),
+          minutesLate: Math.max(0, Math.floor((end - Date.parse(d.dueAt)) / 60_000)),
         };
       }),
       asOfPosition,
@@ -221,10 +220,10 @@ export class ComplaintQueriesController {
     if (customerId) filter['customerId'] = await this.customerOrGroup(customerId, minPosition);
     const asOfPosition = await this.gate.atLeast(followUpsProjection, minPosition);
     const now = this.clock.now().toISOString();
-    const docs = await this.store.find(FOLLOW_UP_DOCS, filter, { sort: [['dueAt', 1]], limit });
+    const docs = (await this.store.find(FOLLOW_UP_DOCS, filter, { sort: [['dueAt', 1]], limit })) as FollowUpDoc[];
     return {
-      // The follow_ups projection writes every field of FollowUpView.
-      items: docs.map((d) => ({ ...withoutStoreFields(d), overdue: d['status'] === 'open' && String(d['dueAt']) < now }) as unknown as FollowUpView),
+      // The follow_ups projection writes every field of FollowUpView (FollowUpFields) but `overdue`.
+      items: docs.map((d) => ({ ...withoutStoreFields(d), overdue: d.status === 'open' && d.dueAt < now }) as unknown as FollowUpView),
       asOfPosition,
     };
   }

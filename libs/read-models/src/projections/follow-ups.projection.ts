@@ -5,6 +5,23 @@ import { asCrmEvent } from './crm-event';
 
 export const FOLLOW_UPS = 'follow_ups';
 
+/** One follow-up, as `GET /follow-ups` lists it. */
+export interface FollowUpFields {
+  followUpId: string;
+  customerId: string;
+  ownerId: string;
+  dueAt: string;
+  reason: string;
+  complaintId: string | null;
+  status: 'open' | 'completed' | 'cancelled';
+  scheduledAt: string;
+  closedAt: string | null;
+  /** The completion note or the cancellation reason. */
+  note: string | null;
+}
+
+export type FollowUpDoc = Doc & FollowUpFields;
+
 /** Every follow-up with its status and owner: the work list behind `GET /follow-ups`. */
 export const followUpsProjection: Projection = {
   name: 'follow_ups',
@@ -16,7 +33,7 @@ export const followUpsProjection: Projection = {
     const e = asCrmEvent(event);
     switch (e.type) {
       case 'CustomerErased':
-        return [{ collection: FOLLOW_UPS, where: { customerId: e.data.customerId }, evolve: (d: Doc) => ({ ...d, reason: ERASED, note: d['note'] === null ? null : ERASED }) }];
+        return [{ collection: FOLLOW_UPS, where: { customerId: e.data.customerId }, evolve: (d: Doc) => ({ ...d, reason: ERASED, note: (d as FollowUpDoc).note === null ? null : ERASED }) }];
       case 'FollowUpScheduled':
         return [{
           collection: FOLLOW_UPS,
@@ -32,7 +49,7 @@ export const followUpsProjection: Projection = {
             scheduledAt: event.recordedAt,
             closedAt: null,
             note: null,
-          }),
+          } satisfies FollowUpFields),
         }];
       case 'FollowUpCompleted':
         return [{ collection: FOLLOW_UPS, id: e.data.followUpId, evolve: (d: Doc | null) => (d ? { ...d, status: 'completed', closedAt: e.data.completedAt, note: e.data.note ?? null } : null) }];

@@ -1,7 +1,25 @@
-import type { DocumentChange, ProjectedEvent, Projection } from '../projection/projection';
+import type { DocBody, DocumentChange, ProjectedEvent, Projection } from '../projection/projection';
+import type { Doc } from '../store/read-model-store.port';
 import { asCrmEvent } from './crm-event';
 
 export const SLA_BREACHES = 'sla_breaches';
+
+/** One breached deadline of a complaint, as `GET /sla-breaches` lists it. */
+export interface BreachFields {
+  complaintId: string;
+  customerId: string;
+  ownerId: string | null;
+  priority: string;
+  kind: string;
+  dueAt: string;
+  breachedAt: string;
+  /** When the log recorded the breach (the watcher's detection). */
+  detectedAt: string;
+  /** When the late response or resolution came; null while still missing. */
+  metAt: string | null;
+}
+
+export type BreachDoc = Doc & BreachFields;
 
 const breachId = (complaintId: string, kind: string, dueAt: string): string => `${complaintId}:${kind}:${dueAt}`;
 
@@ -9,7 +27,7 @@ const breachId = (complaintId: string, kind: string, dueAt: string): string => `
 const meet = (id: string, at: string): DocumentChange => ({
   collection: SLA_BREACHES,
   id,
-  evolve: (doc) => (doc === null ? null : doc['metAt'] ? doc : { ...doc, metAt: at }),
+  evolve: (doc) => (doc === null ? null : (doc as BreachDoc).metAt ? doc : { ...doc, metAt: at }),
 });
 
 /**
@@ -35,7 +53,7 @@ export const slaBreachesProjection: Projection = {
         return [{
           collection: SLA_BREACHES,
           id: breachId(e.data.complaintId, e.data.kind, e.data.dueAt),
-          evolve: () => ({
+          evolve: (): DocBody => ({
             complaintId: e.data.complaintId,
             customerId: e.data.customerId,
             ownerId: e.data.ownerId,
@@ -45,7 +63,7 @@ export const slaBreachesProjection: Projection = {
             breachedAt: e.data.breachedAt,
             detectedAt: event.recordedAt,
             metAt: null,
-          }),
+          } satisfies BreachFields),
         }];
       case 'ComplaintResponded':
         return [meet(breachId(e.data.complaintId, 'first-response', e.data.sla.firstResponseDueAt), e.data.respondedAt)];
