@@ -1,13 +1,11 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiIntQuery, ApiProblems, ApiReadModel, ApiStringQuery } from '../http/openapi/api-decorators';
-import type { ActorDto } from '../http/openapi/common-responses.dto';
 import { TimelinePage, type TimelineEntryView } from './timeline.responses';
 import { EVENT_STORE, type EventStore } from '@crm/event-store';
 import {
   customerMergesProjection, customerTimelineProjection, groupIds, mergeAliasOf, physicalCollection, projectInMemory, READ_MODEL_STORE, TIMELINE_ENTRIES,
-  timelineSummary, type Doc,
-  type Query as DocQuery, type ReadModelStore,
+  timelineSummary, type Query as DocQuery, type ReadModelStore, type TimelineEntryDoc,
 } from '@crm/read-models';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
 import { assertMayActFor } from '../commands/self-service';
@@ -75,7 +73,7 @@ export class TimelineController {
     const filter: Record<string, DocQuery[string]> = { customerId: ids.length === 1 ? id : { $in: ids } };
     if (types) filter['type'] = { $in: types };
     if (cursor) filter['sortKey'] = { $lt: decodeCursor(cursor) };
-    const docs = await this.store.find(ENTRIES, filter, { sort: [['sortKey', -1]], limit: limit + 1 });
+    const docs = (await this.store.find(ENTRIES, filter, { sort: [['sortKey', -1]], limit: limit + 1 })) as TimelineEntryDoc[];
     if (docs.length === 0 && !cursor) {
       const any = await this.store.count(ENTRIES, { customerId: id });
       if (any === 0) throw problems.notFound('customer-not-found', `Customer ${id} has no timeline`);
@@ -86,36 +84,35 @@ export class TimelineController {
   /** The same entries, computed in memory from the customer's events recorded up to the point. */
   private async timelineAsOf(id: string, asOf: string, q: { limit: number; types?: string[]; cursor?: string }): Promise<TimelinePage> {
     const past = await customerEventsAsOf(this.events, this.store, this.gate, id, asOf);
-    const entries = [...(projectInMemory(customerTimelineProjection, past.events).get(TIMELINE_ENTRIES)?.values() ?? [])];
+    const entries = [...(projectInMemory(customerTimelineProjection, past.events).get(TIMELINE_ENTRIES)?.values() ?? [])] as TimelineEntryDoc[];
     const after = q.cursor ? decodeCursor(q.cursor) : undefined;
     const docs = entries
-      .filter((d) => (!q.types || q.types.includes(String(d['type']))) && (!after || String(d['sortKey']) < after))
-      .sort((a, b) => (String(a['sortKey']) < String(b['sortKey']) ? 1 : -1))
+      .filter((d) => (!q.types || q.types.includes(d.type)) && (!after || d.sortKey < after))
+      .sort((a, b) => (a.sortKey < b.sortKey ? 1 : -1))
       .slice(0, q.limit + 1);
     return { customerId: id, ...(await this.page(docs, q.limit)), asOf: past.at, asOfPosition: past.position };
   }
 
   /** The entries keep their data sealed: opened for the page (one key lookup), the summaries made from it. */
-  private async page(docs: readonly Doc[], limit: number): Promise<{ items: TimelineEntryView[]; nextCursor: string | null }> {
+  private async page(docs: readonly TimelineEntryDoc[], limit: number): Promise<{ items: TimelineEntryView[]; nextCursor: string | null }> {
     const last = docs.slice(0, limit).at(-1);
     return {
       items: toViews(await this.sealed.openEventData(docs.slice(0, limit))),
-      nextCursor: docs.length > limit && last ? encodeCursor(String(last['sortKey'])) : null,
+      nextCursor: docs.length > limit && last ? encodeCursor(last.sortKey) : null,
     };
   }
 }
 
-function toViews(docs: readonly Doc[]): TimelineEntryView[] {
+function toViews(docs: readonly TimelineEntryDoc[]): TimelineEntryView[] {
   return docs.map((d) => ({
     eventId: d._id,
-    // Fields the timeline projection writes on every entry.
-    type: d['type'] as string,
-    summary: timelineSummary(String(d['type']), d['data']),
-    occurredAt: d['occurredAt'] as string,
-    recordedAt: d['recordedAt'] as string,
-    position: d['position'] as number,
-    streamId: d['streamId'] as string,
-    actor: (d['actor'] as ActorDto | undefined) ?? null,
-    data: d['data'] as Record<string, unknown>,
+    type: d.type,
+    summary: timelineSummary(d.type, d.data),
+    occurredAt: d.occurredAt,
+    recordedAt: d.recordedAt,
+    position: d.position,
+    streamId: d.streamId,
+    actor: d.actor ?? null,
+    data: d.data as Record<string, unknown>,
   }));
 }

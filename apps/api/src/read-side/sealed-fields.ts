@@ -4,6 +4,9 @@ import { fieldOpener, type KeyStore } from '@crm/event-store';
 import type { Doc } from '@crm/read-models';
 import { KEY_STORE } from '../privacy/erasure.service';
 
+/** A document that keeps an event's data (`type`, `data`) for the customer it names (`customerId`): a timeline entry. */
+export type EventDataDoc = Doc & { readonly customerId: string; readonly type: string; readonly data: unknown };
+
 /**
  * Opens what sealed read models keep sealed (Projection.sealed), for the page a query answers: one key lookup for
  * every customer on the page (the key store caches keys), then each document's personal fields with the key of the
@@ -18,11 +21,8 @@ export class SealedFields {
    * Documents that keep an event's data (`type`, `data`) for the customer in `customerId`, with that data opened.
    * Documents whose data is already in clear (an older build still serving) come back the same, erasure applied.
    */
-  async openEventData(docs: readonly Doc[]): Promise<Doc[]> {
-    const open = await fieldOpener(this.keys, docs.map((d) => String(d['customerId'])));
-    return docs.map((d) => {
-      const subject = String(d['customerId']);
-      return { ...d, data: mapPersonalData(String(d['type']), d['data'], (value) => open(subject, value)) };
-    });
+  async openEventData<D extends EventDataDoc>(docs: readonly D[]): Promise<D[]> {
+    const open = await fieldOpener(this.keys, docs.map((d) => d.customerId));
+    return docs.map((d) => ({ ...d, data: mapPersonalData(d.type, d.data, (value) => open(d.customerId, value)) }));
   }
 }

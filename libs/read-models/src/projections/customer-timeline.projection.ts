@@ -6,6 +6,25 @@ import { MERGE_EVENT_TYPES } from './customer-merges.projection';
 
 export const TIMELINE_ENTRIES = 'timeline_entries';
 
+/** One event of a customer (or of its complaints and orders) as the timeline keeps it: the log's data, sealed. */
+export interface TimelineEntryFields {
+  /** The customer the entry belongs to, whose key seals its personal fields. */
+  customerId: string;
+  type: string;
+  streamId: string;
+  revision: number;
+  position: number;
+  occurredAt: string;
+  recordedAt: string;
+  actor: { id: string; role: string } | null;
+  /** The event's data as the log has it (personal fields sealed); opened by the query that shows it. */
+  data: unknown;
+  /** `timelineSortKey(occurredAt, position)`: newest first, one range bound for a cursor. */
+  sortKey: string;
+}
+
+export type TimelineEntryDoc = Doc & TimelineEntryFields;
+
 /** Newest first by business time, then by log position: one string, so a cursor is a single range bound. */
 export function timelineSortKey(occurredAt: string, position: number): string {
   return `${occurredAt}|${String(position).padStart(16, '0')}`;
@@ -101,7 +120,7 @@ export const customerTimelineProjection: Projection = {
           actor: actorOf(event),
           data,
           sortKey: timelineSortKey(occurredAt, event.position),
-        };
+        } satisfies TimelineEntryFields;
       },
       // The entry keeps the data as the log has it: its bytes are the log's, not a serialisation of their parse.
       ...(dataJson === undefined ? {} : { json: (body: DocBody) => entryJson(body, dataJson) }),
@@ -113,7 +132,7 @@ export const customerTimelineProjection: Projection = {
     return [{
       collection: TIMELINE_ENTRIES,
       where: { customerId: data.customerId },
-      evolve: (doc: Doc) => ({ ...doc, data: redactPersonalData(String(doc['type']), doc['data'], ERASED) }),
+      evolve: (doc: Doc) => ({ ...doc, data: redactPersonalData((doc as TimelineEntryDoc).type, (doc as TimelineEntryDoc).data, ERASED) }),
     }, entry];
   },
 };
