@@ -33,7 +33,7 @@ export function profileSummary(doc: ProfileDoc, now: Date): CustomerSummaryView 
     ownerId: doc.ownerId,
     externalRef: doc.externalRef,
     registeredAt: doc.registeredAt,
-    streamRevision: (doc['streamRevision'] as number | undefined) ?? null,
+    streamRevision: doc.streamRevision ?? null,
     contactPreferences: doc.preferences,
     openComplaints: doc.complaints.filter((c) => c.status === 'filed' || c.status === 'responded'),
     openComplaintCount: doc.openComplaintCount,
@@ -42,7 +42,7 @@ export function profileSummary(doc: ProfileDoc, now: Date): CustomerSummaryView 
     outboundContactsLast7Days: lastWeek.filter((c) => c.direction === 'outbound').length,
     followUpsDue: doc.openFollowUps.filter((f) => Date.parse(f.dueAt) <= now.getTime()),
     openFollowUps: doc.openFollowUps,
-    ...(Array.isArray(doc['mergedDuplicates']) ? { mergedDuplicates: doc['mergedDuplicates'] } : {}),
+    ...(Array.isArray(doc.mergedDuplicates) ? { mergedDuplicates: doc.mergedDuplicates } : {}),
   };
 }
 

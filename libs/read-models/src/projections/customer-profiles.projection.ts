@@ -37,6 +37,10 @@ export interface ProfileDoc extends Doc {
   /** Contacts of the last 30 days before the newest one (the query counts the last 7 days against its clock). */
   recentContacts: Array<{ occurredAt: string; direction: string }>;
   openFollowUps: Array<{ followUpId: string; dueAt: string; reason: string; ownerId: string; complaintId: string | null }>;
+  /** The customer stream's revision of the last event applied (a client's next If-Match); absent before the first. */
+  streamRevision?: number;
+  /** Set by queries on a merge survivor's combined view (not stored): the duplicates it includes. */
+  mergedDuplicates?: string[];
 }
 
 const RECENT_WINDOW_MS = 30 * 86_400_000;
