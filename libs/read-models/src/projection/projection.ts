@@ -1,3 +1,4 @@
+import type { PersonalFieldSelection } from '@crm/event-store';
 import type { Doc, IndexSpec, Query } from '../store/read-model-store.port';
 
 /** An event as projections see it: what the log recorded, with the metadata projections may show. */
@@ -93,7 +94,7 @@ export interface Projection {
    * A field read but not listed would reach the projection sealed (ciphertext): projections-replay.spec replays every
    * projection with only its listed fields opened and requires the same documents.
    */
-  readonly opens?: Readonly<Record<string, readonly string[]>>;
+  readonly opens?: PersonalFieldSelection;
   /**
    * At most this many events per batch, whatever the runner's batch size. Large batches pay where a document takes
    * many events (a profile is written once per batch); a projection that writes one document per event gains nothing

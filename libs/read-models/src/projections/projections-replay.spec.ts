@@ -28,6 +28,7 @@ import {
   slaBreached,
 } from '../../test-support/project';
 import { DEFAULT_LOYALTY_POLICY, mapPersonalData, PERSONAL_FIELDS } from '@crm/domain';
+import type { PersonalFieldSelection } from '@crm/event-store';
 import { ALL_PROJECTIONS } from './index';
 
 const REOPEN_DUE = '2026-03-05T08:00:00.000Z';
@@ -86,7 +87,7 @@ describe.each(ALL_PROJECTIONS.map((p) => [p.name, p] as const))('replaying the l
 });
 
 /** EVENTS as a runner gives them to `projection`: the personal fields it does not list in `opens` still sealed. */
-function sealedBeyond(opens: Readonly<Record<string, readonly string[]>>, events: readonly (typeof EVENTS)[number][]): typeof EVENTS {
+function sealedBeyond(opens: PersonalFieldSelection, events: readonly (typeof EVENTS)[number][]): typeof EVENTS {
   return events.map((e) => {
     const unlisted = (PERSONAL_FIELDS[e.type] ?? []).filter((path) => !(opens[e.type] ?? []).includes(path));
     return unlisted.length === 0 ? e : { ...e, data: mapPersonalData(e.type, e.data, () => 'enc:v1:not-opened', unlisted) };

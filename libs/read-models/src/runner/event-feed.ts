@@ -1,8 +1,9 @@
+import type { PersonalFieldSelection } from '@crm/event-store';
 import type { ProjectedEvent } from '../projection/projection';
 
 /**
  * What the runner needs of the event log. The EventStore port of libs/event-store satisfies it structurally;
- * this library does not import it (read models depend on the domain only).
+ * the runner does not depend on that interface (only on the port's PersonalFieldSelection type).
  */
 export interface EventFeed {
   /** `sealed`: personal fields as stored (see `openSealed`); a feed without `openSealed` is never asked for it. */
@@ -12,7 +13,7 @@ export interface EventFeed {
    * is read sealed: sealed projections get the events as they are, the others opened (`only`: just these fields, per
    * event type; see `Projection.opens`).
    */
-  openSealed?(events: readonly ProjectedEvent[], only?: Readonly<Record<string, readonly string[]>>): Promise<ProjectedEvent[]>;
+  openSealed?(events: readonly ProjectedEvent[], only?: PersonalFieldSelection): Promise<ProjectedEvent[]>;
   headPosition(): Promise<number>;
   subscribeToAll(options: { fromPosition?: number }): AsyncIterable<ProjectedEvent> & { close(): Promise<void> };
 }

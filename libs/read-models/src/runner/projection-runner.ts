@@ -2,6 +2,7 @@ import {
   checkpointName, isDocumentsChange, parseCheckpointName, physicalCollection, readyMarkerName, type Change,
   type DocumentChange, type ProjectedEvent, type Projection,
 } from '../projection/projection';
+import type { PersonalFieldSelection } from '@crm/event-store';
 import { buildsOf } from '../serving/every-build';
 import { chooseServing, ServingRegistry, type Serving } from '../serving/serving-registry';
 import { FencedOff } from '../store/errors';
@@ -114,13 +115,13 @@ interface Worker {
   done?: Promise<void>;
 }
 
-const NOTHING: Readonly<Record<string, readonly string[]>> = Object.freeze({});
+const NOTHING: PersonalFieldSelection = Object.freeze({});
 
 /**
  * The personal fields the plaintext projections of a runner read, per event type: the union of their `opens`;
  * undefined (open every field) when one of them does not say; NOTHING when none reads any.
  */
-function openedFields(projections: readonly Projection[]): Readonly<Record<string, readonly string[]>> | undefined {
+function openedFields(projections: readonly Projection[]): PersonalFieldSelection | undefined {
   const union = new Map<string, Set<string>>();
   for (const p of projections) {
     if (p.sealed) continue;
@@ -152,7 +153,7 @@ export class ProjectionRunner implements ProjectionControl {
   private readonly reader: SharedLogReader;
   private readonly readsSealed: boolean;
   /** The personal fields the runner's projections read in clear (undefined: all of them; NOTHING: none). */
-  private readonly opens: Readonly<Record<string, readonly string[]>> | undefined;
+  private readonly opens: PersonalFieldSelection | undefined;
   private readonly opened = new WeakMap<ProjectedEvent, { readonly batch: Promise<ProjectedEvent[]>; readonly index: number }>();
   private readonly batchSize: number;
   private readonly rebuildBatchSize: number;

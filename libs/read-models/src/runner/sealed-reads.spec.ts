@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { InMemoryEventStore, type ReadAllOptions, type RecordedEvent } from '@crm/event-store';
+import { InMemoryEventStore, type PersonalFieldSelection, type ReadAllOptions, type RecordedEvent } from '@crm/event-store';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { makeTempDir } from '../../../../test/support/temp-dir';
 import { contactLogged, customerRegistered, toAppend } from '../../test-support/project';
@@ -26,9 +26,9 @@ class SealingFeed implements EventFeed {
   }
 
   /** The `only` of each openSealed call. */
-  readonly selections: Array<Readonly<Record<string, readonly string[]>> | undefined> = [];
+  readonly selections: Array<PersonalFieldSelection | undefined> = [];
 
-  openSealed(events: readonly ProjectedEvent[], only?: Readonly<Record<string, readonly string[]>>): Promise<ProjectedEvent[]> {
+  openSealed(events: readonly ProjectedEvent[], only?: PersonalFieldSelection): Promise<ProjectedEvent[]> {
     this.opened += events.length;
     this.selections.push(only);
     return Promise.resolve(events.map((e) => (e.type === 'ContactLogged' ? { ...e, data: { ...(e.data as object), summary: summaryOf(e).replace(/^sealed:/, '') } } : e)));
