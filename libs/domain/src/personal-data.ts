@@ -62,16 +62,21 @@ const COMPILED: ReadonlyMap<string, ReadonlyArray<readonly Step[]>> = new Map(
   ]),
 );
 
-/** The compiled steps of `only` (paths of PERSONAL_FIELDS[type]; others ignored), compiled once per selection. */
-const SELECTED = new Map<string, ReadonlyArray<readonly Step[]>>();
+/**
+ * The compiled steps of `only` (paths of PERSONAL_FIELDS[type]; others ignored), compiled once per selection array and
+ * type: a reader passes the same array for every event (the runner's union of its projections' `opens`), so the
+ * lookup is by identity, with no key to build per event. The array is read once, so it must not change afterwards.
+ */
+const SELECTED = new WeakMap<readonly string[], Map<string, ReadonlyArray<readonly Step[]>>>();
 function selectedPaths(type: string, only: readonly string[]): ReadonlyArray<readonly Step[]> {
-  const key = `${type}\u0000${only.join('\u0000')}`;
-  let steps = SELECTED.get(key);
+  let byType = SELECTED.get(only);
+  if (!byType) SELECTED.set(only, (byType = new Map()));
+  let steps = byType.get(type);
   if (!steps) {
     const all = PERSONAL_FIELDS[type] ?? [];
     const compiled = COMPILED.get(type) ?? [];
     steps = all.flatMap((path, i) => (only.includes(path) ? [compiled[i]!] : []));
-    SELECTED.set(key, steps);
+    byType.set(type, steps);
   }
   return steps;
 }
