@@ -3,11 +3,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_PROJECTIONS, readyMarkerName } from '@crm/read-models';
 import { ensureBuilt, entryOf, processUsage, spawnNode } from './app-process';
+import { REPO_ROOT } from './child-server';
 import { removeReadModels, type Dataset } from './dataset';
 import { flushDir } from './machine-load';
 import { productionNodeFlags } from './node-flags';
-
-const ROOT = join(__dirname, '..', '..');
 
 /** What the projector process did, from its spawn until every read model was marked ready. */
 export interface ProjectorProcessResult {
@@ -37,13 +36,13 @@ export async function rebuildByProjectorProcess(
   dataset: Dataset,
   options: { threads: number; timeoutMs: number; log: (line: string) => void },
 ): Promise<ProjectorProcessResult> {
-  ensureBuilt(ROOT, ['projector'], { build: true, log: options.log });
+  ensureBuilt(REPO_ROOT, ['projector'], { build: true, log: options.log });
   removeReadModels(dataset);
   const nodeFlags = productionNodeFlags('projector', { projectorThreads: options.threads });
   const { child, stderrTail, spawnedAt } = spawnNode(
-    ['--enable-source-maps', ...nodeFlags, entryOf(ROOT, 'projector')],
+    ['--enable-source-maps', ...nodeFlags, entryOf(REPO_ROOT, 'projector')],
     { DATA_DIR: dataset.dataDir, PROJECTOR_THREADS: String(options.threads), LOG_LEVEL: 'warn' },
-    ROOT,
+    REPO_ROOT,
   );
   const pid = child.pid;
   if (pid === undefined) throw new Error('projector process: spawn failed');
@@ -52,18 +51,20 @@ export async function rebuildByProjectorProcess(
   const file = join(dataset.dataDir, 'read-models.db');
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = `exited (code ${code}, signal ${signal})`));
+  // One read-only connection, opened once the store has made the file and its checkpoint table.
+  let ready: Database.Statement | undefined;
+  let db: Database.Database | undefined;
   const readyNow = (): string[] => {
-    if (!existsSync(file)) return [];
-    let db: Database.Database | undefined;
-    try {
-      db = new Database(file, { readonly: true, fileMustExist: true });
-      const rows = db.prepare(`SELECT projection FROM rm_checkpoints WHERE projection IN (${[...markers.keys()].map(() => '?').join(',')})`).all(...markers.keys()) as Array<{ projection: string }>;
-      return rows.map((r) => markers.get(r.projection)!);
-    } catch {
-      return []; // not created yet (the store makes its tables at start)
-    } finally {
-      db?.close();
+    if (!ready) {
+      if (!existsSync(file)) return [];
+      try {
+        db ??= new Database(file, { readonly: true, fileMustExist: true });
+        ready = db.prepare(`SELECT projection FROM rm_checkpoints WHERE projection IN (${[...markers.keys()].map(() => '?').join(',')})`);
+      } catch {
+        return []; // the table is not made yet (the store makes it at start)
+      }
     }
+    return (ready.all(...markers.keys()) as Array<{ projection: string }>).map((r) => markers.get(r.projection)!);
   };
   try {
     for (;;) {
@@ -88,6 +89,7 @@ export async function rebuildByProjectorProcess(
       readyAtS,
     };
   } finally {
+    db?.close();
     if (!exited) {
       const gone = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGTERM');
