@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBuilt } from './app-process';
-
-const ROOT = join(__dirname, '..', '..');
+import { REPO_ROOT as ROOT } from './child-server';
 
 /**
  * The compiled projector thread entry of the API build (what `npm start` runs), built first when the API build is
