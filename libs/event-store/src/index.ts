@@ -15,3 +15,4 @@ export * from './read-log';
 export * from './tracing/trace-context';
 export * from './crypto/key-encryption-key';
 export * from './crypto/mongo-key-store';
+export * from './sqlite/wal-checkpointer';

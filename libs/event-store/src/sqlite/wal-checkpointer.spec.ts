@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
 import { SqliteEventStore } from './sqlite-event-store';
+import { WalCheckpointer } from './wal-checkpointer';
 
 /**
  * In WAL mode the database file changes only when a checkpoint copies pages back into it. With SQLite's automatic
@@ -110,5 +112,47 @@ describe('background checkpoints in a process started with a require hook', () =
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('WalCheckpointer with a bound on the WAL', () => {
+  /** A WAL of `pages` uncheckpointed pages written by a connection of its own, and the checkpointer's effect on it. */
+  async function walAfterCheckpoint(truncateAboveFrames: number | undefined): Promise<{ walBefore: number; walAfter: number; rows: number }> {
+    const dir = mkdtempSync(join(tmpdir(), 'crm-checkpoint-bound-'));
+    const file = join(dir, 'w.db');
+    const writer = new Database(file);
+    writer.pragma('journal_mode = WAL');
+    writer.pragma('wal_autocheckpoint = 0');
+    writer.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+    const insert = writer.prepare('INSERT INTO t (body) VALUES (?)');
+    // 100 commits of ~8 KB: ~300 WAL frames of 4 KiB, none copied back (automatic checkpoints off).
+    for (let i = 0; i < 100; i++) insert.run('x'.repeat(8000));
+    const walBefore = statSync(`${file}-wal`).size;
+    const checkpointer = new WalCheckpointer(file, () => undefined, { intervalMs: 20, truncateAboveFrames });
+    try {
+      checkpointer.committed();
+      // The PASSIVE checkpoint copies every frame (no reader, no writer); the database file then holds all 100 rows.
+      const deadline = Date.now() + 5000;
+      while (statSync(file).size < 800_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 200));
+      return { walBefore, walAfter: statSync(`${file}-wal`).size, rows: writer.prepare('SELECT count(*) FROM t').pluck().get() as number };
+    } finally {
+      await checkpointer.close();
+      writer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('empties the WAL file once it holds more frames than the bound', async () => {
+    const { walBefore, walAfter, rows } = await walAfterCheckpoint(50);
+    expect(walBefore).toBeGreaterThan(800_000);
+    expect(walAfter).toBe(0);
+    expect(rows).toBe(100);
+  });
+
+  it('(control) leaves the copied WAL at its size without a bound: only a writer restarts it', async () => {
+    const { walBefore, walAfter, rows } = await walAfterCheckpoint(undefined);
+    expect(walAfter).toBe(walBefore);
+    expect(rows).toBe(100);
   });
 });

@@ -10,7 +10,13 @@ db.pragma('synchronous = NORMAL'); // a checkpoint syncs the WAL before and the 
 parentPort.on('message', (message) => {
   if (message === 'checkpoint') {
     try {
-      const [result] = db.pragma('wal_checkpoint(PASSIVE)');
+      let [result] = db.pragma('wal_checkpoint(PASSIVE)');
+      // Writers that never pause leave the WAL never wholly copied, so it is never restarted and grows: past the
+      // bound, a TRUNCATE checkpoint waits (busy_timeout) for the writer between two commits, copies the rest and
+      // empties the file. Writers wait for it meanwhile.
+      if (workerData.truncateAboveFrames > 0 && result.log > workerData.truncateAboveFrames) {
+        [result] = db.pragma('wal_checkpoint(TRUNCATE)');
+      }
       parentPort.postMessage({ type: 'checkpointed', result });
     } catch (error) {
       parentPort.postMessage({ type: 'failed', error: String(error) });
@@ -21,6 +27,16 @@ parentPort.on('message', (message) => {
   }
 });
 `;
+
+export interface WalCheckpointerOptions {
+  /** How often a checkpoint runs when the owner committed since the last one (default 250 ms). */
+  readonly intervalMs?: number;
+  /**
+   * WAL frames past which a checkpoint also empties the file (TRUNCATE, which waits for a moment without writers);
+   * unset: PASSIVE only, which never waits.
+   */
+  readonly truncateAboveFrames?: number;
+}
 
 /**
  * Checkpoints a WAL database from a worker thread. SQLite's automatic checkpoint runs inside the commit that crosses
@@ -37,10 +53,10 @@ export class WalCheckpointer {
   private dirty = false;
   private failed = false;
 
-  constructor(file: string, private readonly onFailure: (error: unknown) => void, intervalMs = 250) {
+  constructor(file: string, private readonly onFailure: (error: unknown) => void, options: WalCheckpointerOptions = {}) {
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { file, driver: require.resolve('better-sqlite3') },
+      workerData: { file, driver: require.resolve('better-sqlite3'), truncateAboveFrames: options.truncateAboveFrames ?? 0 },
       // It runs one pragma at a time: a small heap keeps the thread from costing the process tens of MB.
       resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 },
       // Not the parent's flags: a `-r ts-node/register` (benches, scripts) loaded the compiler into this heap, the
@@ -54,7 +70,7 @@ export class WalCheckpointer {
       if (message.type === 'failed') this.fail(new Error(message.error));
     });
     this.worker.on('error', (error) => this.fail(error));
-    this.timer = setInterval(() => this.tick(), intervalMs);
+    this.timer = setInterval(() => this.tick(), options.intervalMs ?? 250);
     this.timer.unref();
   }
 
