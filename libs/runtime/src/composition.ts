@@ -123,10 +123,12 @@ export async function openEventStoreWithKeys(config: AppConfig, clock: Clock, op
 }
 
 export async function openReadModelStore(
-  config: AppConfig, options: { onWriteLockWait?: (seconds: number) => void } = {},
+  config: AppConfig, options: { onWriteLockWait?: (seconds: number) => void; backgroundCheckpoints?: boolean } = {},
 ): Promise<ReadModelStore> {
   if (config.mongodbUri) return MongoReadModelStore.connect(config.mongodbUri);
-  return new SqliteReadModelStore(join(config.dataDir, 'read-models.db'), { onWriteLockWait: options.onWriteLockWait, cacheMb: config.readModelCacheMb });
+  return new SqliteReadModelStore(join(config.dataDir, 'read-models.db'), {
+    onWriteLockWait: options.onWriteLockWait, cacheMb: config.readModelCacheMb, backgroundCheckpoints: options.backgroundCheckpoints,
+  });
 }
 
 /**

@@ -41,7 +41,13 @@ export async function openProjector(
   if (!isProductionMode(config)) mkdirSync(config.dataDir, { recursive: true });
   const kek = loadKeyEncryptionKey(config);
   const metrics = options.metrics ?? new Metrics();
-  const readModelStore = await openReadModelStore(config, { onWriteLockWait: (seconds) => metrics.readModelWriteLockWait.inc({}, seconds) });
+  const readModelStore = await openReadModelStore(config, {
+    onWriteLockWait: (seconds) => metrics.readModelWriteLockWait.inc({}, seconds),
+    // One runner leaves a core to a checkpoint thread; two or more projector threads take both cores and commit in
+    // turn, so the WAL is never wholly copied: there SQLite checkpoints inside their commits (docs/decisions.md,
+    // "Read-model checkpoints off the projector's thread").
+    backgroundCheckpoints: (options.thread?.count ?? 1) < 2,
+  });
   let keys: Awaited<ReturnType<typeof openKeyStore>>;
   try {
     keys = await openKeyStore(config, readModelStore, kek);

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { describeStorageFault, storageFaultOf } from '@crm/event-store';
+import { describeStorageFault, storageFaultOf, WalCheckpointer } from '@crm/event-store';
 import { FencedOff, ReadModelStoreUnavailable } from '../store/errors';
 import type {
   Checkpoint, CheckpointWrite, Doc, DocumentWrite, FieldCondition, FindOptions, IndexSpec, Query, ReadModelStore, Scalar,
@@ -106,6 +106,11 @@ export interface SqliteReadModelStoreOptions {
   readonly onWriteLockWait?: (seconds: number) => void;
   /** SQLite's page cache of this connection, in MB (default READ_MODEL_CACHE_MB). */
   readonly cacheMb?: number;
+  /**
+   * WAL checkpoints from a worker thread, started at this connection's first write, instead of inside its commits
+   * (default true for a file; see `startedCheckpointer`).
+   */
+  readonly backgroundCheckpoints?: boolean;
 }
 
 /**
@@ -124,6 +129,18 @@ export const READ_MODEL_CACHE_MB = 2;
  */
 export const READ_MODEL_PAGE_SIZE = 16_384;
 
+/**
+ * WAL frames (pages of READ_MODEL_PAGE_SIZE: 64 MB) past which the background checkpoint empties the WAL. Two projector
+ * threads committing in turn never leave it wholly copied, so without a bound it grew to 1.7 GB over a 1M rebuild.
+ */
+export const READ_MODEL_WAL_FRAMES = 4_096;
+
+/**
+ * At most one background checkpoint a second: about as often as SQLite's own at 1,000 frames under the live tail of
+ * 500 commands/s, whose syncs of `read-models.db` share the disk with the event store's per-commit syncs.
+ */
+export const READ_MODEL_CHECKPOINT_INTERVAL_MS = 1_000;
+
 function byCollectionAndId(a: DocumentWrite, b: DocumentWrite): number {
   if (a.collection !== b.collection) return a.collection < b.collection ? -1 : 1;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
@@ -135,10 +152,13 @@ export class SqliteReadModelStore implements ReadModelStore {
   private readonly onWriteLockWait: ((seconds: number) => void) | undefined;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly writeStatements = new Map<string, { upsert: Database.Statement; remove: Database.Statement }>();
+  private readonly backgroundCheckpoints: boolean;
+  private checkpointer: WalCheckpointer | undefined;
 
   constructor(filename: string, options: SqliteReadModelStoreOptions = {}) {
     this.onWriteLockWait = options.onWriteLockWait;
     this.db = new Database(filename);
+    this.backgroundCheckpoints = !this.db.memory && (options.backgroundCheckpoints ?? true);
     // First: the journal mode switch and the schema take locks another process (a projector) may hold.
     this.db.pragma('busy_timeout = 5000');
     // Only a new file takes it: SQLite fixes the page size when the first page is written (an existing file keeps its own).
@@ -162,13 +182,42 @@ export class SqliteReadModelStore implements ReadModelStore {
    * ReadModelStoreUnavailable (a retry later may succeed; the runner retries a batch from its checkpoint).
    */
   private guarded<T>(what: string, fn: () => T): T {
+    let result: T;
     try {
-      return fn();
+      result = fn();
     } catch (cause) {
       const fault = storageFaultOf(cause);
       if (!fault) throw cause;
       throw new ReadModelStoreUnavailable(`read-model store ${what} failed: ${describeStorageFault(fault)}`, { cause });
     }
+    // Any write (a deferred index, a dropped table) leaves WAL pages for a running checkpointer to copy back.
+    if (what === 'write') this.checkpointer?.committed();
+    return result;
+  }
+
+  /** Documents or checkpoints committed: the checkpointer, started here, copies their WAL pages back. */
+  private wroteDocuments(): void {
+    this.startedCheckpointer()?.committed();
+  }
+
+  /**
+   * The worker thread that checkpoints this connection's WAL (as the event store's, WalCheckpointer), started at its
+   * first write of documents or checkpoints: an API that only queries (or creates its collections at start) pays for
+   * no thread. SQLite's automatic checkpoint runs inside the commit
+   * that crosses 1,000 WAL pages (16 MB here): it copies the pages into the database file and syncs both files, on
+   * the projector's thread. A build catching up commits a page of documents spread over its table (a batch of
+   * `customer_profiles` rewrites most of its pages), so nearly every commit checkpointed: a third of the profile
+   * rebuild's commit time (docs/decisions.md, "Read-model checkpoints off the projector's thread"). Without the
+   * worker (it failed), SQLite checkpoints in commits again.
+   */
+  private startedCheckpointer(): WalCheckpointer | undefined {
+    if (!this.checkpointer && this.backgroundCheckpoints && this.db.open) {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new WalCheckpointer(this.db.name, () => {
+        if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+      }, { truncateAboveFrames: READ_MODEL_WAL_FRAMES, intervalMs: READ_MODEL_CHECKPOINT_INTERVAL_MS });
+    }
+    return this.checkpointer;
   }
 
   private prepare(sql: string): Database.Statement {
@@ -234,6 +283,7 @@ export class SqliteReadModelStore implements ReadModelStore {
         changed += (w.body === null ? remove.run(w.id, w.position) : update.run(w.body, w.id, w.position)).changes;
       }
     })();
+    this.wroteDocuments();
     return changed;
   }
 
@@ -306,6 +356,7 @@ export class SqliteReadModelStore implements ReadModelStore {
       }
       this.moveCheckpoint(checkpoint, now);
     }));
+    this.wroteDocuments();
   }
 
   /**
@@ -336,6 +387,7 @@ export class SqliteReadModelStore implements ReadModelStore {
         else this.moveCheckpoint(c, now);
       }
     }));
+    this.wroteDocuments();
     if (refused.length > 0) throw new FencedOff(refused.map((c) => c.projection), Math.min(...refused.map((c) => c.fence ?? 0)));
   }
 
@@ -398,6 +450,9 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async close(): Promise<void> {
+    const checkpointer = this.checkpointer;
+    this.checkpointer = undefined;
+    await checkpointer?.close();
     if (this.db.open) this.db.close();
   }
 }
