@@ -116,7 +116,7 @@ describe('background checkpoints in a process started with a require hook', () =
 });
 
 describe('WalCheckpointer with a bound on the WAL', () => {
-  /** A WAL of `pages` uncheckpointed pages written by a connection of its own, and the checkpointer's effect on it. */
+  /** A WAL of ~300 frames no checkpoint has copied, written by a connection of its own, and the checkpointer's effect. */
   async function walAfterCheckpoint(truncateAboveFrames: number | undefined): Promise<{ walBefore: number; walAfter: number; rows: number }> {
     const dir = mkdtempSync(join(tmpdir(), 'crm-checkpoint-bound-'));
     const file = join(dir, 'w.db');

@@ -130,8 +130,9 @@ export const READ_MODEL_CACHE_MB = 2;
 export const READ_MODEL_PAGE_SIZE = 16_384;
 
 /**
- * WAL frames (pages of READ_MODEL_PAGE_SIZE: 64 MB) past which the background checkpoint empties the WAL. Two projector
- * threads committing in turn never leave it wholly copied, so without a bound it grew to 1.7 GB over a 1M rebuild.
+ * WAL frames (pages of READ_MODEL_PAGE_SIZE: 64 MB) past which the background checkpoint empties the WAL. Writers that
+ * commit without a pause never leave it wholly copied, so it is never restarted: two projector threads checkpointing
+ * in the background grew it to 1.7 GB over a 1M rebuild (they checkpoint in their commits now; see open-projector).
  */
 export const READ_MODEL_WAL_FRAMES = 4_096;
 
