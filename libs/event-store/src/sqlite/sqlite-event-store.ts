@@ -259,13 +259,7 @@ export class SqliteEventStore implements EventStore {
    * projector, a replay) does not pay for a thread. From then on SQLite no longer checkpoints inside commits.
    */
   private startedCheckpointer(): WalCheckpointer | undefined {
-    if (!this.checkpointer && this.backgroundCheckpoints && !this.closed) {
-      this.db.pragma('wal_autocheckpoint = 0');
-      this.checkpointer = new WalCheckpointer(this.db.name, () => {
-        // Without the worker, SQLite checkpoints in commits again.
-        if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
-      });
-    }
+    if (!this.checkpointer && this.backgroundCheckpoints && !this.closed) this.checkpointer = WalCheckpointer.forConnection(this.db);
     return this.checkpointer;
   }
 

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
 
 /** The worker: its own connection to the file, one PASSIVE checkpoint per request, closed on request. */
 const WORKER_SOURCE = `
@@ -52,6 +53,18 @@ export class WalCheckpointer {
   private inFlight = false;
   private dirty = false;
   private failed = false;
+
+  /**
+   * Takes the checkpoints of `db`'s file over from SQLite's automatic ones of this connection (`wal_autocheckpoint = 0`),
+   * and gives them back (1,000 pages, SQLite's default) if the worker fails: what both SQLite stores do.
+   */
+  static forConnection(db: Database.Database, options: WalCheckpointerOptions = {}): WalCheckpointer {
+    db.pragma('wal_autocheckpoint = 0');
+    return new WalCheckpointer(db.name, () => {
+      // Without the worker, SQLite checkpoints in commits again.
+      if (db.open) db.pragma('wal_autocheckpoint = 1000');
+    }, options);
+  }
 
   constructor(file: string, private readonly onFailure: (error: unknown) => void, options: WalCheckpointerOptions = {}) {
     this.worker = new Worker(WORKER_SOURCE, {

@@ -204,19 +204,15 @@ export class SqliteReadModelStore implements ReadModelStore {
   /**
    * The worker thread that checkpoints this connection's WAL (as the event store's, WalCheckpointer), started at its
    * first write of documents or checkpoints: an API that only queries (or creates its collections at start) pays for
-   * no thread. SQLite's automatic checkpoint runs inside the commit
-   * that crosses 1,000 WAL pages (16 MB here): it copies the pages into the database file and syncs both files, on
-   * the projector's thread. A build catching up commits a page of documents spread over its table (a batch of
+   * no thread. SQLite's automatic checkpoint runs inside the commit that crosses 1,000 WAL pages (16 MB here): it
+   * copies the pages into the database file and syncs both files, on the projector's thread. A build catching up commits a page of documents spread over its table (a batch of
    * `customer_profiles` rewrites most of its pages), so nearly every commit checkpointed: a third of the profile
    * rebuild's commit time (docs/decisions.md, "Read-model checkpoints off the projector's thread"). Without the
    * worker (it failed), SQLite checkpoints in commits again.
    */
   private startedCheckpointer(): WalCheckpointer | undefined {
     if (!this.checkpointer && this.backgroundCheckpoints && this.db.open) {
-      this.db.pragma('wal_autocheckpoint = 0');
-      this.checkpointer = new WalCheckpointer(this.db.name, () => {
-        if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
-      }, { truncateAboveFrames: READ_MODEL_WAL_FRAMES, intervalMs: READ_MODEL_CHECKPOINT_INTERVAL_MS });
+      this.checkpointer = WalCheckpointer.forConnection(this.db, { truncateAboveFrames: READ_MODEL_WAL_FRAMES, intervalMs: READ_MODEL_CHECKPOINT_INTERVAL_MS });
     }
     return this.checkpointer;
   }
