@@ -132,7 +132,10 @@ export const customerTimelineProjection: Projection = {
     return [{
       collection: TIMELINE_ENTRIES,
       where: { customerId: data.customerId },
-      evolve: (doc: Doc) => ({ ...doc, data: redactPersonalData((doc as TimelineEntryDoc).type, (doc as TimelineEntryDoc).data, ERASED) }),
+      evolve: (doc: Doc) => {
+        const entry = doc as TimelineEntryDoc;
+        return { ...entry, data: redactPersonalData(entry.type, entry.data, ERASED) };
+      },
     }, entry];
   },
 };
