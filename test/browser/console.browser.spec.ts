@@ -82,6 +82,9 @@ describe('agent console in Chromium against npm start', () => {
       env: {
         ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, AUTH_TOKENS_FILE: tokensFile,
         CONTACT_POLICY_FILE: policyFile, LOG_LEVEL: 'warn',
+        // npm start's projector thread runs below the API (PROJECTOR_THREAD_NICE=10); beside parallel jest suites and
+        // Chromium it can be seconds behind, and a read-your-writes query answers 503 after READ_WAIT_MS (2 s).
+        READ_WAIT_MS: '30000',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

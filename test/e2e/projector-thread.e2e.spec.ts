@@ -29,14 +29,16 @@ function threadsBelow(base: number): number[] {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({ projectorThread: true, env: { PROJECTOR_THREAD_NICE: '10', PROJECTOR_THREADS: '2', READ_WAIT_MS: '10000' } });
+    // The product's default (the test app otherwise keeps the threads at the API's priority).
+    t = await startTestApp({ projectorThread: true, env: { PROJECTOR_THREAD_NICE: String(DEFAULT_PROJECTOR_THREAD_NICE), PROJECTOR_THREADS: '2', READ_WAIT_MS: '10000' } });
   });
 
   afterAll(async () => {
     await t.close();
   });
 
-  it('lowers each projector thread alone by that many steps; the API thread and the rest of the process keep theirs', async () => {
+  it('lowers each projector thread alone by 10 steps by default; the API thread and the rest of the process keep theirs', async () => {
+    expect(DEFAULT_PROJECTOR_THREAD_NICE).toBe(10);
     const base = niceOf(process.pid);
     const lowered = threadsBelow(base);
     // PROJECTOR_THREADS=2: the two projector threads and nothing else.
@@ -96,8 +98,8 @@ describe('projections in a worker thread (PROJECTOR=thread)', () => {
     expect(timeline.body.items[0].data.summary).toBe('asked about the thread');
   });
 
-  (existsSync('/proc/thread-self') ? it : it.skip)('keeps every thread at the process priority by default (PROJECTOR_THREAD_NICE=0)', () => {
-    expect(DEFAULT_PROJECTOR_THREAD_NICE).toBe(0);
+  (existsSync('/proc/thread-self') ? it : it.skip)('keeps every thread at the process priority with PROJECTOR_THREAD_NICE=0', () => {
+    // This suite's app runs at PROJECTOR_THREAD_NICE=0 (the test app's setting), its threads unlowered.
     expect(threadsBelow(niceOf(process.pid))).toEqual([]);
   });
 

@@ -72,7 +72,13 @@ export async function startTestApp(options: {
   writeTokens([]);
   // One projector thread unless a test asks for more (npm start runs 2): every thread compiles the sources through
   // ts-node at start, which tests that restart the app several times pay for on a loaded machine.
-  const config = loadConfig({ DATA_DIR: join(tmp.dir, 'data'), AUTH_TOKENS_FILE: tokensFile, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL', PROJECTOR: options.projectorThread ? 'thread' : 'embedded', PROJECTOR_THREADS: '1', ...options.env });
+  // The projector thread at the API's priority unless a test asks (npm start lowers it by 10): jest runs suites in
+  // parallel on a machine that is always busy, and a lowered thread there waits behind every other worker's API, so
+  // read-your-writes waits reach READ_WAIT_MS (seen: a 503 in the MongoDB thread suite). The lowering has its own test.
+  const config = loadConfig({
+    DATA_DIR: join(tmp.dir, 'data'), AUTH_TOKENS_FILE: tokensFile, LOG_LEVEL: 'silent', SQLITE_SYNCHRONOUS: 'NORMAL',
+    PROJECTOR: options.projectorThread ? 'thread' : 'embedded', PROJECTOR_THREADS: '1', PROJECTOR_THREAD_NICE: '0', ...options.env,
+  });
   let app: NestFastifyApplication;
   let projector: ProjectorHost | undefined;
   let thread: ProjectorThread | undefined;
