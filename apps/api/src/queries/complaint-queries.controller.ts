@@ -24,6 +24,24 @@ function withoutStoreFields(doc: Doc): Record<string, unknown> & { lastPosition:
   return { ...rest, lastPosition: _position };
 }
 
+/** A follow-up as `GET /follow-ups` answers it: the document's fields, its last position, and whether it is overdue. */
+function followUpView(d: FollowUpDoc, now: string): FollowUpView {
+  return {
+    followUpId: d.followUpId,
+    customerId: d.customerId,
+    ownerId: d.ownerId,
+    dueAt: d.dueAt,
+    reason: d.reason,
+    complaintId: d.complaintId,
+    status: d.status,
+    scheduledAt: d.scheduledAt,
+    closedAt: d.closedAt,
+    note: d.note,
+    lastPosition: d._position,
+    overdue: d.status === 'open' && d.dueAt < now,
+  };
+}
+
 /** The free text of a complaint (ComplaintFiled's personal fields), which analysts never see (docs/privacy.md). */
 const COMPLAINT_FREE_TEXT = ['category', 'description'] as const;
 
@@ -222,8 +240,7 @@ export class ComplaintQueriesController {
     const now = this.clock.now().toISOString();
     const docs = (await this.store.find(FOLLOW_UP_DOCS, filter, { sort: [['dueAt', 1]], limit })) as FollowUpDoc[];
     return {
-      // The follow_ups projection writes every field of FollowUpView (FollowUpFields) but `overdue`.
-      items: docs.map((d) => ({ ...withoutStoreFields(d), overdue: d.status === 'open' && d.dueAt < now }) as unknown as FollowUpView),
+      items: docs.map((d) => followUpView(d, now)),
       asOfPosition,
     };
   }

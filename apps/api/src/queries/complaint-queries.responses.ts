@@ -1,5 +1,6 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { CHANNELS, PRIORITIES, SLA_KINDS } from '@crm/domain';
+import type { BreachFields, FollowUpFields } from '@crm/read-models';
 
 const ID = '01936f1e-7a4b-7c3d-9e2f-0a1b2c3d4e5f';
 const AT = '2026-11-23T10:00:00.000Z';
@@ -82,8 +83,9 @@ export class ComplaintBoard {
   @ApiProperty({ type: 'integer', example: 1042 }) asOfPosition!: number;
 }
 
+/** A breach document's fields (the sla_breaches projection's BreachFields) and what the query derives from them. */
 @ApiSchema({ name: 'SlaBreach' })
-export class SlaBreachView {
+export class SlaBreachView implements BreachFields {
   @ApiProperty({ example: ID }) complaintId!: string;
   @ApiProperty({ example: '01936f1e-0000-7000-8000-000000000001' }) customerId!: string;
   @ApiProperty({ type: String, nullable: true, example: 'agent-ana' }) ownerId!: string | null;
@@ -103,8 +105,9 @@ export class SlaBreachList {
   @ApiProperty({ type: 'integer', example: 1042 }) asOfPosition!: number;
 }
 
+/** A follow-up document's fields (the follow_ups projection's FollowUpFields) and what the query derives from them. */
 @ApiSchema({ name: 'FollowUp' })
-export class FollowUpView {
+export class FollowUpView implements FollowUpFields {
   @ApiProperty({ example: ID }) followUpId!: string;
   @ApiProperty({ example: '01936f1e-0000-7000-8000-000000000001' }) customerId!: string;
   @ApiProperty({ description: 'The current owner: a customer hand-over (PUT /customers/{id}/owner, moveOpenWork) moves it', example: 'agent-ana' })
@@ -113,7 +116,7 @@ export class FollowUpView {
   @ApiProperty({ format: 'date-time', example: AT }) dueAt!: string;
   @ApiProperty({ example: 'Call back about the refund' }) reason!: string;
   @ApiProperty({ type: String, nullable: true }) complaintId!: string | null;
-  @ApiProperty({ enum: ['open', 'completed', 'cancelled'], example: 'open' }) status!: string;
+  @ApiProperty({ enum: ['open', 'completed', 'cancelled'], example: 'open' }) status!: FollowUpFields['status'];
   @ApiProperty({ format: 'date-time', example: AT }) scheduledAt!: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) closedAt!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'The completion note or cancellation reason' }) note!: string | null;
