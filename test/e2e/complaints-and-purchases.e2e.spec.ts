@@ -1,4 +1,4 @@
-import { startTestApp, type TestApp } from '../support/test-app';
+import { startTestApp, TOKENS, type TestApp } from '../support/test-app';
 
 describe('complaints and purchases over HTTP', () => {
   let t: TestApp;
@@ -65,6 +65,33 @@ describe('complaints and purchases over HTTP', () => {
       body: { customerId, channel: 'chat', category: 'x', priority: 'P9', description: 'x' },
     });
     expect(badPriority.status).toBe(400);
+  });
+
+  it('shows a complaint on the board with every field of the contract, its free text redacted for analysts only', async () => {
+    const customerId = await newCustomer('agent-bob');
+    const filed = await t.request('POST', '/complaints', {
+      body: { customerId, channel: 'phone', category: 'billing', priority: 'P2', description: 'charged twice for order 77' },
+    });
+    expect(filed.status).toBe(201);
+    const path = `/complaints/${filed.body.id as string}?minPosition=${filed.body.position as number}`;
+    const agent = await t.request('GET', path);
+    expect(agent.status).toBe(200);
+    expect(agent.body).toEqual({
+      id: filed.body.id, complaintId: filed.body.id, customerId, ownerId: 'agent-bob', status: 'filed', open: true,
+      priority: 'P2', channel: 'phone', category: 'billing', description: 'charged twice for order 77',
+      filedAt: '2026-11-23T10:00:00.000Z', slaPolicyVersion: 'sla-2026-01',
+      firstResponseDueAt: expect.any(String), resolutionDueAt: expect.any(String),
+      firstRespondedAt: null, firstResponseMetAt: null, resolvedAt: null, closedAt: null, resolvedAtFirstContact: false,
+      reopenCount: 0, breached: false, breaches: [], lastPosition: filed.body.position,
+      paused: false, pausedSince: null, clocksStopped: false, pausedMinutes: 0, filingPriority: 'P2', priorityChanges: 0,
+      escalated: false, escalations: [], nextEscalationAt: null,
+      asOfPosition: expect.any(Number),
+    });
+    const analyst = await t.request('GET', path, { token: TOKENS.analyst });
+    expect(analyst.status).toBe(200);
+    expect(analyst.body).toEqual({ ...agent.body, category: '[redacted]', description: '[redacted]', asOfPosition: expect.any(Number) });
+    const board = await t.request('GET', `/complaints?customerId=${customerId}`, { token: TOKENS.analyst });
+    expect(board.body.items).toEqual([expect.objectContaining({ complaintId: filed.body.id, category: '[redacted]', description: '[redacted]', priority: 'P2' })]);
   });
 
   it('records a purchase with exact money and returns that never exceed what was bought', async () => {

@@ -5,7 +5,7 @@ import { ComplaintBoard, ComplaintDetailView, FollowUpList, SlaBreachList, type 
 import { PRIORITIES, REDACTED, SLA_KINDS } from '@crm/domain';
 import {
   COMPLAINTS, complaintsProjection, customerMergesProjection, FOLLOW_UPS, groupIds, mergeAliasOf, followUpsProjection, physicalCollection, READ_MODEL_STORE, SLA_BREACHES,
-  slaBreachesProjection, type BreachDoc, type ComplaintDoc, type Doc, type FollowUpDoc, type Query as DocQuery, type ReadModelStore,
+  slaBreachesProjection, type BreachDoc, type ComplaintDoc, type FollowUpDoc, type Query as DocQuery, type ReadModelStore,
 } from '@crm/read-models';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
 import { IdParam } from '../http/id-param';
@@ -18,11 +18,6 @@ const COMPLAINT_DOCS = physicalCollection(complaintsProjection, COMPLAINTS);
 const BREACH_DOCS = physicalCollection(slaBreachesProjection, SLA_BREACHES);
 const FOLLOW_UP_DOCS = physicalCollection(followUpsProjection, FOLLOW_UPS);
 const STATUSES = ['open', 'filed', 'responded', 'resolved', 'closed'] as const;
-
-function withoutStoreFields(doc: Doc): Record<string, unknown> & { lastPosition: number } {
-  const { _id, _position, nextDeadline: _nd, nextDueAt: _nda, ...rest } = doc;
-  return { ...rest, lastPosition: _position };
-}
 
 /** A follow-up as `GET /follow-ups` answers it: the document's fields, its last position, and whether it is overdue. */
 function followUpView(d: FollowUpDoc, now: string): FollowUpView {
@@ -42,42 +37,54 @@ function followUpView(d: FollowUpDoc, now: string): FollowUpView {
   };
 }
 
-/** The free text of a complaint (ComplaintFiled's personal fields), which analysts never see (docs/privacy.md). */
-const COMPLAINT_FREE_TEXT = ['category', 'description'] as const;
-
-/**
- * The SLA state of issue 16 with its defaults (a complaint that never waited, changed priority or escalated has no
- * such fields in the read model). `pausedMinutes`: the SLA minutes finished waits took off the clocks, plus the
- * current wait so far (wall-clock minutes until it ends); the watcher's bookkeeping stays out of the response.
- */
-function slaStateView(doc: ComplaintDoc, now: Date): Record<string, unknown> {
-  const {
-    resumeRequest: _rr, escalatedSteps: _es, escalationSchedule: _sched, nextEscalationDueAt, clocksStopped,
-    paused, pausedSince, pausedMinutes, filingPriority, priorityChanges, escalations, escalated, ...rest
-  } = doc;
-  const waiting = paused === true && typeof pausedSince === 'string';
-  const current = waiting && clocksStopped === true ? Math.max(0, Math.floor((now.getTime() - Date.parse(pausedSince)) / 60_000)) : 0;
-  return {
-    ...rest,
-    paused: waiting,
-    pausedSince: waiting ? pausedSince : null,
-    clocksStopped: waiting && clocksStopped === true,
-    pausedMinutes: (typeof pausedMinutes === 'number' ? pausedMinutes : 0) + current,
-    filingPriority: filingPriority ?? doc.priority,
-    priorityChanges: priorityChanges ?? 0,
-    escalated: escalated === true,
-    escalations: escalations ?? [],
-    nextEscalationAt: waiting && clocksStopped === true ? null : (nextEscalationDueAt ?? null),
-  };
+/** Analysts see a complaint's free text (ComplaintFiled's personal fields) redacted (docs/privacy.md). */
+function freeText(value: string, who: Principal): string {
+  return who.role === 'analyst' && value !== undefined && value !== null ? REDACTED : value;
 }
 
-// The complaints projection writes every field of ComplaintView; the store hands documents back untyped.
-function complaintView(doc: Doc, who: Principal, now: Date): ComplaintView {
-  const view = withoutStoreFields(slaStateView(doc as ComplaintDoc, now) as Doc);
-  if (who.role === 'analyst') {
-    for (const field of COMPLAINT_FREE_TEXT) if (view[field] !== undefined && view[field] !== null) view[field] = REDACTED;
-  }
-  return view as unknown as ComplaintView;
+/**
+ * A complaint on the board: the complaints projection's fields, field by field (the SLA watcher's bookkeeping stays
+ * out), and the SLA state of issue 16 with its defaults (a complaint that never waited, changed priority or escalated
+ * has no such fields in the read model). `pausedMinutes`: the SLA minutes finished waits took off the clocks, plus the
+ * current wait so far (wall-clock minutes until it ends).
+ */
+function complaintView(doc: ComplaintDoc, who: Principal, now: Date): ComplaintView {
+  const waiting = doc.paused === true && typeof doc.pausedSince === 'string';
+  const stopped = waiting && doc.clocksStopped === true;
+  const current = stopped ? Math.max(0, Math.floor((now.getTime() - Date.parse(doc.pausedSince as string)) / 60_000)) : 0;
+  return {
+    complaintId: doc.complaintId,
+    customerId: doc.customerId,
+    ownerId: doc.ownerId,
+    status: doc.status,
+    open: doc.open,
+    priority: doc.priority,
+    channel: doc.channel,
+    category: freeText(doc.category, who),
+    description: freeText(doc.description, who),
+    filedAt: doc.filedAt,
+    slaPolicyVersion: doc.slaPolicyVersion,
+    firstResponseDueAt: doc.firstResponseDueAt,
+    resolutionDueAt: doc.resolutionDueAt,
+    firstRespondedAt: doc.firstRespondedAt,
+    firstResponseMetAt: doc.firstResponseMetAt,
+    resolvedAt: doc.resolvedAt,
+    closedAt: doc.closedAt,
+    resolvedAtFirstContact: doc.resolvedAtFirstContact,
+    reopenCount: doc.reopenCount,
+    breached: doc.breached,
+    breaches: doc.breaches,
+    lastPosition: doc._position,
+    paused: waiting,
+    pausedSince: waiting ? (doc.pausedSince as string) : null,
+    clocksStopped: stopped,
+    pausedMinutes: (typeof doc.pausedMinutes === 'number' ? doc.pausedMinutes : 0) + current,
+    filingPriority: doc.filingPriority ?? doc.priority,
+    priorityChanges: doc.priorityChanges ?? 0,
+    escalated: doc.escalated === true,
+    escalations: doc.escalations ?? [],
+    nextEscalationAt: stopped ? null : (doc.nextEscalationDueAt ?? null),
+  };
 }
 
 @ApiTags('complaints')
@@ -135,7 +142,7 @@ export class ComplaintQueriesController {
       this.store.count(COMPLAINT_DOCS, filter),
     ]);
     const now = this.clock.now();
-    return { items: docs.map((d) => complaintView(d, who, now)), total, limit, offset, asOfPosition };
+    return { items: (docs as ComplaintDoc[]).map((d) => complaintView(d, who, now)), total, limit, offset, asOfPosition };
   }
 
   /** A survivor's complaints and follow-ups include its merged duplicates' (docs/read-models.md "Merged customers"). */
@@ -158,7 +165,7 @@ export class ComplaintQueriesController {
       ? (await this.store.find(COMPLAINT_DOCS, { complaintId: id, customerId: await this.customerOrGroup(who.customerId ?? '', minPosition) }, { limit: 1 }))[0]
       : await this.store.get(COMPLAINT_DOCS, id);
     if (!doc) throw problems.notFound('complaint-not-found', `Complaint ${id} not found`);
-    return { id, ...complaintView(doc, who, this.clock.now()), asOfPosition };
+    return { id, ...complaintView(doc as ComplaintDoc, who, this.clock.now()), asOfPosition };
   }
 
   @Get('sla/breaches')
