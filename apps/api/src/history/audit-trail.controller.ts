@@ -5,9 +5,9 @@ import { AuditEventView, CustomerTrail } from './history.responses';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { customerStream, redactPersonalData } from '@crm/domain';
-import { EVENT_STORE, readLogForwards, type EventStore, type RecordedEvent } from '@crm/event-store';
+import { EVENT_STORE, readLogForwards, type EventMetadata, type EventStore, type RecordedEvent } from '@crm/event-store';
 import {
-  CUSTOMER_STREAMS, customerStreamsProjection, physicalCollection, READ_MODEL_STORE, type ReadModelStore,
+  CUSTOMER_STREAMS, customerStreamsProjection, physicalCollection, READ_MODEL_STORE, type CustomerStreamsDoc, type ReadModelStore,
 } from '@crm/read-models';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/principal';
 import { IdParam } from '../http/id-param';
@@ -18,18 +18,20 @@ import { ReadModelGate } from '../read-side/read-model-gate';
 const STREAMS = physicalCollection(customerStreamsProjection, CUSTOMER_STREAMS);
 
 export function auditView(e: RecordedEvent, redact = false): AuditEventView {
+  // What the log holds, as written: an event of an older writer may lack a field (answered null), never guessed.
+  const m = e.metadata as Partial<EventMetadata>;
   return {
     position: e.position,
     streamId: e.streamId,
     revision: e.revision,
     eventId: e.eventId,
     type: e.type,
-    occurredAt: e.metadata['occurredAt'] ?? null,
+    occurredAt: m.occurredAt ?? null,
     recordedAt: e.recordedAt,
-    actor: e.metadata['actor'] ?? null,
-    correlationId: e.metadata['correlationId'] ?? null,
-    causationId: e.metadata['causationId'] ?? null,
-    schemaVersion: e.metadata['schemaVersion'] ?? null,
+    actor: m.actor ?? null,
+    correlationId: m.correlationId ?? null,
+    causationId: m.causationId ?? null,
+    schemaVersion: m.schemaVersion ?? null,
     data: redact ? redactPersonalData(e.type, e.data) : e.data,
   };
 }
@@ -47,7 +49,7 @@ export async function customerTrail(
 ): Promise<RecordedEvent[]> {
   await gate.atLeast(customerStreamsProjection, await store.headPosition());
   const doc = await readModels.get(STREAMS, customerId);
-  const streams = (doc?.['streams'] as string[] | undefined) ?? [];
+  const streams = [...((doc as CustomerStreamsDoc | undefined)?.streams ?? [])];
   if (!streams.includes(customerStream(customerId))) streams.unshift(customerStream(customerId));
   const all = (await Promise.all(streams.map((s) => store.readStream(s)))).flat();
   if (all.length === 0) throw problems.notFound('customer-not-found', `Customer ${customerId} not found`);
