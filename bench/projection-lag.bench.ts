@@ -20,6 +20,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { envNumber, logOutcome, machineInfo, RESULTS_DIR, timestamp, writeResultFile, type Bench, type BenchOutcome } from './lib/bench';
+import { threadCpuSeconds } from './lib/app-process';
 import { builtProjectorThreadEntry } from './lib/built';
 import { productionNodeFlags } from './lib/node-flags';
 import { REPO_ROOT, startServer, type RunningServer, type ServerStats } from './lib/child-server';
@@ -115,6 +116,8 @@ function settings(): Settings {
 
 interface PhaseResult extends LoadResult {
   serverCpuCores: number;
+  /** Of which the API's main thread (its event loop, where every request is served); null without /proc. */
+  serverMainThreadCores: number | null;
   serverRssMb: number;
   /** In the server during the window: event-loop delay (a 1 ms timer's lateness) and GC pauses. */
   serverEventLoopDelayMs: ServerStats['eventLoopDelayMs'];
@@ -184,9 +187,11 @@ async function runPhase(
   busiest: readonly string[],
 ): Promise<PhaseResult> {
   const before = await server.stats();
+  const main0 = threadCpuSeconds(server.pid);
   const machine0 = machineCpu();
   const load = await loadgen.run({ url: server.url, agentToken: AGENT_TOKEN, contactBody: CONTACT_BODY, rates, seconds, lagSample: s.lagSample, customers, busiest });
   const machine = busyCores(machine0, machineCpu());
+  const main1 = threadCpuSeconds(server.pid);
   const after: ServerStats = await server.stats();
   const wall = load.wallSeconds;
   const serverCores = (after.cpuUserMicros + after.cpuSystemMicros - before.cpuUserMicros - before.cpuSystemMicros) / (wall * 1e6);
@@ -194,6 +199,7 @@ async function runPhase(
   return {
     ...load,
     serverCpuCores: round(serverCores, 2),
+    serverMainThreadCores: main0 === undefined || main1 === undefined ? null : round((main1 - main0) / load.wallSeconds, 2),
     serverRssMb: round(after.rssBytes / 2 ** 20, 1),
     serverEventLoopDelayMs: after.eventLoopDelayMs,
     serverGc: after.gc,
@@ -387,7 +393,7 @@ export const projectionLagBench: Bench = {
       if (idle) log(`timeline queries alone (no writes): p50 ${idle.timelineLatencyMs.p50} ms, p99 ${idle.timelineLatencyMs.p99} ms, max ${idle.timelineLatencyMs.max} ms`);
       log(
         `events in store ${(statusBefore?.headPosition ?? 0).toLocaleString('en')} → ${(statusAfter?.headPosition ?? 0).toLocaleString('en')}; ` +
-          `server ${m.serverCpuCores} cores (${appPlacement}), RSS ${m.serverRssMb} MB; load generator ${m.loadgenCpuCores} cores (${loadgen?.placement}); ` +
+          `server ${m.serverCpuCores} cores (${appPlacement}; its event loop ${m.serverMainThreadCores ?? '?'} of them), RSS ${m.serverRssMb} MB; load generator ${m.loadgenCpuCores} cores (${loadgen?.placement}); ` +
           `other processes on the machine ${m.otherProcessesCores ?? '?'} cores; errors ${m.errors}; status codes ${JSON.stringify(m.statusCodes)}`,
       );
       log(
@@ -472,6 +478,7 @@ export const projectionLagBench: Bench = {
         timelineAppP99Ms: m?.appMs.timeline.p99 ?? null,
         otherProcessesCores: m?.otherProcessesCores ?? null,
         serverCores: m?.serverCpuCores ?? null,
+        serverMainThreadCores: m?.serverMainThreadCores ?? null,
         loadgenCores: m?.loadgenCpuCores ?? null,
         placement: { loadGenerator: loadgen?.placement ?? null, app: appPlacement },
         commandP99Ms: m?.commandLatencyMs.p99 ?? null,

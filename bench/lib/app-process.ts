@@ -75,6 +75,20 @@ export function processUsage(pid: number): { peakRssMb: number; cpuSeconds: numb
   }
 }
 
+/**
+ * CPU seconds (utime + stime, in ticks of 10 ms) of one thread of a process: `tid` = `pid` is its main thread, the
+ * event loop of a Node process. Undefined where there is no /proc (not Linux) or the thread is gone.
+ */
+export function threadCpuSeconds(pid: number, tid = pid): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Spawns `node <args>` as a tracked child with exactly `env` (plus PATH/HOME), stderr kept for error messages. */
 export function spawnNode(args: readonly string[], env: Record<string, string>, cwd: string): { child: ChildProcess; stderrTail: () => string; spawnedAt: number } {
   const spawnedAt = performance.now();
