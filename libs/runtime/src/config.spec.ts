@@ -86,6 +86,10 @@ describe('store timeouts (STORE_TIMEOUT_MS)', () => {
     expect(loadConfig({}).projectorThreadNice).toBe(DEFAULT_PROJECTOR_THREAD_NICE);
     expect(loadConfig({ PROJECTOR_THREAD_NICE: '0' }).projectorThreadNice).toBe(0);
     expect(loadConfig({ PROJECTOR_THREAD_NICE: '19' }).projectorThreadNice).toBe(19);
+    // Only an explicit setting warns where a thread cannot be lowered (the default is silent there).
+    expect(loadConfig({}).projectorThreadNiceSet).toBe(false);
+    expect(loadConfig({ PROJECTOR_THREAD_NICE: '' }).projectorThreadNiceSet).toBe(false);
+    expect(loadConfig({ PROJECTOR_THREAD_NICE: '10' }).projectorThreadNiceSet).toBe(true);
     expect(() => loadConfig({ PROJECTOR_THREAD_NICE: '20' })).toThrow(/PROJECTOR_THREAD_NICE/);
     expect(() => loadConfig({ PROJECTOR_THREAD_NICE: '-5' })).toThrow(/PROJECTOR_THREAD_NICE/);
   });

@@ -53,6 +53,8 @@ export interface AppConfig {
    * process there) nor where threads have no priority of their own.
    */
   readonly projectorThreadNice: number;
+  /** Whether PROJECTOR_THREAD_NICE was set: a platform that cannot lower a thread warns only when it was asked to. */
+  readonly projectorThreadNiceSet?: boolean;
   /** How long a query with `minPosition` waits for its read model before answering 503. */
   readonly readWaitMs: number;
   readonly slaIntervalMs: number;
@@ -250,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     projector: projectorMode(env.PROJECTOR),
     projectorThreads: env.PROJECTOR_THREADS ? positiveIntFrom(env.PROJECTOR_THREADS, 1, 'PROJECTOR_THREADS') : undefined,
     projectorThreadNice: niceFrom(env.PROJECTOR_THREAD_NICE),
+    projectorThreadNiceSet: env.PROJECTOR_THREAD_NICE !== undefined && env.PROJECTOR_THREAD_NICE !== '',
     readWaitMs: intFrom(env.READ_WAIT_MS, 2000, 'READ_WAIT_MS'),
     slaIntervalMs: intFrom(env.SLA_INTERVAL_MS, 1000, 'SLA_INTERVAL_MS'),
     loyaltyCurrency: (env.LOYALTY_CURRENCY ?? 'GBP').toUpperCase(),

@@ -49,7 +49,9 @@ function yieldTheCpu(): void {
   const outcome = lowerThisThread(config.projectorThreadNice);
   const logger = makeLogger(config, 'projector');
   if (outcome.applied) logger.log({ msg: 'projector thread runs below the API', thread, nice: outcome.nice, threadId: outcome.threadId });
-  else logger.warn({ msg: 'projector thread runs at the API\'s priority: PROJECTOR_THREAD_NICE has no effect here', thread, reason: outcome.reason });
+  else if (config.projectorThreadNiceSet) logger.warn({ msg: 'projector thread runs at the API\'s priority: PROJECTOR_THREAD_NICE has no effect here', thread, reason: outcome.reason });
+  // The default asked for nothing: where threads have no priority of their own (macOS, Windows), no warning at each start.
+  else logger.debug({ msg: 'projector thread runs at the API\'s priority (no per-thread priority here)', thread, reason: outcome.reason });
 }
 
 async function main(): Promise<void> {
