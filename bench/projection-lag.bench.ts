@@ -20,11 +20,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { envNumber, logOutcome, machineInfo, RESULTS_DIR, timestamp, writeResultFile, type Bench, type BenchOutcome } from './lib/bench';
-import { threadCpuSeconds } from './lib/app-process';
 import { builtProjectorThreadEntry } from './lib/built';
 import { productionNodeFlags } from './lib/node-flags';
 import { REPO_ROOT, startServer, type RunningServer, type ServerStats } from './lib/child-server';
 import { trackChild } from './lib/cleanup';
+import { threadCpuSeconds } from './lib/thread-cpu';
 import { formatProfileSummary, summarizeProfiles } from './lib/cpu-profile';
 import { copyDataset, generateDataset, rebuildReadModels, takeDataset, type Dataset } from './lib/dataset';
 import { busyCores, machineCpu } from './lib/machine-load';
@@ -187,11 +187,11 @@ async function runPhase(
   busiest: readonly string[],
 ): Promise<PhaseResult> {
   const before = await server.stats();
-  const main0 = threadCpuSeconds(server.pid);
+  const main0 = threadCpuSeconds(server.pid, server.pid);
   const machine0 = machineCpu();
   const load = await loadgen.run({ url: server.url, agentToken: AGENT_TOKEN, contactBody: CONTACT_BODY, rates, seconds, lagSample: s.lagSample, customers, busiest });
   const machine = busyCores(machine0, machineCpu());
-  const main1 = threadCpuSeconds(server.pid);
+  const main1 = threadCpuSeconds(server.pid, server.pid);
   const after: ServerStats = await server.stats();
   const wall = load.wallSeconds;
   const serverCores = (after.cpuUserMicros + after.cpuSystemMicros - before.cpuUserMicros - before.cpuSystemMicros) / (wall * 1e6);

@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { freePort } from '../../test/support/free-port';
 import { trackChild } from './cleanup';
+import { statCpuSeconds } from './thread-cpu';
 
 /**
  * The compiled app started the way `npm start` (scripts/start.js) starts it: `node --enable-source-maps <flags of
@@ -62,31 +63,15 @@ export function ensureBuilt(root: string, apps: ReadonlyArray<'api' | 'importer'
 
 /** /proc/<pid>/status VmHWM and /proc/<pid>/stat utime + stime (Linux; undefined elsewhere or once gone). */
 export function processUsage(pid: number): { peakRssMb: number; cpuSeconds: number } | undefined {
+  let status: string;
   try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start at field 3; utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return { peakRssMb: hwm ? Math.round(Number(hwm[1]) / 1024) : Number.NaN, cpuSeconds: ticks / 100 };
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
     return undefined;
   }
-}
-
-/**
- * CPU seconds (utime + stime, in ticks of 10 ms) of one thread of a process: `tid` = `pid` is its main thread, the
- * event loop of a Node process. Undefined where there is no /proc (not Linux) or the thread is gone.
- */
-export function threadCpuSeconds(pid: number, tid = pid): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+  const cpuSeconds = statCpuSeconds(`/proc/${pid}/stat`);
+  return cpuSeconds === undefined ? undefined : { peakRssMb: hwm ? Math.round(Number(hwm[1]) / 1024) : Number.NaN, cpuSeconds };
 }
 
 /** Spawns `node <args>` as a tracked child with exactly `env` (plus PATH/HOME), stderr kept for error messages. */
