@@ -49,9 +49,10 @@ function freeText(value: string, who: Principal): string {
  * current wait so far (wall-clock minutes until it ends).
  */
 function complaintView(doc: ComplaintDoc, who: Principal, now: Date): ComplaintView {
-  const waiting = doc.paused === true && typeof doc.pausedSince === 'string';
-  const stopped = waiting && doc.clocksStopped === true;
-  const current = stopped ? Math.max(0, Math.floor((now.getTime() - Date.parse(doc.pausedSince as string)) / 60_000)) : 0;
+  // Waiting since then, or null when not waiting.
+  const pausedSince = doc.paused === true && typeof doc.pausedSince === 'string' ? doc.pausedSince : null;
+  const stopped = pausedSince !== null && doc.clocksStopped === true;
+  const current = stopped ? Math.max(0, Math.floor((now.getTime() - Date.parse(pausedSince)) / 60_000)) : 0;
   return {
     complaintId: doc.complaintId,
     customerId: doc.customerId,
@@ -75,8 +76,8 @@ function complaintView(doc: ComplaintDoc, who: Principal, now: Date): ComplaintV
     breached: doc.breached,
     breaches: doc.breaches,
     lastPosition: doc._position,
-    paused: waiting,
-    pausedSince: waiting ? (doc.pausedSince as string) : null,
+    paused: pausedSince !== null,
+    pausedSince,
     clocksStopped: stopped,
     pausedMinutes: (typeof doc.pausedMinutes === 'number' ? doc.pausedMinutes : 0) + current,
     filingPriority: doc.filingPriority ?? doc.priority,
